@@ -1,0 +1,5 @@
+"""Registration: find and undo misalignment between a reference and a test image."""
+
+from synthdiff.align._register import ALIGN_METHODS, AlignMethod, Registration, register, warp_to_reference
+
+__all__ = ["ALIGN_METHODS", "AlignMethod", "Registration", "register", "warp_to_reference"]

@@ -1,0 +1,274 @@
+"""Registration of a test image onto its reference: phase correlation and feature homography."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from synthdiff.errors import AlignmentError, InvalidArgumentError
+
+__all__ = ["ALIGN_METHODS", "AlignMethod", "Registration", "register", "warp_to_reference"]
+
+AlignMethod = Literal["auto", "none", "translation", "homography"]
+ALIGN_METHODS: tuple[str, ...] = ("auto", "none", "translation", "homography")
+
+# A transform must lower the mean absolute difference by this fraction to be applied in auto mode:
+# spurious sub-pixel shifts found on pairs that differ in lighting only blur the test image.
+_MIN_IMPROVEMENT = 0.10
+# Below this phase-correlation peak, a pure shift may not explain the pair and auto mode also tries features.
+_WEAK_PEAK = 0.5
+# Transforms that move no image corner by more than this many pixels count as identity.
+_IDENTITY_TOLERANCE_PX = 0.1
+_MIN_INLIERS = 12
+
+
+@dataclass(frozen=True)
+class Registration:
+    """How the test image was mapped onto the reference.
+
+    Attributes:
+        requested: the method asked for (``auto``, ``none``, ``translation`` or ``homography``).
+        applied: the transform applied: ``none``, ``translation`` or ``homography``.
+        status: ``not_needed`` (already aligned), ``aligned``, ``skipped`` (method ``none``) or
+            ``failed`` (no reliable transform; the images were compared as they are).
+        matrix: 3x3 homography taking test pixel coordinates to reference pixel coordinates.
+        shift: (dx, dy) of the test content relative to the reference, for translations.
+        confidence: phase-correlation peak (0-1) or RANSAC inlier ratio of the chosen estimate.
+        inliers: RANSAC inliers (homography only).
+        error_before: mean absolute grey difference before alignment.
+        error_after: the same after alignment, over the overlapping area.
+        message: a sentence for people.
+    """
+
+    requested: str
+    applied: str
+    status: str
+    matrix: np.ndarray = field(default_factory=lambda: np.eye(3))
+    shift: tuple[float, float] = (0.0, 0.0)
+    confidence: float = 0.0
+    inliers: int = 0
+    error_before: float = 0.0
+    error_after: float = 0.0
+    message: str = ""
+
+    @property
+    def is_identity(self) -> bool:
+        """True when the test image is used as it is."""
+        return self.applied == "none"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict."""
+        return {
+            "requested": self.requested,
+            "applied": self.applied,
+            "status": self.status,
+            "matrix": np.round(self.matrix, 8).tolist(),
+            "shift": [round(self.shift[0], 4), round(self.shift[1], 4)],
+            "confidence": round(self.confidence, 4),
+            "inliers": self.inliers,
+            "error_before": round(self.error_before, 6),
+            "error_after": round(self.error_after, 6),
+            "message": self.message,
+        }
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 2:
+        return image
+    return np.ascontiguousarray(image @ np.array([0.299, 0.587, 0.114], dtype=np.float32))
+
+
+def warp_to_reference(
+    test: np.ndarray, matrix: np.ndarray, reference_shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Resample the test image into the reference's pixel grid.
+
+    Args:
+        test: HxW or HxWxC float32 image.
+        matrix: 3x3 transform from test to reference pixel coordinates.
+        reference_shape: (height, width) of the reference.
+
+    Returns:
+        The warped image (zeros outside the test image) and an HxW boolean mask of the reference
+        pixels the test image fully covers.
+    """
+    height, width = reference_shape
+    test = np.asarray(test, dtype=np.float32)
+    if np.allclose(matrix, np.eye(3)) and test.shape[:2] == (height, width):
+        return test, np.ones((height, width), dtype=bool)
+    flags = cv2.INTER_LINEAR
+    affine = np.allclose(matrix[2], [0.0, 0.0, 1.0])
+    if affine:
+        warped = cv2.warpAffine(test, matrix[:2], (width, height), flags=flags, borderValue=0)
+        coverage = cv2.warpAffine(
+            np.ones(test.shape[:2], np.float32), matrix[:2], (width, height), flags=flags, borderValue=0
+        )
+    else:
+        warped = cv2.warpPerspective(test, matrix, (width, height), flags=flags, borderValue=0)
+        coverage = cv2.warpPerspective(
+            np.ones(test.shape[:2], np.float32), matrix, (width, height), flags=flags, borderValue=0
+        )
+    warped = warped.reshape((height, width, *test.shape[2:]))
+    return warped, coverage >= 0.999
+
+
+def _alignment_errors(reference: np.ndarray, test: np.ndarray, matrices: list[np.ndarray]) -> list[float]:
+    """Mean absolute difference of the blurred images under each transform, over their common area.
+
+    Blurring first keeps interpolation from "winning" by smoothing away render or sensor noise.
+    """
+    blurred_ref = cv2.GaussianBlur(reference, (0, 0), 1.5)
+    blurred_test = cv2.GaussianBlur(test, (0, 0), 1.5)
+    warped, masks = [], []
+    for matrix in matrices:
+        image, valid = warp_to_reference(blurred_test, matrix, reference.shape[:2])
+        warped.append(image)
+        masks.append(valid)
+    common = np.logical_and.reduce(masks)
+    if common.mean() < 0.25:
+        return [float("inf")] * len(matrices)
+    return [float(np.abs(blurred_ref - image)[common].mean()) for image in warped]
+
+
+def _identity_like(matrix: np.ndarray, shape: tuple[int, int]) -> bool:
+    height, width = shape
+    corners = np.array([[0, 0, 1], [width, 0, 1], [0, height, 1], [width, height, 1]], dtype=np.float64).T
+    moved = matrix @ corners
+    moved = moved[:2] / moved[2:]
+    return bool(np.abs(moved - corners[:2]).max() <= _IDENTITY_TOLERANCE_PX)
+
+
+def _phase_correlation(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, tuple[float, float], float]:
+    window = cv2.createHanningWindow((reference.shape[1], reference.shape[0]), cv2.CV_32F)
+    # cv2.phaseCorrelate windows its inputs in place (OpenCV 4.11), so it gets copies.
+    (dx, dy), peak = cv2.phaseCorrelate(reference.copy(), test.copy(), window)
+    matrix = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy], [0.0, 0.0, 1.0]])
+    return matrix, (float(dx), float(dy)), float(peak)
+
+
+def _to_uint8(grey: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(grey, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def _feature_homography(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray | None, int, float, str]:
+    sift = cv2.SIFT_create(nfeatures=4000)
+    kp_ref, desc_ref = sift.detectAndCompute(_to_uint8(reference), None)
+    kp_test, desc_test = sift.detectAndCompute(_to_uint8(test), None)
+    if desc_ref is None or desc_test is None or len(kp_ref) < _MIN_INLIERS or len(kp_test) < _MIN_INLIERS:
+        return None, 0, 0.0, "too few distinctive features to match (flat or very small images)"
+    matcher = cv2.BFMatcher(cv2.NORM_L2)
+    pairs = matcher.knnMatch(desc_test, desc_ref, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.75 * p[1].distance]
+    if len(good) < _MIN_INLIERS:
+        return None, 0, 0.0, f"only {len(good)} unambiguous feature matches (need {_MIN_INLIERS})"
+    source = np.float32([kp_test[m.queryIdx].pt for m in good]).reshape(-1, 1, 2)
+    target = np.float32([kp_ref[m.trainIdx].pt for m in good]).reshape(-1, 1, 2)
+    matrix, inlier_mask = cv2.findHomography(source, target, cv2.RANSAC, 3.0, maxIters=5000, confidence=0.999)
+    if matrix is None:
+        return None, 0, 0.0, "RANSAC found no consistent homography"
+    inliers = int(inlier_mask.sum())
+    ratio = inliers / len(good)
+    if inliers < _MIN_INLIERS or ratio < 0.25:
+        return None, inliers, ratio, f"homography supported by only {inliers} of {len(good)} matches"
+    return matrix.astype(np.float64), inliers, ratio, ""
+
+
+def _snap(shift: float) -> float:
+    # Phase correlation is biased by a few hundredths of a pixel; whole-pixel shifts are the common case
+    # and resampling at an exact integer offset is lossless.
+    nearest = round(shift)
+    return float(nearest) if abs(shift - nearest) < 0.05 else shift
+
+
+def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str = "auto") -> Registration:
+    """Find the transform that maps the test image onto the reference.
+
+    ``translation`` uses phase correlation (sub-pixel). ``homography`` matches SIFT features and fits
+    a homography with RANSAC. ``auto`` estimates a translation; when the phase-correlation peak is
+    below 0.5 (rotation, scale or perspective, or content changes), when the shift found does not
+    improve the match, or when the sizes differ, it also fits a homography. A transform is kept only if it lowers the mean difference of the blurred images by at
+    least 10 %, so pairs that differ in content or lighting are not warped by a spurious estimate.
+
+    Args:
+        reference: HxW or HxWx3 float32 image, sRGB-encoded in [0, 1].
+        test: float32 image in the same encoding, possibly of another size.
+        method: ``auto``, ``none``, ``translation`` or ``homography``.
+
+    Returns:
+        The registration, whose status says whether alignment was needed, applied or failed.
+
+    Raises:
+        InvalidArgumentError: unknown method.
+        AlignmentError: the images differ in size and no homography could be found.
+    """
+    if method not in ALIGN_METHODS:
+        raise InvalidArgumentError(
+            f"Unknown alignment method {method!r}. Expected one of: {', '.join(ALIGN_METHODS)}."
+        )
+    if method == "none":
+        return Registration(method, "none", "skipped", message="alignment skipped (--align none)")
+    ref, tst = _grey(reference), _grey(test)
+    same_size = ref.shape == tst.shape
+    identity = np.eye(3)
+    base_error = _alignment_errors(ref, tst, [identity])[0] if same_size else float("inf")
+    unchanged = Registration(
+        method, "none", "not_needed", error_before=base_error, error_after=base_error,
+        message="images already aligned; compared as they are",
+    )
+    candidates: list[Registration] = []
+    peak = 0.0
+    if same_size and method in ("auto", "translation"):
+        matrix, (dx, dy), peak = _phase_correlation(ref, tst)
+        dx, dy = _snap(dx), _snap(dy)
+        matrix[0, 2], matrix[1, 2] = -dx, -dy
+        if not _identity_like(matrix, ref.shape):
+            candidates.append(Registration(
+                method, "translation", "aligned", matrix, (dx, dy), peak, 0, base_error, base_error,
+                f"test content shifted by ({dx:+.2f}, {dy:+.2f}) px relative to the reference; corrected",
+            ))
+    translation_rejected = bool(candidates) and method == "auto" and (
+        _alignment_errors(ref, tst, [identity, candidates[0].matrix])[1] > (1.0 - _MIN_IMPROVEMENT) * base_error
+    )
+    failure = ""
+    if method == "homography" or (
+        method == "auto" and (peak < _WEAK_PEAK or not same_size or translation_rejected)
+    ):
+        matrix_h, inliers, ratio, failure = _feature_homography(ref, tst)
+        if matrix_h is not None and not (same_size and _identity_like(matrix_h, ref.shape)):
+            candidates.append(Registration(
+                method, "homography", "aligned", matrix_h, (float(matrix_h[0, 2]), float(matrix_h[1, 2])),
+                ratio, inliers, base_error, base_error,
+                f"test registered with a homography ({inliers} feature inliers, {100 * ratio:.0f} % of matches)",
+            ))
+        elif matrix_h is not None:
+            failure = ""
+    if not same_size and not any(c.applied == "homography" for c in candidates):
+        raise AlignmentError(
+            f"The images differ in size (reference {ref.shape[1]}x{ref.shape[0]}, test "
+            f"{tst.shape[1]}x{tst.shape[0]}) and alignment failed: {failure or 'no transform found'}. "
+            "Fix: pass --resize to scale the test image to the reference size."
+        )
+    if not candidates:
+        if failure and method == "homography":
+            return Registration(
+                method, "none", "failed", error_before=base_error, error_after=base_error,
+                message=f"alignment failed: {failure}; images compared as they are",
+            )
+        return unchanged
+    matrices = [identity] if same_size else []
+    errors = _alignment_errors(ref, tst, [*matrices, *(c.matrix for c in candidates)])
+    reference_error = errors[0] if same_size else float("inf")
+    scored = sorted(zip(errors[len(matrices):], range(len(candidates)), strict=True))
+    best_error, best_index = scored[0]
+    chosen = candidates[best_index]
+    forced = method != "auto"
+    if not forced and best_error > (1.0 - _MIN_IMPROVEMENT) * reference_error:
+        return unchanged
+    return Registration(
+        chosen.requested, chosen.applied, chosen.status, chosen.matrix, chosen.shift, chosen.confidence,
+        chosen.inliers, base_error, best_error, chosen.message,
+    )

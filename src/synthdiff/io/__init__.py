@@ -1,0 +1,25 @@
+"""Image loading, validation and writing (numpy only; no torch needed).
+
+Internal representation: HxWx3 float32; sRGB-encoded values in [0, 1] for LDR images, linear light
+for HDR images (EXR, Radiance HDR, float TIFF).
+"""
+
+from synthdiff.io._color import hdr_pair_to_display, hdr_to_display, linear_to_srgb, srgb_to_linear
+from synthdiff.io._load import DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image, sniff_format
+from synthdiff.io._write import atomic_write_bytes, atomic_write_text, encode_png, save_exr, save_png
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "ImageInfo",
+    "LoadedImage",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "encode_png",
+    "hdr_pair_to_display",
+    "hdr_to_display",
+    "linear_to_srgb",
+    "load_image",
+    "save_exr",
+    "save_png",
+    "sniff_format",
+]

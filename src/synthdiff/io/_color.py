@@ -1,0 +1,76 @@
+"""sRGB transfer functions and simple display mapping for HDR images."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["hdr_pair_to_display", "hdr_to_display", "linear_to_srgb", "srgb_to_linear"]
+
+
+def srgb_to_linear(image: np.ndarray) -> np.ndarray:
+    """Decode sRGB-encoded values in [0, 1] to linear light (IEC 61966-2-1 piecewise curve).
+
+    Args:
+        image: float array of sRGB-encoded values in [0, 1], any shape.
+
+    Returns:
+        float32 array of linear values, same shape.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    return np.where(image <= 0.04045, image / 12.92, ((image + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(image: np.ndarray) -> np.ndarray:
+    """Encode linear values to sRGB; inputs are clipped to [0, 1] first.
+
+    Args:
+        image: float array of linear values, any shape.
+
+    Returns:
+        float32 array of sRGB-encoded values in [0, 1], same shape.
+    """
+    image = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    return np.where(image <= 0.0031308, image * 12.92, 1.055 * image ** (1 / 2.4) - 0.055).astype(np.float32)
+
+
+def hdr_to_display(image: np.ndarray, exposure: float = 0.0) -> np.ndarray:
+    """Map a linear HDR image to an sRGB-encoded LDR image for viewing and structural metrics.
+
+    The mapping is exposure scaling, then the extended Reinhard curve with white point at the
+    image's 99.9th percentile luminance (so the brightest highlights roll off rather than clip), then
+    sRGB encoding. It is deterministic given the image, so reference and test must be mapped with the
+    same white point: use :func:`hdr_pair_to_display` for pairs.
+
+    Args:
+        image: HxWx3 float32, linear light, non-negative.
+        exposure: exposure adjustment in stops.
+
+    Returns:
+        HxWx3 float32 sRGB-encoded values in [0, 1].
+    """
+    return _reinhard(image * np.float32(2.0**exposure), _white_point(image * np.float32(2.0**exposure)))
+
+
+def hdr_pair_to_display(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map two linear HDR images to display sRGB with the reference's white point for both.
+
+    Args:
+        reference: HxWx3 float32, linear light.
+        test: HxWx3 float32, linear light.
+
+    Returns:
+        The two images as HxWx3 float32 sRGB-encoded values in [0, 1].
+    """
+    white = _white_point(reference)
+    return _reinhard(reference, white), _reinhard(test, white)
+
+
+def _white_point(image: np.ndarray) -> float:
+    luminance = image @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    return max(float(np.percentile(luminance, 99.9)), 1e-6)
+
+
+def _reinhard(image: np.ndarray, white: float) -> np.ndarray:
+    image = np.maximum(image, 0.0)
+    mapped = image * (1.0 + image / np.float32(white * white)) / (1.0 + image)
+    return linear_to_srgb(mapped)

@@ -1,0 +1,420 @@
+"""Loading images from disk into synthdiff's one internal representation.
+
+Every loader returns an HxWx3 float32 array:
+
+* LDR files (8/16-bit PNG, JPEG, 8/16-bit TIFF, WebP): sRGB-encoded values in [0, 1].
+* HDR files (OpenEXR, Radiance .hdr, 32-bit float TIFF): linear light, non-negative, unbounded.
+
+Alpha is composited over a background colour (default black) unless ``alpha="ignore"`` drops it.
+LDR alpha is applied to the sRGB-encoded values, as image viewers and browsers display it; EXR colour
+is premultiplied by convention, so HDR alpha is applied as ``rgb + (1 - a) * background``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from synthdiff.errors import (
+    CorruptImageError,
+    EmptyImageError,
+    ImageNotFoundError,
+    ImageTooLargeError,
+    InvalidArgumentError,
+    NotAnImageError,
+    UnsupportedImageError,
+)
+
+__all__ = ["DEFAULT_MAX_PIXELS", "ImageInfo", "LoadedImage", "load_image", "sniff_format"]
+
+#: Default decompression-bomb guard: 150 megapixels (a 16K x 9K frame fits).
+DEFAULT_MAX_PIXELS = 150_000_000
+
+AlphaPolicy = Literal["composite", "ignore"]
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"v/1\x01", "exr"),
+    (b"#?RADIANCE", "hdr"),
+    (b"#?RGBE", "hdr"),
+)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What was read from the file, before conversion to the internal representation.
+
+    Attributes:
+        path: the file that was read.
+        format: ``png``, ``jpeg``, ``tiff``, ``webp``, ``exr`` or ``hdr``.
+        width: width in pixels (after EXIF orientation).
+        height: height in pixels (after EXIF orientation).
+        channels: channels stored in the file (1 to 4).
+        bit_depth: bits per sample stored in the file (8, 16 or 32; 16 for half-float EXR).
+        is_hdr: True when pixels are linear light (EXR, .hdr, float TIFF).
+        had_alpha: True when the file has an alpha channel.
+        notes: anything the loader changed or noticed (orientation applied, negatives clamped, ...).
+    """
+
+    path: str
+    format: str
+    width: int
+    height: int
+    channels: int
+    bit_depth: int
+    is_hdr: bool
+    had_alpha: bool
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict of the fields."""
+        return {
+            "path": self.path,
+            "format": self.format,
+            "width": self.width,
+            "height": self.height,
+            "channels": self.channels,
+            "bit_depth": self.bit_depth,
+            "is_hdr": self.is_hdr,
+            "had_alpha": self.had_alpha,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """An image in synthdiff's internal representation plus what the file held.
+
+    Attributes:
+        pixels: HxWx3 float32; sRGB-encoded in [0, 1] when ``info.is_hdr`` is False, else linear light.
+        info: metadata read from the file.
+    """
+
+    pixels: np.ndarray
+    info: ImageInfo
+
+
+def sniff_format(header: bytes) -> str | None:
+    """Name the image format from a file's first bytes, or None when it is not one synthdiff reads."""
+    for magic, name in _MAGIC:
+        if header.startswith(magic):
+            return name
+    if header[:4] == b"RIFF" and header[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def load_image(
+    path: str | os.PathLike[str],
+    *,
+    alpha: AlphaPolicy = "composite",
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> LoadedImage:
+    """Read an image file into an HxWx3 float32 array.
+
+    The format is recognised from the file's content, not its name. PNG (1-16 bit, palette, grey,
+    alpha), JPEG (EXIF orientation applied), TIFF (8/16-bit integer, 32-bit float), WebP, OpenEXR and
+    Radiance HDR are supported.
+
+    Args:
+        path: file to read.
+        alpha: ``"composite"`` blends the image over ``background``; ``"ignore"`` drops alpha.
+        background: RGB background for compositing, in the image's own encoding (sRGB values in
+            [0, 1] for LDR, linear for HDR).
+        max_pixels: refuse images with more pixels than this (None disables the guard).
+
+    Returns:
+        The pixels (sRGB-encoded [0, 1] for LDR, linear for HDR) and the file's metadata.
+
+    Raises:
+        ImageNotFoundError: the path does not exist or is a folder.
+        EmptyImageError: the file has 0 bytes or the image has zero width or height.
+        NotAnImageError: the content is not a supported image format.
+        CorruptImageError: the file is truncated or its data cannot be decoded.
+        UnsupportedImageError: unsupported bit depth, sample format or channel count.
+        ImageTooLargeError: more than ``max_pixels`` pixels.
+
+    Example:
+        >>> image = load_image("examples/light/reference.png")  # doctest: +SKIP
+        >>> image.pixels.shape, image.info.is_hdr  # doctest: +SKIP
+        ((256, 256, 3), False)
+    """
+    if alpha not in ("composite", "ignore"):
+        raise InvalidArgumentError(f"Expected alpha to be 'composite' or 'ignore', got {alpha!r}.")
+    if len(background) != 3:
+        raise InvalidArgumentError(f"Expected an RGB background of 3 values, got {background!r}.")
+    file = Path(path)
+    if not file.exists():
+        raise ImageNotFoundError(f"Image not found: '{file}'. Fix: check the path and the current folder.")
+    if not file.is_file():
+        raise ImageNotFoundError(f"Expected an image file, got a folder or special file: '{file}'.")
+    size = file.stat().st_size
+    if size == 0:
+        raise EmptyImageError(f"'{file}' is empty (0 bytes). Fix: re-export or re-copy the image.")
+    with file.open("rb") as handle:
+        header = handle.read(16)
+    fmt = sniff_format(header)
+    if fmt is None:
+        raise NotAnImageError(
+            f"'{file}' is not an image synthdiff can read: expected PNG, JPEG, TIFF, WebP, OpenEXR or "
+            f"Radiance HDR content, found bytes {header[:8]!r}. Fix: convert it to PNG or EXR."
+        )
+    if fmt == "exr":
+        rgba, info = _read_exr(file, max_pixels)
+    elif fmt == "hdr":
+        rgba, info = _read_with_opencv(file, fmt, max_pixels, is_hdr=True)
+    else:
+        rgba, info = _read_with_pillow(file, fmt, max_pixels)
+    pixels = _to_rgb(rgba, info, alpha, background)
+    if not np.all(np.isfinite(pixels)):
+        bad = int(np.count_nonzero(~np.isfinite(pixels)))
+        raise CorruptImageError(
+            f"'{file}' has {bad} NaN or infinite sample(s). Expected finite values. "
+            "Fix: re-render or repair the image (for example clamp fireflies before saving)."
+        )
+    if info.is_hdr and float(pixels.min()) < 0.0:
+        pixels = np.maximum(pixels, 0.0)
+        info = _with_note(info, "negative linear values clamped to 0")
+    return LoadedImage(np.ascontiguousarray(pixels, dtype=np.float32), info)
+
+
+def _with_note(info: ImageInfo, note: str) -> ImageInfo:
+    return ImageInfo(**{**info.__dict__, "notes": (*info.notes, note)})
+
+
+def _check_dimensions(file: Path, width: int, height: int, max_pixels: int | None) -> None:
+    if width <= 0 or height <= 0:
+        raise EmptyImageError(
+            f"'{file}' has zero size ({width}x{height}). Expected at least 1x1 pixels. "
+            "Fix: re-export the image."
+        )
+    if max_pixels is not None and width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"'{file}' is {width}x{height} = {width * height:,} pixels, above the limit of "
+            f"{max_pixels:,}. Fix: pass a larger max_pixels (CLI: --max-pixels) if you trust the file."
+        )
+
+
+@contextlib.contextmanager
+def _pillow_without_bomb_check() -> Iterator[None]:
+    # synthdiff applies its own, configurable limit before decoding.
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def _png_header(file: Path) -> tuple[int, int]:
+    with file.open("rb") as handle:
+        ihdr = handle.read(33)
+    if len(ihdr) < 33 or ihdr[12:16] != b"IHDR":
+        raise CorruptImageError(f"'{file}' has a PNG signature but no valid IHDR chunk: it is truncated.")
+    return ihdr[24], ihdr[25]  # bit depth, colour type
+
+
+def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.ndarray, ImageInfo]:
+    notes: list[str] = []
+    png_depth = _png_header(file)[0] if fmt == "png" else None
+    try:
+        with _pillow_without_bomb_check(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = Image.open(file)
+            _check_dimensions(file, image.width, image.height, max_pixels)
+            image.load()
+    except (UnidentifiedImageError, SyntaxError) as error:
+        raise CorruptImageError(f"'{file}' looks like {fmt.upper()} but cannot be decoded: {error}.") from error
+    except OSError as error:
+        raise CorruptImageError(
+            f"'{file}' is truncated or corrupt ({fmt.upper()} decoder: {error}). "
+            "Fix: re-export or re-copy the file."
+        ) from error
+    mode = image.mode
+    needs_opencv = (png_depth == 16 and mode not in ("I;16", "I;16B", "I")) or (
+        fmt == "tiff" and mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I;16B", "F")
+    )
+    if needs_opencv:
+        # Pillow reduces 16-bit colour to 8 bits; OpenCV keeps all 16.
+        return _read_with_opencv(file, fmt, max_pixels, is_hdr=False)
+    if fmt == "jpeg":
+        orientation = image.getexif().get(0x0112, 1)
+        if orientation != 1:
+            image = ImageOps.exif_transpose(image)
+            notes.append(f"EXIF orientation {orientation} applied")
+    bit_depth = 8
+    if mode in ("I;16", "I;16B", "I"):
+        if mode == "I" and png_depth != 16:
+            raise UnsupportedImageError(
+                f"'{file}' holds 32-bit integer samples. Expected 8- or 16-bit integer or 32-bit float. "
+                "Fix: convert it to 16-bit PNG or float EXR."
+            )
+        array = np.asarray(image, dtype=np.float32)[..., None] / 65535.0
+        bit_depth = 16
+    elif mode == "F":
+        array = np.asarray(image, dtype=np.float32)[..., None]
+        bit_depth = 32
+    elif mode in ("1", "L", "P", "RGB", "RGBA", "LA", "CMYK", "YCbCr", "PA", "La", "RGBa"):
+        target = {"1": "L", "L": "L", "LA": "LA", "La": "LA", "RGB": "RGB", "RGBA": "RGBA", "RGBa": "RGBA"}
+        if mode in ("P", "PA"):
+            target_mode = "RGBA" if "transparency" in image.info or mode == "PA" else "RGB"
+        else:
+            target_mode = target.get(mode, "RGB")
+        if target_mode != mode:
+            image = image.convert(target_mode)
+        array = np.asarray(image, dtype=np.float32) / 255.0
+        if array.ndim == 2:
+            array = array[..., None]
+    else:
+        raise UnsupportedImageError(
+            f"'{file}' uses pixel mode {mode!r}, which synthdiff does not read. Expected grey, grey+alpha, "
+            "RGB or RGBA with 8/16-bit integers or 32-bit floats. Fix: convert it to PNG."
+        )
+    is_hdr = mode == "F"
+    channels = array.shape[2]
+    info = ImageInfo(
+        path=str(file),
+        format=fmt,
+        width=array.shape[1],
+        height=array.shape[0],
+        channels=channels,
+        bit_depth=png_depth if png_depth in (1, 2, 4) else bit_depth,
+        is_hdr=is_hdr,
+        had_alpha=channels in (2, 4),
+        notes=tuple(notes),
+    )
+    return array, info
+
+
+def _read_with_opencv(
+    file: Path, fmt: str, max_pixels: int | None, *, is_hdr: bool
+) -> tuple[np.ndarray, ImageInfo]:
+    import cv2
+
+    data = np.fromfile(file, dtype=np.uint8)
+    flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR if fmt == "hdr" else cv2.IMREAD_UNCHANGED
+    if fmt == "hdr":
+        # Radiance header: the resolution line follows a blank line, e.g. "-Y 480 +X 640".
+        text = data[:4096].tobytes().split(b"\n\n", 1)
+        dims = text[1].split(b"\n", 1)[0].split() if len(text) == 2 else []
+        if len(dims) == 4 and dims[1].isdigit() and dims[3].isdigit():
+            _check_dimensions(file, int(dims[3]), int(dims[1]), max_pixels)
+    decoded = cv2.imdecode(data, flags)
+    if decoded is None or decoded.size == 0:
+        raise CorruptImageError(
+            f"'{file}' is truncated or corrupt: the {fmt.upper()} decoder returned no pixels. "
+            "Fix: re-export or re-copy the file."
+        )
+    _check_dimensions(file, decoded.shape[1], decoded.shape[0], max_pixels)
+    if decoded.ndim == 2:
+        decoded = decoded[..., None]
+    channels = decoded.shape[2]
+    if channels >= 3:
+        decoded = decoded[..., [2, 1, 0, *range(3, channels)]]  # BGR(A) -> RGB(A)
+    depth_of = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16, np.dtype(np.float32): 32}
+    if decoded.dtype not in depth_of:
+        raise UnsupportedImageError(
+            f"'{file}' stores {decoded.dtype} samples. Expected 8/16-bit integers or 32-bit floats. "
+            "Fix: convert it to 16-bit PNG or float EXR."
+        )
+    bit_depth = depth_of[decoded.dtype]
+    if decoded.dtype == np.uint8:
+        array = decoded.astype(np.float32) / 255.0
+    elif decoded.dtype == np.uint16:
+        array = decoded.astype(np.float32) / 65535.0
+    else:
+        array = decoded.astype(np.float32)
+        is_hdr = True
+    info = ImageInfo(
+        path=str(file),
+        format=fmt,
+        width=array.shape[1],
+        height=array.shape[0],
+        channels=channels,
+        bit_depth=bit_depth,
+        is_hdr=is_hdr,
+        had_alpha=channels in (2, 4),
+    )
+    return array, info
+
+
+def _read_exr(file: Path, max_pixels: int | None) -> tuple[np.ndarray, ImageInfo]:
+    import OpenEXR
+
+    try:
+        with OpenEXR.File(str(file), header_only=True) as exr:
+            window = exr.header()["dataWindow"]
+            width = int(window[1][0] - window[0][0] + 1)
+            height = int(window[1][1] - window[0][1] + 1)
+        _check_dimensions(file, width, height, max_pixels)
+        with OpenEXR.File(str(file), separate_channels=True) as exr:
+            channels = {name: np.asarray(ch.pixels) for name, ch in exr.channels().items()}
+    except (RuntimeError, OSError, KeyError) as error:
+        raise CorruptImageError(
+            f"'{file}' is a truncated or corrupt OpenEXR file ({error}). Fix: re-render or re-copy it."
+        ) from error
+    names = set(channels)
+    if {"R", "G", "B"} <= names:
+        planes = [channels["R"], channels["G"], channels["B"]]
+    elif "Y" in names:
+        planes = [channels["Y"]]
+    else:
+        raise UnsupportedImageError(
+            f"'{file}' has EXR channels {sorted(names)}. Expected R, G, B (optionally A) or Y. "
+            "Fix: save the beauty pass as RGB(A)."
+        )
+    had_alpha = "A" in names
+    if had_alpha:
+        planes.append(channels["A"])
+    sample_types = {plane.dtype for plane in planes}
+    if not sample_types <= {np.dtype(np.float16), np.dtype(np.float32)}:
+        raise UnsupportedImageError(
+            f"'{file}' stores EXR samples as {sorted(str(t) for t in sample_types)}. Expected half or "
+            "float colour channels. Fix: save the image with half or float pixels."
+        )
+    array = np.stack([plane.astype(np.float32) for plane in planes], axis=-1)
+    info = ImageInfo(
+        path=str(file),
+        format="exr",
+        width=width,
+        height=height,
+        channels=array.shape[2],
+        bit_depth=16 if np.dtype(np.float16) in sample_types else 32,
+        is_hdr=True,
+        had_alpha=had_alpha,
+    )
+    return array, info
+
+
+def _to_rgb(
+    array: np.ndarray, info: ImageInfo, alpha: AlphaPolicy, background: tuple[float, float, float]
+) -> np.ndarray:
+    channels = array.shape[2]
+    if channels not in (1, 2, 3, 4):
+        raise UnsupportedImageError(
+            f"'{info.path}' has {channels} channels. Expected 1 (grey), 2 (grey+alpha), 3 (RGB) or "
+            "4 (RGBA). Fix: export the colour channels only."
+        )
+    has_alpha = channels in (2, 4)
+    colour = array[..., : channels - 1] if has_alpha else array
+    if colour.shape[2] == 1:
+        colour = np.repeat(colour, 3, axis=2)
+    if not has_alpha or alpha == "ignore":
+        return colour
+    a = np.clip(array[..., -1:], 0.0, 1.0)
+    bg = np.asarray(background, dtype=np.float32)
+    if info.is_hdr:
+        return colour + (1.0 - a) * bg  # EXR colour is premultiplied
+    return colour * a + (1.0 - a) * bg

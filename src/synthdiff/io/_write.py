@@ -1,0 +1,141 @@
+"""Writing outputs atomically, without ever replacing an input."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from synthdiff.errors import InvalidArgumentError, OutputError
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "encode_png", "save_exr", "save_png"]
+
+
+def _check_not_input(path: Path, protected: Iterable[str | os.PathLike[str]]) -> None:
+    target = path.resolve()
+    for item in protected:
+        if Path(item).resolve() == target:
+            raise OutputError(
+                f"Refusing to write '{path}': it is one of the inputs. Fix: choose another output folder."
+            )
+
+
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, *, protected: Iterable[str | os.PathLike[str]] = ()
+) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    A reader never sees a half-written file, and an interrupted write leaves the old file (if any)
+    in place.
+
+    Args:
+        path: destination file; its folder is created if needed.
+        data: the bytes to write.
+        protected: input files that must never be overwritten.
+
+    Returns:
+        The destination path.
+
+    Raises:
+        OutputError: the destination is a protected input or cannot be written.
+    """
+    target = Path(path)
+    _check_not_input(target, protected)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise OutputError(f"Cannot write to '{target.parent}': {error}. Fix: choose a writable folder.") from error
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def atomic_write_text(
+    path: str | os.PathLike[str], text: str, *, protected: Iterable[str | os.PathLike[str]] = ()
+) -> Path:
+    """Write UTF-8 text atomically; see :func:`atomic_write_bytes`."""
+    return atomic_write_bytes(path, text.encode("utf-8"), protected=protected)
+
+
+def encode_png(image: np.ndarray, *, bit_depth: int = 8) -> bytes:
+    """Encode an image as PNG bytes.
+
+    Args:
+        image: HxW, HxWx3 or HxWx4 array. Floats are taken as sRGB-encoded values in [0, 1] and
+            clipped; uint8/uint16 arrays are written as they are.
+        bit_depth: 8 or 16, used for float input.
+
+    Returns:
+        The PNG file content.
+    """
+    import cv2
+
+    if bit_depth not in (8, 16):
+        raise InvalidArgumentError(f"Expected a PNG bit depth of 8 or 16, got {bit_depth}.")
+    array = np.asarray(image)
+    if array.dtype.kind == "f":
+        scale = 255.0 if bit_depth == 8 else 65535.0
+        dtype = np.uint8 if bit_depth == 8 else np.uint16
+        array = np.round(np.clip(array, 0.0, 1.0) * scale).astype(dtype)
+    if array.ndim == 3 and array.shape[2] >= 3:
+        array = array[..., [2, 1, 0, *range(3, array.shape[2])]]  # RGB(A) -> BGR(A) for OpenCV
+    ok, buffer = cv2.imencode(".png", array, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise OutputError(f"PNG encoding failed for an array of shape {array.shape} and type {array.dtype}.")
+    return buffer.tobytes()
+
+
+def save_png(
+    path: str | os.PathLike[str],
+    image: np.ndarray,
+    *,
+    bit_depth: int = 8,
+    protected: Iterable[str | os.PathLike[str]] = (),
+) -> Path:
+    """Save an image as PNG atomically (see :func:`encode_png` for the accepted arrays)."""
+    return atomic_write_bytes(path, encode_png(image, bit_depth=bit_depth), protected=protected)
+
+
+def save_exr(
+    path: str | os.PathLike[str], image: np.ndarray, *, protected: Iterable[str | os.PathLike[str]] = ()
+) -> Path:
+    """Save an HxWx3 (or HxWx4) linear float image as a float OpenEXR file, atomically.
+
+    Args:
+        path: destination ``.exr`` file.
+        image: HxWx3 or HxWx4 float array, linear light.
+        protected: input files that must never be overwritten.
+    """
+    import OpenEXR
+
+    array = np.asarray(image, dtype=np.float32)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise InvalidArgumentError(f"Expected an HxWx3 or HxWx4 array for EXR, got shape {array.shape}.")
+    names = "RGBA"[: array.shape[2]]
+    channels = {name: np.ascontiguousarray(array[..., i]) for i, name in enumerate(names)}
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+    target = Path(path)
+    _check_not_input(target, protected)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".exr", dir=target.parent)
+    os.close(fd)
+    try:
+        with OpenEXR.File(header, channels) as exr:
+            exr.write(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,55 @@
+"""Argument checks shared by the metric functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthdiff.errors import InvalidArgumentError, SizeMismatchError
+
+
+def as_image_pair(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Check two images for pixel-wise comparison and return them as float32 HxWxC arrays.
+
+    Accepts HxW (grey) or HxWxC arrays of any real dtype. Raises when the shapes differ or values are
+    not finite, with a message saying how to fix it.
+    """
+    ref = np.asarray(reference)
+    tst = np.asarray(test)
+    for name, array in (("reference", ref), ("test", tst)):
+        if array.ndim not in (2, 3) or array.size == 0:
+            raise InvalidArgumentError(
+                f"Expected the {name} image as a non-empty HxW or HxWxC array, got shape {array.shape}."
+            )
+        if array.dtype.kind not in "fiu":
+            raise InvalidArgumentError(f"Expected a numeric {name} image, got dtype {array.dtype}.")
+    if ref.shape != tst.shape:
+        raise SizeMismatchError(
+            f"Expected images of the same shape, got reference {ref.shape} and test {tst.shape}. "
+            "Fix: align or resize the test image first (CLI: --align auto or --resize)."
+        )
+    ref = ref.astype(np.float32, copy=False)
+    tst = tst.astype(np.float32, copy=False)
+    if ref.ndim == 2:
+        ref, tst = ref[..., None], tst[..., None]
+    if not (np.isfinite(ref).all() and np.isfinite(tst).all()):
+        raise InvalidArgumentError("Expected finite pixel values, found NaN or infinity.")
+    return ref, tst
+
+
+def as_mask(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """Check an optional HxW boolean mask of valid pixels against an image shape."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != shape[:2]:
+        raise InvalidArgumentError(f"Expected a mask of shape {shape[:2]}, got {mask.shape}.")
+    if not mask.any():
+        raise InvalidArgumentError("The mask of valid pixels is empty: there is nothing to compare.")
+    return mask
+
+
+def masked_mean(values: np.ndarray, mask: np.ndarray | None) -> float:
+    """Mean of an HxW or HxWxC array over the pixels where ``mask`` is True (all when None)."""
+    if mask is None:
+        return float(values.mean(dtype=np.float64))
+    return float(values[mask].mean(dtype=np.float64))
