@@ -1,0 +1,18 @@
+"""Pair comparison: global versus local change, regions and boxes, and the ``compare`` pipeline."""
+
+from synthdiff.diff._compare import REPORT_SCHEMA_VERSION, Comparison, compare
+from synthdiff.diff._global import GlobalChange, estimate_global_change, local_difference
+from synthdiff.diff._regions import NoiseModel, Region, RegionResult, find_regions
+
+__all__ = [
+    "REPORT_SCHEMA_VERSION",
+    "Comparison",
+    "GlobalChange",
+    "NoiseModel",
+    "Region",
+    "RegionResult",
+    "compare",
+    "estimate_global_change",
+    "find_regions",
+    "local_difference",
+]

@@ -1,0 +1,363 @@
+"""Comparing one pair of images: alignment, global change, metrics, local differences and regions."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from synthdiff.align import AlignMethod, Registration, register, warp_to_reference
+from synthdiff.diff._global import (
+    IDENTITY_CHANGE,
+    GlobalChange,
+    difference_magnitude,
+    estimate_global_change,
+    local_difference,
+)
+from synthdiff.diff._regions import NoiseModel, Region, find_regions
+from synthdiff.errors import InvalidArgumentError, SizeMismatchError
+from synthdiff.io import DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, hdr_pair_to_display, linear_to_srgb, load_image
+from synthdiff.metrics import (
+    METRICS,
+    ciede2000_map,
+    flip,
+    mean_absolute_error,
+    multiscale_structural_similarity,
+    peak_signal_noise_ratio,
+    root_mean_squared_error,
+    structural_similarity_map,
+)
+
+__all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
+
+#: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
+REPORT_SCHEMA_VERSION = "1.0"
+
+ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
+
+
+@dataclass
+class Comparison:
+    """Everything :func:`compare` found about one pair.
+
+    Images and maps share the reference's pixel grid. ``reference`` and ``test`` are the display
+    (sRGB-encoded, [0, 1]) versions used for structural metrics and maps; HDR inputs are tone mapped
+    with one white point for both.
+
+    Attributes:
+        reference_info: metadata of the reference file.
+        test_info: metadata of the test file.
+        reference: HxWx3 float32 display image.
+        test: HxWx3 float32 display image, aligned to the reference.
+        valid: HxW boolean mask of reference pixels covered by the aligned test image.
+        registration: how the test image was aligned.
+        global_change: the global gain/offset found between the images.
+        metrics: metric name -> value (None when it could not be computed; see ``metric_notes``).
+        metric_notes: metric name -> why it is missing or how it was computed.
+        regions: the regions that differ, strongest first.
+        difference: HxW local difference map after global compensation.
+        excess: HxW ratio of the smoothed difference to the pair's own threshold.
+        ssim_map: HxW SSIM map.
+        flip_map: HxW FLIP error map, or None.
+        noise: the fitted noise model used for the regions.
+        options: the settings used, for the report.
+        notes: things the user should know (resizing, mixed HDR/LDR, ...).
+        timings: seconds spent per stage.
+    """
+
+    reference_info: ImageInfo
+    test_info: ImageInfo
+    reference: np.ndarray
+    test: np.ndarray
+    valid: np.ndarray
+    registration: Registration
+    global_change: GlobalChange
+    metrics: dict[str, float | None]
+    metric_notes: dict[str, str]
+    regions: list[Region]
+    difference: np.ndarray
+    excess: np.ndarray
+    ssim_map: np.ndarray
+    flip_map: np.ndarray | None
+    noise: NoiseModel
+    options: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def differs(self) -> bool:
+        """True when at least one differing region was found."""
+        return bool(self.regions)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report.json`` content (schema in docs/report-schema.md)."""
+        height, width = self.reference.shape[:2]
+        return {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "tool": "synthdiff compare",
+            "inputs": {"reference": self.reference_info.to_dict(), "test": self.test_info.to_dict()},
+            "size": {"width": width, "height": height, "compared_pixels": int(self.valid.sum())},
+            "options": self.options,
+            "alignment": self.registration.to_dict(),
+            "global_change": self.global_change.to_dict(),
+            "metrics": {name: _json_number(value) for name, value in self.metrics.items()},
+            "metric_info": {name: METRICS[name].to_dict() for name in self.metrics},
+            "metric_notes": self.metric_notes,
+            "regions": [region.to_dict() for region in self.regions],
+            "noise_model": self.noise.to_dict(),
+            "notes": self.notes,
+            "timings_s": {name: round(value, 4) for name, value in self.timings.items()},
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """``report.json`` as a string."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def save_report(self, directory: str | os.PathLike[str]) -> Path:
+        """Write ``report.json``, ``index.html`` and the PNG panels into ``directory``.
+
+        Inputs are never overwritten; every file is written atomically.
+
+        Returns:
+            The path of ``index.html``.
+        """
+        from synthdiff.report import write_compare_report
+
+        return write_compare_report(self, Path(directory))
+
+
+def _json_number(value: float | None) -> float | str | None:
+    if value is None:
+        return None
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return round(float(value), 6)
+
+
+def _load(image: ImageInput, name: str, **load_options: Any) -> LoadedImage:
+    if isinstance(image, LoadedImage):
+        return image
+    if isinstance(image, np.ndarray):
+        array = np.asarray(image, dtype=np.float32)
+        if array.ndim == 2:
+            array = np.repeat(array[..., None], 3, axis=2)
+        if array.ndim != 3 or array.shape[2] != 3 or array.size == 0:
+            raise InvalidArgumentError(f"Expected the {name} image as an HxWx3 array, got shape {array.shape}.")
+        is_hdr = float(array.max(initial=0.0)) > 1.0
+        info = ImageInfo(f"<{name} array>", "array", array.shape[1], array.shape[0], 3, 32, is_hdr, False)
+        return LoadedImage(array, info)
+    return load_image(image, **load_options)
+
+
+def _resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    height, width = shape
+    shrinking = width < image.shape[1] and height < image.shape[0]
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interpolation).reshape(height, width, -1)
+
+
+def compare(
+    reference: ImageInput,
+    test: ImageInput,
+    *,
+    align: AlignMethod | str = "auto",
+    resize: bool = False,
+    compensate_global: bool = True,
+    fast: bool = False,
+    flip_metric: bool = True,
+    sensitivity: float = 1.0,
+    pixels_per_degree: float = 67.02064514160156,
+    alpha: str = "composite",
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> Comparison:
+    """Compare a test image against its reference.
+
+    Steps: load both images; resize or register the test image onto the reference grid; fit the
+    global gain/offset between them; compute metrics on the aligned images (pixel metrics on the
+    native values, structural and colour metrics on display values, FLIP on LDR or HDR values as
+    the inputs are); compute the local difference after removing the global change; find the
+    regions that differ beyond the pair's own noise.
+
+    Args:
+        reference: path, LoadedImage or HxWx3 float32 array (sRGB-encoded in [0, 1] for LDR,
+            linear for HDR).
+        test: the image to judge against the reference, same kinds.
+        align: ``auto``, ``none``, ``translation`` or ``homography`` (see :func:`synthdiff.align.register`).
+        resize: scale the test image to the reference's size when they differ.
+        compensate_global: remove the global gain/offset before computing local differences.
+        fast: skip the slower metrics (FLIP, MS-SSIM, CIEDE2000).
+        flip_metric: compute FLIP (ignored when ``fast``).
+        sensitivity: region threshold divisor (see :func:`synthdiff.diff.find_regions`).
+        pixels_per_degree: observer model for FLIP.
+        alpha: alpha policy for loading (``composite`` or ``ignore``).
+        background: background colour for compositing alpha.
+        max_pixels: decompression-bomb guard for loading.
+
+    Returns:
+        A :class:`Comparison` with metrics, maps, regions and ``save_report``.
+
+    Raises:
+        SizeMismatchError: the sizes differ and neither ``resize`` nor an alignment that can handle
+            it (``auto``/``homography``) was requested.
+        AlignmentError: the sizes differ and registration failed.
+        SynthdiffError: any loading error (see :func:`synthdiff.io.load_image`).
+
+    Example:
+        >>> result = compare("examples/wrong-light/reference.png", "examples/wrong-light/test.png")  # doctest: +SKIP
+        >>> result.metrics["ssim"], len(result.regions)  # doctest: +SKIP
+    """
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    load_options = {"alpha": alpha, "background": background, "max_pixels": max_pixels}
+    ref_image = _load(reference, "reference", **load_options)
+    test_image = _load(test, "test", **load_options)
+    timings["load"] = time.perf_counter() - start
+    notes: list[str] = []
+
+    ref_native, test_native = ref_image.pixels, test_image.pixels
+    hdr = ref_image.info.is_hdr and test_image.info.is_hdr
+    if ref_image.info.is_hdr != test_image.info.is_hdr:
+        which = "reference" if ref_image.info.is_hdr else "test"
+        notes.append(f"the {which} image is HDR and the other LDR: the HDR one was clipped and sRGB-encoded")
+        if ref_image.info.is_hdr:
+            ref_native = linear_to_srgb(ref_native)
+        else:
+            test_native = linear_to_srgb(test_native)
+
+    original_test_shape = test_native.shape[:2]
+    if ref_native.shape != test_native.shape:
+        if resize:
+            notes.append(
+                f"test resized from {test_native.shape[1]}x{test_native.shape[0]} to "
+                f"{ref_native.shape[1]}x{ref_native.shape[0]}"
+            )
+            test_native = _resize(test_native, ref_native.shape[:2])
+            original_test_shape = test_native.shape[:2]
+        elif align not in ("auto", "homography"):
+            raise SizeMismatchError(
+                f"The images differ in size: reference {ref_native.shape[1]}x{ref_native.shape[0]}, test "
+                f"{test_native.shape[1]}x{test_native.shape[0]}. Fix: pass --align auto to register the "
+                "test image onto the reference, or --resize to scale it."
+            )
+
+    if hdr:
+        ref_display, test_display = hdr_pair_to_display(ref_native, test_native)
+    else:
+        ref_display, test_display = ref_native, test_native
+
+    start = time.perf_counter()
+    registration = register(ref_display, test_display, align)
+    height, width = ref_display.shape[:2]
+    test_display, valid = warp_to_reference(test_display, registration.matrix, (height, width))
+    if not registration.is_identity:
+        test_native, _ = warp_to_reference(test_native, registration.matrix, (height, width))
+        # Pixels the test image does not cover take the reference's value, so they add no error.
+        test_display = np.where(valid[..., None], test_display, ref_display)
+        test_native = np.where(valid[..., None], test_native, ref_native)
+    mask = None if valid.all() else valid
+    timings["align"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    change = estimate_global_change(ref_display, test_display, mask) if compensate_global else IDENTITY_CHANGE
+    compensated = compensate_global and change.explains_pair
+    if compensate_global and change.is_significant and not change.explains_pair:
+        notes.append(
+            "no global gain/offset explains the change (residual "
+            f"{change.residual_scale:.3f} vs {change.residual_scale_before:.3f} without it): "
+            "it was not removed and shows as local difference"
+        )
+    residual = local_difference(ref_display, test_display, change if compensated else None)
+    difference = difference_magnitude(residual)
+    timings["global_local"] = time.perf_counter() - start
+
+    metrics: dict[str, float | None] = {}
+    metric_notes: dict[str, str] = {}
+    start = time.perf_counter()
+    data_range = float(ref_native.max()) if hdr else 1.0
+    data_range = data_range if data_range > 0 else 1.0
+    metrics["mae"] = mean_absolute_error(ref_native, test_native, mask=mask)
+    metrics["rmse"] = root_mean_squared_error(ref_native, test_native, mask=mask)
+    metrics["psnr"] = peak_signal_noise_ratio(ref_native, test_native, data_range=data_range, mask=mask)
+    if hdr:
+        metric_notes["psnr"] = f"HDR: data range taken as the reference's peak value {data_range:.4g}"
+        metric_notes["ssim"] = "HDR: computed on the tone-mapped display images"
+    metrics["local_mae"] = float(difference[valid].mean())
+    ssim = structural_similarity_map(ref_display, test_display, mask=mask)
+    metrics["ssim"] = ssim.score
+    timings["pixel_ssim"] = time.perf_counter() - start
+
+    flip_map = None
+    if not fast:
+        start = time.perf_counter()
+        try:
+            metrics["ms_ssim"] = multiscale_structural_similarity(ref_display, test_display)
+        except InvalidArgumentError as error:
+            metrics["ms_ssim"] = None
+            metric_notes["ms_ssim"] = str(error)
+        metrics["ciede2000"] = float(ciede2000_map(ref_display, test_display)[valid].mean())
+        timings["ms_ssim_ciede2000"] = time.perf_counter() - start
+        if flip_metric:
+            start = time.perf_counter()
+            flip_result = flip(ref_native, test_native, hdr=hdr, pixels_per_degree=pixels_per_degree)
+            flip_map = flip_result.map
+            metrics["flip"] = float(flip_map[valid].mean()) if mask is not None else flip_result.mean
+            metric_notes["flip"] = ("HDR-FLIP" if hdr else "LDR-FLIP") + f" at {pixels_per_degree:.1f} pixels per degree"
+            timings["flip"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    found = find_regions(
+        residual,
+        ref_display,
+        test_display,
+        mask=mask,
+        sensitivity=sensitivity,
+        test_matrix=registration.matrix,
+        test_shape=original_test_shape,
+    )
+    metrics["regions"] = float(len(found.regions))
+    metrics["changed_fraction"] = float(found.changed[valid].mean())
+    timings["regions"] = time.perf_counter() - start
+    if registration.status == "failed":
+        notes.append(registration.message)
+
+    options = {
+        "align": align,
+        "resize": resize,
+        "compensate_global": compensate_global,
+        "global_change_removed": compensated,
+        "fast": fast,
+        "flip": flip_metric and not fast,
+        "sensitivity": sensitivity,
+        "pixels_per_degree": pixels_per_degree,
+        "alpha": alpha,
+        "background": list(background),
+        "hdr": hdr,
+    }
+    return Comparison(
+        reference_info=ref_image.info,
+        test_info=test_image.info,
+        reference=ref_display,
+        test=test_display,
+        valid=valid,
+        registration=registration,
+        global_change=change,
+        metrics=metrics,
+        metric_notes=metric_notes,
+        regions=found.regions,
+        difference=difference,
+        excess=found.excess,
+        ssim_map=ssim.map,
+        flip_map=flip_map,
+        noise=found.noise,
+        options=options,
+        notes=notes,
+        timings=timings,
+    )

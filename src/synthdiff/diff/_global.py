@@ -1,0 +1,193 @@
+"""Global photometric change: a per-channel gain and offset fitted robustly, and its removal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["GlobalChange", "difference_magnitude", "estimate_global_change", "local_difference"]
+
+_MAX_SAMPLES = 250_000
+# Samples this close to black or white may be clipped in either image and would bias the fit.
+_CLIP_MARGIN = 0.02
+_TUKEY_C = 4.685
+
+
+@dataclass(frozen=True)
+class GlobalChange:
+    """A global change of the form ``test = gain * reference + offset`` per channel.
+
+    Attributes:
+        gain: per-channel gain (1.0 = unchanged).
+        offset: per-channel offset in image units (0.0 = unchanged).
+        inlier_fraction: fraction of sampled pixels the fit explains (the rest differ locally).
+        residual_scale: robust standard deviation of what the fit leaves, in image units.
+        residual_scale_before: the same for the plain difference ``test - reference``.
+    """
+
+    gain: tuple[float, ...]
+    offset: tuple[float, ...]
+    inlier_fraction: float
+    residual_scale: float
+    residual_scale_before: float = 0.0
+
+    @property
+    def explains_pair(self) -> bool:
+        """True when a global gain/offset describes the pair well enough to be removed.
+
+        That is when the fit leaves residuals at noise level (robust scale at most 0.02, about 5/255)
+        or at most half of those without it. A wrong light direction also changes brightness
+        globally, but no gain/offset explains it: its residuals stay large, and it stays local.
+        """
+        return self.residual_scale <= 0.02 or self.residual_scale <= 0.5 * self.residual_scale_before
+
+    @property
+    def brightness_change(self) -> float:
+        """Relative brightness change implied by the mean gain (0.02 = 2 % brighter)."""
+        return float(np.mean(self.gain)) - 1.0
+
+    @property
+    def is_significant(self) -> bool:
+        """True when the change exceeds 0.5 % in gain or 0.5 % of the range in offset."""
+        return bool(
+            np.max(np.abs(np.asarray(self.gain) - 1.0)) > 0.005 or np.max(np.abs(self.offset)) > 0.005
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict."""
+        return {
+            "gain": [round(g, 5) for g in self.gain],
+            "offset": [round(o, 5) for o in self.offset],
+            "brightness_change": round(self.brightness_change, 5),
+            "significant": self.is_significant,
+            "inlier_fraction": round(self.inlier_fraction, 4),
+            "residual_scale": round(self.residual_scale, 6),
+            "residual_scale_before": round(self.residual_scale_before, 6),
+            "explains_pair": self.explains_pair,
+        }
+
+
+IDENTITY_CHANGE = GlobalChange((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), 1.0, 0.0)
+
+
+def _sample_indices(valid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    indices = np.flatnonzero(valid)
+    if indices.size > _MAX_SAMPLES:
+        indices = rng.choice(indices, _MAX_SAMPLES, replace=False)
+    return indices
+
+
+def _fit_channel(x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray, float]:
+    """Tukey-biweight IRLS fit of y = gain * x + offset; returns gain, offset, inlier mask, scale."""
+    gain, offset = 1.0, float(np.median(y - x))
+    fit_gain = x.size >= 16 and float(np.std(x)) > 1e-3
+    weights = np.ones_like(x)
+    scale = 0.0
+    for _ in range(20):
+        residual = y - (gain * x + offset)
+        scale = 1.4826 * float(np.median(np.abs(residual - np.median(residual))))
+        scale = max(scale, 1e-4)
+        u = residual / (_TUKEY_C * scale)
+        weights = np.where(np.abs(u) < 1.0, (1.0 - u * u) ** 2, 0.0)
+        total = float(weights.sum())
+        if total <= 0:
+            break
+        if fit_gain:
+            mean_x = float((weights * x).sum()) / total
+            mean_y = float((weights * y).sum()) / total
+            var_x = float((weights * (x - mean_x) ** 2).sum())
+            if var_x <= 1e-12:
+                new_gain = 1.0
+            else:
+                new_gain = float((weights * (x - mean_x) * (y - mean_y)).sum()) / var_x
+            new_offset = mean_y - new_gain * mean_x
+        else:
+            new_gain, new_offset = 1.0, float((weights * (y - x)).sum()) / total
+        converged = abs(new_gain - gain) < 1e-6 and abs(new_offset - offset) < 1e-7
+        gain, offset = new_gain, new_offset
+        if converged:
+            break
+    return gain, offset, weights > 0, scale
+
+
+def estimate_global_change(
+    reference: np.ndarray, test: np.ndarray, mask: np.ndarray | None = None, *, seed: int = 0
+) -> GlobalChange:
+    """Fit ``test = gain * reference + offset`` per channel, ignoring local changes.
+
+    A Tukey-biweight robust regression on up to 250,000 sampled pixels: pixels that changed locally
+    get zero weight, so a small changed region does not bias the fit. Samples near 0 or 1 in either
+    image are left out because clipping hides the gain there.
+
+    Args:
+        reference: HxWxC image, sRGB-encoded in [0, 1].
+        test: aligned HxWxC image in the same encoding.
+        mask: optional HxW boolean array of the pixels both images cover.
+        seed: seed of the pixel sampling.
+
+    Returns:
+        The per-channel gain and offset, and how well they explain the pair.
+    """
+    rng = np.random.default_rng(seed)
+    channels = reference.shape[2]
+    gains, offsets, inliers, scales, scales_before = [], [], [], [], []
+    for channel in range(channels):
+        x_all, y_all = reference[..., channel], test[..., channel]
+        valid = (x_all > _CLIP_MARGIN) & (x_all < 1 - _CLIP_MARGIN) & (y_all > _CLIP_MARGIN) & (y_all < 1 - _CLIP_MARGIN)
+        if mask is not None:
+            valid &= mask
+        indices = _sample_indices(valid, rng)
+        if indices.size < 16:
+            gains.append(1.0)
+            offsets.append(0.0)
+            inliers.append(1.0)
+            scales.append(0.0)
+            scales_before.append(0.0)
+            continue
+        x = x_all.ravel()[indices].astype(np.float64)
+        y = y_all.ravel()[indices].astype(np.float64)
+        gain, offset, inlier, scale = _fit_channel(x, y)
+        gains.append(gain)
+        offsets.append(offset)
+        inliers.append(float(inlier.mean()))
+        scales.append(scale)
+        plain = y - x
+        scales_before.append(1.4826 * float(np.median(np.abs(plain - np.median(plain)))) + abs(float(np.median(plain))))
+    return GlobalChange(
+        tuple(gains), tuple(offsets), float(np.mean(inliers)), float(np.mean(scales)), float(np.mean(scales_before))
+    )
+
+
+def local_difference(
+    reference: np.ndarray, test: np.ndarray, change: GlobalChange | None = None, *, clip: bool = True
+) -> np.ndarray:
+    """Signed per-pixel difference left after removing a global change.
+
+    The reference is mapped through the global change (and clipped to [0, 1] like the test image
+    would have been), then subtracted from the test image.
+
+    Args:
+        reference: HxWxC image, sRGB-encoded in [0, 1].
+        test: aligned HxWxC image in the same encoding.
+        change: the global change to remove; None compares the images as they are.
+        clip: clip the predicted test image to [0, 1] (LDR images saturate).
+
+    Returns:
+        HxWxC float32 residual ``test - prediction``, 0 where the pair agrees.
+    """
+    if change is None:
+        predicted = reference
+    else:
+        gain = np.asarray(change.gain, dtype=np.float32)
+        offset = np.asarray(change.offset, dtype=np.float32)
+        predicted = reference * gain + offset
+        if clip:
+            predicted = np.clip(predicted, 0.0, 1.0)
+    return (test - predicted).astype(np.float32)
+
+
+def difference_magnitude(residual: np.ndarray) -> np.ndarray:
+    """Colour distance per pixel: the RMS over channels of an HxWxC residual, as HxW float32."""
+    channels = residual.shape[2]
+    return np.sqrt(np.einsum("hwc,hwc->hw", residual, residual) / channels).astype(np.float32)
