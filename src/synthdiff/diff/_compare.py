@@ -56,6 +56,7 @@ class Comparison:
         test_info: metadata of the test file.
         reference: HxWx3 float32 display image.
         test: HxWx3 float32 display image, aligned to the reference.
+        test_original: HxWx3 float32 display image of the test before alignment.
         valid: HxW boolean mask of reference pixels covered by the aligned test image.
         registration: how the test image was aligned.
         global_change: the global gain/offset found between the images.
@@ -76,6 +77,7 @@ class Comparison:
     test_info: ImageInfo
     reference: np.ndarray
     test: np.ndarray
+    test_original: np.ndarray
     valid: np.ndarray
     registration: Registration
     global_change: GlobalChange
@@ -254,6 +256,7 @@ def compare(
         ref_display, test_display = ref_native, test_native
 
     start = time.perf_counter()
+    test_original = test_display
     registration = register(ref_display, test_display, align)
     height, width = ref_display.shape[:2]
     test_display, valid = warp_to_reference(test_display, registration.matrix, (height, width))
@@ -346,6 +349,7 @@ def compare(
         test_info=test_image.info,
         reference=ref_display,
         test=test_display,
+        test_original=test_original,
         valid=valid,
         registration=registration,
         global_change=change,

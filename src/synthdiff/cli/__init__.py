@@ -1,0 +1,218 @@
+"""The ``synthdiff`` command line: thin Typer commands over the public API (no image maths here).
+
+Exit codes: 0 success (and every ``--fail-above``/``--fail-below`` check passed), 1 a check failed,
+2 a usage or input error, reported as one readable line.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from synthdiff.errors import InvalidArgumentError, SynthdiffError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="synthdiff",
+    help="Machine-learning comparison of synthetic images: how does a render differ from what it should be?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly_errors(function: F) -> F:
+    """Turn synthdiff's errors into one line on stderr and exit code 2."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except SynthdiffError as error:
+            console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parse_checks(items: list[str], option: str) -> list[tuple[str, float]]:
+    from synthdiff.metrics import get_metric_info
+
+    checks = []
+    for item in items:
+        name, separator, value = item.partition("=")
+        if not separator:
+            raise InvalidArgumentError(f"Expected {option} METRIC=VALUE (for example ssim=0.95), got {item!r}.")
+        get_metric_info(name.strip())
+        try:
+            checks.append((name.strip(), float(value)))
+        except ValueError:
+            raise InvalidArgumentError(f"Expected a number after '=' in {option} {item!r}.") from None
+    return checks
+
+
+def _parse_background(text: str) -> tuple[float, float, float]:
+    parts = text.split(",")
+    try:
+        values = tuple(float(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 3 or not all(0.0 <= v for v in values):
+        raise InvalidArgumentError(f"Expected --background as three numbers R,G,B such as 0,0,0 or 1,1,1, got {text!r}.")
+    return values  # type: ignore[return-value]
+
+
+def evaluate_checks(
+    metrics: dict[str, float | None], above: list[tuple[str, float]], below: list[tuple[str, float]]
+) -> list[str]:
+    """Messages for every failed threshold check (empty when all pass)."""
+    failures = []
+    for name, limit in above:
+        value = metrics.get(name)
+        if value is None:
+            failures.append(f"{name} was not computed (needed by --fail-above)")
+        elif value > limit:
+            failures.append(f"{name} = {value:.6g} is above {limit:g}")
+    for name, limit in below:
+        value = metrics.get(name)
+        if value is None:
+            failures.append(f"{name} was not computed (needed by --fail-below)")
+        elif value < limit:
+            failures.append(f"{name} = {value:.6g} is below {limit:g}")
+    return failures
+
+
+AlignOption = Annotated[
+    str, typer.Option("--align", help="Registration: auto, none, translation or homography.")
+]
+ResizeOption = Annotated[bool, typer.Option("--resize", help="Scale the test image to the reference size when they differ.")]
+FastOption = Annotated[bool, typer.Option("--fast", help="Skip FLIP, MS-SSIM and CIEDE2000.")]
+NoFlipOption = Annotated[bool, typer.Option("--no-flip", help="Skip FLIP only.")]
+NoGlobalOption = Annotated[
+    bool, typer.Option("--no-global", help="Do not remove a global gain/offset before finding local differences.")
+]
+SensitivityOption = Annotated[
+    float, typer.Option("--sensitivity", min=0.01, help="Above 1 reports fainter differences; below 1 only clearer ones.")
+]
+AlphaOption = Annotated[str, typer.Option("--alpha", help="Alpha channels: composite (over --background) or ignore.")]
+BackgroundOption = Annotated[str, typer.Option("--background", help="Background R,G,B in [0, 1] for compositing alpha.")]
+MaxPixelsOption = Annotated[
+    int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels (decompression-bomb guard).")
+]
+
+
+@app.command("compare")
+@_friendly_errors
+def compare_command(
+    reference: Annotated[Path, typer.Argument(help="The reference image (what the test should look like).")],
+    test: Annotated[Path, typer.Argument(help="The image to judge.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for report.json, index.html and panels.")],
+    align: AlignOption = "auto",
+    resize: ResizeOption = False,
+    fast: FastOption = False,
+    no_flip: NoFlipOption = False,
+    no_global: NoGlobalOption = False,
+    sensitivity: SensitivityOption = 1.0,
+    fail_above: Annotated[
+        list[str] | None, typer.Option("--fail-above", help="METRIC=VALUE: exit 1 if the metric is above VALUE.")
+    ] = None,
+    fail_below: Annotated[
+        list[str] | None, typer.Option("--fail-below", help="METRIC=VALUE: exit 1 if the metric is below VALUE.")
+    ] = None,
+    alpha: AlphaOption = "composite",
+    background: BackgroundOption = "0,0,0",
+    max_pixels: MaxPixelsOption = 150_000_000,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and failed checks.")] = False,
+) -> None:
+    """Compare a test image with its reference and write a report (JSON, HTML, PNG panels)."""
+    from synthdiff.diff import compare
+
+    above = _parse_checks(fail_above or [], "--fail-above")
+    below = _parse_checks(fail_below or [], "--fail-below")
+    result = compare(
+        reference,
+        test,
+        align=align,
+        resize=resize,
+        fast=fast,
+        flip_metric=not no_flip,
+        compensate_global=not no_global,
+        sensitivity=sensitivity,
+        alpha=alpha,
+        background=_parse_background(background),
+        max_pixels=max_pixels,
+    )
+    page = result.save_report(output)
+    if not quiet:
+        _print_summary(result)
+        out.print(f"report: {page}", highlight=False)
+    failures = evaluate_checks(result.metrics, above, below)
+    for failure in failures:
+        console.print(f"[bold red]check failed:[/] {failure}", highlight=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_summary(result: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{result.reference_info.path} vs {result.test_info.path}", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in result.metrics.items():
+        table.add_row(name, "n/a" if value is None else f"{value:.6g}")
+    out.print(table)
+    out.print(f"alignment: {result.registration.message}", highlight=False)
+    change = result.global_change
+    out.print(
+        f"global change: brightness {100 * change.brightness_change:+.1f} % "
+        f"({'removed' if result.options['global_change_removed'] else 'not removed'})",
+        highlight=False,
+    )
+    out.print(f"regions that differ: {len(result.regions)}", highlight=False)
+    for note in result.notes:
+        out.print(f"note: {note}", highlight=False)
+
+
+@app.command("demo")
+@_friendly_errors
+def demo_command(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the demo reports.")] = Path(
+        "synthdiff-demo"
+    ),
+) -> None:
+    """Compare the bundled example renders and say where the reports are."""
+    from synthdiff.demo import run_demo
+
+    from rich.table import Table
+
+    table = Table(title="synthdiff demo: bundled example renders", title_justify="left")
+    for column in ("example", "what differs", "regions", "SSIM", "FLIP"):
+        table.add_column(column, justify="right" if column in ("regions", "SSIM", "FLIP") else "left")
+    cases = run_demo(output)
+    for case in cases:
+        table.add_row(case.name, case.description, str(case.regions), f"{case.ssim:.4f}", f"{case.flip:.4f}")
+    out.print(table)
+    out.print("Reports (open index.html in a browser; report.json holds every number):", highlight=False)
+    for case in cases:
+        out.print(f"  {case.report}", highlight=False, soft_wrap=True)
+
+
+def main() -> None:
+    """Entry point of the ``synthdiff`` command."""
+    app(prog_name="synthdiff")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The report of ``synthdiff compare``: report.json, a self-contained index.html and PNG panels."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from synthdiff.io import atomic_write_text, encode_png
+from synthdiff.io._write import atomic_write_bytes
+from synthdiff.metrics import METRICS
+from synthdiff.report._panels import draw_boxes, heatmap
+
+if TYPE_CHECKING:
+    from synthdiff.diff import Comparison
+
+__all__ = ["render_compare_html", "write_compare_report"]
+
+#: Differences at or above this (in [0, 1] sRGB units) show with the colormap's brightest colour.
+DIFFERENCE_SCALE = 0.25
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("synthdiff.report", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _panels(comparison: Comparison) -> dict[str, bytes]:
+    boxes = [region.box for region in comparison.regions]
+    boxes_test = [region.box_test for region in comparison.regions]
+    panels = {
+        "reference.png": encode_png(comparison.reference),
+        "test.png": encode_png(comparison.test),
+        "difference.png": encode_png(heatmap(comparison.difference, vmax=DIFFERENCE_SCALE, colormap="inferno")),
+        "ssim.png": encode_png(heatmap(1.0 - comparison.ssim_map, vmax=1.0, colormap="viridis")),
+        "boxes_reference.png": encode_png(draw_boxes(comparison.reference, boxes)),
+        "boxes_test.png": encode_png(draw_boxes(comparison.test_original, boxes_test)),
+    }
+    if comparison.flip_map is not None:
+        panels["flip.png"] = encode_png(heatmap(comparison.flip_map, vmax=1.0, colormap="magma"))
+    return panels
+
+
+def _format(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if np.isinf(value):
+        return "∞"
+    if abs(value) >= 100 or value == int(value):
+        return f"{value:.6g}"
+    return f"{value:.4f}"
+
+
+def render_compare_html(comparison: Comparison, panels: dict[str, bytes]) -> str:
+    """The self-contained HTML page for a comparison, with every panel embedded as a data URI."""
+    uris = {name: "data:image/png;base64," + base64.b64encode(data).decode("ascii") for name, data in panels.items()}
+    rows = [
+        {
+            "name": name,
+            "value": _format(value),
+            "better": "higher" if METRICS[name].higher_is_better else "lower",
+            "description": METRICS[name].description,
+            "note": comparison.metric_notes.get(name, ""),
+        }
+        for name, value in comparison.metrics.items()
+    ]
+    report = comparison.to_dict()
+    return _environment().get_template("compare.html").render(
+        report=report, rows=rows, uris=uris, width=comparison.reference.shape[1], height=comparison.reference.shape[0]
+    )
+
+
+def write_compare_report(comparison: Comparison, directory: Path) -> Path:
+    """Write ``report.json``, ``index.html`` and the PNG panels of a comparison.
+
+    Args:
+        comparison: the result of :func:`synthdiff.compare`.
+        directory: output folder, created if needed.
+
+    Returns:
+        The path of ``index.html``.
+
+    Raises:
+        OutputError: an output would overwrite an input image, or the folder is not writable.
+    """
+    protected = [comparison.reference_info.path, comparison.test_info.path]
+    protected = [path for path in protected if not path.startswith("<")]
+    panels = _panels(comparison)
+    for name, data in panels.items():
+        atomic_write_bytes(directory / name, data, protected=protected)
+    atomic_write_text(directory / "report.json", comparison.to_json() + "\n", protected=protected)
+    return atomic_write_text(directory / "index.html", render_compare_html(comparison, panels), protected=protected)

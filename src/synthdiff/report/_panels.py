@@ -1,0 +1,55 @@
+"""Picture panels shared by the reports: heatmaps and boxes drawn on images."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+__all__ = ["draw_boxes", "heatmap"]
+
+
+def heatmap(values: np.ndarray, *, vmin: float = 0.0, vmax: float = 1.0, colormap: str = "magma") -> np.ndarray:
+    """Colour an HxW map with a matplotlib colormap.
+
+    Args:
+        values: HxW float array.
+        vmin: value shown with the colormap's first colour.
+        vmax: value shown with its last colour.
+        colormap: matplotlib colormap name.
+
+    Returns:
+        HxWx3 uint8 RGB image.
+    """
+    from matplotlib import colormaps
+
+    span = vmax - vmin if vmax > vmin else 1.0
+    normalised = np.clip((np.asarray(values, dtype=np.float32) - vmin) / span, 0.0, 1.0)
+    table = (colormaps[colormap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).round().astype(np.uint8)
+    return table[np.round(normalised * 255).astype(np.intp)]
+
+
+def draw_boxes(
+    image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], *, colour: tuple[int, int, int] = (255, 40, 200)
+) -> np.ndarray:
+    """Draw numbered boxes on a copy of an image.
+
+    Args:
+        image: HxWx3 float image, sRGB-encoded in [0, 1].
+        boxes: (x0, y0, x1, y1) boxes in the image's pixel coordinates, x1/y1 exclusive.
+        colour: RGB outline colour.
+
+    Returns:
+        HxWx3 uint8 RGB image with the boxes and their 1-based numbers.
+    """
+    canvas = np.ascontiguousarray(np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8))
+    thickness = max(1, round(min(canvas.shape[:2]) / 300))
+    scale = max(0.35, min(canvas.shape[:2]) / 800)
+    for number, (x0, y0, x1, y1) in enumerate(boxes, start=1):
+        cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, thickness)
+        cv2.putText(
+            canvas, str(number), (x0 + 2, max(y0 - 3, 10)), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness,
+            cv2.LINE_AA,
+        )
+    return canvas
