@@ -24,6 +24,7 @@ class GlobalChange:
         inlier_fraction: fraction of sampled pixels the fit explains (the rest differ locally).
         residual_scale: robust standard deviation of what the fit leaves, in image units.
         residual_scale_before: the same for the plain difference ``test - reference``.
+        reference_mean: per-channel mean of the sampled reference pixels.
     """
 
     gain: tuple[float, ...]
@@ -31,6 +32,7 @@ class GlobalChange:
     inlier_fraction: float
     residual_scale: float
     residual_scale_before: float = 0.0
+    reference_mean: tuple[float, ...] = (0.5, 0.5, 0.5)
 
     @property
     def explains_pair(self) -> bool:
@@ -44,8 +46,14 @@ class GlobalChange:
 
     @property
     def brightness_change(self) -> float:
-        """Relative brightness change implied by the mean gain (0.02 = 2 % brighter)."""
-        return float(np.mean(self.gain)) - 1.0
+        """Relative change of mean brightness the fit implies (0.02 = 2 % brighter).
+
+        Gain and offset trade off against each other over a limited range of values, so the change
+        is measured at the reference's mean level rather than read from the gain alone.
+        """
+        mean = np.maximum(np.asarray(self.reference_mean), 1e-3)
+        predicted = np.asarray(self.gain) * mean + np.asarray(self.offset)
+        return float(predicted.sum() / mean.sum()) - 1.0
 
     @property
     def is_significant(self) -> bool:
@@ -131,7 +139,7 @@ def estimate_global_change(
     """
     rng = np.random.default_rng(seed)
     channels = reference.shape[2]
-    gains, offsets, inliers, scales, scales_before = [], [], [], [], []
+    gains, offsets, inliers, scales, scales_before, means = [], [], [], [], [], []
     for channel in range(channels):
         x_all, y_all = reference[..., channel], test[..., channel]
         valid = (x_all > _CLIP_MARGIN) & (x_all < 1 - _CLIP_MARGIN) & (y_all > _CLIP_MARGIN) & (y_all < 1 - _CLIP_MARGIN)
@@ -144,6 +152,7 @@ def estimate_global_change(
             inliers.append(1.0)
             scales.append(0.0)
             scales_before.append(0.0)
+            means.append(float(x_all.mean()))
             continue
         x = x_all.ravel()[indices].astype(np.float64)
         y = y_all.ravel()[indices].astype(np.float64)
@@ -152,10 +161,16 @@ def estimate_global_change(
         offsets.append(offset)
         inliers.append(float(inlier.mean()))
         scales.append(scale)
+        means.append(float(x.mean()))
         plain = y - x
         scales_before.append(1.4826 * float(np.median(np.abs(plain - np.median(plain)))) + abs(float(np.median(plain))))
     return GlobalChange(
-        tuple(gains), tuple(offsets), float(np.mean(inliers)), float(np.mean(scales)), float(np.mean(scales_before))
+        tuple(gains),
+        tuple(offsets),
+        float(np.mean(inliers)),
+        float(np.mean(scales)),
+        float(np.mean(scales_before)),
+        tuple(means),
     )
 
 

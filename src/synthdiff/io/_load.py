@@ -218,11 +218,17 @@ def _pillow_without_bomb_check() -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = previous
 
 
+def _as_tuple(value: object) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, tuple) else (int(value),)  # type: ignore[call-overload]
+
+
 def _png_header(file: Path) -> tuple[int, int]:
     with file.open("rb") as handle:
         ihdr = handle.read(33)
     if len(ihdr) < 33 or ihdr[12:16] != b"IHDR":
         raise CorruptImageError(f"'{file}' has a PNG signature but no valid IHDR chunk: it is truncated.")
+    width, height = int.from_bytes(ihdr[16:20], "big"), int.from_bytes(ihdr[20:24], "big")
+    _check_dimensions(file, width, height, None)
     return ihdr[24], ihdr[25]  # bit depth, colour type
 
 
@@ -230,11 +236,13 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
     notes: list[str] = []
     png_depth = _png_header(file)[0] if fmt == "png" else None
     try:
-        with _pillow_without_bomb_check(), warnings.catch_warnings():
+        with _pillow_without_bomb_check(), warnings.catch_warnings(), Image.open(file) as opened:
             warnings.simplefilter("ignore")
-            image = Image.open(file)
-            _check_dimensions(file, image.width, image.height, max_pixels)
-            image.load()
+            _check_dimensions(file, opened.width, opened.height, max_pixels)
+            opened.load()
+            tiff_depth = max(_as_tuple(opened.tag_v2.get(258, 8))) if fmt == "tiff" else 8  # type: ignore[attr-defined]
+            image = opened.copy()
+            exif = opened.getexif() if fmt == "jpeg" else None
     except (UnidentifiedImageError, SyntaxError) as error:
         raise CorruptImageError(f"'{file}' looks like {fmt.upper()} but cannot be decoded: {error}.") from error
     except OSError as error:
@@ -244,13 +252,17 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
         ) from error
     mode = image.mode
     needs_opencv = (png_depth == 16 and mode not in ("I;16", "I;16B", "I")) or (
-        fmt == "tiff" and mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I;16B", "F")
+        fmt == "tiff"
+        and (
+            mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I;16B", "F")
+            or (tiff_depth > 8 and mode in ("RGB", "RGBA", "LA"))
+        )
     )
     if needs_opencv:
         # Pillow reduces 16-bit colour to 8 bits; OpenCV keeps all 16.
         return _read_with_opencv(file, fmt, max_pixels, is_hdr=False)
-    if fmt == "jpeg":
-        orientation = image.getexif().get(0x0112, 1)
+    if exif is not None:
+        orientation = exif.get(0x0112, 1)
         if orientation != 1:
             image = ImageOps.exif_transpose(image)
             notes.append(f"EXIF orientation {orientation} applied")

@@ -1,0 +1,50 @@
+# synthdiff set-up and checks. `make demo` and `make test` are the two commands in the README.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev system-deps
+
+# Debian packages the tests need: Chromium, to check that reports open in a browser.
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+demo: setup
+	$(BIN)/synthdiff demo
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+pytest: setup-dev
+	$(BIN)/python -m pytest
+
+test: setup-dev lint typecheck pytest
+
+benchmark: setup-dev
+	$(BIN)/python benchmarks/bench_compare.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache synthdiff-demo

@@ -1,0 +1,72 @@
+"""Registration: shifts, rotations, size changes, and pairs that must not be warped."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from synthdiff.align import register, warp_to_reference
+from synthdiff.errors import AlignmentError, InvalidArgumentError
+from tests.conftest import EXAMPLES, photo
+
+
+@pytest.mark.parametrize("dx, dy", [(1, 0), (-2, 3), (3, -1)])
+def test_integer_shift_recovered(dx: int, dy: int) -> None:
+    image = photo("astronaut")
+    reference = image[20:400, 20:400]
+    test = image[20 + dy : 400 + dy, 20 + dx : 400 + dx]
+    result = register(reference, test)
+    assert result.applied == "translation" and result.status == "aligned"
+    assert result.shift == pytest.approx((-dx, -dy), abs=1e-9)
+    warped, valid = warp_to_reference(test, result.matrix, reference.shape[:2])
+    assert np.abs(warped - reference)[valid].max() < 1e-5
+
+
+def test_rotation_and_scale_need_a_homography() -> None:
+    image = photo("astronaut")
+    matrix = cv2.getRotationMatrix2D((256, 256), 3.0, 1.04)
+    test = cv2.warpAffine(image, matrix, (512, 512))
+    result = register(image, test)
+    assert result.applied == "homography"
+    assert result.error_after < 0.2 * result.error_before
+
+
+def test_aligned_pair_is_left_alone() -> None:
+    image = photo("coffee")
+    result = register(image, image)
+    assert result.applied == "none" and result.status == "not_needed"
+
+
+@pytest.mark.parametrize("name", ["wrong-light", "shifted-texture", "wrong-roughness"])
+def test_content_changes_are_not_mistaken_for_misalignment(name: str) -> None:
+    from synthdiff.io import load_image
+
+    reference = load_image(EXAMPLES / name / "reference.png").pixels
+    test = load_image(EXAMPLES / name / "test.png").pixels
+    assert register(reference, test).applied == "none"
+
+
+def test_different_sizes_registered_by_homography() -> None:
+    image = photo("astronaut")
+    test = cv2.resize(image, (400, 400), interpolation=cv2.INTER_AREA)
+    result = register(image, test)
+    assert result.applied == "homography"
+    assert result.matrix[0, 0] == pytest.approx(512 / 400, rel=0.01)
+
+
+def test_alignment_failure_on_different_sizes_is_clear(rng: np.random.Generator) -> None:
+    flat = np.full((64, 64, 3), 0.5, np.float32)
+    with pytest.raises(AlignmentError, match=r"differ in size.*alignment failed.*Fix: pass --resize"):
+        register(flat, np.full((48, 48, 3), 0.5, np.float32))
+
+
+def test_forced_homography_failure_is_reported() -> None:
+    flat = np.full((64, 64, 3), 0.5, np.float32)
+    result = register(flat, flat, "homography")
+    assert result.status == "failed" and "alignment failed" in result.message
+
+
+def test_unknown_method() -> None:
+    with pytest.raises(InvalidArgumentError, match="Expected one of: auto, none, translation, homography"):
+        register(np.zeros((8, 8)), np.zeros((8, 8)), "affine")

@@ -1,0 +1,124 @@
+"""The measured requirements for spot-the-difference regions and global versus local change.
+
+Unchanged pairs (identical, JPEG re-encoded at quality 90, shifted by 1-3 px, brightness scaled by
++-10 %) must give no region; four rectangles pasted into a noisy 1080p image must all be found with
+IoU >= 0.5; a 2 % brightness change alone must be reported as global and give no local difference.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from synthdiff import compare
+from synthdiff.diff import estimate_global_change
+from tests.conftest import jpeg_roundtrip, photo, quantise
+
+PHOTOS = ["astronaut", "chelsea", "camera"]
+
+
+def _crop(name: str, dx: int = 0, dy: int = 0) -> np.ndarray:
+    image = photo(name)
+    height, width = image.shape[:2]
+    return image[4 + dy : height - 4 + dy, 4 + dx : width - 4 + dx]
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_identical_images_give_no_region(name: str) -> None:
+    image = _crop(name)
+    result = compare(image, image.copy(), fast=True)
+    assert result.regions == [] and result.metrics["changed_fraction"] == 0.0
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_jpeg_reencoded_pair_gives_no_region(name: str) -> None:
+    reference = _crop(name)
+    result = compare(reference, jpeg_roundtrip(reference, 90), fast=True)
+    assert result.metrics["psnr"] < 50  # the re-encoding really changed pixels
+    assert result.regions == []
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+@pytest.mark.parametrize("shift", [(1, 0), (0, 2), (3, 3), (-2, 1)])
+def test_shifted_pair_gives_no_region(name: str, shift: tuple[int, int]) -> None:
+    reference = _crop(name)
+    test = _crop(name, *shift)
+    result = compare(reference, test, fast=True)
+    assert result.registration.applied == "translation"
+    assert result.regions == []
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+@pytest.mark.parametrize("gain", [0.9, 1.1])
+def test_brightness_scaled_pair_gives_no_region(name: str, gain: float) -> None:
+    reference = _crop(name)
+    result = compare(reference, quantise(reference * gain), fast=True)
+    assert result.regions == []
+    assert result.global_change.brightness_change == pytest.approx(gain - 1.0, abs=0.01)
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_two_percent_brightness_is_global_not_local(name: str) -> None:
+    reference = _crop(name)
+    result = compare(reference, quantise(reference * 1.02), fast=True)
+    assert result.global_change.is_significant
+    assert result.global_change.brightness_change == pytest.approx(0.02, abs=0.003)
+    assert result.regions == [] and result.metrics["changed_fraction"] == 0.0
+    # Without compensation the same pair differs everywhere by about 2 %.
+    assert result.metrics["mae"] > 2.5 * result.metrics["local_mae"]
+
+
+def test_global_fit_ignores_a_local_change() -> None:
+    reference = _crop("astronaut")
+    test = quantise(reference * 1.05)
+    test[100:200, 100:200] = 0.9
+    change = estimate_global_change(reference, test)
+    assert np.allclose(change.gain, 1.05, atol=0.01)
+    assert change.explains_pair
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_four_pasted_rectangles_on_noisy_1080p(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    base = cv2.resize(photo("astronaut"), (1920, 1080), interpolation=cv2.INTER_CUBIC)
+    donor = cv2.resize(photo("chelsea"), (1920, 1080))
+    # Independent noise in each image, like two renders with different sampling seeds.
+    reference = np.clip(base + rng.normal(0, 0.03, base.shape), 0, 1).astype(np.float32)
+    test = np.clip(base + rng.normal(0, 0.03, base.shape), 0, 1).astype(np.float32)
+    boxes: list[tuple[int, int, int, int]] = []
+    while len(boxes) < 4:
+        w, h = (int(v) for v in rng.integers(60, 220, 2))
+        x, y = int(rng.integers(0, 1920 - w)), int(rng.integers(0, 1080 - h))
+        box = (x, y, x + w, y + h)
+        if any(not (box[2] < o[0] - 40 or o[2] < box[0] - 40 or box[3] < o[1] - 40 or o[3] < box[1] - 40) for o in boxes):
+            continue
+        sx, sy = int(rng.integers(0, 1920 - w)), int(rng.integers(0, 1080 - h))
+        test[y : y + h, x : x + w] = donor[sy : sy + h, sx : sx + w]
+        boxes.append(box)
+    result = compare(reference, test, fast=True)
+    found = [region.box for region in result.regions]
+    for box in boxes:
+        assert max(_iou(box, other) for other in found) >= 0.5, (box, found)
+    assert len(found) == 4
+
+
+def test_boxes_are_given_in_both_images_coordinates() -> None:
+    image = photo("astronaut")
+    reference = image[10:410, 10:410].copy()
+    test = image[13:413, 10:410].copy()  # test content moved up by 3 px
+    test[200:260, 100:180] = [0.1, 0.9, 0.1]
+    result = compare(reference, test, fast=True)
+    assert len(result.regions) == 1
+    region = result.regions[0]
+    x0, y0, x1, y1 = region.box
+    assert abs(x0 - 100) <= 3 and abs(y0 - 203) <= 3 and abs(x1 - 180) <= 3 and abs(y1 - 263) <= 3
+    assert region.box_test == (x0, y0 - 3, x1, y1 - 3)

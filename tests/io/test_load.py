@@ -1,0 +1,205 @@
+"""Image loading: formats, bit depths, alpha policy, orientation, and every error path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from synthdiff.errors import (
+    CorruptImageError,
+    EmptyImageError,
+    ImageNotFoundError,
+    ImageTooLargeError,
+    InvalidArgumentError,
+    NotAnImageError,
+    SynthdiffError,
+    UnsupportedImageError,
+)
+from synthdiff.io import load_image, save_exr
+
+
+@pytest.fixture
+def rgb8(rng: np.random.Generator) -> np.ndarray:
+    return rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
+
+
+def test_png_8bit_round_trip(tmp_path: Path, rgb8: np.ndarray) -> None:
+    Image.fromarray(rgb8).save(tmp_path / "a.png")
+    image = load_image(tmp_path / "a.png")
+    assert image.pixels.dtype == np.float32 and image.pixels.shape == (12, 16, 3)
+    np.testing.assert_allclose(image.pixels, rgb8 / 255.0, atol=1e-7)
+    assert image.info.format == "png" and image.info.bit_depth == 8 and not image.info.is_hdr
+
+
+def test_png_16bit_keeps_all_bits(tmp_path: Path, rng: np.random.Generator) -> None:
+    values = rng.integers(0, 65536, (10, 11, 3), dtype=np.uint16)
+    cv2.imwrite(str(tmp_path / "a.png"), values[..., ::-1])
+    image = load_image(tmp_path / "a.png")
+    assert image.info.bit_depth == 16
+    np.testing.assert_allclose(image.pixels, values / 65535.0, atol=1e-7)
+
+
+def test_png_16bit_grey(tmp_path: Path, rng: np.random.Generator) -> None:
+    values = rng.integers(0, 65536, (9, 7), dtype=np.uint16)
+    cv2.imwrite(str(tmp_path / "g.png"), values)
+    image = load_image(tmp_path / "g.png")
+    assert image.info.bit_depth == 16 and image.pixels.shape == (9, 7, 3)
+    np.testing.assert_allclose(image.pixels[..., 1], values / 65535.0, atol=1e-7)
+
+
+def test_alpha_composited_on_background(tmp_path: Path) -> None:
+    rgba = np.zeros((4, 4, 4), dtype=np.uint8)
+    rgba[..., 0] = 255
+    rgba[..., 3] = 128  # half-transparent red
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    black = load_image(tmp_path / "a.png")
+    white = load_image(tmp_path / "a.png", background=(1.0, 1.0, 1.0))
+    ignored = load_image(tmp_path / "a.png", alpha="ignore")
+    a = 128 / 255
+    np.testing.assert_allclose(black.pixels[0, 0], [a, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(white.pixels[0, 0], [1.0, 1 - a, 1 - a], atol=1e-6)
+    np.testing.assert_allclose(ignored.pixels[0, 0], [1.0, 0.0, 0.0], atol=1e-6)
+    assert black.info.had_alpha
+
+
+def test_jpeg_exif_orientation_applied(tmp_path: Path) -> None:
+    array = np.zeros((20, 40, 3), dtype=np.uint8)
+    array[:, :20] = 255  # left half white
+    image = Image.fromarray(array)
+    exif = image.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise for display
+    image.save(tmp_path / "r.jpg", exif=exif, quality=95)
+    loaded = load_image(tmp_path / "r.jpg")
+    assert loaded.pixels.shape == (40, 20, 3)
+    assert loaded.pixels[:15].mean() > 0.9 and loaded.pixels[25:].mean() < 0.1  # white is now on top
+    assert any("orientation" in note for note in loaded.info.notes)
+
+
+@pytest.mark.parametrize("suffix, fmt", [(".tif", "tiff"), (".webp", "webp")])
+def test_tiff_and_webp(tmp_path: Path, rgb8: np.ndarray, suffix: str, fmt: str) -> None:
+    Image.fromarray(rgb8).save(tmp_path / f"a{suffix}", lossless=True)
+    image = load_image(tmp_path / f"a{suffix}")
+    assert image.info.format == fmt
+    np.testing.assert_allclose(image.pixels, rgb8 / 255.0, atol=1e-7)
+
+
+def test_tiff_16bit_colour(tmp_path: Path, rng: np.random.Generator) -> None:
+    values = rng.integers(0, 65536, (6, 5, 3), dtype=np.uint16)
+    cv2.imwrite(str(tmp_path / "a.tif"), values[..., ::-1])
+    image = load_image(tmp_path / "a.tif")
+    assert image.info.bit_depth == 16
+    np.testing.assert_allclose(image.pixels, values / 65535.0, atol=1e-7)
+
+
+def test_exr_is_linear_hdr(tmp_path: Path, rng: np.random.Generator) -> None:
+    values = (rng.random((8, 9, 3)) * 20.0).astype(np.float32)
+    save_exr(tmp_path / "a.exr", values)
+    image = load_image(tmp_path / "a.exr")
+    assert image.info.is_hdr and image.info.format == "exr"
+    np.testing.assert_allclose(image.pixels, values, rtol=1e-6)
+
+
+def test_exr_negative_values_are_clamped_with_a_note(tmp_path: Path) -> None:
+    values = np.full((4, 4, 3), -0.5, dtype=np.float32)
+    save_exr(tmp_path / "n.exr", values)
+    image = load_image(tmp_path / "n.exr")
+    assert image.pixels.min() == 0.0
+    assert any("negative" in note for note in image.info.notes)
+
+
+def test_format_is_read_from_content_not_name(tmp_path: Path, rgb8: np.ndarray) -> None:
+    Image.fromarray(rgb8).save(tmp_path / "misnamed.jpg", format="PNG")
+    assert load_image(tmp_path / "misnamed.jpg").info.format == "png"
+
+
+# Error paths: each says what was expected, what was found and how to fix it.
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ImageNotFoundError, match=r"Image not found: .*nope\.png.*Fix: check the path"):
+        load_image(tmp_path / "nope.png")
+
+
+def test_folder_is_not_an_image(tmp_path: Path) -> None:
+    with pytest.raises(ImageNotFoundError, match="Expected an image file, got a folder"):
+        load_image(tmp_path)
+
+
+def test_not_an_image(tmp_path: Path) -> None:
+    (tmp_path / "notes.png").write_text("these are not pixels")
+    with pytest.raises(NotAnImageError, match=r"not an image synthdiff can read: expected PNG.*found bytes"):
+        load_image(tmp_path / "notes.png")
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(EmptyImageError, match=r"is empty \(0 bytes\)\. Fix: re-export"):
+        load_image(tmp_path / "empty.png")
+
+
+def test_zero_size_image(tmp_path: Path) -> None:
+    import struct
+    import zlib
+
+    # A PNG whose header declares 0 x 10 pixels.
+    ihdr = struct.pack(">IIBBBBB", 0, 10, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    data = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    (tmp_path / "zero.png").write_bytes(data + b"\x00\x00\x00\x00IEND\xaeB`\x82")
+    with pytest.raises(EmptyImageError, match=r"has zero size \(0x10\)\. Expected at least 1x1"):
+        load_image(tmp_path / "zero.png")
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_truncated_file(tmp_path: Path, rng: np.random.Generator, suffix: str) -> None:
+    noise = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    full = tmp_path / f"full{suffix}"
+    Image.fromarray(noise).save(full)
+    data = full.read_bytes()
+    (tmp_path / f"cut{suffix}").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptImageError, match=r"truncated or corrupt.*Fix: re-export or re-copy"):
+        load_image(tmp_path / f"cut{suffix}")
+
+
+def test_corrupt_exr(tmp_path: Path, rng: np.random.Generator) -> None:
+    save_exr(tmp_path / "a.exr", rng.random((32, 32, 3)).astype(np.float32))
+    data = (tmp_path / "a.exr").read_bytes()
+    (tmp_path / "cut.exr").write_bytes(data[:200])
+    with pytest.raises(CorruptImageError, match="truncated or corrupt OpenEXR"):
+        load_image(tmp_path / "cut.exr")
+
+
+def test_unsupported_bit_depth(tmp_path: Path) -> None:
+    Image.fromarray(np.arange(20, dtype=np.int32).reshape(4, 5) * 100000).save(tmp_path / "i32.tif")
+    with pytest.raises(UnsupportedImageError, match=r"Expected 8/16-bit integers or 32-bit floats"):
+        load_image(tmp_path / "i32.tif")
+
+
+def test_unsupported_channels(tmp_path: Path) -> None:
+    import OpenEXR
+
+    with OpenEXR.File({}, {"Z": np.zeros((4, 4), np.float32)}) as exr:
+        exr.write(str(tmp_path / "depth.exr"))
+    with pytest.raises(UnsupportedImageError, match=r"EXR channels \['Z'\]\. Expected R, G, B"):
+        load_image(tmp_path / "depth.exr")
+
+
+def test_pixel_limit(tmp_path: Path, rgb8: np.ndarray) -> None:
+    Image.fromarray(rgb8).save(tmp_path / "a.png")
+    with pytest.raises(ImageTooLargeError, match=r"12 = 192 pixels, above the limit of 100.*--max-pixels"):
+        load_image(tmp_path / "a.png", max_pixels=100)
+    assert load_image(tmp_path / "a.png", max_pixels=None).pixels.shape == (12, 16, 3)
+
+
+def test_bad_alpha_policy(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgumentError, match="alpha to be 'composite' or 'ignore'"):
+        load_image(tmp_path / "a.png", alpha="premultiply")  # type: ignore[arg-type]
+
+
+def test_errors_are_synthdiff_errors_and_builtin_kinds() -> None:
+    assert issubclass(ImageNotFoundError, FileNotFoundError) and issubclass(ImageNotFoundError, SynthdiffError)
+    assert issubclass(CorruptImageError, ValueError)

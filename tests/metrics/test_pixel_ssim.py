@@ -1,0 +1,101 @@
+"""Pixel and structural metrics: invariants and agreement with scikit-image."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from skimage.metrics import peak_signal_noise_ratio as sk_psnr
+from skimage.metrics import structural_similarity as sk_ssim
+
+from synthdiff.errors import InvalidArgumentError, SizeMismatchError
+from synthdiff.metrics import (
+    mean_absolute_error,
+    multiscale_structural_similarity,
+    peak_signal_noise_ratio,
+    root_mean_squared_error,
+    structural_similarity,
+    structural_similarity_map,
+)
+from tests.conftest import photo
+
+
+@pytest.fixture
+def pair(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    reference = photo("astronaut")[::2, ::2]
+    test = np.clip(reference + rng.normal(0, 0.05, reference.shape), 0, 1).astype(np.float32)
+    return reference, test
+
+
+def test_identical_images() -> None:
+    image = photo("coffee")[:64, :64]
+    assert mean_absolute_error(image, image) == 0.0
+    assert math.isinf(peak_signal_noise_ratio(image, image))
+    assert structural_similarity(image, image) == pytest.approx(1.0, abs=1e-6)
+    assert multiscale_structural_similarity(photo("coffee"), photo("coffee")) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_psnr_matches_scikit_image(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    reference, test = pair
+    assert peak_signal_noise_ratio(reference, test) == pytest.approx(sk_psnr(reference, test, data_range=1.0), abs=1e-4)
+
+
+def test_ssim_matches_scikit_image(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    reference, test = pair
+    expected, expected_map = sk_ssim(
+        reference, test, channel_axis=2, data_range=1.0, gaussian_weights=True, sigma=1.5,
+        use_sample_covariance=False, full=True,
+    )
+    result = structural_similarity_map(reference, test)
+    # Tolerance: float32 OpenCV filtering versus float64 scipy filtering.
+    assert result.score == pytest.approx(expected, abs=1e-4)
+    np.testing.assert_allclose(result.map, expected_map.mean(axis=2), atol=2e-3)
+
+
+def test_mae_rmse_values() -> None:
+    reference = np.zeros((4, 4, 3), np.float32)
+    test = np.full((4, 4, 3), 0.5, np.float32)
+    test[0, 0] = 1.0
+    assert mean_absolute_error(reference, test) == pytest.approx((15 * 0.5 + 1.0) / 16)
+    assert root_mean_squared_error(reference, test) == pytest.approx(math.sqrt((15 * 0.25 + 1.0) / 16))
+
+
+def test_mask_restricts_the_pixels() -> None:
+    reference = np.zeros((4, 4, 3), np.float32)
+    test = reference.copy()
+    test[:, 2:] = 1.0
+    mask = np.zeros((4, 4), bool)
+    mask[:, :2] = True
+    assert mean_absolute_error(reference, test, mask=mask) == 0.0
+
+
+def test_ssim_decreases_with_noise(rng: np.random.Generator) -> None:
+    reference = photo("camera")[:128, :128]
+    scores = [
+        structural_similarity(reference, np.clip(reference + rng.normal(0, s, reference.shape), 0, 1))
+        for s in (0.01, 0.05, 0.2)
+    ]
+    assert scores[0] > scores[1] > scores[2]
+
+
+def test_shape_mismatch() -> None:
+    with pytest.raises(SizeMismatchError, match=r"same shape.*Fix: align or resize"):
+        mean_absolute_error(np.zeros((4, 4, 3)), np.zeros((4, 5, 3)))
+
+
+def test_ssim_too_small_image() -> None:
+    with pytest.raises(InvalidArgumentError, match="smaller than the SSIM window"):
+        structural_similarity(np.zeros((8, 8)), np.zeros((8, 8)))
+
+
+def test_ms_ssim_needs_large_images() -> None:
+    with pytest.raises(InvalidArgumentError, match="needs both sides longer than 160 pixels"):
+        multiscale_structural_similarity(np.zeros((100, 300, 3)), np.zeros((100, 300, 3)))
+
+
+def test_non_finite_values_rejected() -> None:
+    bad = np.zeros((16, 16, 3), np.float32)
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(InvalidArgumentError, match="finite"):
+        mean_absolute_error(bad, np.zeros_like(bad))
