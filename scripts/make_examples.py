@@ -20,9 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent / "examples"
 
 # Each case: folder name, what differs, and the scene settings it changes.
 CASES = {
-    "wrong-light": ("the key light is moved to the other side and is warmer", {"light_x": -3.0, "light_colour": (1.0, 0.75, 0.55)}),
+    "wrong-light": (
+        "the key light is moved to the other side and is warmer",
+        {"light_x": -3.0, "light_colour": (1.0, 0.75, 0.55)},
+    ),
     "wrong-roughness": ("the sphere is glossy instead of matte", {"sphere_roughness": 0.08}),
-    "shifted-texture": ("the floor checker texture is shifted and rotated", {"floor_offset": (0.37, 0.21, 0.0), "floor_rotation": 0.35}),
+    "shifted-texture": (
+        "the floor checker texture is shifted and rotated",
+        {"floor_offset": (0.37, 0.21, 0.0), "floor_rotation": 0.35},
+    ),
 }
 
 REFERENCE = {
@@ -130,8 +136,11 @@ def main() -> int:
         folder.mkdir(exist_ok=True)
         (folder / "reference.png").write_bytes(reference_path.read_bytes())
         render({**REFERENCE, **change}, folder / "test.png")
-        meta = {"description": description, "changed": {k: list(v) if isinstance(v, tuple) else v for k, v in change.items()},
-                "renderer": f"Blender {bpy.app.version_string} Cycles, {SAMPLES} samples, {WIDTH}x{HEIGHT}"}
+        meta = {
+            "description": description,
+            "changed": {k: list(v) if isinstance(v, tuple) else v for k, v in change.items()},
+            "renderer": f"Blender {bpy.app.version_string} Cycles, {SAMPLES} samples, {WIDTH}x{HEIGHT}",
+        }
         (folder / "case.json").write_text(json.dumps(meta, indent=2) + "\n")
     reference_path.unlink()
     return 0

@@ -55,7 +55,13 @@ def run_demo(output: str | os.PathLike[str]) -> list[DemoCase]:
         result = compare(reference, test)
         page = result.save_report(Path(output) / name)
         cases.append(
-            DemoCase(name, description, len(result.regions), float(result.metrics["ssim"] or 0.0),
-                     float(result.metrics.get("flip") or 0.0), page)
+            DemoCase(
+                name,
+                description,
+                len(result.regions),
+                float(result.metrics["ssim"] or 0.0),
+                float(result.metrics.get("flip") or 0.0),
+                page,
+            )
         )
     return cases

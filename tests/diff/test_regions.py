@@ -99,7 +99,10 @@ def test_four_pasted_rectangles_on_noisy_1080p(seed: int) -> None:
         w, h = (int(v) for v in rng.integers(60, 220, 2))
         x, y = int(rng.integers(0, 1920 - w)), int(rng.integers(0, 1080 - h))
         box = (x, y, x + w, y + h)
-        if any(not (box[2] < o[0] - 40 or o[2] < box[0] - 40 or box[3] < o[1] - 40 or o[3] < box[1] - 40) for o in boxes):
+        if any(
+            not (box[2] < o[0] - 40 or o[2] < box[0] - 40 or box[3] < o[1] - 40 or o[3] < box[1] - 40)
+            for o in boxes
+        ):
             continue
         sx, sy = int(rng.integers(0, 1920 - w)), int(rng.integers(0, 1080 - h))
         test[y : y + h, x : x + w] = donor[sy : sy + h, sx : sx + w]

@@ -201,5 +201,7 @@ def test_bad_alpha_policy(tmp_path: Path) -> None:
 
 
 def test_errors_are_synthdiff_errors_and_builtin_kinds() -> None:
-    assert issubclass(ImageNotFoundError, FileNotFoundError) and issubclass(ImageNotFoundError, SynthdiffError)
+    assert issubclass(ImageNotFoundError, FileNotFoundError) and issubclass(
+        ImageNotFoundError, SynthdiffError
+    )
     assert issubclass(CorruptImageError, ValueError)

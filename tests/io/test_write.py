@@ -21,6 +21,6 @@ def test_png_written_atomically_and_readable(tmp_path: Path) -> None:
 def test_refuses_to_overwrite_an_input(tmp_path: Path) -> None:
     source = tmp_path / "input.json"
     source.write_text("original")
-    with pytest.raises(OutputError, match="it is one of the inputs. Fix: choose another output folder"):
+    with pytest.raises(OutputError, match=r"it is one of the inputs\. Fix: choose another output folder"):
         atomic_write_text(source, "new", protected=[source])
     assert source.read_text() == "original"

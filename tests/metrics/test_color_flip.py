@@ -49,16 +49,28 @@ def test_flip_matches_flip_evaluator_cli(tmp_path: Path, rng: np.random.Generato
     save_png(tmp_path / "ref.png", reference)
     save_png(tmp_path / "test.png", test)
     output = subprocess.run(
-        [_flip_cli(), "-r", str(tmp_path / "ref.png"), "-t", str(tmp_path / "test.png"), "-v", "1", "-nerm",
-         "-d", str(tmp_path)],
-        capture_output=True, text=True, check=True,
+        [
+            _flip_cli(),
+            "-r",
+            str(tmp_path / "ref.png"),
+            "-t",
+            str(tmp_path / "test.png"),
+            "-v",
+            "1",
+            "-nerm",
+            "-d",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     expected = float(re.search(r"Mean:\s*([0-9.]+)", output).group(1))  # type: ignore[union-attr]
     result = flip(reference, test)
     # The CLI prints 6 decimals.
     assert result.mean == pytest.approx(expected, abs=2e-6)
     assert result.map.shape == reference.shape[:2]
-    assert 0.0 <= float(result.map.min()) and float(result.map.max()) <= 1.0
+    assert float(result.map.min()) >= 0.0 and float(result.map.max()) <= 1.0
 
 
 def test_flip_identical_is_zero() -> None:

@@ -38,14 +38,22 @@ def test_identical_images() -> None:
 
 def test_psnr_matches_scikit_image(pair: tuple[np.ndarray, np.ndarray]) -> None:
     reference, test = pair
-    assert peak_signal_noise_ratio(reference, test) == pytest.approx(sk_psnr(reference, test, data_range=1.0), abs=1e-4)
+    assert peak_signal_noise_ratio(reference, test) == pytest.approx(
+        sk_psnr(reference, test, data_range=1.0), abs=1e-4
+    )
 
 
 def test_ssim_matches_scikit_image(pair: tuple[np.ndarray, np.ndarray]) -> None:
     reference, test = pair
     expected, expected_map = sk_ssim(
-        reference, test, channel_axis=2, data_range=1.0, gaussian_weights=True, sigma=1.5,
-        use_sample_covariance=False, full=True,
+        reference,
+        test,
+        channel_axis=2,
+        data_range=1.0,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        full=True,
     )
     result = structural_similarity_map(reference, test)
     # Tolerance: float32 OpenCV filtering versus float64 scipy filtering.

@@ -23,6 +23,7 @@ _WEAK_PEAK = 0.5
 # Transforms that move no image corner by more than this many pixels count as identity.
 _IDENTITY_TOLERANCE_PX = 0.1
 _MIN_INLIERS = 12
+_BLACK = (0.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def _grey(image: np.ndarray) -> np.ndarray:
 
 
 def warp_to_reference(
-    test: np.ndarray, matrix: np.ndarray, reference_shape: tuple[int, int]
+    test: np.ndarray, matrix: np.ndarray, reference_shape: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Resample the test image into the reference's pixel grid.
 
@@ -96,21 +97,21 @@ def warp_to_reference(
         The warped image (zeros outside the test image) and an HxW boolean mask of the reference
         pixels the test image fully covers.
     """
-    height, width = reference_shape
+    height, width = reference_shape[:2]
     test = np.asarray(test, dtype=np.float32)
     if np.allclose(matrix, np.eye(3)) and test.shape[:2] == (height, width):
         return test, np.ones((height, width), dtype=bool)
     flags = cv2.INTER_LINEAR
     affine = np.allclose(matrix[2], [0.0, 0.0, 1.0])
     if affine:
-        warped = cv2.warpAffine(test, matrix[:2], (width, height), flags=flags, borderValue=0)
+        warped = cv2.warpAffine(test, matrix[:2], (width, height), flags=flags, borderValue=_BLACK)
         coverage = cv2.warpAffine(
-            np.ones(test.shape[:2], np.float32), matrix[:2], (width, height), flags=flags, borderValue=0
+            np.ones(test.shape[:2], np.float32), matrix[:2], (width, height), flags=flags, borderValue=_BLACK
         )
     else:
-        warped = cv2.warpPerspective(test, matrix, (width, height), flags=flags, borderValue=0)
+        warped = cv2.warpPerspective(test, matrix, (width, height), flags=flags, borderValue=_BLACK)
         coverage = cv2.warpPerspective(
-            np.ones(test.shape[:2], np.float32), matrix, (width, height), flags=flags, borderValue=0
+            np.ones(test.shape[:2], np.float32), matrix, (width, height), flags=flags, borderValue=_BLACK
         )
     warped = warped.reshape((height, width, *test.shape[2:]))
     return warped, coverage >= 0.999
@@ -134,15 +135,17 @@ def _alignment_errors(reference: np.ndarray, test: np.ndarray, matrices: list[np
     return [float(np.abs(blurred_ref - image)[common].mean()) for image in warped]
 
 
-def _identity_like(matrix: np.ndarray, shape: tuple[int, int]) -> bool:
-    height, width = shape
+def _identity_like(matrix: np.ndarray, shape: tuple[int, ...]) -> bool:
+    height, width = shape[:2]
     corners = np.array([[0, 0, 1], [width, 0, 1], [0, height, 1], [width, height, 1]], dtype=np.float64).T
     moved = matrix @ corners
     moved = moved[:2] / moved[2:]
     return bool(np.abs(moved - corners[:2]).max() <= _IDENTITY_TOLERANCE_PX)
 
 
-def _phase_correlation(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, tuple[float, float], float]:
+def _phase_correlation(
+    reference: np.ndarray, test: np.ndarray
+) -> tuple[np.ndarray, tuple[float, float], float]:
     window = cv2.createHanningWindow((reference.shape[1], reference.shape[0]), cv2.CV_32F)
     # cv2.phaseCorrelate windows its inputs in place (OpenCV 4.11), so it gets copies.
     (dx, dy), peak = cv2.phaseCorrelate(reference.copy(), test.copy(), window)
@@ -155,7 +158,7 @@ def _to_uint8(grey: np.ndarray) -> np.ndarray:
 
 
 def _feature_homography(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray | None, int, float, str]:
-    sift = cv2.SIFT_create(nfeatures=4000)
+    sift = cv2.SIFT_create(nfeatures=4000)  # type: ignore[attr-defined]
     kp_ref, desc_ref = sift.detectAndCompute(_to_uint8(reference), None)
     kp_test, desc_test = sift.detectAndCompute(_to_uint8(test), None)
     if desc_ref is None or desc_test is None or len(kp_ref) < _MIN_INLIERS or len(kp_test) < _MIN_INLIERS:
@@ -165,8 +168,8 @@ def _feature_homography(reference: np.ndarray, test: np.ndarray) -> tuple[np.nda
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.75 * p[1].distance]
     if len(good) < _MIN_INLIERS:
         return None, 0, 0.0, f"only {len(good)} unambiguous feature matches (need {_MIN_INLIERS})"
-    source = np.float32([kp_test[m.queryIdx].pt for m in good]).reshape(-1, 1, 2)
-    target = np.float32([kp_ref[m.trainIdx].pt for m in good]).reshape(-1, 1, 2)
+    source = np.array([kp_test[m.queryIdx].pt for m in good], dtype=np.float32).reshape(-1, 1, 2)
+    target = np.array([kp_ref[m.trainIdx].pt for m in good], dtype=np.float32).reshape(-1, 1, 2)
     matrix, inlier_mask = cv2.findHomography(source, target, cv2.RANSAC, 3.0, maxIters=5000, confidence=0.999)
     if matrix is None:
         return None, 0, 0.0, "RANSAC found no consistent homography"
@@ -190,8 +193,9 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
     ``translation`` uses phase correlation (sub-pixel). ``homography`` matches SIFT features and fits
     a homography with RANSAC. ``auto`` estimates a translation; when the phase-correlation peak is
     below 0.5 (rotation, scale or perspective, or content changes), when the shift found does not
-    improve the match, or when the sizes differ, it also fits a homography. A transform is kept only if it lowers the mean difference of the blurred images by at
-    least 10 %, so pairs that differ in content or lighting are not warped by a spurious estimate.
+    improve the match, or when the sizes differ, it also fits a homography. A transform is kept only
+    if it lowers the mean difference of the blurred images by at least 10 %, so pairs that differ in
+    content or lighting are not warped by a spurious estimate.
 
     Args:
         reference: HxW or HxWx3 float32 image, sRGB-encoded in [0, 1].
@@ -216,7 +220,11 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
     identity = np.eye(3)
     base_error = _alignment_errors(ref, tst, [identity])[0] if same_size else float("inf")
     unchanged = Registration(
-        method, "none", "not_needed", error_before=base_error, error_after=base_error,
+        method,
+        "none",
+        "not_needed",
+        error_before=base_error,
+        error_after=base_error,
         message="images already aligned; compared as they are",
     )
     candidates: list[Registration] = []
@@ -226,12 +234,27 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
         dx, dy = _snap(dx), _snap(dy)
         matrix[0, 2], matrix[1, 2] = -dx, -dy
         if not _identity_like(matrix, ref.shape):
-            candidates.append(Registration(
-                method, "translation", "aligned", matrix, (dx, dy), peak, 0, base_error, base_error,
-                f"test content shifted by ({dx:+.2f}, {dy:+.2f}) px relative to the reference; corrected",
-            ))
-    translation_rejected = bool(candidates) and method == "auto" and (
-        _alignment_errors(ref, tst, [identity, candidates[0].matrix])[1] > (1.0 - _MIN_IMPROVEMENT) * base_error
+            candidates.append(
+                Registration(
+                    method,
+                    "translation",
+                    "aligned",
+                    matrix,
+                    (dx, dy),
+                    peak,
+                    0,
+                    base_error,
+                    base_error,
+                    f"test content shifted by ({dx:+.2f}, {dy:+.2f}) px relative to the reference; corrected",
+                )
+            )
+    translation_rejected = (
+        bool(candidates)
+        and method == "auto"
+        and (
+            _alignment_errors(ref, tst, [identity, candidates[0].matrix])[1]
+            > (1.0 - _MIN_IMPROVEMENT) * base_error
+        )
     )
     failure = ""
     if method == "homography" or (
@@ -239,11 +262,21 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
     ):
         matrix_h, inliers, ratio, failure = _feature_homography(ref, tst)
         if matrix_h is not None and not (same_size and _identity_like(matrix_h, ref.shape)):
-            candidates.append(Registration(
-                method, "homography", "aligned", matrix_h, (float(matrix_h[0, 2]), float(matrix_h[1, 2])),
-                ratio, inliers, base_error, base_error,
-                f"test registered with a homography ({inliers} feature inliers, {100 * ratio:.0f} % of matches)",
-            ))
+            candidates.append(
+                Registration(
+                    method,
+                    "homography",
+                    "aligned",
+                    matrix_h,
+                    (float(matrix_h[0, 2]), float(matrix_h[1, 2])),
+                    ratio,
+                    inliers,
+                    base_error,
+                    base_error,
+                    f"test registered with a homography ({inliers} feature inliers, "
+                    f"{100 * ratio:.0f} % of matches)",
+                )
+            )
         elif matrix_h is not None:
             failure = ""
     if not same_size and not any(c.applied == "homography" for c in candidates):
@@ -255,20 +288,32 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
     if not candidates:
         if failure and method == "homography":
             return Registration(
-                method, "none", "failed", error_before=base_error, error_after=base_error,
+                method,
+                "none",
+                "failed",
+                error_before=base_error,
+                error_after=base_error,
                 message=f"alignment failed: {failure}; images compared as they are",
             )
         return unchanged
     matrices = [identity] if same_size else []
     errors = _alignment_errors(ref, tst, [*matrices, *(c.matrix for c in candidates)])
     reference_error = errors[0] if same_size else float("inf")
-    scored = sorted(zip(errors[len(matrices):], range(len(candidates)), strict=True))
+    scored = sorted(zip(errors[len(matrices) :], range(len(candidates)), strict=True))
     best_error, best_index = scored[0]
     chosen = candidates[best_index]
     forced = method != "auto"
     if not forced and best_error > (1.0 - _MIN_IMPROVEMENT) * reference_error:
         return unchanged
     return Registration(
-        chosen.requested, chosen.applied, chosen.status, chosen.matrix, chosen.shift, chosen.confidence,
-        chosen.inliers, base_error, best_error, chosen.message,
+        chosen.requested,
+        chosen.applied,
+        chosen.status,
+        chosen.matrix,
+        chosen.shift,
+        chosen.confidence,
+        chosen.inliers,
+        base_error,
+        best_error,
+        chosen.message,
     )

@@ -7,7 +7,6 @@ Exit codes: 0 success (and every ``--fail-above``/``--fail-below`` check passed)
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -53,7 +52,9 @@ def _parse_checks(items: list[str], option: str) -> list[tuple[str, float]]:
     for item in items:
         name, separator, value = item.partition("=")
         if not separator:
-            raise InvalidArgumentError(f"Expected {option} METRIC=VALUE (for example ssim=0.95), got {item!r}.")
+            raise InvalidArgumentError(
+                f"Expected {option} METRIC=VALUE (for example ssim=0.95), got {item!r}."
+            )
         get_metric_info(name.strip())
         try:
             checks.append((name.strip(), float(value)))
@@ -68,9 +69,11 @@ def _parse_background(text: str) -> tuple[float, float, float]:
         values = tuple(float(part) for part in parts)
     except ValueError:
         values = ()
-    if len(values) != 3 or not all(0.0 <= v for v in values):
-        raise InvalidArgumentError(f"Expected --background as three numbers R,G,B such as 0,0,0 or 1,1,1, got {text!r}.")
-    return values  # type: ignore[return-value]
+    if len(values) != 3 or not all(v >= 0.0 for v in values):
+        raise InvalidArgumentError(
+            f"Expected --background as three numbers R,G,B such as 0,0,0 or 1,1,1, got {text!r}."
+        )
+    return (values[0], values[1], values[2])
 
 
 def evaluate_checks(
@@ -96,19 +99,30 @@ def evaluate_checks(
 AlignOption = Annotated[
     str, typer.Option("--align", help="Registration: auto, none, translation or homography.")
 ]
-ResizeOption = Annotated[bool, typer.Option("--resize", help="Scale the test image to the reference size when they differ.")]
+ResizeOption = Annotated[
+    bool, typer.Option("--resize", help="Scale the test image to the reference size when they differ.")
+]
 FastOption = Annotated[bool, typer.Option("--fast", help="Skip FLIP, MS-SSIM and CIEDE2000.")]
 NoFlipOption = Annotated[bool, typer.Option("--no-flip", help="Skip FLIP only.")]
 NoGlobalOption = Annotated[
-    bool, typer.Option("--no-global", help="Do not remove a global gain/offset before finding local differences.")
+    bool,
+    typer.Option("--no-global", help="Do not remove a global gain/offset before finding local differences."),
 ]
 SensitivityOption = Annotated[
-    float, typer.Option("--sensitivity", min=0.01, help="Above 1 reports fainter differences; below 1 only clearer ones.")
+    float,
+    typer.Option(
+        "--sensitivity", min=0.01, help="Above 1 reports fainter differences; below 1 only clearer ones."
+    ),
 ]
-AlphaOption = Annotated[str, typer.Option("--alpha", help="Alpha channels: composite (over --background) or ignore.")]
-BackgroundOption = Annotated[str, typer.Option("--background", help="Background R,G,B in [0, 1] for compositing alpha.")]
+AlphaOption = Annotated[
+    str, typer.Option("--alpha", help="Alpha channels: composite (over --background) or ignore.")
+]
+BackgroundOption = Annotated[
+    str, typer.Option("--background", help="Background R,G,B in [0, 1] for compositing alpha.")
+]
 MaxPixelsOption = Annotated[
-    int, typer.Option("--max-pixels", min=1, help="Refuse images with more pixels (decompression-bomb guard).")
+    int,
+    typer.Option("--max-pixels", min=1, help="Refuse images with more pixels (decompression-bomb guard)."),
 ]
 
 
@@ -117,7 +131,9 @@ MaxPixelsOption = Annotated[
 def compare_command(
     reference: Annotated[Path, typer.Argument(help="The reference image (what the test should look like).")],
     test: Annotated[Path, typer.Argument(help="The image to judge.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for report.json, index.html and panels.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder for report.json, index.html and panels.")
+    ],
     align: AlignOption = "auto",
     resize: ResizeOption = False,
     fast: FastOption = False,
@@ -125,15 +141,19 @@ def compare_command(
     no_global: NoGlobalOption = False,
     sensitivity: SensitivityOption = 1.0,
     fail_above: Annotated[
-        list[str] | None, typer.Option("--fail-above", help="METRIC=VALUE: exit 1 if the metric is above VALUE.")
+        list[str] | None,
+        typer.Option("--fail-above", help="METRIC=VALUE: exit 1 if the metric is above VALUE."),
     ] = None,
     fail_below: Annotated[
-        list[str] | None, typer.Option("--fail-below", help="METRIC=VALUE: exit 1 if the metric is below VALUE.")
+        list[str] | None,
+        typer.Option("--fail-below", help="METRIC=VALUE: exit 1 if the metric is below VALUE."),
     ] = None,
     alpha: AlphaOption = "composite",
     background: BackgroundOption = "0,0,0",
     max_pixels: MaxPixelsOption = 150_000_000,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and failed checks.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing but errors and failed checks.")
+    ] = False,
 ) -> None:
     """Compare a test image with its reference and write a report (JSON, HTML, PNG panels)."""
     from synthdiff.diff import compare
@@ -185,6 +205,81 @@ def _print_summary(result: Any) -> None:
         out.print(f"note: {note}", highlight=False)
 
 
+@app.command("batch")
+@_friendly_errors
+def batch_command(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder for summary.csv/json and results.jsonl.")
+    ],
+    reference_dir: Annotated[
+        Path | None, typer.Argument(help="Folder of reference images (pairs matched by file name).")
+    ] = None,
+    test_dir: Annotated[Path | None, typer.Argument(help="Folder of test images.")] = None,
+    pairs_csv: Annotated[
+        Path | None, typer.Option("--csv", help="CSV with columns id (optional), reference, test.")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Worker processes.")] = 1,
+    reports: Annotated[
+        bool, typer.Option("--reports", help="Also write a full HTML report per pair.")
+    ] = False,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Ignore results of an earlier run in OUTPUT.")
+    ] = False,
+    align: AlignOption = "auto",
+    resize: ResizeOption = False,
+    fast: FastOption = False,
+    no_flip: NoFlipOption = False,
+    sensitivity: SensitivityOption = 1.0,
+) -> None:
+    """Compare many pairs (two folders matched by name, or a CSV); resumable, bad pairs skipped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from synthdiff.diff import pairs_from_csv, pairs_from_folders, run_batch
+
+    unmatched: list[str] = []
+    if pairs_csv is not None:
+        if reference_dir is not None or test_dir is not None:
+            raise InvalidArgumentError("Give either two folders or --csv, not both.")
+        pairs = pairs_from_csv(pairs_csv)
+    elif reference_dir is not None and test_dir is not None:
+        pairs, unmatched = pairs_from_folders(reference_dir, test_dir)
+    else:
+        raise InvalidArgumentError("Expected REFERENCE_DIR and TEST_DIR, or --csv PAIRS.csv.")
+    with Progress(
+        TextColumn("comparing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("pairs", total=len(pairs))
+        result = run_batch(
+            pairs,
+            output,
+            workers=workers,
+            reports=reports,
+            restart=restart,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            align=align,
+            resize=resize,
+            fast=fast,
+            flip_metric=not no_flip,
+            sensitivity=sensitivity,
+        )
+    out.print(
+        f"{len(result.rows)} pairs: {result.compared} compared now, {result.resumed} from an earlier run, "
+        f"{result.failed} could not be compared",
+        highlight=False,
+    )
+    for row in result.rows:
+        if row["status"] != "ok":
+            console.print(f"[yellow]skipped[/] {row['id']}: {row['error']}", highlight=False)
+    for path in unmatched:
+        console.print(f"[yellow]no partner[/] {path}", highlight=False)
+    out.print(f"summary: {Path(output) / 'summary.csv'}", highlight=False)
+
+
 @app.command("demo")
 @_friendly_errors
 def demo_command(
@@ -193,9 +288,9 @@ def demo_command(
     ),
 ) -> None:
     """Compare the bundled example renders and say where the reports are."""
-    from synthdiff.demo import run_demo
-
     from rich.table import Table
+
+    from synthdiff.demo import run_demo
 
     table = Table(title="synthdiff demo: bundled example renders", title_justify="left")
     for column in ("example", "what differs", "regions", "SSIM", "FLIP"):
@@ -215,4 +310,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

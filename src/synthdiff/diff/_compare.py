@@ -23,7 +23,14 @@ from synthdiff.diff._global import (
 )
 from synthdiff.diff._regions import NoiseModel, Region, find_regions
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
-from synthdiff.io import DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, hdr_pair_to_display, linear_to_srgb, load_image
+from synthdiff.io import (
+    DEFAULT_MAX_PIXELS,
+    ImageInfo,
+    LoadedImage,
+    hdr_pair_to_display,
+    linear_to_srgb,
+    load_image,
+)
 from synthdiff.metrics import (
     METRICS,
     ciede2000_map,
@@ -151,15 +158,17 @@ def _load(image: ImageInput, name: str, **load_options: Any) -> LoadedImage:
         if array.ndim == 2:
             array = np.repeat(array[..., None], 3, axis=2)
         if array.ndim != 3 or array.shape[2] != 3 or array.size == 0:
-            raise InvalidArgumentError(f"Expected the {name} image as an HxWx3 array, got shape {array.shape}.")
+            raise InvalidArgumentError(
+                f"Expected the {name} image as an HxWx3 array, got shape {array.shape}."
+            )
         is_hdr = float(array.max(initial=0.0)) > 1.0
         info = ImageInfo(f"<{name} array>", "array", array.shape[1], array.shape[0], 3, 32, is_hdr, False)
         return LoadedImage(array, info)
     return load_image(image, **load_options)
 
 
-def _resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    height, width = shape
+def _resize(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    height, width = shape[:2]
     shrinking = width < image.shape[1] and height < image.shape[0]
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     return cv2.resize(image, (width, height), interpolation=interpolation).reshape(height, width, -1)
@@ -213,7 +222,8 @@ def compare(
         SynthdiffError: any loading error (see :func:`synthdiff.io.load_image`).
 
     Example:
-        >>> result = compare("examples/wrong-light/reference.png", "examples/wrong-light/test.png")  # doctest: +SKIP
+        >>> folder = "examples/wrong-light/"
+        >>> result = compare(folder + "reference.png", folder + "test.png")  # doctest: +SKIP
         >>> result.metrics["ssim"], len(result.regions)  # doctest: +SKIP
     """
     timings: dict[str, float] = {}
@@ -312,7 +322,9 @@ def compare(
             flip_result = flip(ref_native, test_native, hdr=hdr, pixels_per_degree=pixels_per_degree)
             flip_map = flip_result.map
             metrics["flip"] = float(flip_map[valid].mean()) if mask is not None else flip_result.mean
-            metric_notes["flip"] = ("HDR-FLIP" if hdr else "LDR-FLIP") + f" at {pixels_per_degree:.1f} pixels per degree"
+            metric_notes["flip"] = (
+                "HDR-FLIP" if hdr else "LDR-FLIP"
+            ) + f" at {pixels_per_degree:.1f} pixels per degree"
             timings["flip"] = time.perf_counter() - start
 
     start = time.perf_counter()

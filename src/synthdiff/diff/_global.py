@@ -105,10 +105,8 @@ def _fit_channel(x: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray
             mean_x = float((weights * x).sum()) / total
             mean_y = float((weights * y).sum()) / total
             var_x = float((weights * (x - mean_x) ** 2).sum())
-            if var_x <= 1e-12:
-                new_gain = 1.0
-            else:
-                new_gain = float((weights * (x - mean_x) * (y - mean_y)).sum()) / var_x
+            covariance = float((weights * (x - mean_x) * (y - mean_y)).sum())
+            new_gain = covariance / var_x if var_x > 1e-12 else 1.0
             new_offset = mean_y - new_gain * mean_x
         else:
             new_gain, new_offset = 1.0, float((weights * (y - x)).sum()) / total
@@ -142,7 +140,12 @@ def estimate_global_change(
     gains, offsets, inliers, scales, scales_before, means = [], [], [], [], [], []
     for channel in range(channels):
         x_all, y_all = reference[..., channel], test[..., channel]
-        valid = (x_all > _CLIP_MARGIN) & (x_all < 1 - _CLIP_MARGIN) & (y_all > _CLIP_MARGIN) & (y_all < 1 - _CLIP_MARGIN)
+        valid = (
+            (x_all > _CLIP_MARGIN)
+            & (x_all < 1 - _CLIP_MARGIN)
+            & (y_all > _CLIP_MARGIN)
+            & (y_all < 1 - _CLIP_MARGIN)
+        )
         if mask is not None:
             valid &= mask
         indices = _sample_indices(valid, rng)
@@ -163,7 +166,9 @@ def estimate_global_change(
         scales.append(scale)
         means.append(float(x.mean()))
         plain = y - x
-        scales_before.append(1.4826 * float(np.median(np.abs(plain - np.median(plain)))) + abs(float(np.median(plain))))
+        scales_before.append(
+            1.4826 * float(np.median(np.abs(plain - np.median(plain)))) + abs(float(np.median(plain)))
+        )
     return GlobalChange(
         tuple(gains),
         tuple(offsets),

@@ -150,12 +150,14 @@ def _fit_noise(smoothed: np.ndarray, structure: np.ndarray, valid: np.ndarray, s
     return NoiseModel(np.asarray(centres), np.maximum.accumulate(np.asarray(scales)), sigma)
 
 
-def _map_box(box: tuple[int, int, int, int], matrix: np.ndarray, test_shape: tuple[int, int]) -> tuple[int, int, int, int]:
+def _map_box(
+    box: tuple[int, int, int, int], matrix: np.ndarray, test_shape: tuple[int, ...]
+) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = box
     corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64).T
     mapped = np.linalg.inv(matrix) @ corners
     mapped = mapped[:2] / mapped[2:]
-    height, width = test_shape
+    height, width = test_shape[:2]
     return (
         int(np.clip(np.floor(mapped[0].min()), 0, width)),
         int(np.clip(np.floor(mapped[1].min()), 0, height)),
@@ -172,7 +174,7 @@ def find_regions(
     mask: np.ndarray | None = None,
     sensitivity: float = 1.0,
     test_matrix: np.ndarray | None = None,
-    test_shape: tuple[int, int] | None = None,
+    test_shape: tuple[int, ...] | None = None,
 ) -> RegionResult:
     """Find the regions where a pair differs beyond its own noise.
 

@@ -22,4 +22,5 @@ __all__ = [
     "save_exr",
     "save_png",
     "sniff_format",
+    "srgb_to_linear",
 ]

@@ -244,7 +244,10 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             image = opened.copy()
             exif = opened.getexif() if fmt == "jpeg" else None
     except (UnidentifiedImageError, SyntaxError) as error:
-        raise CorruptImageError(f"'{file}' looks like {fmt.upper()} but cannot be decoded: {error}.") from error
+        raise CorruptImageError(
+            f"'{file}' starts like a {fmt.upper()} file but is truncated or corrupt (decoder: {error}). "
+            "Fix: re-export or re-copy the file."
+        ) from error
     except OSError as error:
         raise CorruptImageError(
             f"'{file}' is truncated or corrupt ({fmt.upper()} decoder: {error}). "

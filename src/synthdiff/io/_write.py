@@ -48,7 +48,9 @@ def atomic_write_bytes(
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as error:
-        raise OutputError(f"Cannot write to '{target.parent}': {error}. Fix: choose a writable folder.") from error
+        raise OutputError(
+            f"Cannot write to '{target.parent}': {error}. Fix: choose a writable folder."
+        ) from error
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

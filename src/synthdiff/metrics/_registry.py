@@ -48,8 +48,12 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("ms_ssim", "multi-scale structural similarity (5 scales)", True, (0.0, 1.0)),
         MetricInfo("ciede2000", "mean CIEDE2000 colour difference", False, (0.0, math.inf), "Delta E"),
         MetricInfo("flip", "mean FLIP perceptual error (NVIDIA)", False, (0.0, 1.0)),
-        MetricInfo("local_mae", "mean absolute error after removing the global gain/offset", False, (0.0, math.inf)),
-        MetricInfo("changed_fraction", "fraction of compared pixels inside difference regions", False, (0.0, 1.0)),
+        MetricInfo(
+            "local_mae", "mean absolute error after removing the global gain/offset", False, (0.0, math.inf)
+        ),
+        MetricInfo(
+            "changed_fraction", "fraction of compared pixels inside difference regions", False, (0.0, 1.0)
+        ),
         MetricInfo("regions", "number of difference regions found", False, (0.0, math.inf)),
     )
 }

@@ -76,7 +76,8 @@ def _interior_mean(values: np.ndarray, pad: int, mask: np.ndarray | None) -> flo
     height, width = values.shape[:2]
     if height <= 2 * pad or width <= 2 * pad:
         raise InvalidArgumentError(
-            f"Image of {width}x{height} pixels is smaller than the SSIM window ({2 * pad + 1}x{2 * pad + 1}). "
+            f"Image of {width}x{height} pixels is smaller than the SSIM window "
+            f"({2 * pad + 1}x{2 * pad + 1}). "
             "Fix: use images at least that large or a smaller sigma."
         )
     interior = values[pad : height - pad, pad : width - pad]

@@ -38,7 +38,9 @@ def _panels(comparison: Comparison) -> dict[str, bytes]:
     panels = {
         "reference.png": encode_png(comparison.reference),
         "test.png": encode_png(comparison.test),
-        "difference.png": encode_png(heatmap(comparison.difference, vmax=DIFFERENCE_SCALE, colormap="inferno")),
+        "difference.png": encode_png(
+            heatmap(comparison.difference, vmax=DIFFERENCE_SCALE, colormap="inferno")
+        ),
         "ssim.png": encode_png(heatmap(1.0 - comparison.ssim_map, vmax=1.0, colormap="viridis")),
         "boxes_reference.png": encode_png(draw_boxes(comparison.reference, boxes)),
         "boxes_test.png": encode_png(draw_boxes(comparison.test_original, boxes_test)),
@@ -60,7 +62,10 @@ def _format(value: float | None) -> str:
 
 def render_compare_html(comparison: Comparison, panels: dict[str, bytes]) -> str:
     """The self-contained HTML page for a comparison, with every panel embedded as a data URI."""
-    uris = {name: "data:image/png;base64," + base64.b64encode(data).decode("ascii") for name, data in panels.items()}
+    uris = {
+        name: "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        for name, data in panels.items()
+    }
     rows = [
         {
             "name": name,
@@ -72,8 +77,16 @@ def render_compare_html(comparison: Comparison, panels: dict[str, bytes]) -> str
         for name, value in comparison.metrics.items()
     ]
     report = comparison.to_dict()
-    return _environment().get_template("compare.html").render(
-        report=report, rows=rows, uris=uris, width=comparison.reference.shape[1], height=comparison.reference.shape[0]
+    return (
+        _environment()
+        .get_template("compare.html")
+        .render(
+            report=report,
+            rows=rows,
+            uris=uris,
+            width=comparison.reference.shape[1],
+            height=comparison.reference.shape[0],
+        )
     )
 
 
@@ -96,4 +109,6 @@ def write_compare_report(comparison: Comparison, directory: Path) -> Path:
     for name, data in panels.items():
         atomic_write_bytes(directory / name, data, protected=protected)
     atomic_write_text(directory / "report.json", comparison.to_json() + "\n", protected=protected)
-    return atomic_write_text(directory / "index.html", render_compare_html(comparison, panels), protected=protected)
+    return atomic_write_text(
+        directory / "index.html", render_compare_html(comparison, panels), protected=protected
+    )

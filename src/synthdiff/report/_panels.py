@@ -10,7 +10,9 @@ import numpy as np
 __all__ = ["draw_boxes", "heatmap"]
 
 
-def heatmap(values: np.ndarray, *, vmin: float = 0.0, vmax: float = 1.0, colormap: str = "magma") -> np.ndarray:
+def heatmap(
+    values: np.ndarray, *, vmin: float = 0.0, vmax: float = 1.0, colormap: str = "magma"
+) -> np.ndarray:
     """Colour an HxW map with a matplotlib colormap.
 
     Args:
@@ -31,7 +33,10 @@ def heatmap(values: np.ndarray, *, vmin: float = 0.0, vmax: float = 1.0, colorma
 
 
 def draw_boxes(
-    image: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], *, colour: tuple[int, int, int] = (255, 40, 200)
+    image: np.ndarray,
+    boxes: Sequence[tuple[int, int, int, int]],
+    *,
+    colour: tuple[int, int, int] = (255, 40, 200),
 ) -> np.ndarray:
     """Draw numbered boxes on a copy of an image.
 
@@ -49,7 +54,13 @@ def draw_boxes(
     for number, (x0, y0, x1, y1) in enumerate(boxes, start=1):
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, thickness)
         cv2.putText(
-            canvas, str(number), (x0 + 2, max(y0 - 3, 10)), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness,
+            canvas,
+            str(number),
+            (x0 + 2, max(y0 - 3, 10)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            colour,
+            thickness,
             cv2.LINE_AA,
         )
     return canvas

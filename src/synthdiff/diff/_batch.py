@@ -1,0 +1,301 @@
+"""Comparing many pairs: matched folders or a CSV, parallel workers, resumable, bad pairs skipped."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synthdiff.errors import InvalidArgumentError, SynthdiffError
+from synthdiff.io import atomic_write_text
+
+__all__ = ["BatchResult", "PairSpec", "pairs_from_csv", "pairs_from_folders", "run_batch"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".exr", ".hdr")
+BATCH_SCHEMA_VERSION = "1.0"
+_SUMMARY_METRICS = (
+    "mae",
+    "rmse",
+    "psnr",
+    "ssim",
+    "ms_ssim",
+    "ciede2000",
+    "flip",
+    "local_mae",
+    "changed_fraction",
+)
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    """One pair to compare.
+
+    Attributes:
+        pair_id: unique name of the pair (the file stem for folders, the ``id`` column for CSVs).
+        reference: path of the reference image.
+        test: path of the test image.
+    """
+
+    pair_id: str
+    reference: str
+    test: str
+
+
+@dataclass
+class BatchResult:
+    """Outcome of a batch run.
+
+    Attributes:
+        rows: one dict per pair (``id``, ``status`` ``ok`` or ``error``, metrics or ``error``).
+        compared: pairs compared in this run.
+        resumed: pairs taken from an earlier, interrupted run.
+        failed: pairs that could not be compared (their rows say why).
+        unmatched: files that had no partner (folder mode).
+    """
+
+    rows: list[dict[str, Any]]
+    compared: int = 0
+    resumed: int = 0
+    failed: int = 0
+    unmatched: list[str] = field(default_factory=list)
+
+
+def _images(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"Expected a folder of images, got '{folder}'. Fix: check the path.")
+    found: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+            key = path.relative_to(folder).with_suffix("").as_posix()
+            found.setdefault(key, path)
+    return found
+
+
+def pairs_from_folders(
+    reference_dir: str | os.PathLike[str], test_dir: str | os.PathLike[str]
+) -> tuple[list[PairSpec], list[str]]:
+    """Match images in two folders by relative path without extension (``a/b.png`` with ``a/b.jpg``).
+
+    Returns:
+        The matched pairs, sorted by name, and the files that have no partner.
+
+    Raises:
+        InvalidArgumentError: a path is not a folder, or no file matches.
+    """
+    references, tests = _images(Path(reference_dir)), _images(Path(test_dir))
+    common = sorted(set(references) & set(tests))
+    unmatched = sorted(str(references[k]) for k in set(references) - set(tests))
+    unmatched += sorted(str(tests[k]) for k in set(tests) - set(references))
+    if not common:
+        raise InvalidArgumentError(
+            f"No image in '{reference_dir}' has a partner of the same name in '{test_dir}' "
+            f"({len(references)} and {len(tests)} images). Fix: name the pairs alike or pass --csv."
+        )
+    return [PairSpec(k, str(references[k]), str(tests[k])) for k in common], unmatched
+
+
+def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
+    """Read pairs from a CSV with columns ``reference`` and ``test`` (and optionally ``id``).
+
+    Relative paths are taken relative to the CSV's folder.
+
+    Raises:
+        InvalidArgumentError: the file is missing, a column is missing, a row is incomplete or an
+            id repeats; the message names the line.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidArgumentError(f"Pairs CSV not found: '{file}'. Fix: check the path.")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidArgumentError(
+            f"'{file}' is not UTF-8 text: {error}. Fix: save the CSV as UTF-8."
+        ) from error
+    reader = csv.DictReader(io.StringIO(text))
+    columns = {name.strip().lower() for name in (reader.fieldnames or [])}
+    if not {"reference", "test"} <= columns:
+        raise InvalidArgumentError(
+            f"'{file}' needs a header with columns 'reference' and 'test' (optionally 'id'); found "
+            f"{sorted(columns) or 'no header'}. Fix: add the header line 'id,reference,test'."
+        )
+    pairs: list[PairSpec] = []
+    seen: set[str] = set()
+    for line, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if None in raw or not row.get("reference") or not row.get("test"):
+            raise InvalidArgumentError(
+                f"'{file}' line {line}: expected a reference and a test path, got {raw}."
+            )
+        pair_id = row.get("id") or Path(row["test"]).stem
+        if pair_id in seen:
+            raise InvalidArgumentError(
+                f"'{file}' line {line}: the pair id {pair_id!r} is used twice. Fix: add a unique 'id'."
+            )
+        seen.add(pair_id)
+        resolve = lambda value: str(Path(value) if Path(value).is_absolute() else file.parent / value)  # noqa: E731
+        pairs.append(PairSpec(pair_id, resolve(row["reference"]), resolve(row["test"])))
+    if not pairs:
+        raise InvalidArgumentError(f"'{file}' has a header but no pairs.")
+    return pairs
+
+
+def _safe_name(pair_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in pair_id)
+
+
+def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None) -> dict[str, Any]:
+    """Worker: compare one pair; never raises for bad input (the row says what went wrong)."""
+    from synthdiff.diff._compare import compare
+
+    row: dict[str, Any] = {"id": pair.pair_id, "reference": pair.reference, "test": pair.test}
+    try:
+        result = compare(pair.reference, pair.test, **options)
+        if report_dir is not None:
+            result.save_report(Path(report_dir) / _safe_name(pair.pair_id))
+    except SynthdiffError as error:
+        row.update(status="error", error=str(error))
+        return row
+    row["status"] = "ok"
+    for name in _SUMMARY_METRICS:
+        value = result.metrics.get(name)
+        row[name] = None if value is None or value != value or abs(value) == float("inf") else round(value, 6)
+    row["regions"] = len(result.regions)
+    row["brightness_change"] = round(result.global_change.brightness_change, 5)
+    row["alignment"] = result.registration.applied
+    row["boxes"] = [list(region.box) for region in result.regions]
+    return row
+
+
+def _read_done(journal: Path) -> dict[str, dict[str, Any]]:
+    done: dict[str, dict[str, Any]] = {}
+    if not journal.exists():
+        return done
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by an interruption: that pair is compared again
+        if isinstance(row, dict) and "id" in row:
+            done[row["id"]] = row
+    return done
+
+
+def run_batch(
+    pairs: Iterable[PairSpec],
+    output: str | os.PathLike[str],
+    *,
+    workers: int = 1,
+    reports: bool = False,
+    restart: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
+) -> BatchResult:
+    """Compare many pairs, resumably.
+
+    Each finished pair is appended to ``output/results.jsonl`` as it completes; a later run with the
+    same settings skips the pairs already compared successfully (``restart=True`` starts over).
+    At the end ``summary.csv`` and ``summary.json`` are written atomically.
+
+    Args:
+        pairs: the pairs to compare.
+        output: output folder.
+        workers: worker processes (1 = in this process).
+        reports: also write a full report per pair under ``output/reports/ID/``.
+        restart: ignore results of an earlier run.
+        progress: called as ``progress(done, total)`` after every pair.
+        **options: keyword options of :func:`synthdiff.compare` (``fast``, ``align``, ...).
+
+    Returns:
+        The rows of every pair, with counts.
+
+    Raises:
+        InvalidArgumentError: ``workers`` < 1, or the earlier run in ``output`` used other settings.
+    """
+    if workers < 1:
+        raise InvalidArgumentError(f"Expected at least 1 worker, got {workers}.")
+    pair_list = list(pairs)
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    journal = out / "results.jsonl"
+    settings_file = out / "batch-settings.json"
+    settings = {"schema_version": BATCH_SCHEMA_VERSION, "options": options, "reports": reports}
+    if restart:
+        journal.unlink(missing_ok=True)
+    elif journal.exists() and settings_file.exists():
+        previous = json.loads(settings_file.read_text())
+        if previous != json.loads(json.dumps(settings)):
+            raise InvalidArgumentError(
+                f"'{out}' holds results of a run with other settings ({previous['options']}). "
+                "Fix: pass --restart to start over, or choose another output folder."
+            )
+    atomic_write_text(settings_file, json.dumps(settings, indent=2) + "\n")
+
+    done = _read_done(journal)
+    wanted = {pair.pair_id for pair in pair_list}
+    # Pairs that failed before are tried again: the user may have fixed the file since.
+    done = {k: v for k, v in done.items() if k in wanted and v.get("status") == "ok"}
+    todo = [pair for pair in pair_list if pair.pair_id not in done]
+    report_dir = str(out / "reports") if reports else None
+    total = len(pair_list)
+    finished = len(done)
+    if progress:
+        progress(finished, total)
+    with journal.open("a", encoding="utf-8") as log:
+
+        def record(row: dict[str, Any]) -> None:
+            nonlocal finished
+            done[row["id"]] = row
+            log.write(json.dumps(row) + "\n")
+            log.flush()
+            finished += 1
+            if progress:
+                progress(finished, total)
+
+        if workers == 1:
+            for pair in todo:
+                record(_compare_one(pair, options, report_dir))
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(_compare_one, pair, options, report_dir) for pair in todo]
+                for future in as_completed(futures):
+                    record(future.result())
+
+    rows = [done[pair.pair_id] for pair in pair_list]
+    result = BatchResult(
+        rows, compared=len(todo), resumed=total - len(todo), failed=sum(row["status"] != "ok" for row in rows)
+    )
+    _write_summaries(out, result)
+    return result
+
+
+def _write_summaries(out: Path, result: BatchResult) -> None:
+    columns = [
+        "id",
+        "status",
+        *_SUMMARY_METRICS,
+        "regions",
+        "brightness_change",
+        "alignment",
+        "reference",
+        "test",
+        "error",
+    ]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in result.rows:
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
+    atomic_write_text(out / "summary.csv", buffer.getvalue())
+    summary = {
+        "schema_version": BATCH_SCHEMA_VERSION,
+        **{k: v for k, v in asdict(result).items() if k != "rows"},
+        "pairs": result.rows,
+    }
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")

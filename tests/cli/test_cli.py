@@ -1,0 +1,69 @@
+"""The command line: outputs, exit codes (0 pass, 1 failed check, 2 input error) and messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from synthdiff.cli import app
+
+runner = CliRunner()
+
+
+def test_compare_writes_the_three_outputs(tmp_path: Path, example_pair: tuple[Path, Path]) -> None:
+    result = runner.invoke(app, ["compare", str(example_pair[0]), str(example_pair[1]), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.json").is_file() and (tmp_path / "index.html").is_file()
+    assert (tmp_path / "difference.png").is_file()
+    assert "regions that differ" in result.output
+
+
+@pytest.mark.parametrize(
+    "check, code",
+    [
+        ("--fail-below=ssim=0.99", 1),
+        ("--fail-below=ssim=0.5", 0),
+        ("--fail-above=regions=0", 1),
+        ("--fail-above=flip=0.9", 0),
+    ],
+)
+def test_threshold_exit_codes(tmp_path: Path, example_pair: tuple[Path, Path], check: str, code: int) -> None:
+    result = runner.invoke(app, ["compare", *map(str, example_pair), "-o", str(tmp_path), "-q", check])
+    assert result.exit_code == code, result.output
+    if code == 1:
+        assert "check failed" in result.output
+
+
+def test_unknown_metric_in_check(tmp_path: Path, example_pair: tuple[Path, Path]) -> None:
+    result = runner.invoke(
+        app, ["compare", *map(str, example_pair), "-o", str(tmp_path), "--fail-above", "lpips=1"]
+    )
+    assert result.exit_code == 2
+    assert "Unknown metric 'lpips'. Expected one of:" in result.output
+
+
+def test_missing_file_is_one_line_and_exit_2(tmp_path: Path, example_pair: tuple[Path, Path]) -> None:
+    result = runner.invoke(
+        app, ["compare", str(tmp_path / "nope.png"), str(example_pair[1]), "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "Image not found" in result.output and "Traceback" not in result.output
+
+
+def test_corrupt_file_exit_2(tmp_path: Path, example_pair: tuple[Path, Path]) -> None:
+    (tmp_path / "bad.png").write_bytes(example_pair[1].read_bytes()[:300])
+    result = runner.invoke(
+        app, ["compare", str(example_pair[0]), str(tmp_path / "bad.png"), "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2 and "truncated or corrupt" in result.output
+
+
+def test_demo(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name in ("wrong-light", "wrong-roughness", "shifted-texture"):
+        report = json.loads((tmp_path / name / "report.json").read_text())
+        assert report["schema_version"] and (tmp_path / name / "index.html").is_file()

@@ -1,0 +1,117 @@
+"""Batch comparison: matching, CSV parsing errors, bad pairs skipped, resuming an interrupted run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from synthdiff.cli import app
+from synthdiff.diff import pairs_from_csv, pairs_from_folders, run_batch
+from synthdiff.errors import InvalidArgumentError
+from tests.conftest import EXAMPLES
+
+NAMES = ["wrong-light", "wrong-roughness", "shifted-texture"]
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    reference, test = tmp_path / "ref", tmp_path / "test"
+    reference.mkdir()
+    test.mkdir()
+    for name in NAMES:
+        shutil.copy(EXAMPLES / name / "reference.png", reference / f"{name}.png")
+        shutil.copy(EXAMPLES / name / "test.png", test / f"{name}.png")
+    shutil.copy(EXAMPLES / NAMES[0] / "reference.png", reference / "broken.png")
+    (test / "broken.png").write_bytes(b"not an image")
+    shutil.copy(EXAMPLES / NAMES[0] / "reference.png", reference / "alone.png")
+    return reference, test
+
+
+def test_folders_matched_by_name(folders: tuple[Path, Path]) -> None:
+    pairs, unmatched = pairs_from_folders(*folders)
+    assert [p.pair_id for p in pairs] == sorted([*NAMES, "broken"])
+    assert len(unmatched) == 1 and unmatched[0].endswith("alone.png")
+
+
+def test_bad_pair_is_skipped_and_reported(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    pairs, _ = pairs_from_folders(*folders)
+    result = run_batch(pairs, tmp_path / "out", fast=True)
+    assert result.failed == 1 and result.compared == 4
+    broken = next(row for row in result.rows if row["id"] == "broken")
+    assert broken["status"] == "error" and "not an image" in broken["error"]
+    with (tmp_path / "out" / "summary.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 4 and {r["status"] for r in rows} == {"ok", "error"}
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["failed"] == 1
+
+
+def test_interrupted_run_resumes(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    pairs, _ = pairs_from_folders(*folders)
+    out = tmp_path / "out"
+    first = run_batch(pairs[:2], out, fast=True)
+    assert first.compared == 2
+    # Simulate an interruption in the middle of writing the next line.
+    with (out / "results.jsonl").open("a") as log:
+        log.write('{"id": "shifted-te')
+    second = run_batch(pairs, out, fast=True)
+    # Of the two pairs done before, "broken" failed and is tried again; "shifted-texture" is kept.
+    assert [p.pair_id for p in pairs[:2]] == ["broken", "shifted-texture"]
+    assert second.resumed == 1 and second.compared == 3
+    assert [row["id"] for row in second.rows] == [p.pair_id for p in pairs]
+
+
+def test_resume_with_other_settings_is_refused(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    pairs, _ = pairs_from_folders(*folders)
+    run_batch(pairs[:1], tmp_path / "out", fast=True)
+    with pytest.raises(InvalidArgumentError, match=r"other settings.*--restart"):
+        run_batch(pairs[:1], tmp_path / "out", fast=False)
+    assert run_batch(pairs[:1], tmp_path / "out", fast=False, restart=True).compared == 1
+
+
+def test_parallel_workers_give_the_same_rows(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    pairs, _ = pairs_from_folders(*folders)
+    serial = run_batch(pairs, tmp_path / "a", fast=True)
+    parallel = run_batch(pairs, tmp_path / "b", fast=True, workers=2)
+    assert serial.rows == parallel.rows
+
+
+def test_csv_pairs_relative_to_the_csv(tmp_path: Path) -> None:
+    (tmp_path / "pairs.csv").write_text(
+        "id,reference,test\n"
+        f"a,{EXAMPLES / 'wrong-light' / 'reference.png'},{EXAMPLES / 'wrong-light' / 'test.png'}\n"
+        "b,ref.png,test.png\n"
+    )
+    pairs = pairs_from_csv(tmp_path / "pairs.csv")
+    assert pairs[1].reference == str(tmp_path / "ref.png")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("reference,image\nx.png,y.png\n", "needs a header with columns 'reference' and 'test'"),
+        ("id,reference,test\na,x.png\n", "line 2: expected a reference and a test path"),
+        ("id,reference,test\na,x.png,y.png\na,z.png,w.png\n", "line 3: the pair id 'a' is used twice"),
+        ("id,reference,test\n", "has a header but no pairs"),
+    ],
+)
+def test_malformed_csv(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "pairs.csv").write_text(content)
+    with pytest.raises(InvalidArgumentError, match=message):
+        pairs_from_csv(tmp_path / "pairs.csv")
+
+
+def test_batch_cli(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["batch", *map(str, folders), "-o", str(tmp_path / "out"), "--fast"])
+    assert result.exit_code == 0, result.output
+    assert "4 pairs: 4 compared now" in result.output and "broken" in result.output
+    assert (tmp_path / "out" / "summary.csv").is_file()
+
+
+def test_batch_cli_needs_inputs(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["batch", "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "Expected REFERENCE_DIR and TEST_DIR, or --csv" in result.output

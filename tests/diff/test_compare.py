@@ -1,0 +1,90 @@
+"""The compare pipeline and its report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthdiff import Comparison, compare
+from synthdiff.diff import REPORT_SCHEMA_VERSION
+from synthdiff.errors import OutputError, SizeMismatchError
+from synthdiff.io import save_exr, save_png
+from tests.conftest import photo
+
+
+def test_example_pair_finds_the_glossy_sphere(example_pair: tuple[Path, Path]) -> None:
+    result = compare(*example_pair)
+    assert isinstance(result, Comparison)
+    assert len(result.regions) >= 1
+    _, y0, x1, _ = result.regions[0].box
+    # The sphere of scripts/make_examples.py is in the left half of the frame, in its upper part.
+    assert x1 < 230 and y0 < 60
+    assert set(result.metrics) >= {"mae", "rmse", "psnr", "ssim", "ms_ssim", "ciede2000", "flip"}
+
+
+def test_report_files_and_schema(tmp_path: Path, example_pair: tuple[Path, Path]) -> None:
+    result = compare(*example_pair)
+    page = result.save_report(tmp_path / "out")
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {
+        "report.json",
+        "index.html",
+        "difference.png",
+        "ssim.png",
+        "flip.png",
+        "boxes_reference.png",
+    } <= names
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["schema_version"] == REPORT_SCHEMA_VERSION
+    assert report["inputs"]["reference"]["path"].endswith("reference.png")
+    assert report["metrics"]["ssim"] == pytest.approx(result.metrics["ssim"], abs=1e-6)
+    assert len(report["regions"]) == len(result.regions)
+    html = page.read_text()
+    assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html
+
+
+def test_report_never_overwrites_an_input(tmp_path: Path) -> None:
+    image = photo("coffee")[:64, :64]
+    save_png(tmp_path / "report.json", image)  # an input image that happens to use a report's name
+    save_png(tmp_path / "test.png", image)
+    result = compare(tmp_path / "report.json", tmp_path / "test.png")
+    with pytest.raises(OutputError, match="one of the inputs"):
+        result.save_report(tmp_path)
+
+
+def test_size_mismatch_suggests_align_or_resize() -> None:
+    with pytest.raises(SizeMismatchError, match=r"differ in size.*--align auto.*--resize"):
+        compare(np.zeros((32, 32, 3), np.float32), np.zeros((32, 40, 3), np.float32), align="none")
+
+
+def test_resize_option() -> None:
+    import cv2
+
+    image = photo("astronaut")
+    small = cv2.resize(image, (256, 256), interpolation=cv2.INTER_AREA)
+    result = compare(image, small, resize=True, fast=True)
+    assert result.reference.shape == image.shape and any("resized" in note for note in result.notes)
+
+
+def test_hdr_pair_uses_hdr_flip(tmp_path: Path, rng: np.random.Generator) -> None:
+    linear = (rng.random((64, 64, 3)) * 3).astype(np.float32)
+    save_exr(tmp_path / "ref.exr", linear)
+    save_exr(tmp_path / "test.exr", linear * 1.3)
+    result = compare(tmp_path / "ref.exr", tmp_path / "test.exr")
+    assert result.options["hdr"] is True
+    assert "HDR-FLIP" in result.metric_notes["flip"] and result.metrics["flip"] > 0
+    assert result.reference.max() <= 1.0  # display images are tone mapped
+
+
+def test_fast_skips_slow_metrics(example_pair: tuple[Path, Path]) -> None:
+    result = compare(*example_pair, fast=True)
+    assert "flip" not in result.metrics and result.flip_map is None
+
+
+def test_json_has_no_nan_or_infinity() -> None:
+    image = photo("coffee")[:64, :64]
+    text = compare(image, image).to_json()
+    assert json.loads(text)["metrics"]["psnr"] == "inf"

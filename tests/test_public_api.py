@@ -1,0 +1,25 @@
+"""Guards the public names, so that a rename is a deliberate change."""
+
+from __future__ import annotations
+
+import synthdiff
+import synthdiff.align
+import synthdiff.diff
+import synthdiff.io
+import synthdiff.metrics
+
+
+def test_top_level_names() -> None:
+    assert set(synthdiff.__all__) == {"Comparison", "SynthdiffError", "__version__", "compare"}
+
+
+def test_every_exported_name_exists() -> None:
+    for module in (synthdiff, synthdiff.io, synthdiff.metrics, synthdiff.align, synthdiff.diff):
+        for name in module.__all__:
+            assert hasattr(module, name), f"{module.__name__}.{name}"
+
+
+def test_metric_functions_are_exported() -> None:
+    assert {"structural_similarity", "peak_signal_noise_ratio", "flip", "ciede2000_map"} <= set(
+        synthdiff.metrics.__all__
+    )
