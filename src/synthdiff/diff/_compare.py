@@ -36,9 +36,8 @@ from synthdiff.metrics import (
     ciede2000_map,
     flip,
     mean_absolute_error,
+    mean_squared_error,
     multiscale_structural_similarity,
-    peak_signal_noise_ratio,
-    root_mean_squared_error,
     structural_similarity_map,
 )
 
@@ -297,8 +296,9 @@ def compare(
     data_range = float(ref_native.max()) if hdr else 1.0
     data_range = data_range if data_range > 0 else 1.0
     metrics["mae"] = mean_absolute_error(ref_native, test_native, mask=mask)
-    metrics["rmse"] = root_mean_squared_error(ref_native, test_native, mask=mask)
-    metrics["psnr"] = peak_signal_noise_ratio(ref_native, test_native, data_range=data_range, mask=mask)
+    mse = mean_squared_error(ref_native, test_native, mask=mask)
+    metrics["rmse"] = math.sqrt(mse)
+    metrics["psnr"] = math.inf if mse == 0.0 else 10.0 * math.log10(data_range * data_range / mse)
     if hdr:
         metric_notes["psnr"] = f"HDR: data range taken as the reference's peak value {data_range:.4g}"
         metric_notes["ssim"] = "HDR: computed on the tone-mapped display images"

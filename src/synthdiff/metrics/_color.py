@@ -15,6 +15,7 @@ _RGB_TO_XYZ = np.array(
     dtype=np.float64,
 )
 _D65_WHITE = np.array([0.95047, 1.0, 1.08883])
+_BAND_ROWS = 64
 
 
 def srgb_to_lab(image: np.ndarray) -> np.ndarray:
@@ -48,7 +49,15 @@ def ciede2000_map(reference: np.ndarray, test: np.ndarray) -> np.ndarray:
     ref, tst = as_image_pair(reference, test)
     if ref.shape[2] != 3:
         raise InvalidArgumentError(f"Expected HxWx3 RGB images for CIEDE2000, got {ref.shape[2]} channel(s).")
-    lab1, lab2 = srgb_to_lab(ref), srgb_to_lab(tst)
+    output = np.empty(ref.shape[:2], dtype=np.float32)
+    # Row bands keep the float64 temporaries small (memory stays bounded on 4K and larger images).
+    for start in range(0, ref.shape[0], _BAND_ROWS):
+        band = slice(start, start + _BAND_ROWS)
+        output[band] = _ciede2000_lab(srgb_to_lab(ref[band]), srgb_to_lab(tst[band]))
+    return output
+
+
+def _ciede2000_lab(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     L1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
     L2, a2, b2 = lab2[..., 0], lab2[..., 1], lab2[..., 2]
 

@@ -124,9 +124,17 @@ def structural_similarity_map(
     """
     ref, tst = as_image_pair(reference, test)
     valid = as_mask(mask, ref.shape)
-    luminance, contrast_structure = _ssim_terms(ref, tst, data_range, sigma, k1, k2)
-    ssim = (luminance * contrast_structure).mean(axis=2)
-    return SSIMResult(_interior_mean(ssim, _window_radius(sigma), valid), ssim.astype(np.float32))
+    channels = ref.shape[2]
+    ssim = np.zeros(ref.shape[:2], dtype=np.float32)
+    # One channel at a time keeps the temporaries to a third (4K images stay within memory bounds).
+    for channel in range(channels):
+        window = slice(channel, channel + 1)
+        luminance, contrast_structure = _ssim_terms(
+            ref[..., window], tst[..., window], data_range, sigma, k1, k2
+        )
+        ssim += (luminance * contrast_structure)[..., 0]
+    ssim /= channels
+    return SSIMResult(_interior_mean(ssim, _window_radius(sigma), valid), ssim)
 
 
 def structural_similarity(
