@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -102,7 +102,7 @@ def main() -> int:
     stages = synthdiff.compare(reference, test).timings
     memory = peak_memory_child(3840, 2160)
     results = {
-        "machine": f"{platform.machine()}, {resource.getpagesize()} B pages, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "repeats": args.repeats,
         "median_seconds_1080p": {k: round(v, 4) for k, v in timings.items()},
         "ratios": {

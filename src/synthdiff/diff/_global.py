@@ -124,15 +124,15 @@ def estimate_global_change(
 ) -> GlobalChange:
     """Fit ``test = gain * reference + offset`` per channel, ignoring local changes.
 
-    A Tukey-biweight robust regression on up to 60,000 pixels sampled on a regular grid: pixels that changed locally
-    get zero weight, so a small changed region does not bias the fit. Samples near 0 or 1 in either
-    image are left out because clipping hides the gain there.
+    A Tukey-biweight robust regression on up to 60,000 pixels sampled on a regular grid: pixels that
+    changed locally get zero weight, so a small changed region does not bias the fit. Samples near 0
+    or 1 in either image are left out because clipping hides the gain there.
 
     Args:
         reference: HxWxC image, sRGB-encoded in [0, 1].
         test: aligned HxWxC image in the same encoding.
         mask: optional HxW boolean array of the pixels both images cover.
-        seed: seed of the pixel sampling.
+        seed: seed of the sampling grid's offset.
 
     Returns:
         The per-channel gain and offset, and how well they explain the pair.
