@@ -75,10 +75,13 @@ class NoiseModel:
     scale: np.ndarray
     smoothing_sigma: float
 
+    def scale_at(self, structure: np.ndarray) -> np.ndarray:
+        """Noise standard deviation at each pixel's structure level."""
+        return np.interp(structure, self.structure, self.scale).astype(np.float32)
+
     def threshold(self, structure: np.ndarray, z: float) -> np.ndarray:
         """Difference threshold at each pixel's structure level for ``z`` robust deviations."""
-        scale = np.interp(structure, self.structure, self.scale)
-        return np.maximum(z * scale, _ABSOLUTE_FLOOR).astype(np.float32)
+        return np.maximum(z * self.scale_at(structure), _ABSOLUTE_FLOOR)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
@@ -203,9 +206,10 @@ def find_regions(
     difference = difference_magnitude(residual)
     structure = _structure(reference, test, sigma)
     noise = _fit_noise(smoothed, structure, valid, sigma)
-    weak = noise.threshold(structure, _WEAK_Z) / sensitivity
+    scale = noise.scale_at(structure)
+    weak = np.maximum(_WEAK_Z * scale, _ABSOLUTE_FLOOR) / sensitivity
     excess = np.where(valid, smoothed / weak, 0.0).astype(np.float32)
-    strong_ratio = (noise.threshold(structure, _STRONG_Z) / sensitivity) / weak
+    strong_ratio = (np.maximum(_STRONG_Z * scale, _ABSOLUTE_FLOOR) / sensitivity) / weak
 
     candidate = (excess > 1.0).astype(np.uint8)
     seeds = excess > strong_ratio
