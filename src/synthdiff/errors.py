@@ -15,8 +15,10 @@ __all__ = [
     "ImageNotFoundError",
     "ImageTooLargeError",
     "InvalidArgumentError",
+    "MissingDependencyError",
     "NotAnImageError",
     "OutputError",
+    "SceneError",
     "SizeMismatchError",
     "SynthdiffError",
     "UnsupportedImageError",
@@ -65,3 +67,11 @@ class AlignmentError(SynthdiffError, ValueError):
 
 class OutputError(SynthdiffError, OSError):
     """An output cannot be written where asked (it would overwrite an input, or the folder is unusable)."""
+
+
+class MissingDependencyError(SynthdiffError, ImportError):
+    """An optional dependency a command needs (Blender's bpy, the web stack) is not installed."""
+
+
+class SceneError(SynthdiffError, ValueError):
+    """A Blender scene file cannot be used: missing, not a .blend, no camera, nothing to vary."""

@@ -1,0 +1,308 @@
+"""Pixel labels from Cycles render passes (pure numpy; no bpy needed).
+
+Every label is computed from the passes of the two renders and from what the generator knows it
+changed, never by differencing the final RGB images. The exact definitions, with examples, are in
+docs/labels.md; the constants below are the ones that page quotes.
+
+Shapes: passes are float32 ``HxWx3`` (colour passes) or ``HxW`` (index passes), linear light.
+Label maps are boolean ``HxW``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = [
+    "Passes",
+    "SceneState",
+    "change_illumination",
+    "change_objects",
+    "change_reflection",
+    "change_texture",
+    "change_transparency",
+    "object_boxes",
+    "seg_illumination",
+    "seg_objects",
+    "seg_reflection",
+    "seg_texture",
+    "seg_transparency",
+]
+
+# Illumination: a pixel is "lit" when its direct light is at least this fraction of the image's
+# 95th percentile of direct light; it "changed" when its light changed by this factor.
+LIT_FRACTION = 0.2
+ILLUMINATION_RATIO = 1.25
+# Near-black floor for light ratios, as a fraction of the 95th percentile of light.
+DARK_FLOOR = 0.02
+# Reflection: glossy light makes up at least this share of the light leaving the surface...
+GLOSSY_SHARE = 0.35
+# ...and is at least this fraction of the image's 95th percentile of outgoing light.
+GLOSSY_FLOOR = 0.05
+# Reflection change: relative and absolute (fraction of the 95th percentile) change of glossy light.
+GLOSSY_CHANGE_RELATIVE = 0.2
+GLOSSY_CHANGE_FLOOR = 0.02
+# Texture change: smallest change of surface colour (albedo, 0-1) that counts.
+ALBEDO_CHANGE = 0.05
+# Connected components smaller than this fraction of the image (and 4 pixels) are dropped.
+MIN_AREA_FRACTION = 0.0005
+
+_LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709 / linear sRGB
+
+
+@dataclass
+class Passes:
+    """The Cycles passes of one render.
+
+    Attributes:
+        colour: linear RGB passes (HxWx3) by Blender's pass name: "Diffuse Direct", "Glossy Color", ...
+        object_index: the Object Index pass (HxW, the objects' ``pass_index``; 0 = nothing).
+        material_index: the Material Index pass (HxW, the materials' ``pass_index``; 0 = nothing).
+    """
+
+    colour: dict[str, np.ndarray]
+    object_index: np.ndarray
+    material_index: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.object_index.shape[0]), int(self.object_index.shape[1]))
+
+    def get(self, name: str) -> np.ndarray:
+        """A colour pass, or zeros when the render did not produce it (e.g. no transmission)."""
+        if name in self.colour:
+            return self.colour[name]
+        return np.zeros((*self.shape, 3), dtype=np.float32)
+
+    def light(self, kind: str) -> np.ndarray:
+        """Direct + indirect light of one kind ("Diffuse", "Glossy", "Transmission"), colour removed."""
+        return self.get(f"{kind} Direct") + self.get(f"{kind} Indirect")
+
+    def outgoing(self, kind: str) -> np.ndarray:
+        """Light of one kind leaving the surface towards the camera: colour x (direct + indirect)."""
+        return self.get(f"{kind} Color") * self.light(kind)
+
+
+@dataclass
+class SceneState:
+    """What the generator knows about the scene in one render (pass indices of the relevant things).
+
+    Attributes:
+        textured: material indices with a varied texture mapping.
+        transparent: material indices that are see-through (alpha < 1 or transmission > 0).
+        movable: object indices that the ``objects`` feature may change.
+    """
+
+    textured: set[int] = field(default_factory=set)
+    transparent: set[int] = field(default_factory=set)
+    movable: set[int] = field(default_factory=set)
+
+
+def _blur_sigma(shape: tuple[int, int]) -> float:
+    return max(1.0, min(shape) / 256.0)
+
+
+def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    if image.ndim == 3:
+        return ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0), mode="nearest")
+    return ndimage.gaussian_filter(image, sigma=sigma, mode="nearest")
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    return np.asarray(rgb @ _LUMA, dtype=np.float32)
+
+
+def _p95(values: np.ndarray, mask: np.ndarray | None = None) -> float:
+    selected = values[mask] if mask is not None else values.ravel()
+    if selected.size == 0:
+        return 0.0
+    return float(np.percentile(selected, 95))
+
+
+def _min_area(shape: tuple[int, int]) -> int:
+    return max(4, int(round(MIN_AREA_FRACTION * shape[0] * shape[1])))
+
+
+def clean(mask: np.ndarray, *, open_first: bool) -> np.ndarray:
+    """Remove sampling speckle from a thresholded map.
+
+    Args:
+        mask: boolean HxW map.
+        open_first: apply a 3x3 opening (for maps thresholded from noisy light passes; not for
+            maps built from index passes, whose one-pixel details are exact).
+
+    Returns:
+        The map without connected components smaller than the minimum area.
+    """
+    if open_first:
+        mask = ndimage.binary_opening(mask, structure=np.ones((3, 3), bool))
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return np.zeros(mask.shape, dtype=bool)
+    sizes = np.bincount(labels.ravel())
+    keep = sizes >= _min_area(mask.shape)
+    keep[0] = False
+    return np.asarray(keep[labels], dtype=bool)
+
+
+def _index_in(index_pass: np.ndarray, indices: Iterable[int]) -> np.ndarray:
+    wanted = np.array(sorted(set(indices)), dtype=np.int64)
+    if wanted.size == 0:
+        return np.zeros(index_pass.shape, dtype=bool)
+    return np.isin(np.rint(index_pass).astype(np.int64), wanted)
+
+
+def _surface(passes: Passes) -> np.ndarray:
+    return np.rint(passes.object_index).astype(np.int64) > 0
+
+
+# --- illumination ---------------------------------------------------------------------------------
+
+
+def _scene_light(passes: Passes) -> np.ndarray:
+    """Light reaching the camera without surface colours: all light passes plus the background."""
+    return (
+        passes.light("Diffuse")
+        + passes.light("Glossy")
+        + passes.light("Transmission")
+        + passes.get("Environment")
+    )
+
+
+def seg_illumination(passes: Passes) -> np.ndarray:
+    """Directly lit surfaces: direct light >= LIT_FRACTION x the 95th percentile of direct light.
+
+    Surfaces outside this mask are in shadow (or face away from every light).
+    """
+    direct = passes.get("Diffuse Direct") + passes.get("Glossy Direct") + passes.get("Transmission Direct")
+    level = _blur(_luminance(direct), _blur_sigma(passes.shape))
+    surface = _surface(passes)
+    threshold = LIT_FRACTION * _p95(level, surface)
+    if threshold <= 0.0:
+        return np.zeros(passes.shape, dtype=bool)
+    return clean((level >= threshold) & surface, open_first=True)
+
+
+def change_illumination(reference: Passes, test: Passes) -> np.ndarray:
+    """Where the light changed by more than ILLUMINATION_RATIO in any colour channel.
+
+    Light is the sum of the diffuse, glossy and transmission light passes (surface colours divided
+    out) plus the environment pass, blurred to suppress sampling noise; a floor of DARK_FLOOR x the
+    reference's 95th percentile keeps near-black pixels from producing large ratios.
+    """
+    sigma = _blur_sigma(reference.shape)
+    light_ref = _blur(_scene_light(reference), sigma)
+    light_test = _blur(_scene_light(test), sigma)
+    floor = DARK_FLOOR * max(_p95(_luminance(light_ref)), 1e-6)
+    ratio = np.abs(np.log(light_test + floor) - np.log(light_ref + floor)).max(axis=2)
+    return clean(ratio > np.log(ILLUMINATION_RATIO), open_first=True)
+
+
+# --- reflection -----------------------------------------------------------------------------------
+
+
+def _glossy_and_total(passes: Passes, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    glossy = _luminance(passes.outgoing("Glossy"))
+    total = glossy + _luminance(passes.outgoing("Diffuse") + passes.outgoing("Transmission"))
+    return _blur(glossy, sigma), _blur(total, sigma)
+
+
+def seg_reflection(passes: Passes) -> np.ndarray:
+    """Visible reflections: glossy light is >= GLOSSY_SHARE of the light leaving the surface and
+    >= GLOSSY_FLOOR x the image's 95th percentile of outgoing light (highlights, mirror-like surfaces).
+    """
+    glossy, total = _glossy_and_total(passes, _blur_sigma(passes.shape))
+    floor = GLOSSY_FLOOR * _p95(total, _surface(passes))
+    if floor <= 0.0:
+        return np.zeros(passes.shape, dtype=bool)
+    return clean((glossy >= GLOSSY_SHARE * total) & (glossy >= floor), open_first=True)
+
+
+def change_reflection(reference: Passes, test: Passes, changed_materials: Iterable[int]) -> np.ndarray:
+    """Pixels of the changed materials whose glossy light changed.
+
+    The change must exceed GLOSSY_CHANGE_RELATIVE of the larger glossy value and GLOSSY_CHANGE_FLOOR x
+    the reference's 95th percentile of outgoing light.
+    """
+    changed = list(changed_materials)
+    sigma = _blur_sigma(reference.shape)
+    glossy_ref, total_ref = _glossy_and_total(reference, sigma)
+    glossy_test, _ = _glossy_and_total(test, sigma)
+    delta = np.abs(glossy_test - glossy_ref)
+    floor = GLOSSY_CHANGE_FLOOR * max(_p95(total_ref, _surface(reference)), 1e-6)
+    moved = (delta >= GLOSSY_CHANGE_RELATIVE * np.maximum(glossy_ref, glossy_test)) & (delta >= floor)
+    where = _index_in(reference.material_index, changed) | _index_in(test.material_index, changed)
+    return clean(moved & where, open_first=True)
+
+
+# --- texture --------------------------------------------------------------------------------------
+
+
+def seg_texture(passes: Passes, state: SceneState) -> np.ndarray:
+    """Surfaces whose visible material has a texture (from the Material Index pass)."""
+    return clean(_index_in(passes.material_index, state.textured), open_first=False)
+
+
+def change_texture(reference: Passes, test: Passes, changed_materials: Iterable[int]) -> np.ndarray:
+    """Pixels of the materials whose texture mapping changed, where the surface colour changed by
+    more than ALBEDO_CHANGE (the Diffuse Color + Glossy Color passes, which carry no lighting)."""
+    changed = list(changed_materials)
+    albedo_ref = reference.get("Diffuse Color") + reference.get("Glossy Color")
+    albedo_test = test.get("Diffuse Color") + test.get("Glossy Color")
+    moved = np.abs(albedo_test - albedo_ref).max(axis=2) > ALBEDO_CHANGE
+    where = _index_in(reference.material_index, changed) | _index_in(test.material_index, changed)
+    return clean(moved & where, open_first=False)
+
+
+# --- transparency ---------------------------------------------------------------------------------
+
+
+def seg_transparency(passes: Passes, state: SceneState) -> np.ndarray:
+    """Surfaces whose visible material is see-through (alpha < 1 or transmission > 0) in this render."""
+    return clean(_index_in(passes.material_index, state.transparent), open_first=False)
+
+
+def change_transparency(reference: Passes, test: Passes, changed_materials: Iterable[int]) -> np.ndarray:
+    """Pixels showing a material whose alpha or transmission changed, in either render."""
+    changed = list(changed_materials)
+    where = _index_in(reference.material_index, changed) | _index_in(test.material_index, changed)
+    return clean(where, open_first=False)
+
+
+# --- objects --------------------------------------------------------------------------------------
+
+
+def seg_objects(passes: Passes, state: SceneState) -> np.ndarray:
+    """Pixels of the objects the ``objects`` feature can change (not the ground)."""
+    return clean(_index_in(passes.object_index, state.movable), open_first=False)
+
+
+def change_objects(reference: Passes, test: Passes, changed_objects: Iterable[int]) -> np.ndarray:
+    """Pixels covered by an added, removed, moved or recoloured object in either render."""
+    changed = list(changed_objects)
+    where = _index_in(reference.object_index, changed) | _index_in(test.object_index, changed)
+    return clean(where, open_first=False)
+
+
+def object_boxes(
+    reference: Passes, test: Passes, changes: Mapping[int, str], names: Mapping[int, str]
+) -> list[dict[str, object]]:
+    """Boxes of each changed object in both renders, from the Object Index pass.
+
+    Returns:
+        One dict per changed object: index, name, change kind, and ``box_reference`` /
+        ``box_test`` as [x0, y0, x1, y1] (pixels, x1/y1 exclusive) or None where it is not visible.
+    """
+    boxes: list[dict[str, object]] = []
+    for index, kind in sorted(changes.items()):
+        entry: dict[str, object] = {"object_index": index, "name": names.get(index, ""), "change": kind}
+        for key, passes in (("box_reference", reference), ("box_test", test)):
+            ys, xs = np.nonzero(np.rint(passes.object_index).astype(np.int64) == index)
+            entry[key] = (
+                None if xs.size == 0 else [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+            )
+        boxes.append(entry)
+    return boxes
