@@ -6,43 +6,16 @@ Exit codes: 0 success (and every ``--fail-above``/``--fail-below`` check passed)
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from synthdiff.errors import InvalidArgumentError, SynthdiffError
+from synthdiff.cli._common import app, console, out
+from synthdiff.cli._common import friendly_errors as _friendly_errors
+from synthdiff.errors import InvalidArgumentError
 
 __all__ = ["app", "main"]
-
-app = typer.Typer(
-    name="synthdiff",
-    help="Machine-learning comparison of synthetic images: how does a render differ from what it should be?",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-console = Console(stderr=True)
-out = Console()
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _friendly_errors(function: F) -> F:
-    """Turn synthdiff's errors into one line on stderr and exit code 2."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except SynthdiffError as error:
-            console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _parse_checks(items: list[str], option: str) -> list[tuple[str, float]]:
@@ -302,6 +275,10 @@ def demo_command(
     out.print("Reports (open index.html in a browser; report.json holds every number):", highlight=False)
     for case in cases:
         out.print(f"  {case.report}", highlight=False, soft_wrap=True)
+
+
+# Commands in their own modules register themselves on ``app`` when imported.
+from synthdiff.cli import _generate  # noqa: E402, F401
 
 
 def main() -> None:

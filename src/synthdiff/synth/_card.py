@@ -61,7 +61,11 @@ def contact_sheet(out: Path, records: list[dict[str, Any]]) -> Image.Image:
     for row, record in enumerate(chosen):
         top = 24 + row * (THUMB + 24)
         masks = [out / record["labels"]["change"][n] for n in record["changed_labels"]]
-        tiles = [_thumbnail(out / record["reference"]), _thumbnail(out / record["test"]), _overlay(out / record["test"], masks)]
+        tiles = [
+            _thumbnail(out / record["reference"]),
+            _thumbnail(out / record["test"]),
+            _overlay(out / record["test"], masks),
+        ]
         for column, tile in enumerate(tiles):
             sheet.paste(tile, (8 + column * (THUMB + 8), top))
         draw.text((8, top + THUMB + 4), record["pair_id"], fill="black")
@@ -81,7 +85,17 @@ def write_card(out: Path, settings: dict[str, Any], records: list[dict[str, Any]
         "| setting | value |",
         "| --- | --- |",
     ]
-    for key in ("feature", "scenes", "variants", "width", "height", "samples", "denoise", "seed", "scene_file"):
+    for key in (
+        "feature",
+        "scenes",
+        "variants",
+        "width",
+        "height",
+        "samples",
+        "denoise",
+        "seed",
+        "scene_file",
+    ):
         lines.append(f"| {key} | {options[key]} |")
     lines += [
         "",
@@ -116,13 +130,15 @@ def write_card(out: Path, settings: dict[str, Any], records: list[dict[str, Any]
             "## Label noise",
             "",
             "On these unchanged pairs the illumination rule, applied anyway, marks a mean of "
-            f"{statistics.fmean(noise):.5f} of the pixels (max {max(noise):.5f}); the change maps written are empty.",
+            f"{statistics.fmean(noise):.5f} of the pixels (max {max(noise):.5f}); "
+            "the change maps written are empty.",
         ]
     lines += [
         "",
         "## Files",
         "",
-        "`manifest.jsonl` has one line per pair; `splits/{train,val,test}.txt` list pair ids (split by scene);",
+        "`manifest.jsonl` has one line per pair; `splits/{train,val,test}.txt` list pair ids",
+        "(split by scene);",
         "the layout and label definitions are in synthdiff's docs/generate.md and docs/labels.md.",
         "",
         "![contact sheet](contact_sheet.png)",

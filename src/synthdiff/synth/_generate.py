@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import queue as queue_module
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthdiff.errors import MissingDependencyError, OutputError
+from synthdiff.errors import InvalidArgumentError, MissingDependencyError, OutputError
 from synthdiff.synth._options import GenerateOptions
 from synthdiff.synth._scene import scene_rng, texture_images
 from synthdiff.synth._worker import (
@@ -65,12 +66,14 @@ def check_blender() -> None:
     if sys.version_info[:2] != BPY_PYTHON:
         raise MissingDependencyError(
             f"synthdiff generate needs Blender's Python module bpy 5.0.1, which is built for Python "
-            f"{BPY_PYTHON[0]}.{BPY_PYTHON[1]} only; this is Python {sys.version_info[0]}.{sys.version_info[1]}. "
+            f"{BPY_PYTHON[0]}.{BPY_PYTHON[1]} only; "
+            f"this is Python {sys.version_info[0]}.{sys.version_info[1]}. "
             f"Fix: make a Python 3.11 environment (python3.11 -m venv .venv) and run {INSTALL_HINT} there."
         )
     if importlib.util.find_spec("bpy") is None:
         raise MissingDependencyError(
-            f"synthdiff generate needs Blender's Python module bpy, which is not installed. Fix: {INSTALL_HINT}."
+            "synthdiff generate needs Blender's Python module bpy, which is not installed. "
+            f"Fix: {INSTALL_HINT}."
         )
 
 
@@ -170,17 +173,34 @@ def generate(
         OutputError: ``out`` holds something else, or a dataset made with other options.
         SceneError: a user scene cannot be used.
     """
-    from synthdiff.synth._card import write_card
-
     check_blender()
     if not isinstance(workers, int) or workers < 1:
-        raise OutputError(f"Expected --workers to be 1 or more, got {workers!r}.")
+        raise InvalidArgumentError(f"Expected --workers to be 1 or more, got {workers!r}.")
     out = Path(out)
+    created = not out.exists()
     images = texture_images() if options.scene_file is None else []
     settings = _settings(options, images)
     _check_settings(out, settings)
     out.mkdir(parents=True, exist_ok=True)
     (out / "dataset.json").write_text(json.dumps(settings, indent=2) + "\n")
+
+    try:
+        return _run(options, out, settings, images, workers, on_pair)
+    except BaseException:
+        if created and not _read_journal(out / "progress.jsonl"):
+            shutil.rmtree(out, ignore_errors=True)  # nothing was made: leave no half-made folder behind
+        raise
+
+
+def _run(
+    options: GenerateOptions,
+    out: Path,
+    settings: dict[str, Any],
+    images: list[str],
+    workers: int,
+    on_pair: Callable[[int, int], None] | None,
+) -> GenerateResult:
+    from synthdiff.synth._card import write_card
 
     journal_path = out / "progress.jsonl"
     done = _read_journal(journal_path)
@@ -202,11 +222,19 @@ def generate(
         on_pair(finished, total)
 
     if tasks:
+        log_dir = out / "logs"
+        log_dir.mkdir(exist_ok=True)
         context = worker_pool_context()
         messages = context.Queue()
-        with open(journal_path, "a", encoding="utf-8") as journal, ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_initialise, initargs=(messages,)
-        ) as pool:
+        with (
+            open(journal_path, "a", encoding="utf-8") as journal,
+            ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_initialise,
+                initargs=(messages, str(log_dir)),
+            ) as pool,
+        ):
 
             def drain(timeout: float) -> None:
                 nonlocal finished, rendered
@@ -230,7 +258,9 @@ def generate(
             pending_futures: set[Future[int]] = {pool.submit(worker_entry, task) for task in tasks}
             while pending_futures:
                 drain(0.2)
-                finished_futures, pending_futures = wait(pending_futures, timeout=0, return_when=FIRST_COMPLETED)
+                finished_futures, pending_futures = wait(
+                    pending_futures, timeout=0, return_when=FIRST_COMPLETED
+                )
                 for future in finished_futures:
                     error = future.exception()
                     if error is not None:

@@ -123,7 +123,7 @@ def _p95(values: np.ndarray, mask: np.ndarray | None = None) -> float:
 
 
 def _min_area(shape: tuple[int, int]) -> int:
-    return max(4, int(round(MIN_AREA_FRACTION * shape[0] * shape[1])))
+    return max(4, round(MIN_AREA_FRACTION * shape[0] * shape[1]))
 
 
 def clean(mask: np.ndarray, *, open_first: bool) -> np.ndarray:
@@ -143,7 +143,7 @@ def clean(mask: np.ndarray, *, open_first: bool) -> np.ndarray:
     if count == 0:
         return np.zeros(mask.shape, dtype=bool)
     sizes = np.bincount(labels.ravel())
-    keep = sizes >= _min_area(mask.shape)
+    keep = sizes >= _min_area((mask.shape[0], mask.shape[1]))
     keep[0] = False
     return np.asarray(keep[labels], dtype=bool)
 

@@ -57,7 +57,9 @@ def texture_images() -> list[str]:
 
 def _colour(rng: np.random.Generator) -> list[float]:
     """A random colour, linear RGB (what Blender's colour sockets take)."""
-    rgb = colorsys.hsv_to_rgb(float(rng.uniform()), float(rng.uniform(0.25, 0.9)), float(rng.uniform(0.3, 0.9)))
+    rgb = colorsys.hsv_to_rgb(
+        float(rng.uniform()), float(rng.uniform(0.25, 0.9)), float(rng.uniform(0.3, 0.9))
+    )
     return [round(float(c) ** 2.2, 5) for c in rgb]
 
 
@@ -118,7 +120,7 @@ def describe_scene(seed: int, scene_index: int, images: list[str]) -> dict[str, 
     textured_flags = [bool(t) for t in rng.uniform(size=count) < 0.4]
     ground_textured = bool(rng.uniform() < 0.8) or not any(textured_flags)
 
-    objects = []
+    objects: list[dict[str, Any]] = []
     for i, (shape, scale, (x, y)) in enumerate(zip(shapes, scales, positions, strict=True)):
         material = _material(rng, f"object{i}", textured=textured_flags[i], images=images)
         if rng.uniform() < 0.2:  # see-through: alpha blending or glass-like transmission
@@ -144,8 +146,10 @@ def describe_scene(seed: int, scene_index: int, images: list[str]) -> dict[str, 
         ground["texture"]["mapping"]["scale"] = 4.0
 
     centre = [round(float(np.mean([o["location"][k] for o in objects])), 4) for k in (0, 1)] + [0.4]
-    radius = max(math.hypot(o["location"][0] - centre[0], o["location"][1] - centre[1]) + 0.8 * o["scale"]
-                 for o in objects)
+    radius = max(
+        math.hypot(o["location"][0] - centre[0], o["location"][1] - centre[1]) + 0.8 * o["scale"]
+        for o in objects
+    )
 
     lights = []
     for i in range(int(rng.integers(1, 4))):
@@ -161,9 +165,14 @@ def describe_scene(seed: int, scene_index: int, images: list[str]) -> dict[str, 
             kind, rng.uniform(350, 1100) * (distance / 6) ** 2
         )
         warmth = float(rng.uniform(-1, 1))
-        colour = [1.0, 1.0 - 0.12 * abs(warmth), 1.0 - 0.3 * warmth] if warmth > 0 else [
-            1.0 + 0.25 * warmth, 1.0 + 0.1 * warmth, 1.0]
-        size = {"SUN": math.radians(rng.uniform(1, 8)), "AREA": rng.uniform(0.5, 3.0)}.get(kind, rng.uniform(0.1, 1.0))
+        colour = (
+            [1.0, 1.0 - 0.12 * abs(warmth), 1.0 - 0.3 * warmth]
+            if warmth > 0
+            else [1.0 + 0.25 * warmth, 1.0 + 0.1 * warmth, 1.0]
+        )
+        size = {"SUN": math.radians(rng.uniform(1, 8)), "AREA": rng.uniform(0.5, 3.0)}.get(
+            kind, rng.uniform(0.1, 1.0)
+        )
         lights.append(
             {
                 "name": f"light{i}",

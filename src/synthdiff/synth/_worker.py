@@ -163,7 +163,11 @@ def run_scene(task: SceneTask, emit: Callable[[dict[str, Any]], None]) -> None:
             test_state = handle.state()
             test = blender.render(test_seed, pair_dir / "test.png", work_dir)
             blender.undo(changes)
-            changed_materials: dict[str, set[int]] = {"reflection": set(), "texture": set(), "transparency": set()}
+            changed_materials: dict[str, set[int]] = {
+                "reflection": set(),
+                "texture": set(),
+                "transparency": set(),
+            }
             for change in changes:
                 kind, _, name = change.target.partition(":")
                 if kind == "material" and change.feature in changed_materials:
@@ -225,9 +229,17 @@ def run_scene(task: SceneTask, emit: Callable[[dict[str, Any]], None]) -> None:
 _queue: Any = None
 
 
-def _initialise(queue: Any) -> None:
+def _initialise(queue: Any, log_dir: str) -> None:
+    """Worker start-up: keep the queue, and send Blender's console output to a log file."""
     global _queue
     _queue = queue
+    # Blender prints render progress on the C-level stdout/stderr; keep it out of the user's terminal.
+    log = os.open(
+        os.path.join(log_dir, f"worker-{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+    )
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
 
 
 def worker_entry(task: SceneTask) -> int:
