@@ -39,7 +39,8 @@ def _records(folder: Path) -> dict[str, dict]:
 
 def stability(root: Path, samples: list[int], reference_samples: int, size: int) -> None:
     print(
-        f"## Label stability at {size}x{size} (IoU of each change map with its {reference_samples}-sample version)"
+        f"## Label stability at {size}x{size} "
+        f"(IoU of each change map with its {reference_samples}-sample version)"
     )
     print()
     print("| feature | samples | pairs | median IoU | min IoU | seconds |")
@@ -70,7 +71,8 @@ def stability(root: Path, samples: list[int], reference_samples: int, size: int)
                         ious.append(float((ours[name] & theirs[name]).sum() / union))
             if ious:
                 print(
-                    f"| {feature} | {count} | {len(ious)} | {statistics.median(ious):.3f} | {min(ious):.3f} | {seconds:.0f} |"
+                    f"| {feature} | {count} | {len(ious)} | {statistics.median(ious):.3f} | "
+                    f"{min(ious):.3f} | {seconds:.0f} |"
                 )
     for count in samples:
         folder = root / f"noise-{count}"
@@ -99,7 +101,8 @@ def speed(root: Path, scenes: int, variants: int, samples: int, size: int) -> No
             result = generate(options, folder, workers=workers)
             rate = result.pairs_per_minute
             print(
-                f"| {feature} | {workers} | {result.rendered} | {result.seconds:.1f} | {rate:.1f} | {2000 / rate:.0f} |"
+                f"| {feature} | {workers} | {result.rendered} | {result.seconds:.1f} | {rate:.1f} | "
+                f"{2000 / rate:.0f} |"
             )
     print()
 
