@@ -144,7 +144,7 @@ def build_scene(description: dict[str, Any]) -> None:
     """Replace Blender's current scene with the described procedural scene (see ``_scene``)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
-    scene.view_settings.view_transform = "Standard"
+    scene.view_settings.view_transform = "AgX"  # Blender's default: highlights roll off instead of clipping
 
     ground = _add_mesh("plane")
     ground.name = "ground"

@@ -204,6 +204,10 @@ def _run(
 
     journal_path = out / "progress.jsonl"
     done = _read_journal(journal_path)
+    if journal_path.is_file():  # drop a line an interruption cut short, so appends start cleanly
+        temporary = journal_path.with_name(journal_path.name + ".partial")
+        temporary.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in done.values()))
+        os.replace(temporary, journal_path)
     splits = assign_splits(options.scenes, options.seed, options.split)
     workers = min(workers, options.scenes)
     threads = max(1, (os.cpu_count() or 1) // workers)

@@ -36,6 +36,8 @@ __all__ = [
 # 95th percentile of direct light; it "changed" when its light changed by this factor.
 LIT_FRACTION = 0.2
 ILLUMINATION_RATIO = 1.25
+# A light change must also exceed this many standard deviations of the renders' sampling noise.
+NOISE_SIGMAS = 3.0
 # Near-black floor for light ratios, as a fraction of the 95th percentile of light.
 DARK_FLOOR = 0.02
 # Reflection: glossy light makes up at least this share of the light leaving the surface...
@@ -186,19 +188,36 @@ def seg_illumination(passes: Passes) -> np.ndarray:
     return clean((level >= threshold) & surface, open_first=True)
 
 
+def _blurred_with_noise(light: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """The blurred light and the standard deviation of its sampling noise, per pixel and channel.
+
+    The noise of the raw pass is the local RMS of its high-pass residual; blurring with a Gaussian
+    of ``sigma`` pixels divides independent per-pixel noise by ``2 sqrt(pi) sigma``. Real edges raise
+    the estimate too, which only makes the test more cautious there.
+    """
+    blurred = _blur(light, sigma)
+    residual = light - blurred
+    local_rms = np.sqrt(_blur(residual * residual, 2.0 * sigma))
+    return blurred, local_rms / (2.0 * np.sqrt(np.pi) * sigma)
+
+
 def change_illumination(reference: Passes, test: Passes) -> np.ndarray:
-    """Where the light changed by more than ILLUMINATION_RATIO in any colour channel.
+    """Where the light changed by more than ILLUMINATION_RATIO, beyond sampling noise, in any channel.
 
     Light is the sum of the diffuse, glossy and transmission light passes (surface colours divided
-    out) plus the environment pass, blurred to suppress sampling noise; a floor of DARK_FLOOR x the
-    reference's 95th percentile keeps near-black pixels from producing large ratios.
+    out) plus the environment pass, blurred to suppress sampling noise. A pixel changes when, in some
+    colour channel, the ratio of the two lights exceeds ILLUMINATION_RATIO (with a floor of DARK_FLOOR x
+    the reference's 95th percentile, so near-black pixels give no large ratios) *and* the difference
+    exceeds NOISE_SIGMAS standard deviations of the estimated sampling noise of the two renders.
     """
     sigma = _blur_sigma(reference.shape)
-    light_ref = _blur(_scene_light(reference), sigma)
-    light_test = _blur(_scene_light(test), sigma)
+    light_ref, noise_ref = _blurred_with_noise(_scene_light(reference), sigma)
+    light_test, noise_test = _blurred_with_noise(_scene_light(test), sigma)
     floor = DARK_FLOOR * max(_p95(_luminance(light_ref)), 1e-6)
-    ratio = np.abs(np.log(light_test + floor) - np.log(light_ref + floor)).max(axis=2)
-    return clean(ratio > np.log(ILLUMINATION_RATIO), open_first=True)
+    ratio = np.abs(np.log(light_test + floor) - np.log(light_ref + floor))
+    significant = np.abs(light_test - light_ref) > NOISE_SIGMAS * np.hypot(noise_ref, noise_test)
+    changed = ((ratio > np.log(ILLUMINATION_RATIO)) & significant).any(axis=2)
+    return clean(changed, open_first=True)
 
 
 # --- reflection -----------------------------------------------------------------------------------

@@ -152,7 +152,8 @@ def describe_scene(seed: int, scene_index: int, images: list[str]) -> dict[str, 
     )
 
     lights = []
-    for i in range(int(rng.integers(1, 4))):
+    light_count = int(rng.integers(1, 4))
+    for i in range(light_count):
         kind = LIGHT_TYPES[int(rng.integers(len(LIGHT_TYPES)))]
         azimuth, elevation = rng.uniform(0, 2 * math.pi), rng.uniform(math.radians(25), math.radians(75))
         distance = float(rng.uniform(4.0, 7.0)) + radius
@@ -179,7 +180,7 @@ def describe_scene(seed: int, scene_index: int, images: list[str]) -> dict[str, 
                 "type": kind,
                 "location": location,
                 "target": centre,
-                "energy": round(float(energy), 3),
+                "energy": round(float(energy) / math.sqrt(light_count), 3),  # several lights share the load
                 "color": [round(c, 4) for c in colour],
                 "size": round(float(size), 4),
                 "spot_size": round(float(rng.uniform(math.radians(40), math.radians(80))), 4),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,6 +234,10 @@ def _initialise(queue: Any, log_dir: str) -> None:
     """Worker start-up: keep the queue, and send Blender's console output to a log file."""
     global _queue
     _queue = queue
+    # A parent that imported bpy hands its sys.path to spawned children, with bpy's own script
+    # folders in it; there "import bpy" would find bpy's inner scripts package instead of the module.
+    inner = f"{os.sep}bpy{os.sep}"
+    sys.path[:] = [p for p in sys.path if not (inner in p and f"{os.sep}scripts" in p)]
     # Blender prints render progress on the C-level stdout/stderr; keep it out of the user's terminal.
     log = os.open(
         os.path.join(log_dir, f"worker-{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644

@@ -1,0 +1,116 @@
+"""Options, scene descriptions and splits (no Blender)."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from synthdiff.errors import InvalidArgumentError, MissingDependencyError, SceneError
+from synthdiff.synth import FEATURES, GenerateOptions, _generate, describe_scene, parse_size, texture_images
+
+
+def test_parse_size() -> None:
+    assert parse_size("256") == (256, 256)
+    assert parse_size("320x240") == (320, 240)
+    assert parse_size(64) == (64, 64)
+    for bad in ("0", "abc", "5000", "-3", "12x0"):
+        with pytest.raises(InvalidArgumentError, match="--size"):
+            parse_size(bad)
+
+
+def test_unknown_feature_lists_the_valid_ones() -> None:
+    with pytest.raises(InvalidArgumentError, match="illumination, reflection, texture"):
+        GenerateOptions(feature="shadows")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("scenes", 0, "--scenes"),
+        ("variants", -1, "--variants"),
+        ("samples", 0, "--samples"),
+        ("seed", -2, "--seed"),
+    ],
+)
+def test_out_of_range_numbers(field: str, value: int, match: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=match):
+        GenerateOptions(feature="texture", **{field: value})
+
+
+def test_size_zero_is_refused() -> None:
+    with pytest.raises(InvalidArgumentError, match="--size"):
+        GenerateOptions(feature="texture", width=0, height=0)
+
+
+def test_missing_scene_file(tmp_path: Path) -> None:
+    with pytest.raises(SceneError, match="does not exist"):
+        GenerateOptions(feature="texture", scene_file=str(tmp_path / "exam.blend"))
+
+
+def test_scene_file_that_is_not_a_blend_file(tmp_path: Path) -> None:
+    fake = tmp_path / "exam.blend"
+    fake.write_text("not a scene")
+    with pytest.raises(SceneError, match="not one"):
+        GenerateOptions(feature="texture", scene_file=str(fake))
+
+
+def test_bad_split() -> None:
+    with pytest.raises(InvalidArgumentError, match="--split"):
+        GenerateOptions(feature="none", split=(0.5, 0.5, 0.5))
+
+
+def test_every_feature_is_accepted() -> None:
+    for feature in FEATURES:
+        assert GenerateOptions(feature=feature).feature == feature
+
+
+def test_scene_descriptions_are_reproducible_and_plausible() -> None:
+    images = texture_images()
+    first = describe_scene(7, 3, images)
+    assert first == describe_scene(7, 3, images)
+    assert first != describe_scene(7, 4, images)
+    for index in range(20):
+        scene = describe_scene(0, index, images)
+        assert 3 <= len(scene["objects"]) <= 8
+        assert 1 <= len(scene["lights"]) <= 3
+        textured = [o for o in scene["objects"] if o["material"]["texture"]] + (
+            [1] if scene["ground"]["material"]["texture"] else []
+        )
+        assert textured, "every scene has something textured (the texture feature needs it)"
+        footprints = [(o["location"][0], o["location"][1], 0.75 * o["scale"]) for o in scene["objects"]]
+        for i, (x, y, r) in enumerate(footprints):
+            for x2, y2, r2 in footprints[i + 1 :]:
+                assert math.hypot(x - x2, y - y2) > r + r2, "objects overlap"
+
+
+def test_splits_are_by_scene_and_cover_every_split() -> None:
+    splits = _generate.assign_splits(10, 0, (0.8, 0.1, 0.1))
+    assert splits.count("train") == 8 and splits.count("val") == 1 and splits.count("test") == 1
+    assert splits == _generate.assign_splits(10, 0, (0.8, 0.1, 0.1))
+    assert _generate.assign_splits(3, 5, (0.8, 0.1, 0.1)).count("train") == 1
+    assert _generate.assign_splits(1, 0, (0.8, 0.1, 0.1)) == ["train"]
+
+
+def test_wrong_python_version_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_generate, "BPY_PYTHON", (3, 99))
+    with pytest.raises(MissingDependencyError, match=r"Python 3\.99 only.*pip install"):
+        _generate.check_blender()
+
+
+def test_missing_bpy_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = _generate.importlib.util.find_spec
+    monkeypatch.setattr(
+        _generate.importlib.util, "find_spec", lambda name, *a: None if name == "bpy" else real(name, *a)
+    )
+    with pytest.raises(MissingDependencyError, match=r"synthdiff\[blender\]"):
+        _generate.check_blender()
+
+
+def test_importing_synthdiff_does_not_import_blender() -> None:
+    code = "import sys, synthdiff, synthdiff.synth, synthdiff.cli; print('bpy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
