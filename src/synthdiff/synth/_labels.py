@@ -36,8 +36,10 @@ __all__ = [
 # 95th percentile of direct light; it "changed" when its light changed by this factor.
 LIT_FRACTION = 0.2
 ILLUMINATION_RATIO = 1.25
+ILLUMINATION_RATIO_WEAK = 1.15
 # A light change must also exceed this many standard deviations of the renders' sampling noise.
 NOISE_SIGMAS = 3.0
+NOISE_SIGMAS_WEAK = 2.0
 # Near-black floor for light ratios, as a fraction of the 95th percentile of light.
 DARK_FLOOR = 0.02
 # Reflection: glossy light makes up at least this share of the light leaving the surface...
@@ -101,10 +103,6 @@ class SceneState:
     textured: set[int] = field(default_factory=set)
     transparent: set[int] = field(default_factory=set)
     movable: set[int] = field(default_factory=set)
-
-
-def _blur_sigma(shape: tuple[int, int]) -> float:
-    return max(1.0, min(shape) / 256.0)
 
 
 def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -175,12 +173,15 @@ def _scene_light(passes: Passes) -> np.ndarray:
 
 
 def seg_illumination(passes: Passes) -> np.ndarray:
-    """Directly lit surfaces: direct light >= LIT_FRACTION x the 95th percentile of direct light.
+    """Directly lit surfaces: direct diffuse light >= LIT_FRACTION x its 95th percentile.
 
-    Surfaces outside this mask are in shadow (or face away from every light).
+    The Diffuse Direct pass (light arriving straight from lamps and the sky, surface colour divided
+    out) is smoothed within each object first. Surfaces outside this mask are in shadow, face away
+    from every light, or have no diffuse component (pure metals).
     """
-    direct = passes.get("Diffuse Direct") + passes.get("Glossy Direct") + passes.get("Transmission Direct")
-    level = _blur(_luminance(direct), _blur_sigma(passes.shape))
+    regions = np.rint(passes.object_index).astype(np.int64)
+    direct = _smooth_within(passes.get("Diffuse Direct"), regions, _light_sigma(passes.shape))
+    level = _luminance(direct)
     surface = _surface(passes)
     threshold = LIT_FRACTION * _p95(level, surface)
     if threshold <= 0.0:
@@ -188,52 +189,87 @@ def seg_illumination(passes: Passes) -> np.ndarray:
     return clean((level >= threshold) & surface, open_first=True)
 
 
-def _blurred_with_noise(light: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """The blurred light and the standard deviation of its sampling noise, per pixel and channel.
+def _light_sigma(shape: tuple[int, int]) -> float:
+    """Smoothing of light passes: 2.7 pixels at 256x256, never below 1.5."""
+    return max(1.5, min(shape) / 96.0)
 
-    The noise of the raw pass is the local RMS of its high-pass residual; blurring with a Gaussian
-    of ``sigma`` pixels divides independent per-pixel noise by ``2 sqrt(pi) sigma``. Real edges raise
-    the estimate too, which only makes the test more cautious there.
+
+def _smooth_within(image: np.ndarray, regions: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing that never mixes two regions (normalised convolution per region).
+
+    Sampling noise is smoothed away inside each object while the edges between objects stay sharp.
     """
-    blurred = _blur(light, sigma)
-    residual = light - blurred
-    local_rms = np.sqrt(_blur(residual * residual, 2.0 * sigma))
-    return blurred, local_rms / (2.0 * np.sqrt(np.pi) * sigma)
+    smoothed = np.zeros_like(image)
+    for region in np.unique(regions):
+        inside = regions == region
+        weight = _blur(inside.astype(np.float32), sigma)
+        values = _blur(image * inside[..., None], sigma) / np.maximum(weight, 1e-6)[..., None]
+        smoothed[inside] = values[inside]
+    return smoothed
+
+
+def _smoothed_with_noise(
+    light: np.ndarray, regions: np.ndarray, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The smoothed light and the standard deviation of its sampling noise, per pixel and channel.
+
+    The noise of the raw pass is the local RMS of its residual after smoothing; smoothing with a
+    Gaussian of ``sigma`` pixels divides independent per-pixel noise by ``2 sqrt(pi) sigma``. Real
+    detail inside a surface raises the estimate too, which only makes the test more cautious there.
+    """
+    smoothed = _smooth_within(light, regions, sigma)
+    residual = light - smoothed
+    local_rms = np.sqrt(_smooth_within(residual * residual, regions, sigma))
+    return smoothed, local_rms / (2.0 * np.sqrt(np.pi) * sigma)
 
 
 def change_illumination(reference: Passes, test: Passes) -> np.ndarray:
     """Where the light changed by more than ILLUMINATION_RATIO, beyond sampling noise, in any channel.
 
     Light is the sum of the diffuse, glossy and transmission light passes (surface colours divided
-    out) plus the environment pass, blurred to suppress sampling noise. A pixel changes when, in some
-    colour channel, the ratio of the two lights exceeds ILLUMINATION_RATIO (with a floor of DARK_FLOOR x
-    the reference's 95th percentile, so near-black pixels give no large ratios) *and* the difference
-    exceeds NOISE_SIGMAS standard deviations of the estimated sampling noise of the two renders.
+    out) plus the environment pass, smoothed within each object to suppress sampling noise. A pixel
+    changes when, in some colour channel, the ratio of the two lights exceeds ILLUMINATION_RATIO (with
+    a floor of DARK_FLOOR x the reference's 95th percentile, so near-black pixels give no large
+    ratios) *and* the difference exceeds NOISE_SIGMAS standard deviations of the estimated sampling
+    noise of the two renders; pixels that pass the weaker ILLUMINATION_RATIO_WEAK and
+    NOISE_SIGMAS_WEAK tests join when connected to such a pixel.
     """
-    sigma = _blur_sigma(reference.shape)
-    light_ref, noise_ref = _blurred_with_noise(_scene_light(reference), sigma)
-    light_test, noise_test = _blurred_with_noise(_scene_light(test), sigma)
+    sigma = _light_sigma(reference.shape)
+    regions = np.rint(reference.object_index).astype(np.int64)
+    light_ref, noise_ref = _smoothed_with_noise(_scene_light(reference), regions, sigma)
+    light_test, noise_test = _smoothed_with_noise(_scene_light(test), regions, sigma)
     floor = DARK_FLOOR * max(_p95(_luminance(light_ref)), 1e-6)
     ratio = np.abs(np.log(light_test + floor) - np.log(light_ref + floor))
-    significant = np.abs(light_test - light_ref) > NOISE_SIGMAS * np.hypot(noise_ref, noise_test)
-    changed = ((ratio > np.log(ILLUMINATION_RATIO)) & significant).any(axis=2)
+    sigmas = np.abs(light_test - light_ref) / np.maximum(np.hypot(noise_ref, noise_test), 1e-12)
+    strong = clean(
+        ((ratio > np.log(ILLUMINATION_RATIO)) & (sigmas > NOISE_SIGMAS)).any(axis=2), open_first=True
+    )
+    # Hysteresis, as in Canny's edge detector: weaker changes count where they touch strong ones,
+    # so a change near the threshold gives one region rather than a scatter of fragments.
+    weak = ((ratio > np.log(ILLUMINATION_RATIO_WEAK)) & (sigmas > NOISE_SIGMAS_WEAK)).any(axis=2)
+    regions, _ = ndimage.label(weak, structure=np.ones((3, 3), bool))
+    touched = np.unique(regions[strong & weak])
+    changed = np.isin(regions, touched[touched > 0]) | strong
     return clean(changed, open_first=True)
 
 
 # --- reflection -----------------------------------------------------------------------------------
 
 
-def _glossy_and_total(passes: Passes, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    glossy = _luminance(passes.outgoing("Glossy"))
-    total = glossy + _luminance(passes.outgoing("Diffuse") + passes.outgoing("Transmission"))
-    return _blur(glossy, sigma), _blur(total, sigma)
+def _glossy_and_total(passes: Passes) -> tuple[np.ndarray, np.ndarray]:
+    """Glossy and total light leaving each surface (luminance), smoothed within each object."""
+    regions = np.rint(passes.object_index).astype(np.int64)
+    glossy = passes.outgoing("Glossy")
+    total = glossy + passes.outgoing("Diffuse") + passes.outgoing("Transmission")
+    both = _smooth_within(np.concatenate([glossy, total], axis=2), regions, _light_sigma(passes.shape))
+    return _luminance(both[..., :3]), _luminance(both[..., 3:])
 
 
 def seg_reflection(passes: Passes) -> np.ndarray:
     """Visible reflections: glossy light is >= GLOSSY_SHARE of the light leaving the surface and
     >= GLOSSY_FLOOR x the image's 95th percentile of outgoing light (highlights, mirror-like surfaces).
     """
-    glossy, total = _glossy_and_total(passes, _blur_sigma(passes.shape))
+    glossy, total = _glossy_and_total(passes)
     floor = GLOSSY_FLOOR * _p95(total, _surface(passes))
     if floor <= 0.0:
         return np.zeros(passes.shape, dtype=bool)
@@ -247,9 +283,8 @@ def change_reflection(reference: Passes, test: Passes, changed_materials: Iterab
     the reference's 95th percentile of outgoing light.
     """
     changed = list(changed_materials)
-    sigma = _blur_sigma(reference.shape)
-    glossy_ref, total_ref = _glossy_and_total(reference, sigma)
-    glossy_test, _ = _glossy_and_total(test, sigma)
+    glossy_ref, total_ref = _glossy_and_total(reference)
+    glossy_test, _ = _glossy_and_total(test)
     delta = np.abs(glossy_test - glossy_ref)
     floor = GLOSSY_CHANGE_FLOOR * max(_p95(total_ref, _surface(reference)), 1e-6)
     moved = (delta >= GLOSSY_CHANGE_RELATIVE * np.maximum(glossy_ref, glossy_test)) & (delta >= floor)
