@@ -16,8 +16,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The tests run Blender for real, so the development set-up includes the `blender` extra (bpy).
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,blender]"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -45,6 +46,7 @@ test: setup-dev lint typecheck pytest
 
 benchmark: setup-dev
 	$(BIN)/python benchmarks/bench_compare.py
+	$(BIN)/python benchmarks/bench_generate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache synthdiff-demo

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Installs the Debian packages synthdiff's tests need (Chromium for the report tests).
+# Installs the Debian packages synthdiff's tests need: Chromium (the report tests open reports in a
+# headless browser) and the X11 client libraries that Blender's bpy module links against even when it
+# renders headless.
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1; then
+packages=(chromium libx11-6 libxrender1 libxfixes3 libxi6 libxkbcommon0 libxcb1 libsm6 libgl1)
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-    echo "Chromium is missing and this is not root: run 'sudo apt-get install chromium' first." >&2
+    echo "Missing Debian packages: ${missing[*]}. Run 'sudo apt-get install ${missing[*]}' first." >&2
     exit 1
 fi
-echo "Installing Chromium (Debian package) for the browser tests..."
+echo "Installing Debian packages for the tests: ${missing[*]}"
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
