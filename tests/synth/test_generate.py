@@ -6,8 +6,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +233,30 @@ def test_cli_generate_and_its_errors(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
         assert message in result.output
         assert "Traceback" not in result.output
+
+
+def test_ctrl_c_stops_quickly_and_the_run_resumes(tmp_path: Path) -> None:
+    folder = tmp_path / "interrupted"
+    command = [sys.executable, "-c", "from synthdiff.cli import main; main()", "generate", "-f", "texture"]
+    command += ["-n", "2", "-k", "12", "--size", "64", "--samples", "4", "--out", str(folder)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    journal = folder / "progress.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (journal.is_file() and journal.read_text().count("\n") >= 2):
+        time.sleep(0.2)
+
+    concurrent = subprocess.run(command, capture_output=True, text=True)
+    assert concurrent.returncode == 2 and "another --out folder" in concurrent.stderr
+
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, output
+    assert "run the same command again to resume" in output
+    kept = len(journal.read_text().splitlines())
+    assert 2 <= kept < 24
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{24 - kept} rendered now" in resumed.stdout
+    ids = [r["pair_id"] for r in records(folder)]
+    assert len(ids) == len(set(ids)) == 24

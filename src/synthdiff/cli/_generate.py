@@ -86,12 +86,21 @@ def generate_command(
         transient=True,
     ) as bar:
         task = bar.add_task("pairs", total=scenes * variants)
-        result = generate(
-            options,
-            output,
-            workers=workers,
-            on_pair=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+        try:
+            result = generate(
+                options,
+                output,
+                workers=workers,
+                on_pair=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except KeyboardInterrupt:
+            bar.stop()
+            console.print(
+                f"interrupted: the finished pairs are kept in {output}; run the same command again to resume",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
     splits = ", ".join(f"{name} {count}" for name, count in result.splits.items())
     out.print(
         f"{result.pairs} pairs in {result.out} ({splits}); {result.rendered} rendered now in "

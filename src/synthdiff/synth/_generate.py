@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
@@ -139,7 +140,7 @@ def _check_settings(out: Path, settings: dict[str, Any]) -> None:
                 f"Expected {str(out)!r} to hold a dataset made with the same options to resume it, but "
                 f"these differ: {', '.join(differing)}. Fix: use a new --out folder, or the same options."
             )
-    elif out.exists() and any(p.name not in (".work",) for p in out.iterdir()):
+    elif out.exists() and any(p.name not in (".work", ".lock", "logs") for p in out.iterdir()):
         raise OutputError(
             f"Expected --out to be a new or empty folder (or a dataset to resume), but {str(out)!r} "
             "holds other files. Fix: choose a new folder."
@@ -182,14 +183,21 @@ def generate(
     settings = _settings(options, images)
     _check_settings(out, settings)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "dataset.json").write_text(json.dumps(settings, indent=2) + "\n")
-
-    try:
-        return _run(options, out, settings, images, workers, on_pair)
-    except BaseException:
-        if created and not _read_journal(out / "progress.jsonl"):
-            shutil.rmtree(out, ignore_errors=True)  # nothing was made: leave no half-made folder behind
-        raise
+    with open(out / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                f"Expected no other generate run to be writing {str(out)!r}, but one is. "
+                "Fix: wait for it to finish, or use another --out folder."
+            ) from None
+        (out / "dataset.json").write_text(json.dumps(settings, indent=2) + "\n")
+        try:
+            return _run(options, out, settings, images, workers, on_pair)
+        except BaseException:
+            if created and not _read_journal(out / "progress.jsonl"):
+                shutil.rmtree(out, ignore_errors=True)  # nothing was made: leave no half-made folder
+            raise
 
 
 def _run(
@@ -230,15 +238,13 @@ def _run(
         log_dir.mkdir(exist_ok=True)
         context = worker_pool_context()
         messages = context.Queue()
-        with (
-            open(journal_path, "a", encoding="utf-8") as journal,
-            ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=context,
-                initializer=_initialise,
-                initargs=(messages, str(log_dir)),
-            ) as pool,
-        ):
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_initialise,
+            initargs=(messages, str(log_dir)),
+        )
+        with open(journal_path, "a", encoding="utf-8") as journal:
 
             def drain(timeout: float) -> None:
                 nonlocal finished, rendered
@@ -259,30 +265,45 @@ def _run(
                     except queue_module.Empty:
                         return
 
-            pending_futures: set[Future[int]] = {pool.submit(worker_entry, task) for task in tasks}
-            while pending_futures:
-                drain(0.2)
-                finished_futures, pending_futures = wait(
-                    pending_futures, timeout=0, return_when=FIRST_COMPLETED
-                )
-                for future in finished_futures:
-                    error = future.exception()
-                    if error is not None:
-                        for other in pending_futures:
-                            other.cancel()
-                        drain(0.5)
-                        raise error
-            # Records may still be in flight from the workers' queue threads.
-            expected = sum(len(task.variants) for task in tasks)
-            deadline = time.monotonic() + 60.0
-            while rendered < expected and time.monotonic() < deadline:
+            try:
+                pending_futures: set[Future[int]] = {pool.submit(worker_entry, task) for task in tasks}
+                while pending_futures:
+                    drain(0.2)
+                    finished_futures, pending_futures = wait(
+                        pending_futures, timeout=0, return_when=FIRST_COMPLETED
+                    )
+                    for future in finished_futures:
+                        error = future.exception()
+                        if error is not None:
+                            raise error
+                # Records may still be in flight from the workers' queue threads.
+                expected = sum(len(task.variants) for task in tasks)
+                deadline = time.monotonic() + 60.0
+                while rendered < expected and time.monotonic() < deadline:
+                    drain(0.5)
+                pool.shutdown(wait=True)
+            except BaseException:
+                # Interrupted (Ctrl-C) or a worker failed: stop every worker now rather than waiting
+                # for their scenes to finish, and keep the pairs that were complete (the journal).
+                _stop(pool)
                 drain(0.5)
+                raise
 
     records = [done[key] for key in sorted(done)]
     _write_manifest(out, records)
     counts = {name: sum(1 for r in records if r["split"] == name) for name in ("train", "val", "test")}
     write_card(out, settings, records)
     return GenerateResult(out, len(records), rendered, time.perf_counter() - start, counts)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    processes = list(getattr(pool, "_processes", {}).values())  # no public API for this in 3.11
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=10)
 
 
 def _write_manifest(out: Path, records: list[dict[str, Any]]) -> None:
