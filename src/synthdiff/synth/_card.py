@@ -123,6 +123,20 @@ def write_card(out: Path, settings: dict[str, Any], records: list[dict[str, Any]
                 f"| {name} | {values['pairs']:.0f} | {values['mean_changed_fraction']:.4f} | "
                 f"{values['median_changed_fraction']:.4f} | {100 * values['empty_share']:.1f}% |"
             )
+    if records:
+        lines += [
+            "",
+            "## Segmentation labels",
+            "",
+            "Mean fraction of the image where each feature is present.",
+            "",
+            "| label | reference | test |",
+            "| --- | --- | --- |",
+        ]
+        for name in LABEL_FEATURES:
+            reference = statistics.fmean(r["seg_fraction"]["reference"][name] for r in records)
+            test = statistics.fmean(r["seg_fraction"]["test"][name] for r in records)
+            lines.append(f"| {name} | {reference:.4f} | {test:.4f} |")
     noise = [r["label_noise"]["illumination"] for r in records if "label_noise" in r]
     if noise:
         lines += [

@@ -144,8 +144,10 @@ def run_scene(task: SceneTask, emit: Callable[[dict[str, Any]], None]) -> None:
     reference_seed = int(scene_rng(options.seed, 2, task.scene_index).integers(2**31 - 1))
     reference = blender.render(reference_seed, scene_dir / "reference.png", work_dir)
     reference_state = handle.state()
+    reference_coverage = {}
     for name, mask in _segmentations(reference, reference_state).items():
         _save_mask(mask, scene_dir / f"seg_{name}.png")
+        reference_coverage[name] = round(float(mask.mean()), 6)
     minimum = max(4, int(VISIBLE_FRACTION * options.width * options.height))
     material_counts = _counts(reference.material_index, minimum)
     object_counts = _counts(reference.object_index, minimum)
@@ -178,8 +180,10 @@ def run_scene(task: SceneTask, emit: Callable[[dict[str, Any]], None]) -> None:
             if visible:
                 break
 
+        test_coverage = {}
         for name, mask in _segmentations(test, test_state).items():
             _save_mask(mask, pair_dir / f"seg_{name}.png")
+            test_coverage[name] = round(float(mask.mean()), 6)
         for name, mask in change_maps.items():
             _save_mask(mask, pair_dir / f"change_{name}.png")
         record: dict[str, Any] = {
@@ -198,6 +202,7 @@ def run_scene(task: SceneTask, emit: Callable[[dict[str, Any]], None]) -> None:
             "changed_labels": list(CHANGED_LABELS[options.feature]),
             "changes": [c.to_dict() for c in changes],
             "change_fraction": {n: round(float(change_maps[n].mean()), 6) for n in LABEL_FEATURES},
+            "seg_fraction": {"reference": reference_coverage, "test": test_coverage},
             "visible_change": bool(visible) if options.feature != "none" else False,
             "attempts": attempt + 1,
             "seeds": {
