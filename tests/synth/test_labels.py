@@ -156,3 +156,11 @@ def test_clean_drops_specks_and_keeps_regions(open_first: bool) -> None:
     cleaned = labels.clean(mask, open_first=open_first)
     assert cleaned[10:30, 10:30].all()
     assert not cleaned[50, 50]
+
+
+def test_glossy_sampling_noise_alone_is_not_a_reflection_change() -> None:
+    reference = make_passes(glossy=0.5, seed=1, noise=0.5)
+    test = make_passes(glossy=0.5, seed=2, noise=0.5)
+    assert labels.change_reflection(reference, test, changed_materials=[1]).mean() < 0.001
+    glossier = make_passes(glossy=1.5, seed=2, noise=0.5)
+    assert labels.change_reflection(reference, glossier, changed_materials=[1]).mean() > 0.9

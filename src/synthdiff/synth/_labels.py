@@ -276,18 +276,31 @@ def seg_reflection(passes: Passes) -> np.ndarray:
     return clean((glossy >= GLOSSY_SHARE * total) & (glossy >= floor), open_first=True)
 
 
-def change_reflection(reference: Passes, test: Passes, changed_materials: Iterable[int]) -> np.ndarray:
-    """Pixels of the changed materials whose glossy light changed.
+def _glossy_with_noise(passes: Passes) -> tuple[np.ndarray, np.ndarray]:
+    """Glossy light leaving each surface (luminance), smoothed within objects, and its noise."""
+    regions = np.rint(passes.object_index).astype(np.int64)
+    glossy, noise = _smoothed_with_noise(passes.outgoing("Glossy"), regions, _light_sigma(passes.shape))
+    return _luminance(glossy), _luminance(noise)  # the weighted sum bounds the luminance's noise
 
-    The change must exceed GLOSSY_CHANGE_RELATIVE of the larger glossy value and GLOSSY_CHANGE_FLOOR x
-    the reference's 95th percentile of outgoing light.
+
+def change_reflection(reference: Passes, test: Passes, changed_materials: Iterable[int]) -> np.ndarray:
+    """Pixels of the changed materials whose glossy light changed, beyond sampling noise.
+
+    The change must exceed GLOSSY_CHANGE_RELATIVE of the larger glossy value, GLOSSY_CHANGE_FLOOR x
+    the reference's 95th percentile of outgoing light, and NOISE_SIGMAS standard deviations of the
+    two renders' estimated sampling noise.
     """
     changed = list(changed_materials)
-    glossy_ref, total_ref = _glossy_and_total(reference)
-    glossy_test, _ = _glossy_and_total(test)
+    _, total_ref = _glossy_and_total(reference)
+    glossy_ref, noise_ref = _glossy_with_noise(reference)
+    glossy_test, noise_test = _glossy_with_noise(test)
     delta = np.abs(glossy_test - glossy_ref)
     floor = GLOSSY_CHANGE_FLOOR * max(_p95(total_ref, _surface(reference)), 1e-6)
-    moved = (delta >= GLOSSY_CHANGE_RELATIVE * np.maximum(glossy_ref, glossy_test)) & (delta >= floor)
+    moved = (
+        (delta >= GLOSSY_CHANGE_RELATIVE * np.maximum(glossy_ref, glossy_test))
+        & (delta >= floor)
+        & (delta > NOISE_SIGMAS * np.hypot(noise_ref, noise_test))
+    )
     where = _index_in(reference.material_index, changed) | _index_in(test.material_index, changed)
     return clean(moved & where, open_first=True)
 
