@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 from scipy import ndimage
 
@@ -106,9 +107,15 @@ class SceneState:
 
 
 def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    if image.ndim == 3:
-        return ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0), mode="nearest")
-    return ndimage.gaussian_filter(image, sigma=sigma, mode="nearest")
+    """Gaussian blur over the two image axes (edges replicated); OpenCV, several times faster than scipy."""
+    radius = max(1, int(np.ceil(4.0 * sigma)))
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    if image.ndim == 3 and image.shape[2] > 4:  # OpenCV filters at most 4 channels at a time
+        return np.stack([_blur(image[..., c], sigma) for c in range(image.shape[2])], axis=2)
+    blurred = cv2.GaussianBlur(
+        image, (2 * radius + 1, 2 * radius + 1), sigma, borderType=cv2.BORDER_REPLICATE
+    )
+    return blurred.reshape(image.shape)
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:
@@ -200,11 +207,19 @@ def _smooth_within(image: np.ndarray, regions: np.ndarray, sigma: float) -> np.n
     Sampling noise is smoothed away inside each object while the edges between objects stay sharp.
     """
     smoothed = np.zeros_like(image)
-    for region in np.unique(regions):
-        inside = regions == region
+    margin = int(np.ceil(4.0 * sigma))
+    _, labels = np.unique(regions, return_inverse=True)
+    labels = labels.reshape(regions.shape) + 1
+    for number, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is None:  # pragma: no cover - every label occurs
+            continue
+        # Work in the region's bounding box (plus the filter's reach): small objects cost little.
+        rows = slice(max(0, box[0].start - margin), min(regions.shape[0], box[0].stop + margin))
+        cols = slice(max(0, box[1].start - margin), min(regions.shape[1], box[1].stop + margin))
+        inside = labels[rows, cols] == number
         weight = _blur(inside.astype(np.float32), sigma)
-        values = _blur(image * inside[..., None], sigma) / np.maximum(weight, 1e-6)[..., None]
-        smoothed[inside] = values[inside]
+        values = _blur(image[rows, cols] * inside[..., None], sigma) / np.maximum(weight, 1e-6)[..., None]
+        smoothed[rows, cols][inside] = values[inside]
     return smoothed
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -235,10 +237,24 @@ def run_scene(task: SceneTask, emit: Callable[[dict[str, Any]], None]) -> None:
 _queue: Any = None
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the generate process dies (killed, not just Ctrl-C), so no
+    orphaned Blender keeps rendering. Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _initialise(queue: Any, log_dir: str) -> None:
     """Worker start-up: keep the queue, and send Blender's console output to a log file."""
     global _queue
     _queue = queue
+    _die_with_parent()
     # A parent that imported bpy hands its sys.path to spawned children, with bpy's own script
     # folders in it; there "import bpy" would find bpy's inner scripts package instead of the module.
     inner = f"{os.sep}bpy{os.sep}"
