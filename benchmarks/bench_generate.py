@@ -37,7 +37,7 @@ def _records(folder: Path) -> dict[str, dict]:
     return {r["pair_id"]: r for r in map(json.loads, (folder / "manifest.jsonl").read_text().splitlines())}
 
 
-def stability(root: Path, samples: list[int], reference_samples: int, size: int) -> None:
+def stability(root: Path, samples: list[int], reference_samples: int, size: int, features: list[str]) -> None:
     print(
         f"## Label stability at {size}x{size} "
         f"(IoU of each change map with its {reference_samples}-sample version)"
@@ -45,7 +45,7 @@ def stability(root: Path, samples: list[int], reference_samples: int, size: int)
     print()
     print("| feature | samples | pairs | median IoU | min IoU | seconds |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for feature in ("illumination", "reflection", "texture", "transparency", "objects"):
+    for feature in features:
         folders = {}
         for count in [reference_samples, *samples]:
             folder = root / f"stability-{feature}-{count}"
@@ -124,11 +124,18 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--samples", type=int, default=8, help="sample count for the speed runs")
     parser.add_argument("--skip-stability", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument(
+        "--stability-features",
+        default="illumination,reflection,texture,transparency,objects",
+        help="comma-separated",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_stability:
-            stability(Path(tmp), [8, 16], 64, args.size)
-        speed(Path(tmp), args.scenes, args.variants, args.samples, args.size)
+            stability(Path(tmp), [8, 16], 64, args.size, args.stability_features.split(","))
+        if not args.skip_speed:
+            speed(Path(tmp), args.scenes, args.variants, args.samples, args.size)
 
 
 if __name__ == "__main__":

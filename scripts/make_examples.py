@@ -3,7 +3,8 @@
 Each example is a reference render and a "student" render of the same scene from the same camera
 in which one rendering feature is wrong. Run from the repository root:
 
-    python scripts/make_examples.py
+    python scripts/make_examples.py               # renders and examples/exam.blend
+    python scripts/make_examples.py --blend-only  # only examples/exam.blend
 """
 
 from __future__ import annotations
@@ -127,7 +128,16 @@ def render(settings: dict, path: Path) -> None:
     bpy.ops.render.render(write_still=True)
 
 
+def save_exam_scene() -> None:
+    """Save the reference scene as examples/exam.blend: a small user scene for `generate --scene`."""
+    build_scene(REFERENCE)
+    bpy.ops.wm.save_as_mainfile(filepath=str(ROOT / "exam.blend"), compress=True)
+
+
 def main() -> int:
+    if "--blend-only" in sys.argv:
+        save_exam_scene()
+        return 0
     ROOT.mkdir(exist_ok=True)
     reference_path = ROOT / "_reference.png"
     render(REFERENCE, reference_path)
@@ -143,6 +153,7 @@ def main() -> int:
         }
         (folder / "case.json").write_text(json.dumps(meta, indent=2) + "\n")
     reference_path.unlink()
+    save_exam_scene()
     return 0
 
 

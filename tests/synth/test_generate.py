@@ -260,3 +260,17 @@ def test_ctrl_c_stops_quickly_and_the_run_resumes(tmp_path: Path) -> None:
     assert f"{24 - kept} rendered now" in resumed.stdout
     ids = [r["pair_id"] for r in records(folder)]
     assert len(ids) == len(set(ids)) == 24
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_bundled_exam_scene_supports_every_feature(tmp_path: Path, feature: str) -> None:
+    """A scene made by hand (examples/exam.blend, not by the generator) for every feature."""
+    exam = Path(__file__).resolve().parents[2] / "examples" / "exam.blend"
+    options = GenerateOptions(feature, scenes=1, variants=2, scene_file=str(exam), **SMALL)
+    generate(options, tmp_path / feature)
+    rows = records(tmp_path / feature)
+    assert len(rows) == 2
+    for row in rows:
+        assert {c["feature"] for c in row["changes"]} <= ALLOWED[feature]
+        if feature != "none":
+            assert row["visible_change"], row

@@ -259,13 +259,16 @@ def change_illumination(reference: Passes, test: Passes) -> np.ndarray:
     strong = clean(
         ((ratio > np.log(ILLUMINATION_RATIO)) & (sigmas > NOISE_SIGMAS)).any(axis=2), open_first=True
     )
-    # Hysteresis, as in Canny's edge detector: weaker changes count where they touch strong ones,
-    # so a change near the threshold gives one region rather than a scatter of fragments.
     weak = ((ratio > np.log(ILLUMINATION_RATIO_WEAK)) & (sigmas > NOISE_SIGMAS_WEAK)).any(axis=2)
+    return clean(_hysteresis(strong, weak), open_first=True)
+
+
+def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """As in Canny's edge detector: weak pixels count where they connect to strong ones, so a change
+    near the threshold gives one region rather than a scatter of fragments."""
     regions, _ = ndimage.label(weak, structure=np.ones((3, 3), bool))
     touched = np.unique(regions[strong & weak])
-    changed = np.isin(regions, touched[touched > 0]) | strong
-    return clean(changed, open_first=True)
+    return np.asarray(np.isin(regions, touched[touched > 0]) | strong, dtype=bool)
 
 
 # --- reflection -----------------------------------------------------------------------------------
@@ -303,7 +306,8 @@ def change_reflection(reference: Passes, test: Passes, changed_materials: Iterab
 
     The change must exceed GLOSSY_CHANGE_RELATIVE of the larger glossy value, GLOSSY_CHANGE_FLOOR x
     the reference's 95th percentile of outgoing light, and NOISE_SIGMAS standard deviations of the
-    two renders' estimated sampling noise.
+    two renders' estimated sampling noise; pixels passing half the relative change and
+    NOISE_SIGMAS_WEAK join when connected to such a pixel (hysteresis).
     """
     changed = list(changed_materials)
     _, total_ref = _glossy_and_total(reference)
@@ -311,13 +315,16 @@ def change_reflection(reference: Passes, test: Passes, changed_materials: Iterab
     glossy_test, noise_test = _glossy_with_noise(test)
     delta = np.abs(glossy_test - glossy_ref)
     floor = GLOSSY_CHANGE_FLOOR * max(_p95(total_ref, _surface(reference)), 1e-6)
-    moved = (
-        (delta >= GLOSSY_CHANGE_RELATIVE * np.maximum(glossy_ref, glossy_test))
-        & (delta >= floor)
-        & (delta > NOISE_SIGMAS * np.hypot(noise_ref, noise_test))
-    )
+    larger, noise = np.maximum(glossy_ref, glossy_test), np.hypot(noise_ref, noise_test)
     where = _index_in(reference.material_index, changed) | _index_in(test.material_index, changed)
-    return clean(moved & where, open_first=True)
+    strong = (delta >= GLOSSY_CHANGE_RELATIVE * larger) & (delta >= floor) & (delta > NOISE_SIGMAS * noise)
+    weak = (
+        (delta >= 0.5 * GLOSSY_CHANGE_RELATIVE * larger)
+        & (delta >= floor)
+        & (delta > NOISE_SIGMAS_WEAK * noise)
+    )
+    strong = clean(strong & where, open_first=True)
+    return clean(_hysteresis(strong, weak & where), open_first=True)
 
 
 # --- texture --------------------------------------------------------------------------------------

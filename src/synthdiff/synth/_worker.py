@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from synthdiff import __version__
 from synthdiff.errors import SceneError
 from synthdiff.synth import _labels as labels
 from synthdiff.synth._options import CHANGED_LABELS, FEATURES, LABEL_FEATURES, GenerateOptions
@@ -221,6 +222,7 @@ def run_scene(task: SceneTask, emit: Callable[[dict[str, Any]], None]) -> None:
                 "denoise": options.denoise,
             },
             "labels_version": LABELS_VERSION,
+            "generator": f"synthdiff {__version__}",
         }
         if options.feature == "objects":
             boxes = labels.object_boxes(reference, test, object_kinds, handle.names)
