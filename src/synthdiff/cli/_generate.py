@@ -40,7 +40,9 @@ def generate_command(
     scenes: Annotated[int, typer.Option("--scenes", "-n", help="Reference scenes.")] = 10,
     variants: Annotated[int, typer.Option("--variants", "-k", help="Test renders per reference.")] = 19,
     size: Annotated[str, typer.Option("--size", help="Image size: N or WxH.")] = "256",
-    samples: Annotated[int, typer.Option("--samples", help="Cycles samples per pixel.")] = 32,
+    samples: Annotated[
+        int, typer.Option("--samples", help="Cycles samples per pixel (16+ for reflection).")
+    ] = 8,
     seed: Annotated[int, typer.Option("--seed", help="Seed: same seed and options, same dataset.")] = 0,
     scene_file: Annotated[
         Path | None,

@@ -75,7 +75,7 @@ class GenerateOptions:
     variants: int = 19
     width: int = 256
     height: int = 256
-    samples: int = 32
+    samples: int = 8
     seed: int = 0
     scene_file: str | None = None
     denoise: bool = True
