@@ -238,7 +238,8 @@ def test_cli_generate_and_its_errors(tmp_path: Path) -> None:
 def test_ctrl_c_stops_quickly_and_the_run_resumes(tmp_path: Path) -> None:
     folder = tmp_path / "interrupted"
     command = [sys.executable, "-c", "from synthdiff.cli import main; main()", "generate", "-f", "texture"]
-    command += ["-n", "2", "-k", "12", "--size", "64", "--samples", "4", "--out", str(folder)]
+    # Long enough (80 pairs) that it is still running when the signal comes.
+    command += ["-n", "1", "-k", "80", "--size", "96", "--samples", "4", "--out", str(folder)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     journal = folder / "progress.jsonl"
     deadline = time.monotonic() + 120
@@ -253,13 +254,13 @@ def test_ctrl_c_stops_quickly_and_the_run_resumes(tmp_path: Path) -> None:
     assert process.returncode == 130, output
     assert "run the same command again to resume" in output
     kept = len(journal.read_text().splitlines())
-    assert 2 <= kept < 24
+    assert 2 <= kept < 80
 
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{24 - kept} rendered now" in resumed.stdout
+    assert f"{80 - kept} rendered now" in resumed.stdout
     ids = [r["pair_id"] for r in records(folder)]
-    assert len(ids) == len(set(ids)) == 24
+    assert len(ids) == len(set(ids)) == 80
 
 
 @pytest.mark.parametrize("feature", FEATURES)
