@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "AlignmentError",
+    "CheckpointError",
     "CorruptImageError",
     "EmptyImageError",
     "ImageNotFoundError",
@@ -75,3 +76,7 @@ class MissingDependencyError(SynthdiffError, ImportError):
 
 class SceneError(SynthdiffError, ValueError):
     """A Blender scene file cannot be used: missing, not a .blend, no camera, nothing to vary."""
+
+
+class CheckpointError(SynthdiffError, ValueError):
+    """A model checkpoint is missing, damaged, or not one synthdiff wrote."""

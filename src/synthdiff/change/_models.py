@@ -1,0 +1,191 @@
+"""Semantic change-detection networks: FresUNet (trained from scratch) and a ChangeStar-style
+Siamese model on the pretrained EfficientNet-Lite0.
+
+Both take a reference and a test image and return, for each rendering feature, three logit maps:
+``seg_ref`` (where the feature is in the reference), ``seg_test`` (where it is in the test image) and
+``change`` (where it changed). Both are exactly symmetric: swapping the inputs swaps ``seg_ref`` and
+``seg_test`` and leaves ``change`` unchanged (up to float rounding).
+
+Shapes: images (B, 3, H, W), RGB in [0, 1]; every output (B, F, H, W) for F features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from synthdiff.backbones import EfficientNetLite0, efficientnet_lite0
+
+__all__ = ["ChangeOutput", "ChangeStar", "FresUNet"]
+
+
+@dataclass
+class ChangeOutput:
+    """Logits of a change detector, each (B, F, H, W)."""
+
+    seg_ref: torch.Tensor
+    seg_test: torch.Tensor
+    change: torch.Tensor
+
+    def probabilities(self) -> ChangeOutput:
+        """The same maps as probabilities in [0, 1]."""
+        return ChangeOutput(self.seg_ref.sigmoid(), self.seg_test.sigmoid(), self.change.sigmoid())
+
+    def masks(self, threshold: float = 0.5) -> ChangeOutput:
+        """Binary maps: probability above ``threshold``."""
+        probabilities = self.probabilities()
+        return ChangeOutput(
+            probabilities.seg_ref > threshold,
+            probabilities.seg_test > threshold,
+            probabilities.change > threshold,
+        )
+
+
+# --- FresUNet -------------------------------------------------------------------------------------
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 conv-BN-ReLU layers with an identity (or 1x1-projected) shortcut."""
+
+    def __init__(self, inputs: int, outputs: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(inputs, outputs, 3, padding=1, bias=False),
+            nn.BatchNorm2d(outputs),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(outputs, outputs, 3, padding=1, bias=False),
+            nn.BatchNorm2d(outputs),
+        )
+        self.shortcut: nn.Module = (
+            nn.Identity()
+            if inputs == outputs
+            else nn.Sequential(nn.Conv2d(inputs, outputs, 1, bias=False), nn.BatchNorm2d(outputs))
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.body(x) + self.shortcut(x))
+
+
+class FresUNet(nn.Module):
+    """Early-fusion residual U-Net (after Daudt et al.), with three heads per feature.
+
+    The two images are concatenated (6 channels) and encoded by residual blocks at channels
+    ``widths`` (8-16-32-64-128 as published), max-pooled between levels, and decoded with
+    transposed convolutions and skip connections. Differences from the published network, and why:
+    it predicts 3 maps per feature (two segmentations and the change) instead of one change map,
+    and it is made exactly symmetric by running both input orders in one batch and averaging (the
+    published one gives different answers when the inputs are swapped). Any H and W work (inputs
+    are padded to a multiple of 2^depth and the outputs cropped back).
+    """
+
+    def __init__(self, features: int, widths: tuple[int, ...] = (8, 16, 32, 64, 128)) -> None:
+        super().__init__()
+        self.features = features
+        self.widths = widths
+        self.encoders = nn.ModuleList()
+        channels = 6
+        for width in widths:
+            self.encoders.append(ResidualBlock(channels, width))
+            channels = width
+        self.upsamplers = nn.ModuleList()
+        self.decoders = nn.ModuleList()
+        for width in reversed(widths[:-1]):
+            self.upsamplers.append(nn.ConvTranspose2d(channels, width, 2, stride=2))
+            self.decoders.append(ResidualBlock(2 * width, width))
+            channels = width
+        self.head = nn.Conv2d(channels, 3 * features, 1)
+
+    def _ordered(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([first, second], dim=1)
+        skips = []
+        for index, encoder in enumerate(self.encoders):
+            if index:
+                x = F.max_pool2d(x, 2)
+            x = encoder(x)
+            skips.append(x)
+        skips.pop()
+        for upsample, decoder in zip(self.upsamplers, self.decoders, strict=True):
+            x = decoder(torch.cat([upsample(x), skips.pop()], dim=1))
+        return self.head(x)
+
+    def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
+        height, width = reference.shape[-2:]
+        multiple = 2 ** (len(self.widths) - 1)
+        pad = (0, -width % multiple, 0, -height % multiple)
+        # Both input orders in one batch: rows (reference, test) then rows (test, reference).
+        firsts = torch.cat([reference, test], dim=0)
+        seconds = torch.cat([test, reference], dim=0)
+        logits = self._ordered(F.pad(firsts, pad, mode="replicate"), F.pad(seconds, pad, mode="replicate"))
+        logits = logits[..., :height, :width]
+        forward, backward = logits.chunk(2, dim=0)
+        first_f, second_f, change_f = forward.chunk(3, dim=1)
+        first_b, second_b, change_b = backward.chunk(3, dim=1)
+        return ChangeOutput(
+            seg_ref=(first_f + second_b) / 2,
+            seg_test=(second_f + first_b) / 2,
+            change=(change_f + change_b) / 2,
+        )
+
+
+# --- ChangeStar-style -----------------------------------------------------------------------------
+
+
+def _conv_bn_relu(inputs: int, outputs: int, kernel: int = 3) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(inputs, outputs, kernel, padding=kernel // 2, bias=False),
+        nn.BatchNorm2d(outputs),
+        nn.ReLU(inplace=True),
+    )
+
+
+class ChangeStar(nn.Module):
+    """A Siamese encoder shared by both images, a light decoder giving each image's segmentation, and
+    a ChangeMixin-style change head on the concatenated decoder features, made temporally symmetric
+    as ``head(f1 || f2) + head(f2 || f1)`` (after Zheng et al.).
+
+    The encoder is EfficientNet-Lite0 with its ImageNet weights (strides 2-32); the decoder is a
+    feature pyramid: each level projected to ``decoder_channels``, upsampled and summed top-down,
+    then refined at stride 2 and upsampled to the input size.
+    """
+
+    def __init__(self, features: int, decoder_channels: int = 64, pretrained: bool = True) -> None:
+        super().__init__()
+        self.features = features
+        self.encoder: EfficientNetLite0 = efficientnet_lite0(pretrained=pretrained)
+        self.lateral = nn.ModuleList(
+            nn.Conv2d(level.channels, decoder_channels, 1) for level in EfficientNetLite0.LEVELS
+        )
+        self.smooth = _conv_bn_relu(decoder_channels, decoder_channels)
+        self.segmentation = nn.Sequential(
+            _conv_bn_relu(decoder_channels, decoder_channels), nn.Conv2d(decoder_channels, features, 1)
+        )
+        self.change_mixin = nn.Sequential(
+            _conv_bn_relu(2 * decoder_channels, decoder_channels),
+            _conv_bn_relu(decoder_channels, decoder_channels),
+            nn.Conv2d(decoder_channels, features, 1),
+        )
+
+    def _decode(self, images: torch.Tensor) -> torch.Tensor:
+        levels = self.encoder.features(images)
+        x = self.lateral[-1](levels[-1])
+        for lateral, level in zip(reversed(self.lateral[:-1]), reversed(levels[:-1]), strict=True):
+            x = F.interpolate(x, size=level.shape[-2:], mode="bilinear", align_corners=False) + lateral(level)
+        return self.smooth(x)  # stride 2
+
+    def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
+        size = reference.shape[-2:]
+        decoded = self._decode(torch.cat([reference, test], dim=0))
+        first, second = decoded.chunk(2, dim=0)
+        segmentation = self.segmentation(decoded)
+        change = self.change_mixin(torch.cat([first, second], dim=1)) + self.change_mixin(
+            torch.cat([second, first], dim=1)
+        )
+
+        def full(x: torch.Tensor) -> torch.Tensor:
+            return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+        seg_ref, seg_test = full(segmentation).chunk(2, dim=0)
+        return ChangeOutput(seg_ref=seg_ref, seg_test=seg_test, change=full(change))

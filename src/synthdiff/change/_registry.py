@@ -1,0 +1,139 @@
+"""Model names, the factory, and checkpoints (weights + config + feature list in one file)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from synthdiff.change._models import ChangeStar, FresUNet
+from synthdiff.errors import CheckpointError, InvalidArgumentError
+
+__all__ = ["FEATURES", "MODELS", "ModelInfo", "create_model", "load_checkpoint", "save_checkpoint"]
+
+#: The rendering features a change detector can be trained for.
+FEATURES = ("illumination", "reflection", "texture", "transparency", "objects")
+CHECKPOINT_FORMAT = "synthdiff-change-model"
+CHECKPOINT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A registered model: how to build it and what it is."""
+
+    name: str
+    description: str
+    build: Callable[[int], nn.Module]
+
+
+MODELS: dict[str, ModelInfo] = {
+    info.name: info
+    for info in (
+        ModelInfo(
+            "fresunet",
+            "early-fusion residual U-Net, channels 8-128, trained from scratch",
+            lambda n: FresUNet(n),
+        ),
+        ModelInfo(
+            "changestar",
+            "Siamese EfficientNet-Lite0 (ImageNet) + FPN decoder + symmetric ChangeMixin head",
+            lambda n: ChangeStar(n),
+        ),
+        ModelInfo(
+            "fresunet-tiny", "FresUNet with channels 4-8-16 (tests)", lambda n: FresUNet(n, widths=(4, 8, 16))
+        ),
+        ModelInfo(
+            "changestar-tiny",
+            "ChangeStar without pretrained weights and a 16-channel decoder (tests)",
+            lambda n: ChangeStar(n, decoder_channels=16, pretrained=False),
+        ),
+    )
+}
+
+
+def _check_features(features: list[str] | tuple[str, ...]) -> list[str]:
+    features = list(features)
+    unknown = [f for f in features if f not in FEATURES]
+    if not features or unknown or len(set(features)) != len(features):
+        raise InvalidArgumentError(
+            f"Expected features from {', '.join(FEATURES)} (each once, at least one), got {features!r}."
+        )
+    return features
+
+
+def create_model(name: str, features: list[str] | tuple[str, ...]) -> nn.Module:
+    """Build a registered change-detection model for the given features.
+
+    Raises:
+        InvalidArgumentError: unknown model name (the message lists the valid ones) or feature.
+    """
+    if name not in MODELS:
+        raise InvalidArgumentError(f"Expected a model name from {', '.join(MODELS)}, got {name!r}.")
+    return MODELS[name].build(len(_check_features(features)))
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    name: str,
+    features: list[str],
+    config: dict[str, Any] | None = None,
+) -> None:
+    """Save weights, model name, feature list and training config in one file (written atomically)."""
+    path = Path(path)
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "model": name,
+        "features": list(features),
+        "config": config or {},
+        "state_dict": model.state_dict(),
+    }
+    temporary = path.with_name(path.name + ".partial")
+    torch.save(payload, temporary)
+    os.replace(temporary, path)
+
+
+def load_checkpoint(path: str | os.PathLike[str], device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """Load a checkpoint saved by :func:`save_checkpoint`.
+
+    Returns:
+        The model (in eval mode, on ``device``) and the checkpoint's metadata (model, features, config).
+
+    Raises:
+        CheckpointError: missing, corrupt or not a synthdiff change-model checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"Expected a checkpoint file, but {str(path)!r} does not exist.")
+    try:
+        payload = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:  # torch raises many types for a damaged file
+        raise CheckpointError(
+            f"Expected a synthdiff checkpoint, but {str(path)!r} cannot be read ({type(error).__name__}: "
+            f"{str(error)[:120]}). Fix: use a checkpoint written by 'synthdiff train change'."
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"Expected a synthdiff change-model checkpoint, but {str(path)!r} is something else."
+        )
+    if payload.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"Expected checkpoint version {CHECKPOINT_VERSION}, "
+            f"got {payload.get('version')!r} in {str(path)!r}."
+        )
+    model = create_model(payload["model"], payload["features"])
+    try:
+        model.load_state_dict(payload["state_dict"], strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"The weights in {str(path)!r} do not fit model {payload['model']!r}: {error}"
+        ) from None
+    model.to(device).eval()
+    metadata = {key: payload[key] for key in ("model", "features", "config")}
+    return model, metadata
