@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import synthdiff
 import synthdiff.align
+import synthdiff.backbones
+import synthdiff.change
 import synthdiff.diff
 import synthdiff.io
 import synthdiff.metrics
+import synthdiff.synth
 
 
 def test_top_level_names() -> None:
@@ -14,7 +17,17 @@ def test_top_level_names() -> None:
 
 
 def test_every_exported_name_exists() -> None:
-    for module in (synthdiff, synthdiff.io, synthdiff.metrics, synthdiff.align, synthdiff.diff):
+    modules = (
+        synthdiff,
+        synthdiff.io,
+        synthdiff.metrics,
+        synthdiff.align,
+        synthdiff.diff,
+        synthdiff.synth,
+        synthdiff.backbones,
+        synthdiff.change,
+    )
+    for module in modules:
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.{name}"
 

@@ -1,0 +1,157 @@
+"""Reading datasets made by ``synthdiff generate`` for training and evaluating change detectors."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from synthdiff.errors import InvalidArgumentError, OutputError
+
+__all__ = ["ChangePairs", "PairRecord", "read_manifest"]
+
+
+@dataclass(frozen=True)
+class PairRecord:
+    """One pair of a generated dataset: its folder and manifest line."""
+
+    root: Path
+    record: dict[str, Any]
+
+    @property
+    def pair_id(self) -> str:
+        return str(self.record["pair_id"])
+
+    @property
+    def feature(self) -> str:
+        return str(self.record["feature"])
+
+
+def read_manifest(folder: str | os.PathLike[str], split: str | None = None) -> list[PairRecord]:
+    """The pairs of a dataset folder (optionally one split), in manifest order.
+
+    Raises:
+        OutputError: the folder is not a finished dataset (no manifest.jsonl) or a line is broken.
+    """
+    root = Path(folder)
+    manifest = root / "manifest.jsonl"
+    if not manifest.is_file():
+        raise OutputError(
+            f"Expected a dataset made by 'synthdiff generate' in {str(root)!r}, "
+            "but it has no manifest.jsonl. Fix: run generate (again) until it finishes."
+        )
+    pairs = []
+    for number, line in enumerate(manifest.read_text().splitlines(), start=1):
+        try:
+            record = json.loads(line)
+            missing = {"pair_id", "split", "labels", "reference", "test"} - set(record)
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise OutputError(f"Expected a JSON pair record on line {number} of {str(manifest)!r}.") from None
+        if missing:
+            raise OutputError(f"Expected {', '.join(sorted(missing))} on line {number} of {str(manifest)!r}.")
+        if split is None or record["split"] == split:
+            pairs.append(PairRecord(root, record))
+    return pairs
+
+
+def _image(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise OutputError(f"Expected the dataset file {str(path)!r}, but it is missing.")
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def _mask(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise OutputError(f"Expected the label file {str(path)!r}, but it is missing.")
+    with Image.open(path) as image:
+        return np.asarray(image) > 0
+
+
+class ChangePairs(Dataset[dict[str, Any]]):
+    """Pairs of one or more generated datasets as tensors, with geometry-consistent augmentation.
+
+    Each item: ``reference`` and ``test`` (3, H, W) float in [0, 1]; ``seg_ref``, ``seg_test`` and
+    ``change`` (F, H, W) float 0/1 for the requested features; ``pair_id`` and ``feature``.
+
+    Args:
+        folders: dataset folders.
+        split: "train", "val" or "test".
+        features: label features to return, in this order.
+        augment: random flips and 90-degree turns, applied identically to both images and all labels.
+        swap: probability of swapping reference and test (and their segmentations); the change map
+            is the same in both orders, so the model learns order-independence.
+        crop: random square crop of this size (None: whole images).
+        seed: seeds the augmentation (with the item index and the epoch set by :meth:`set_epoch`).
+    """
+
+    def __init__(
+        self,
+        folders: list[str | os.PathLike[str]],
+        split: str,
+        features: list[str],
+        *,
+        augment: bool = False,
+        swap: float = 0.0,
+        crop: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        if not folders:
+            raise InvalidArgumentError("Expected at least one dataset folder (--data DIR).")
+        self.pairs = [pair for folder in folders for pair in read_manifest(folder, split)]
+        self.features = list(features)
+        self.augment, self.swap, self.crop, self.seed = augment, swap, crop, seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        pair = self.pairs[index]
+        root, record = pair.root, pair.record
+        labels = record["labels"]
+        reference = _image(root / record["reference"])
+        test = _image(root / record["test"])
+        if reference.shape != test.shape:
+            raise OutputError(f"Expected the two images of pair {pair.pair_id} to have one size.")
+        maps = {
+            key: np.stack([_mask(root / labels[key][name]) for name in self.features])
+            for key in ("seg_ref", "seg_test", "change")
+        }
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        arrays = [reference.transpose(2, 0, 1), test.transpose(2, 0, 1), *maps.values()]
+        if self.crop is not None:
+            height, width = reference.shape[:2]
+            if self.crop > min(height, width):
+                raise InvalidArgumentError(f"Expected --crop at most {min(height, width)}, got {self.crop}.")
+            top = int(rng.integers(0, height - self.crop + 1))
+            left = int(rng.integers(0, width - self.crop + 1))
+            arrays = [a[:, top : top + self.crop, left : left + self.crop] for a in arrays]
+        if self.augment:
+            turns = int(rng.integers(4))
+            flip = bool(rng.integers(2))
+            arrays = [np.rot90(a, turns, axes=(1, 2)) for a in arrays]
+            if flip:
+                arrays = [a[:, :, ::-1] for a in arrays]
+        first, second, seg_ref, seg_test, change = (torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)
+        if self.swap and rng.uniform() < self.swap:
+            first, second, seg_ref, seg_test = second, first, seg_test, seg_ref
+        return {
+            "reference": first.float(),
+            "test": second.float(),
+            "seg_ref": seg_ref.float(),
+            "seg_test": seg_test.float(),
+            "change": change.float(),
+            "pair_id": pair.pair_id,
+            "feature": pair.feature,
+        }

@@ -1,0 +1,116 @@
+"""Reading generated datasets: tensors, consistent augmentation, swaps, errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from synthdiff.change._data import ChangePairs, read_manifest
+from synthdiff.errors import OutputError
+from synthdiff.synth import LABEL_FEATURES
+
+SIZE = 24
+
+
+def fake_dataset(root: Path, pairs: int = 3) -> Path:
+    """A dataset in generate's layout: the test image is the reference with a bright square; the
+    texture change map marks that square, seg_ref marks the left half, seg_test the top half."""
+    rng = np.random.default_rng(0)
+    lines = []
+    for index in range(pairs):
+        pid = f"s00000_v{index:03d}"
+        folder = root / "pairs" / pid
+        folder.mkdir(parents=True)
+        reference = rng.integers(0, 200, (SIZE, SIZE, 3), dtype=np.uint8)
+        test = reference.copy()
+        test[4:10, 12:20] = 255
+        Image.fromarray(reference).save(folder / "reference.png")
+        Image.fromarray(test).save(folder / "test.png")
+        labels: dict[str, dict[str, str]] = {"seg_ref": {}, "seg_test": {}, "change": {}}
+        for name in LABEL_FEATURES:
+            maps = {key: np.zeros((SIZE, SIZE), np.uint8) for key in labels}
+            if name == "texture":
+                maps["change"][4:10, 12:20] = 255
+                maps["seg_ref"][:, : SIZE // 2] = 255
+                maps["seg_test"][: SIZE // 2] = 255
+            for key, values in maps.items():
+                Image.fromarray(values).save(folder / f"{key}_{name}.png")
+                labels[key][name] = f"pairs/{pid}/{key}_{name}.png"
+        lines.append(
+            {
+                "pair_id": pid,
+                "feature": "texture",
+                "split": "train" if index < pairs - 1 else "val",
+                "reference": f"pairs/{pid}/reference.png",
+                "test": f"pairs/{pid}/test.png",
+                "labels": labels,
+            }
+        )
+    (root / "manifest.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return root
+
+
+def test_items_are_tensors_in_the_documented_layout(tmp_path: Path) -> None:
+    data = ChangePairs([fake_dataset(tmp_path)], "train", ["texture", "illumination"])
+    assert len(data) == 2
+    item = data[0]
+    assert item["reference"].shape == (3, SIZE, SIZE) and item["reference"].dtype == torch.float32
+    assert item["change"].shape == (2, SIZE, SIZE)
+    assert item["change"][0].sum() == 6 * 8 and item["change"][1].sum() == 0
+    assert float(item["reference"].max()) <= 1.0
+    assert item["pair_id"] == "s00000_v000" and item["feature"] == "texture"
+
+
+def test_augmentation_moves_images_and_labels_together(tmp_path: Path) -> None:
+    data = ChangePairs(
+        [fake_dataset(tmp_path)], "train", ["texture"], augment=True, swap=0.5, crop=16, seed=3
+    )
+    for epoch in range(6):
+        data.set_epoch(epoch)
+        item = data[0]
+        assert item["reference"].shape == (3, 16, 16)
+        # The change map still marks exactly the pixels where the two images differ.
+        differs = (item["reference"] - item["test"]).abs().amax(dim=0) > 0
+        assert torch.equal(differs, item["change"][0] > 0)
+
+
+def test_swap_exchanges_segmentations(tmp_path: Path) -> None:
+    plain = ChangePairs([fake_dataset(tmp_path)], "train", ["texture"])[0]
+    swapped = ChangePairs([tmp_path], "train", ["texture"], swap=1.0)[0]
+    assert torch.equal(plain["reference"], swapped["test"])
+    assert torch.equal(plain["seg_ref"], swapped["seg_test"])
+    assert torch.equal(plain["change"], swapped["change"])
+
+
+def test_bad_datasets_give_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match=r"no manifest\.jsonl"):
+        read_manifest(tmp_path)
+    root = fake_dataset(tmp_path / "broken")
+    (root / "pairs" / "s00000_v000" / "test.png").unlink()
+    with pytest.raises(OutputError, match=r"test\.png"):
+        ChangePairs([root], "train", ["texture"])[0]
+    (root / "manifest.jsonl").write_text("{not json\n")
+    with pytest.raises(OutputError, match="line 1"):
+        read_manifest(root)
+
+
+@pytest.mark.blender
+@pytest.mark.skipif(importlib.util.find_spec("bpy") is None, reason="the blender extra is not installed")
+def test_reads_a_real_generated_dataset(tmp_path: Path) -> None:
+    from synthdiff.synth import GenerateOptions, generate
+
+    generate(
+        GenerateOptions("mixed", scenes=1, variants=2, width=48, height=48, samples=4), tmp_path / "mixed"
+    )
+    data = ChangePairs([tmp_path / "mixed"], "train", list(LABEL_FEATURES))
+    item = data[1]
+    assert item["reference"].shape == (3, 48, 48)
+    assert item["change"].shape == (5, 48, 48)
+    changed = {name for name, plane in zip(LABEL_FEATURES, item["change"], strict=True) if plane.any()}
+    assert changed <= {"illumination", "texture"}
