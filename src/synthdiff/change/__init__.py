@@ -4,6 +4,9 @@ Models (``create_model``): ``fresunet`` and ``changestar`` (plus tiny test varia
 :class:`ChangeOutput` of ``seg_ref``, ``seg_test`` and ``change`` logits per feature.
 """
 
+from synthdiff.change._data import ChangePairs, read_manifest
+from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device
+from synthdiff.change._metrics import PixelCounts, balanced_loss, change_loss
 from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet
 from synthdiff.change._registry import (
     FEATURES,
@@ -13,15 +16,28 @@ from synthdiff.change._registry import (
     load_checkpoint,
     save_checkpoint,
 )
+from synthdiff.change._train import TrainConfig, TrainResult, load_config, train_change
 
 __all__ = [
     "FEATURES",
     "MODELS",
     "ChangeOutput",
+    "ChangePairs",
     "ChangeStar",
+    "EvalResult",
     "FresUNet",
     "ModelInfo",
+    "PixelCounts",
+    "TrainConfig",
+    "TrainResult",
+    "balanced_loss",
+    "change_loss",
     "create_model",
+    "evaluate",
     "load_checkpoint",
+    "load_config",
+    "read_manifest",
+    "resolve_device",
     "save_checkpoint",
+    "train_change",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ class ChangePairs(Dataset[dict[str, Any]]):
 
     def __init__(
         self,
-        folders: list[str | os.PathLike[str]],
+        folders: Sequence[str | os.PathLike[str]],
         split: str,
         features: list[str],
         *,

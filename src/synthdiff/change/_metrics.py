@@ -1,0 +1,106 @@
+"""Losses and streaming metrics for change detection.
+
+Metrics follow the update/compute pattern: :meth:`PixelCounts.update` adds a batch's confusion
+counts, :meth:`PixelCounts.compute` turns the totals into scores, so one pair and a whole dataset
+share one code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from synthdiff.change._models import ChangeOutput
+
+__all__ = ["MAPS", "PixelCounts", "balanced_loss", "change_loss"]
+
+#: The three maps a change detector predicts per feature.
+MAPS = ("seg_ref", "seg_test", "change")
+
+
+def balanced_loss(logits: torch.Tensor, target: torch.Tensor, max_weight: float = 50.0) -> torch.Tensor:
+    """Class-balanced binary cross-entropy plus soft Dice, averaged over features.
+
+    Positive pixels are weighted by the batch's negative/positive ratio per feature (at most
+    ``max_weight``), so rare changes are not drowned by the unchanged background; Dice (computed only
+    for features with positives in the batch) rewards overlap directly.
+
+    Shape:
+        logits, target: (B, F, H, W); target 0/1.
+    """
+    positives = target.sum(dim=(0, 2, 3))
+    negatives = target[:, :1].numel() - positives
+    weight = (negatives / positives.clamp(min=1.0)).clamp(1.0, max_weight).view(1, -1, 1, 1)
+    bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=weight)
+    probabilities = logits.sigmoid()
+    intersection = (probabilities * target).sum(dim=(0, 2, 3))
+    total = probabilities.sum(dim=(0, 2, 3)) + positives
+    dice = 1.0 - (2.0 * intersection + 1.0) / (total + 1.0)
+    present = positives > 0
+    dice_term = dice[present].mean() if bool(present.any()) else logits.new_zeros(())
+    return bce + dice_term
+
+
+def change_loss(
+    output: ChangeOutput, batch: dict[str, torch.Tensor], seg_weight: float, change_weight: float
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Separately weighted segmentation and change losses; returns the total and its parts."""
+    seg = 0.5 * (
+        balanced_loss(output.seg_ref, batch["seg_ref"]) + balanced_loss(output.seg_test, batch["seg_test"])
+    )
+    change = balanced_loss(output.change, batch["change"])
+    total = seg_weight * seg + change_weight * change
+    return total, {
+        "loss": float(total.detach()),
+        "seg_loss": float(seg.detach()),
+        "change_loss": float(change.detach()),
+    }
+
+
+@dataclass
+class PixelCounts:
+    """Running true/false positive/negative pixel counts per feature and map."""
+
+    features: list[str]
+    counts: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def update(self, predicted: ChangeOutput, batch: dict[str, torch.Tensor]) -> None:
+        """Add a batch: ``predicted`` holds boolean masks (see :meth:`ChangeOutput.masks`)."""
+        for name in MAPS:
+            guess = getattr(predicted, name).bool()
+            truth = batch[name].bool()
+            counts = torch.stack(
+                [
+                    (guess & truth).sum(dim=(0, 2, 3)),
+                    (guess & ~truth).sum(dim=(0, 2, 3)),
+                    (~guess & truth).sum(dim=(0, 2, 3)),
+                    (~guess & ~truth).sum(dim=(0, 2, 3)),
+                ]
+            ).cpu()
+            self.counts[name] = self.counts.get(name, torch.zeros_like(counts)) + counts
+
+    def compute(self) -> dict[str, dict[str, dict[str, float | None]]]:
+        """Precision, recall, F1, IoU and false-positive rate per map and feature.
+
+        A score whose denominator is zero (no positives anywhere) is None, not 0 or 1.
+        """
+        scores: dict[str, dict[str, dict[str, float | None]]] = {}
+        for name, counts in self.counts.items():
+            scores[name] = {}
+            for index, feature in enumerate(self.features):
+                tp, fp, fn, tn = (float(v) for v in counts[:, index])
+
+                def ratio(numerator: float, denominator: float) -> float | None:
+                    return numerator / denominator if denominator > 0 else None
+
+                scores[name][feature] = {
+                    "precision": ratio(tp, tp + fp),
+                    "recall": ratio(tp, tp + fn),
+                    "f1": ratio(2 * tp, 2 * tp + fp + fn),
+                    "iou": ratio(tp, tp + fp + fn),
+                    "false_positive_rate": ratio(fp, fp + tn),
+                    "pixels": tp + fp + fn + tn,
+                }
+        return scores

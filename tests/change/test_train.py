@@ -1,0 +1,82 @@
+"""Training and evaluation on a tiny fake dataset: the loss falls, runs resume, configs are checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from synthdiff.change import ChangePairs, evaluate, load_checkpoint, load_config, train_change
+from synthdiff.errors import InvalidArgumentError, OutputError
+from tests.change.test_data import fake_dataset
+
+
+def config_for(data: Path, **changes: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "data": [str(data)],
+        "model": "fresunet-tiny",
+        "features": ["texture"],
+        "epochs": 3,
+        "batch_size": 2,
+        "learning_rate": 1e-2,
+        "crop": 0,
+        "loader_workers": 0,
+        "device": "cpu",
+    }
+    values.update(changes)
+    return values
+
+
+def test_training_lowers_the_loss_and_selects_on_validation(tmp_path: Path) -> None:
+    data = fake_dataset(tmp_path / "data", pairs=6)
+    config = load_config(None, config_for(data, epochs=6))
+    result = train_change(config, tmp_path / "run")
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert len(history) == 6 == len(result.history)
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert result.best_score == pytest.approx(max(h["val_change_f1"] for h in history), abs=1e-5)
+    model, metadata = load_checkpoint(tmp_path / "run" / "best.pt")
+    assert metadata["config"]["epoch"] == result.best_epoch
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["model"] == "fresunet-tiny"
+    scores = evaluate(model, ChangePairs([data], "val", ["texture"]), check_swap=True)
+    assert scores.swap_iou == pytest.approx(1.0)
+    assert scores.pairs == {"texture": 1}
+
+
+def test_interrupted_training_resumes_after_the_last_finished_epoch(tmp_path: Path) -> None:
+    data = fake_dataset(tmp_path / "data", pairs=4)
+    config = load_config(None, config_for(data))
+
+    def stop_in_second_epoch(epoch: int, step: int, steps: int, running: dict[str, float]) -> None:
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_change(config, tmp_path / "run", on_step=stop_in_second_epoch)
+    assert len((tmp_path / "run" / "history.jsonl").read_text().splitlines()) == 1
+    result = train_change(config, tmp_path / "run")
+    epochs = [h["epoch"] for h in result.history]
+    assert epochs == [0, 1, 2]
+
+    other = load_config(None, config_for(data, learning_rate=1e-3))
+    with pytest.raises(OutputError, match="these differ: learning_rate"):
+        train_change(other, tmp_path / "run")
+
+
+def test_config_file_flags_and_errors(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("epochs: 7\nbatch_size: 4\n")
+    config = load_config(path, {"data": ["d"], "batch_size": 2})
+    assert config.epochs == 7 and config.batch_size == 2
+    path.write_text("epochs: 7\nlearning_rte: 1\n")
+    with pytest.raises(InvalidArgumentError, match="learning_rte"):
+        load_config(path, {"data": ["d"]})
+    with pytest.raises(InvalidArgumentError, match="--features"):
+        load_config(None, {"data": ["d"], "features": ["shadows"]})
+    with pytest.raises(InvalidArgumentError, match="--data"):
+        load_config(None, {})
+    data = fake_dataset(tmp_path / "no-val", pairs=1)  # its only pair is in val
+    with pytest.raises(InvalidArgumentError, match="train and val pairs"):
+        train_change(load_config(None, config_for(data)), tmp_path / "run")
