@@ -1,0 +1,39 @@
+"""Markdown tables of evaluation results (docs/models.md and ``eval change`` use the same format)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synthdiff.change._evaluate import EvalResult
+
+__all__ = ["markdown_table"]
+
+
+def _cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> str:
+    """Per dataset feature and label feature: change precision/recall/F1/IoU and segmentation F1."""
+    lines = [
+        f"Model `{metadata['model']}` on the {split} split ({sum(result.pairs.values())} pairs).",
+        "",
+        "| pairs of | n | label | change P | change R | change F1 | change IoU | seg F1 ref | seg F1 test |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for group in [*sorted(result.pairs), "all"]:
+        scores = result.scores.get(group)
+        if scores is None:
+            continue
+        count = result.pairs.get(group, sum(result.pairs.values()))
+        for feature in metadata["features"]:
+            change = scores["change"][feature]
+            cells = [change["precision"], change["recall"], change["f1"], change["iou"]]
+            cells += [scores["seg_ref"][feature]["f1"], scores["seg_test"][feature]["f1"]]
+            lines.append(f"| {group} | {count} | {feature} | " + " | ".join(_cell(c) for c in cells) + " |")
+    lines += [
+        "",
+        f"False-positive pixel rate on `none` pairs: {_cell(result.none_false_positive_rate)}; "
+        f"swap consistency (IoU of the change maps in both input orders): {_cell(result.swap_iou)}.",
+    ]
+    return "\n".join(lines)

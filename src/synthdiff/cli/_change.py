@@ -1,0 +1,127 @@
+"""``synthdiff train change`` and ``synthdiff eval change``: thin shells over synthdiff.change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from synthdiff.cli._common import app, console, friendly_errors, out
+
+__all__ = ["eval_app", "train_app"]
+
+train_app = typer.Typer(help="Train models.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval")
+
+
+def _split_features(text: str | None) -> list[str] | None:
+    return [f.strip() for f in text.split(",") if f.strip()] if text else None
+
+
+@train_app.command("change")
+@friendly_errors
+def train_change_command(
+    output: Annotated[Path, typer.Option("--out", "-o", help="Run folder (new, or one to resume).")],
+    data: Annotated[
+        list[Path] | None, typer.Option("--data", help="Dataset folder from generate (repeatable).")
+    ] = None,
+    config_file: Annotated[Path | None, typer.Option("--config", help="YAML file of settings.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="fresunet, changestar, ...")] = None,
+    features: Annotated[
+        str | None, typer.Option("--features", help="Comma-separated label features.")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size")] = None,
+    learning_rate: Annotated[float | None, typer.Option("--lr")] = None,
+    crop: Annotated[int | None, typer.Option("--crop", help="Training crop size (0: whole images).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="auto (a GPU when there is one), cpu, cuda.")
+    ] = None,
+) -> None:
+    """Train a change detector on generated datasets; the checkpoint is chosen on the val split.
+
+    Resumable: run the same command again after an interruption.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from synthdiff.change import load_config, train_change
+
+    overrides: dict[str, Any] = {
+        "data": [str(d) for d in data] if data else None,
+        "model": model,
+        "features": _split_features(features),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "crop": crop,
+        "seed": seed,
+        "device": device,
+    }
+    config = load_config(config_file, overrides)
+    with Progress(
+        TextColumn("epoch {task.fields[epoch]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[metrics]}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("train", total=None, epoch=0, metrics="")
+
+        def on_step(epoch: int, step: int, steps: int, running: dict[str, float]) -> None:
+            text = " ".join(f"{k} {v:.3f}" for k, v in running.items())
+            bar.update(task, completed=step, total=steps, epoch=f"{epoch + 1}/{config.epochs}", metrics=text)
+
+        try:
+            result = train_change(config, output, on_step=on_step)
+        except KeyboardInterrupt:
+            bar.stop()
+            console.print(f"interrupted: run the same command again to resume from {output}", highlight=False)
+            raise typer.Exit(130) from None
+    out.print(
+        f"best epoch {result.best_epoch + 1} with validation change F1 {result.best_score:.4f}; "
+        f"checkpoint {Path(output) / 'best.pt'}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@eval_app.command("change")
+@friendly_errors
+def eval_change_command(
+    checkpoint: Annotated[Path, typer.Option("--model", "-m", help="Checkpoint (best.pt of a run).")],
+    data: Annotated[list[Path], typer.Option("--data", help="Dataset folder from generate (repeatable).")],
+    split: Annotated[str, typer.Option("--split", help="train, val or test.")] = "test",
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write eval.json and eval.md here.")
+    ] = None,
+    threshold: Annotated[float, typer.Option("--threshold")] = 0.5,
+    device: Annotated[str, typer.Option("--device")] = "auto",
+) -> None:
+    """Score a checkpoint per feature: precision, recall, F1, IoU; none-pair false positives; swap IoU."""
+    from synthdiff.change import ChangePairs, evaluate, load_checkpoint, resolve_device
+    from synthdiff.change._report import markdown_table
+
+    target = resolve_device(device)
+    model, metadata = load_checkpoint(checkpoint, device=str(target))
+    pairs = ChangePairs([str(d) for d in data], split, metadata["features"])
+    result = evaluate(model, pairs, threshold=threshold, device=target, check_swap=True)
+    table = markdown_table(result, metadata, split)
+    out.print(table, highlight=False, markup=False)
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "schema_version": "1.0",
+            "checkpoint": str(checkpoint),
+            "split": split,
+            **metadata,
+            **result.to_dict(),
+        }
+        (output / "eval.json").write_text(json.dumps(payload, indent=2) + "\n")
+        (output / "eval.md").write_text(table + "\n")

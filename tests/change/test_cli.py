@@ -1,0 +1,87 @@
+"""``synthdiff train change`` and ``synthdiff eval change`` through the CLI runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from synthdiff.cli import app
+from tests.change.test_data import fake_dataset
+
+
+def test_train_then_eval(tmp_path: Path) -> None:
+    data = fake_dataset(tmp_path / "data", pairs=4)
+    runner = CliRunner()
+    common = ["--model", "fresunet-tiny", "--features", "texture", "--epochs", "2", "--batch-size", "2"]
+    config = tmp_path / "run.yaml"
+    config.write_text("loader_workers: 0\ncrop: 0\ndevice: cpu\n")
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "change",
+            "--data",
+            str(data),
+            *common,
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / "run"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "best epoch" in result.output
+
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "change",
+            "--model",
+            str(tmp_path / "run" / "best.pt"),
+            "--data",
+            str(data),
+            "--split",
+            "val",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "| texture | 1 | texture |" in result.output
+    assert "swap consistency" in result.output
+
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "change",
+            "-m",
+            str(tmp_path / "run" / "best.pt"),
+            "--data",
+            str(data),
+            "--split",
+            "val",
+            "-o",
+            str(tmp_path / "ev"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "ev" / "eval.json").read_text())
+    assert report["features"] == ["texture"] and report["swap_iou"] is not None
+    assert (tmp_path / "ev" / "eval.md").read_text().startswith("Model `fresunet-tiny`")
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    data = fake_dataset(tmp_path / "data", pairs=2)
+    result = runner.invoke(
+        app, ["train", "change", "--data", str(data), "--model", "unet", "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2 and "fresunet, changestar" in result.output
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"nonsense")
+    result = runner.invoke(app, ["eval", "change", "--model", str(broken), "--data", str(data)])
+    assert result.exit_code == 2 and "cannot be read" in result.output
+    assert "Traceback" not in result.output
