@@ -113,7 +113,7 @@ def eval_change_command(
     pairs = ChangePairs([str(d) for d in data], split, metadata["features"])
     result = evaluate(model, pairs, threshold=threshold, device=target, check_swap=True)
     table = markdown_table(result, metadata, split)
-    out.print(table, highlight=False, markup=False)
+    out.print(table, highlight=False, markup=False, soft_wrap=True)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         payload = {
