@@ -5,7 +5,9 @@ Models (``create_model``): ``fresunet`` and ``changestar`` (plus tiny test varia
 """
 
 from synthdiff.change._data import ChangePairs, read_manifest
+from synthdiff.change._detect import Detection, detect
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device
+from synthdiff.change._infer import ChangeMaps, FeatureRegion, predict_maps
 from synthdiff.change._metrics import PixelCounts, balanced_loss, change_loss
 from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet
 from synthdiff.change._registry import (
@@ -21,10 +23,13 @@ from synthdiff.change._train import TrainConfig, TrainResult, load_config, train
 __all__ = [
     "FEATURES",
     "MODELS",
+    "ChangeMaps",
     "ChangeOutput",
     "ChangePairs",
     "ChangeStar",
+    "Detection",
     "EvalResult",
+    "FeatureRegion",
     "FresUNet",
     "ModelInfo",
     "PixelCounts",
@@ -33,9 +38,11 @@ __all__ = [
     "balanced_loss",
     "change_loss",
     "create_model",
+    "detect",
     "evaluate",
     "load_checkpoint",
     "load_config",
+    "predict_maps",
     "read_manifest",
     "resolve_device",
     "save_checkpoint",

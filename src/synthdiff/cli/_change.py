@@ -125,3 +125,34 @@ def eval_change_command(
         }
         (output / "eval.json").write_text(json.dumps(payload, indent=2) + "\n")
         (output / "eval.md").write_text(table + "\n")
+
+
+@app.command("detect")
+@friendly_errors
+def detect_command(
+    reference: Annotated[Path, typer.Argument(help="Reference image.")],
+    test: Annotated[Path, typer.Argument(help="Test image (same size).")],
+    checkpoint: Annotated[Path, typer.Option("--model", "-m", help="Checkpoint from train change.")],
+    output: Annotated[Path, typer.Option("--out", "-o", help="Folder for detect.json, maps and overlays.")],
+    features: Annotated[str | None, typer.Option("--features", help="Comma-separated subset.")] = None,
+    threshold: Annotated[float, typer.Option("--threshold")] = 0.5,
+    tile: Annotated[int, typer.Option("--tile", help="Tile size for large images.")] = 256,
+) -> None:
+    """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary."""
+    from synthdiff.change import detect
+
+    result = detect(
+        reference,
+        test,
+        checkpoint,
+        features=_split_features(features),
+        threshold=threshold,
+        tile=tile,
+        out=output,
+    )
+    for name, values in result.to_dict()["features"].items():
+        out.print(
+            f"{name:13s} changed {100 * values['changed_fraction']:6.2f} %  regions {values['regions']}",
+            highlight=False,
+        )
+    out.print(f"report: {output / 'detect.json'}", highlight=False, soft_wrap=True)

@@ -1,0 +1,60 @@
+"""``synthdiff detect`` with a (tiny, untrained) checkpoint on a bundled example pair."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+from synthdiff.change import create_model, detect, save_checkpoint
+from synthdiff.cli import app
+from tests.conftest import EXAMPLES
+
+FEATURES = ["illumination", "texture"]
+
+
+def checkpoint(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.pt"
+    save_checkpoint(path, create_model("fresunet-tiny", FEATURES), "fresunet-tiny", FEATURES)
+    return path
+
+
+def test_detect_writes_maps_overlays_and_summary(tmp_path: Path) -> None:
+    pair = EXAMPLES / "wrong-light"
+    result = detect(
+        pair / "reference.png", pair / "test.png", checkpoint(tmp_path), tile=128, out=tmp_path / "out"
+    )
+    summary = json.loads((tmp_path / "out" / "detect.json").read_text())
+    assert summary["schema_version"] == "1.0" and set(summary["features"]) == set(FEATURES)
+    assert summary == json.loads(json.dumps(result.to_dict()))
+    for name in (
+        "change_illumination.png",
+        "change_texture.png",
+        "overlay_reference.png",
+        "overlay_test.png",
+    ):
+        with Image.open(tmp_path / "out" / name) as image:
+            assert image.size == (320, 240)
+    assert result.maps.change["texture"].shape == (240, 320)
+
+
+def test_detect_cli_and_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    model = checkpoint(tmp_path)
+    pair = EXAMPLES / "shifted-texture"
+    args = ["detect", str(pair / "reference.png"), str(pair / "test.png"), "-m", str(model)]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "cli"), "--features", "texture"])
+    assert result.exit_code == 0, result.output
+    assert "texture" in result.output and "illumination" not in result.output
+
+    small = tmp_path / "small.png"
+    Image.fromarray(np.zeros((10, 12, 3), np.uint8)).save(small)
+    result = runner.invoke(
+        app, ["detect", str(pair / "reference.png"), str(small), "-m", str(model), "-o", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 2 and "one size" in result.output
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "y"), "--features", "reflection"])
+    assert result.exit_code == 2 and "features this model knows" in result.output
