@@ -99,7 +99,8 @@ class FresUNet(nn.Module):
         self.head = nn.Conv2d(channels, 3 * features, 1)
 
     def _ordered(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([first, second], dim=1)
+        # channels_last: oneDNN's convolutions run about a quarter faster on the CPU in this layout.
+        x = torch.cat([first, second], dim=1).contiguous(memory_format=torch.channels_last)
         skips = []
         for index, encoder in enumerate(self.encoders):
             if index:
@@ -109,7 +110,7 @@ class FresUNet(nn.Module):
         skips.pop()
         for upsample, decoder in zip(self.upsamplers, self.decoders, strict=True):
             x = decoder(torch.cat([upsample(x), skips.pop()], dim=1))
-        return self.head(x)
+        return self.head(x).contiguous()
 
     def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
         height, width = reference.shape[-2:]

@@ -1,0 +1,63 @@
+"""Inference speed of the change detectors on 256x256 pairs (2 CPU threads), as medians.
+
+Not part of the test run. The reference in the same run is one 3x3 convolution layer of 64
+channels over the pair, so ratios stay comparable on a noisy machine:
+
+    .venv/bin/python benchmarks/bench_change.py [--repeats 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+from synthdiff.change import FEATURES, create_model
+
+
+def median_ms(function: Callable[[], object], repeats: int) -> float:
+    function()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    generator = torch.Generator().manual_seed(0)
+    reference = torch.rand(1, 3, 256, 256, generator=generator)
+    test = torch.rand(1, 3, 256, 256, generator=generator)
+    features = [f for f in FEATURES if f != "objects"]
+    layer = torch.nn.Conv2d(6, 64, 3, padding=1).eval()
+    results = {}
+    with torch.inference_mode():
+        baseline = median_ms(lambda: layer(torch.cat([reference, test], dim=1)), args.repeats)
+        for name in ("fresunet", "changestar"):
+            model = create_model(name, features).eval()
+            results[name] = median_ms(lambda model=model: model(reference, test), args.repeats)
+    print(
+        json.dumps(
+            {
+                "threads": args.threads,
+                "median_ms_per_256px_pair": {k: round(v, 1) for k, v in results.items()},
+                "reference_conv_ms": round(baseline, 2),
+                "ratio_to_reference": {k: round(v / baseline, 1) for k, v in results.items()},
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
