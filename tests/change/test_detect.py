@@ -58,3 +58,18 @@ def test_detect_cli_and_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "one size" in result.output
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "y"), "--features", "reflection"])
     assert result.exit_code == 2 and "features this model knows" in result.output
+
+
+def test_compare_report_gains_a_rendering_feature_section(tmp_path: Path) -> None:
+    from synthdiff import compare
+
+    pair = EXAMPLES / "wrong-roughness"
+    plain = compare(pair / "reference.png", pair / "test.png", fast=True)
+    assert plain.to_dict()["rendering_features"] is None
+    result = compare(pair / "reference.png", pair / "test.png", fast=True, change_model=checkpoint(tmp_path))
+    section = result.to_dict()["rendering_features"]
+    assert section["model"]["features"] == FEATURES and set(section["features"]) == set(FEATURES)
+    page = result.save_report(tmp_path / "report")
+    html = page.read_text()
+    assert "Which rendering feature changed" in html and "texture: change probability" in html
+    assert (tmp_path / "report" / "feature_texture.png").is_file()

@@ -127,6 +127,12 @@ def compare_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print nothing but errors and failed checks.")
     ] = False,
+    change_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--change-model", help="Checkpoint from train change: report which feature changed where."
+        ),
+    ] = None,
 ) -> None:
     """Compare a test image with its reference and write a report (JSON, HTML, PNG panels)."""
     from synthdiff.diff import compare
@@ -145,6 +151,7 @@ def compare_command(
         alpha=alpha,
         background=_parse_background(background),
         max_pixels=max_pixels,
+        change_model=change_model,
     )
     page = result.save_report(output)
     if not quiet:

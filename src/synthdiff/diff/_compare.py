@@ -44,7 +44,7 @@ from synthdiff.metrics import (
 __all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
 
 #: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
@@ -73,6 +73,9 @@ class Comparison:
         excess: HxW ratio of the smoothed difference to the pair's own threshold.
         ssim_map: HxW SSIM map.
         flip_map: HxW FLIP error map, or None.
+        feature_maps: per-rendering-feature change maps (``synthdiff.change.ChangeMaps``) when
+            ``change_model`` was given, else None.
+        feature_model: the change model's checkpoint path, name and features, or None.
         noise: the fitted noise model used for the regions.
         options: the settings used, for the report.
         notes: things the user should know (resizing, mixed HDR/LDR, ...).
@@ -98,6 +101,8 @@ class Comparison:
     options: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    feature_maps: Any = None  # synthdiff.change.ChangeMaps when a change model was given
+    feature_model: dict[str, Any] | None = None
 
     @property
     def differs(self) -> bool:
@@ -122,6 +127,11 @@ class Comparison:
             "noise_model": self.noise.to_dict(),
             "notes": self.notes,
             "timings_s": {name: round(value, 4) for name, value in self.timings.items()},
+            "rendering_features": (
+                None
+                if self.feature_maps is None
+                else {"model": self.feature_model, **self.feature_maps.summary()}
+            ),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -187,6 +197,7 @@ def compare(
     alpha: str = "composite",
     background: tuple[float, float, float] = (0.0, 0.0, 0.0),
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    change_model: str | os.PathLike[str] | None = None,
 ) -> Comparison:
     """Compare a test image against its reference.
 
@@ -210,6 +221,8 @@ def compare(
         alpha: alpha policy for loading (``composite`` or ``ignore``).
         background: background colour for compositing alpha.
         max_pixels: decompression-bomb guard for loading.
+        change_model: a change-detection checkpoint (``synthdiff train change``): also report which
+            rendering feature changed where (on the aligned display images).
 
     Returns:
         A :class:`Comparison` with metrics, maps, regions and ``save_report``.
@@ -343,6 +356,20 @@ def compare(
     if registration.status == "failed":
         notes.append(registration.message)
 
+    feature_maps, feature_model = None, None
+    if change_model is not None:
+        from synthdiff.change import load_checkpoint, predict_maps
+
+        start = time.perf_counter()
+        model, metadata = load_checkpoint(change_model)
+        feature_maps = predict_maps(model, metadata["features"], ref_display, test_display)
+        feature_model = {
+            "checkpoint": str(change_model),
+            "model": metadata["model"],
+            "features": metadata["features"],
+        }
+        timings["rendering_features"] = time.perf_counter() - start
+
     options = {
         "align": align,
         "resize": resize,
@@ -376,4 +403,6 @@ def compare(
         options=options,
         notes=notes,
         timings=timings,
+        feature_maps=feature_maps,
+        feature_model=feature_model,
     )

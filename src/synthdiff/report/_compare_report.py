@@ -47,6 +47,10 @@ def _panels(comparison: Comparison) -> dict[str, bytes]:
     }
     if comparison.flip_map is not None:
         panels["flip.png"] = encode_png(heatmap(comparison.flip_map, vmax=1.0, colormap="magma"))
+    if comparison.feature_maps is not None:
+        for name in comparison.feature_maps.features:
+            probability = comparison.feature_maps.change[name]
+            panels[f"feature_{name}.png"] = encode_png(heatmap(probability, vmax=1.0, colormap="magma"))
     return panels
 
 
