@@ -80,3 +80,23 @@ def test_config_file_flags_and_errors(tmp_path: Path) -> None:
     data = fake_dataset(tmp_path / "no-val", pairs=1)  # its only pair is in val
     with pytest.raises(InvalidArgumentError, match="train and val pairs"):
         train_change(load_config(None, config_for(data)), tmp_path / "run")
+
+
+def test_frozen_encoder_stays_unchanged(tmp_path: Path) -> None:
+    import torch
+
+    data = fake_dataset(tmp_path / "data", pairs=4)
+    config = load_config(None, config_for(data, model="changestar-tiny", epochs=1, freeze_encoder=True))
+    train_change(config, tmp_path / "run")
+    model, _ = load_checkpoint(tmp_path / "run" / "best.pt")
+    untrained = load_config(None, config_for(data, model="changestar-tiny"))
+    from synthdiff.change import create_model
+
+    torch.manual_seed(untrained.seed)
+    fresh = create_model("changestar-tiny", ["texture"])
+    for (name, trained), (_, initial) in zip(
+        model.encoder.state_dict().items(), fresh.encoder.state_dict().items(), strict=True
+    ):
+        assert torch.equal(trained, initial), name
+    with pytest.raises(InvalidArgumentError, match="pretrained encoder"):
+        train_change(load_config(None, config_for(data, freeze_encoder=True)), tmp_path / "run2")

@@ -46,6 +46,7 @@ class TrainConfig:
     change_weight: float = 1.0
     swap: float = 0.5
     threshold: float = 0.5
+    freeze_encoder: bool = False  # keep a pretrained encoder (changestar) fixed: much faster on a CPU
     seed: int = 0
     device: str = "auto"
     loader_workers: int = 2
@@ -160,9 +161,15 @@ def train_change(
             "Fix: generate datasets with at least 3 scenes (the split is by scene)."
         )
     model = create_model(config.model, config.features).to(device)
-    optimiser = torch.optim.AdamW(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
+    encoder = getattr(model, "encoder", None)
+    if config.freeze_encoder:
+        if encoder is None:
+            raise InvalidArgumentError(
+                f"Expected a model with a pretrained encoder for freeze_encoder, got {config.model!r}."
+            )
+        encoder.requires_grad_(False)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
     start_epoch, best_epoch, best_score, history = 0, -1, -1.0, []
     last_path = out / "last.pt"
@@ -178,6 +185,8 @@ def train_change(
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
         model.train()
+        if config.freeze_encoder and encoder is not None:
+            encoder.eval()  # frozen means its batch-norm statistics stay the ImageNet ones too
         train_data.set_epoch(epoch)
         generator = torch.Generator().manual_seed(config.seed * 1000 + epoch)
         loader = DataLoader(

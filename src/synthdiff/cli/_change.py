@@ -38,6 +38,9 @@ def train_change_command(
     batch_size: Annotated[int | None, typer.Option("--batch-size")] = None,
     learning_rate: Annotated[float | None, typer.Option("--lr")] = None,
     crop: Annotated[int | None, typer.Option("--crop", help="Training crop size (0: whole images).")] = None,
+    freeze_encoder: Annotated[
+        bool | None, typer.Option("--freeze-encoder/--train-encoder", help="Keep changestar's encoder fixed.")
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
     device: Annotated[
         str | None, typer.Option("--device", help="auto (a GPU when there is one), cpu, cuda.")
@@ -60,6 +63,7 @@ def train_change_command(
         "learning_rate": learning_rate,
         "crop": crop,
         "seed": seed,
+        "freeze_encoder": freeze_encoder,
         "device": device,
     }
     config = load_config(config_file, overrides)
