@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from synthdiff.synth import FEATURES, GenerateOptions, generate
+from synthdiff.synth import GenerateOptions, generate
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
 SIZE, SAMPLES, SEED = 192, 32, 3
@@ -53,7 +53,7 @@ def strip(folder: Path, record: dict, label: str) -> Image.Image:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for feature in FEATURES:
+        for feature in SHOWN:  # `all` combines the rules shown for the single features
             folder = Path(tmp) / feature
             options = GenerateOptions(
                 feature, scenes=1, variants=1, width=SIZE, height=SIZE, samples=SAMPLES, seed=SEED

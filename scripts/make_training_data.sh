@@ -14,4 +14,5 @@ common=(--scenes 100 --size 256 --seed 0 --workers 2)
 "$SYNTHDIFF" generate --feature none         "${common[@]}" --variants 4  --samples 8  --out "$OUT/none"
 "$SYNTHDIFF" generate --feature reflection   "${common[@]}" --variants 19 --samples 16 --out "$OUT/reflection"
 "$SYNTHDIFF" generate --feature mixed        "${common[@]}" --variants 19 --samples 8  --out "$OUT/mixed"
+"$SYNTHDIFF" generate --feature all          "${common[@]}" --variants 19 --samples 16 --out "$OUT/all"
 "$SYNTHDIFF" generate --feature objects      "${common[@]}" --variants 19 --samples 8  --out "$OUT/objects"

@@ -37,6 +37,7 @@ ALLOWED = {
     "texture": {"texture"},
     "transparency": {"transparency"},
     "mixed": {"illumination", "texture"},
+    "all": {"illumination", "reflection", "texture", "transparency"},
     "objects": {"objects"},
     "none": set(),
 }
@@ -72,8 +73,8 @@ def test_each_feature_changes_only_its_own_parameters(datasets: dict[str, Path],
             assert row["changes"] == []
         else:
             assert changed and changed <= ALLOWED[feature], row["changes"]
-        if feature == "mixed":
-            assert changed == {"illumination", "texture"}
+        if feature in ("mixed", "all"):
+            assert changed == ALLOWED[feature]
         for change in row["changes"]:
             assert change["old"] != change["new"], change
 

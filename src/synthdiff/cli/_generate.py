@@ -33,7 +33,7 @@ def generate_command(
         typer.Option(
             "--feature",
             "-f",
-            help="What differs: illumination, reflection, texture, transparency, mixed, objects, none.",
+            help="What differs: illumination, reflection, texture, transparency, mixed, all, objects, none.",
         ),
     ],
     output: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder (new, or one to resume).")],

@@ -846,6 +846,11 @@ def apply_variation(
     if feature == "mixed":
         changes = _vary_illumination(handle, rng)
         return changes + _vary_texture(handle, rng, material_counts), {}
+    if feature == "all":
+        changes = _vary_illumination(handle, rng)
+        changes += _vary_reflection(handle, rng, material_counts)
+        changes += _vary_texture(handle, rng, material_counts)
+        return changes + _vary_transparency(handle, rng, material_counts), {}
     if feature == "objects":
         return _vary_objects(handle, rng, object_counts)
     return [], {}

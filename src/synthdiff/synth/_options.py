@@ -13,9 +13,9 @@ from synthdiff.errors import InvalidArgumentError, SceneError
 
 __all__ = ["FEATURES", "LABEL_FEATURES", "GenerateOptions", "parse_size"]
 
-#: What ``--feature`` can vary. ``mixed`` changes illumination and texture together; ``none`` renders
-#: the same scene again with another sampling seed.
-FEATURES = ("illumination", "reflection", "texture", "transparency", "mixed", "objects", "none")
+#: What ``--feature`` can vary. ``mixed`` changes illumination and texture together, ``all`` the four
+#: rendering features together; ``none`` renders the same scene again with another sampling seed.
+FEATURES = ("illumination", "reflection", "texture", "transparency", "mixed", "all", "objects", "none")
 
 #: The features that get label maps (seg_ref, seg_test, change) in every pair.
 LABEL_FEATURES = ("illumination", "reflection", "texture", "transparency", "objects")
@@ -27,6 +27,7 @@ CHANGED_LABELS: dict[str, tuple[str, ...]] = {
     "texture": ("texture",),
     "transparency": ("transparency",),
     "mixed": ("illumination", "texture"),
+    "all": ("illumination", "reflection", "texture", "transparency"),
     "objects": ("objects",),
     "none": (),
 }
