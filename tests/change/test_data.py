@@ -114,3 +114,18 @@ def test_reads_a_real_generated_dataset(tmp_path: Path) -> None:
     assert item["change"].shape == (5, 48, 48)
     changed = {name for name, plane in zip(LABEL_FEATURES, item["change"], strict=True) if plane.any()}
     assert changed <= {"illumination", "texture"}
+
+
+def test_cached_items_equal_uncached_ones(tmp_path: Path) -> None:
+    root = fake_dataset(tmp_path)
+    plain = ChangePairs([root], "train", ["texture"], augment=True, crop=16, seed=5)
+    cached = ChangePairs([root], "train", ["texture"], augment=True, crop=16, seed=5, cache=True)
+    for epoch in range(3):
+        plain.set_epoch(epoch)
+        cached.set_epoch(epoch)
+        for index in range(len(plain)):
+            a, b = plain[index], cached[index]
+            for key in ("reference", "test", "seg_ref", "seg_test", "change"):
+                assert torch.equal(a[key], b[key])
+    (root / "pairs" / "s00000_v000" / "test.png").unlink()
+    assert cached[0]["pair_id"] == "s00000_v000"  # served from memory, the file is not read again

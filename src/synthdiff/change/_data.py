@@ -63,10 +63,11 @@ def read_manifest(folder: str | os.PathLike[str], split: str | None = None) -> l
 
 
 def _image(path: Path) -> np.ndarray:
+    """HxWx3 uint8 (kept as 8 bits so that a cache of a whole dataset stays small)."""
     if not path.is_file():
         raise OutputError(f"Expected the dataset file {str(path)!r}, but it is missing.")
     with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+        return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
 def _mask(path: Path) -> np.ndarray:
@@ -91,6 +92,8 @@ class ChangePairs(Dataset[dict[str, Any]]):
             is the same in both orders, so the model learns order-independence.
         crop: random square crop of this size (None: whole images).
         seed: seeds the augmentation (with the item index and the epoch set by :meth:`set_epoch`).
+        cache: keep decoded pairs in memory (8-bit images and boolean labels, about 1.4 MB per
+            256x256 pair with 5 label features).
     """
 
     def __init__(
@@ -103,6 +106,7 @@ class ChangePairs(Dataset[dict[str, Any]]):
         swap: float = 0.0,
         crop: int | None = None,
         seed: int = 0,
+        cache: bool = False,
     ) -> None:
         if not folders:
             raise InvalidArgumentError("Expected at least one dataset folder (--data DIR).")
@@ -110,6 +114,10 @@ class ChangePairs(Dataset[dict[str, Any]]):
         self.features = list(features)
         self.augment, self.swap, self.crop, self.seed = augment, swap, crop, seed
         self.epoch = 0
+        # Decoded pairs by index, when ``cache``: epochs after the first read no files (use it with
+        # a single-process loader; each loader worker process would keep a cache of its own).
+        self.cache = cache
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = {}
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -121,14 +129,21 @@ class ChangePairs(Dataset[dict[str, Any]]):
         pair = self.pairs[index]
         root, record = pair.root, pair.record
         labels = record["labels"]
-        reference = _image(root / record["reference"])
-        test = _image(root / record["test"])
-        if reference.shape != test.shape:
-            raise OutputError(f"Expected the two images of pair {pair.pair_id} to have one size.")
-        maps = {
-            key: np.stack([_mask(root / labels[key][name]) for name in self.features])
-            for key in ("seg_ref", "seg_test", "change")
-        }
+        if index in self._cache:
+            reference_8bit, test_8bit, maps = self._cache[index]
+        else:
+            reference_8bit = _image(root / record["reference"])
+            test_8bit = _image(root / record["test"])
+            if reference_8bit.shape != test_8bit.shape:
+                raise OutputError(f"Expected the two images of pair {pair.pair_id} to have one size.")
+            maps = {
+                key: np.stack([_mask(root / labels[key][name]) for name in self.features])
+                for key in ("seg_ref", "seg_test", "change")
+            }
+            if self.cache:
+                self._cache[index] = (reference_8bit, test_8bit, maps)
+        reference = reference_8bit.astype(np.float32) / 255.0
+        test = test_8bit.astype(np.float32) / 255.0
         rng = np.random.default_rng([self.seed, self.epoch, index])
         arrays = [reference.transpose(2, 0, 1), test.transpose(2, 0, 1), *maps.values()]
         if self.crop is not None:

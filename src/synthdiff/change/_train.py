@@ -50,6 +50,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     loader_workers: int = 2
+    cache: bool = False  # keep the decoded training pairs in memory (then the loader runs in-process)
 
     def validate(self) -> None:
         if not self.data:
@@ -153,6 +154,7 @@ def train_change(
         swap=config.swap,
         crop=config.crop or None,
         seed=config.seed,
+        cache=config.cache,
     )
     val_data = ChangePairs(config.data, "val", config.features)
     if len(train_data) == 0 or len(val_data) == 0:
@@ -194,7 +196,7 @@ def train_change(
             batch_size=config.batch_size,
             shuffle=True,
             generator=generator,
-            num_workers=config.loader_workers,
+            num_workers=0 if config.cache else config.loader_workers,
             drop_last=len(train_data) > config.batch_size,
         )
         running: dict[str, float] = {}
