@@ -162,6 +162,12 @@ def _index_in(index_pass: np.ndarray, indices: Iterable[int]) -> np.ndarray:
     return np.isin(np.rint(index_pass).astype(np.int64), wanted)
 
 
+def _in_either(reference: np.ndarray, test: np.ndarray, indices: Iterable[int]) -> np.ndarray:
+    """Pixels showing one of ``indices`` in the reference's or the test's index pass."""
+    wanted = list(indices)
+    return _index_in(reference, wanted) | _index_in(test, wanted)
+
+
 def _surface(passes: Passes) -> np.ndarray:
     return np.rint(passes.object_index).astype(np.int64) > 0
 
@@ -274,20 +280,23 @@ def _hysteresis(strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
 # --- reflection -----------------------------------------------------------------------------------
 
 
-def _glossy_and_total(passes: Passes) -> tuple[np.ndarray, np.ndarray]:
-    """Glossy and total light leaving each surface (luminance), smoothed within each object."""
+def _smoothed_luminance(passes: Passes, light: np.ndarray) -> np.ndarray:
+    """Luminance of an RGB light pass of ``passes``, smoothed within each object."""
     regions = np.rint(passes.object_index).astype(np.int64)
-    glossy = passes.outgoing("Glossy")
-    total = glossy + passes.outgoing("Diffuse") + passes.outgoing("Transmission")
-    both = _smooth_within(np.concatenate([glossy, total], axis=2), regions, _light_sigma(passes.shape))
-    return _luminance(both[..., :3]), _luminance(both[..., 3:])
+    return _luminance(_smooth_within(light, regions, _light_sigma(passes.shape)))
+
+
+def _total_outgoing(passes: Passes) -> np.ndarray:
+    """All light leaving the surfaces towards the camera: glossy + diffuse + transmission."""
+    return passes.outgoing("Glossy") + passes.outgoing("Diffuse") + passes.outgoing("Transmission")
 
 
 def seg_reflection(passes: Passes) -> np.ndarray:
     """Visible reflections: glossy light is >= GLOSSY_SHARE of the light leaving the surface and
     >= GLOSSY_FLOOR x the image's 95th percentile of outgoing light (highlights, mirror-like surfaces).
     """
-    glossy, total = _glossy_and_total(passes)
+    glossy = _smoothed_luminance(passes, passes.outgoing("Glossy"))
+    total = _smoothed_luminance(passes, _total_outgoing(passes))
     floor = GLOSSY_FLOOR * _p95(total, _surface(passes))
     if floor <= 0.0:
         return np.zeros(passes.shape, dtype=bool)
@@ -309,14 +318,13 @@ def change_reflection(reference: Passes, test: Passes, changed_materials: Iterab
     two renders' estimated sampling noise; pixels passing half the relative change and
     NOISE_SIGMAS_WEAK join when connected to such a pixel (hysteresis).
     """
-    changed = list(changed_materials)
-    _, total_ref = _glossy_and_total(reference)
+    total_ref = _smoothed_luminance(reference, _total_outgoing(reference))
     glossy_ref, noise_ref = _glossy_with_noise(reference)
     glossy_test, noise_test = _glossy_with_noise(test)
     delta = np.abs(glossy_test - glossy_ref)
     floor = GLOSSY_CHANGE_FLOOR * max(_p95(total_ref, _surface(reference)), 1e-6)
     larger, noise = np.maximum(glossy_ref, glossy_test), np.hypot(noise_ref, noise_test)
-    where = _index_in(reference.material_index, changed) | _index_in(test.material_index, changed)
+    where = _in_either(reference.material_index, test.material_index, changed_materials)
     strong = (delta >= GLOSSY_CHANGE_RELATIVE * larger) & (delta >= floor) & (delta > NOISE_SIGMAS * noise)
     weak = (
         (delta >= 0.5 * GLOSSY_CHANGE_RELATIVE * larger)
@@ -338,11 +346,10 @@ def seg_texture(passes: Passes, state: SceneState) -> np.ndarray:
 def change_texture(reference: Passes, test: Passes, changed_materials: Iterable[int]) -> np.ndarray:
     """Pixels of the materials whose texture mapping changed, where the surface colour changed by
     more than ALBEDO_CHANGE (the Diffuse Color + Glossy Color passes, which carry no lighting)."""
-    changed = list(changed_materials)
     albedo_ref = reference.get("Diffuse Color") + reference.get("Glossy Color")
     albedo_test = test.get("Diffuse Color") + test.get("Glossy Color")
     moved = np.abs(albedo_test - albedo_ref).max(axis=2) > ALBEDO_CHANGE
-    where = _index_in(reference.material_index, changed) | _index_in(test.material_index, changed)
+    where = _in_either(reference.material_index, test.material_index, changed_materials)
     return clean(moved & where, open_first=False)
 
 
@@ -356,9 +363,9 @@ def seg_transparency(passes: Passes, state: SceneState) -> np.ndarray:
 
 def change_transparency(reference: Passes, test: Passes, changed_materials: Iterable[int]) -> np.ndarray:
     """Pixels showing a material whose alpha or transmission changed, in either render."""
-    changed = list(changed_materials)
-    where = _index_in(reference.material_index, changed) | _index_in(test.material_index, changed)
-    return clean(where, open_first=False)
+    return clean(
+        _in_either(reference.material_index, test.material_index, changed_materials), open_first=False
+    )
 
 
 # --- objects --------------------------------------------------------------------------------------
@@ -371,9 +378,7 @@ def seg_objects(passes: Passes, state: SceneState) -> np.ndarray:
 
 def change_objects(reference: Passes, test: Passes, changed_objects: Iterable[int]) -> np.ndarray:
     """Pixels covered by an added, removed, moved or recoloured object in either render."""
-    changed = list(changed_objects)
-    where = _index_in(reference.object_index, changed) | _index_in(test.object_index, changed)
-    return clean(where, open_first=False)
+    return clean(_in_either(reference.object_index, test.object_index, changed_objects), open_first=False)
 
 
 def object_boxes(
