@@ -6,6 +6,7 @@ processes, never by the rest of the package. Blender 5 API (bpy 5.0.1).
 
 from __future__ import annotations
 
+import colorsys
 import math
 import os
 from collections.abc import Callable
@@ -574,8 +575,6 @@ def _vary_illumination(handle: SceneHandle, rng: np.random.Generator) -> list[Ch
             )
         elif kind == "colour":
             hue = float(rng.uniform(0, 1))
-            import colorsys
-
             colour = colorsys.hsv_to_rgb(hue, float(rng.uniform(0.35, 0.7)), 1.0)
             changes.append(
                 _attribute_change("illumination", f"light:{thing.name}", thing.data, "color", colour)
@@ -608,23 +607,32 @@ def _visible(indices: dict[int, Any], counts: dict[int, int]) -> list[int]:
     return [i for i in sorted(indices) if counts.get(i, 0) > 0]
 
 
+def _editable_principled(
+    handle: SceneHandle, counts: dict[int, int], sockets: tuple[str, ...], what: str
+) -> list[tuple[Any, Any]]:
+    """(material, Principled BSDF) of the visible materials whose ``sockets`` no other node drives.
+
+    Raises:
+        SceneError: there is none (the message names ``what`` would have been varied).
+    """
+    found = []
+    for index in _visible(handle.materials, counts):
+        bsdf = _principled(handle.materials[index])
+        if bsdf is not None and all(_free(bsdf.inputs[name]) for name in sockets):
+            found.append((handle.materials[index], bsdf))
+    if not found:
+        raise SceneError(
+            f"Expected visible materials with a Principled BSDF whose {what} can vary; found none."
+        )
+    return found
+
+
 def _vary_reflection(
     handle: SceneHandle, rng: np.random.Generator, material_counts: dict[int, int]
 ) -> list[Change]:
-    candidates = [
-        i
-        for i in _visible(handle.materials, material_counts)
-        if (bsdf := _principled(handle.materials[i])) is not None and _free(bsdf.inputs["Roughness"])
-    ]
-    if not candidates:
-        raise SceneError(
-            "Expected visible materials with a Principled BSDF whose roughness can vary; found none."
-        )
+    candidates = _editable_principled(handle, material_counts, ("Roughness",), "roughness")
     changes = []
-    for index in _pick(rng, candidates, 1, 3):
-        material = handle.materials[index]
-        bsdf = _principled(material)
-        assert bsdf is not None  # candidates all have one
+    for material, bsdf in _pick(rng, candidates, 1, 3):
         target = f"material:{material.name}"
         roughness = bsdf.inputs["Roughness"]
         changes.append(
@@ -690,22 +698,9 @@ def _vary_texture(
 def _vary_transparency(
     handle: SceneHandle, rng: np.random.Generator, material_counts: dict[int, int]
 ) -> list[Change]:
-    candidates = [
-        i
-        for i in _visible(handle.materials, material_counts)
-        if (bsdf := _principled(handle.materials[i])) is not None
-        and _free(bsdf.inputs["Alpha"])
-        and _free(bsdf.inputs["Transmission Weight"])
-    ]
-    if not candidates:
-        raise SceneError(
-            "Expected visible materials with a Principled BSDF whose alpha can vary; found none."
-        )
+    candidates = _editable_principled(handle, material_counts, ("Alpha", "Transmission Weight"), "alpha")
     changes = []
-    for index in _pick(rng, candidates, 1, 2):
-        material = handle.materials[index]
-        bsdf = _principled(material)
-        assert bsdf is not None  # candidates all have one
+    for material, bsdf in _pick(rng, candidates, 1, 2):
         target = f"material:{material.name}"
         alpha, transmission = bsdf.inputs["Alpha"], bsdf.inputs["Transmission Weight"]
         if transmission.default_value > 0.001:
@@ -723,8 +718,6 @@ def _vary_transparency(
 def _vary_objects(
     handle: SceneHandle, rng: np.random.Generator, object_counts: dict[int, int]
 ) -> tuple[list[Change], dict[int, str]]:
-    import colorsys
-
     candidates = [i for i in handle.movable if object_counts.get(i, 0) > 0]
     if not candidates:
         raise SceneError("Expected visible objects to change for objects; found none.")
