@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import app, console, out
+from synthdiff.cli._common import app, console, count_progress, out
 from synthdiff.cli._common import friendly_errors as _friendly_errors
 from synthdiff.errors import InvalidArgumentError
 
@@ -212,8 +212,6 @@ def batch_command(
     sensitivity: SensitivityOption = 1.0,
 ) -> None:
     """Compare many pairs (two folders matched by name, or a CSV); resumable, bad pairs skipped."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from synthdiff.diff import pairs_from_csv, pairs_from_folders, run_batch
 
     unmatched: list[str] = []
@@ -225,14 +223,7 @@ def batch_command(
         pairs, unmatched = pairs_from_folders(reference_dir, test_dir)
     else:
         raise InvalidArgumentError("Expected REFERENCE_DIR and TEST_DIR, or --csv PAIRS.csv.")
-    with Progress(
-        TextColumn("comparing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with count_progress("comparing") as bar:
         task = bar.add_task("pairs", total=len(pairs))
         result = run_batch(
             pairs,

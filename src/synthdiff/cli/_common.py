@@ -11,7 +11,7 @@ from rich.console import Console
 
 from synthdiff.errors import SynthdiffError
 
-__all__ = ["app", "console", "friendly_errors", "out"]
+__all__ = ["app", "console", "count_progress", "friendly_errors", "out"]
 
 app = typer.Typer(
     name="synthdiff",
@@ -38,3 +38,17 @@ def friendly_errors(function: F) -> F:
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def count_progress(label: str) -> Any:
+    """A transient progress bar on stderr: label, bar, done/total, time left (a rich ``Progress``)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from synthdiff.cli._common import app, console, friendly_errors, out
+from synthdiff.cli._common import app, console, count_progress, friendly_errors, out
 from synthdiff.errors import InvalidArgumentError
 
 __all__ = ["generate_command"]
@@ -61,8 +61,6 @@ def generate_command(
 
     Resumable: run the same command again to finish an interrupted dataset.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from synthdiff.synth import GenerateOptions, generate, parse_size
 
     width, height = parse_size(size)
@@ -79,14 +77,7 @@ def generate_command(
         split=_parse_split(split),
         save_scenes=save_scenes,
     )
-    with Progress(
-        TextColumn(f"rendering {feature} pairs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with count_progress(f"rendering {feature} pairs") as bar:
         task = bar.add_task("pairs", total=scenes * variants)
         try:
             result = generate(
