@@ -92,7 +92,7 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
 
 
 def test_bad_checkpoints_give_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match="does not exist"):
+    with pytest.raises(CheckpointError, match="neither"):
         load_checkpoint(tmp_path / "missing.pt")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"\x80\x02not a checkpoint")

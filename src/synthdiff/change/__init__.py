@@ -1,7 +1,8 @@
 """Semantic change detection between a reference render and a test render, per rendering feature.
 
 Models (``create_model``): ``fresunet`` and ``changestar`` (plus tiny test variants); each returns a
-:class:`ChangeOutput` of ``seg_ref``, ``seg_test`` and ``change`` logits per feature.
+:class:`ChangeOutput` of ``seg_ref``, ``seg_test`` and ``change`` logits per feature. Trained weights
+of both ship in the package: ``load_checkpoint("fresunet")`` (see ``shipped_models()``).
 """
 
 from synthdiff.change._data import ChangePairs, read_manifest
@@ -16,7 +17,9 @@ from synthdiff.change._registry import (
     ModelInfo,
     create_model,
     load_checkpoint,
+    resolve_checkpoint,
     save_checkpoint,
+    shipped_models,
 )
 from synthdiff.change._train import TrainConfig, TrainResult, load_config, train_change
 
@@ -44,7 +47,9 @@ __all__ = [
     "load_config",
     "predict_maps",
     "read_manifest",
+    "resolve_checkpoint",
     "resolve_device",
     "save_checkpoint",
+    "shipped_models",
     "train_change",
 ]

@@ -61,7 +61,8 @@ def detect(
 
     Args:
         reference, test: image paths (any format synthdiff reads; HDR is tone-mapped for the model).
-        checkpoint: a checkpoint written by ``synthdiff train change``.
+        checkpoint: a shipped model name (``fresunet``, ``changestar``) or a checkpoint file written by
+            ``synthdiff train change``.
         features: report only these (default: all the model knows).
         out: when given, write detect.json, change_<feature>.png heatmaps and overlays there.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,16 @@ from torch import nn
 from synthdiff.change._models import ChangeStar, FresUNet
 from synthdiff.errors import CheckpointError, InvalidArgumentError
 
-__all__ = ["FEATURES", "MODELS", "ModelInfo", "create_model", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "FEATURES",
+    "MODELS",
+    "ModelInfo",
+    "create_model",
+    "load_checkpoint",
+    "resolve_checkpoint",
+    "save_checkpoint",
+    "shipped_models",
+]
 
 #: The rendering features a change detector can be trained for.
 FEATURES = ("illumination", "reflection", "texture", "transparency", "objects")
@@ -54,6 +64,33 @@ MODELS: dict[str, ModelInfo] = {
         ),
     )
 }
+
+
+def shipped_models() -> list[str]:
+    """Names of the models whose trained weights ship inside the package (``--model NAME``)."""
+    folder = resources.files("synthdiff.change") / "weights"
+    return sorted(name for name in MODELS if (folder / f"{name}.pt").is_file())
+
+
+def resolve_checkpoint(spec: str | os.PathLike[str]) -> Path:
+    """A checkpoint file from a path, or from the name of a model whose weights ship with synthdiff.
+
+    An existing file wins over a name, so a run folder's ``best.pt`` is never shadowed.
+
+    Raises:
+        CheckpointError: neither an existing file nor a shipped model name.
+    """
+    path = Path(spec)
+    if path.is_file():
+        return path
+    if str(spec) in MODELS:
+        shipped = resources.files("synthdiff.change") / "weights" / f"{spec}.pt"
+        if shipped.is_file():
+            return Path(str(shipped))
+    names = ", ".join(shipped_models()) or "none"
+    raise CheckpointError(
+        f"Expected a checkpoint file or a shipped model name ({names}), got {str(spec)!r}, which is neither."
+    )
 
 
 def _check_features(features: list[str] | tuple[str, ...]) -> list[str]:
@@ -100,7 +137,7 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: str | os.PathLike[str], device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
-    """Load a checkpoint saved by :func:`save_checkpoint`.
+    """Load a checkpoint saved by :func:`save_checkpoint`, or shipped weights by model name.
 
     Returns:
         The model (in eval mode, on ``device``) and the checkpoint's metadata (model, features, config).
@@ -108,9 +145,7 @@ def load_checkpoint(path: str | os.PathLike[str], device: str = "cpu") -> tuple[
     Raises:
         CheckpointError: missing, corrupt or not a synthdiff change-model checkpoint.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"Expected a checkpoint file, but {str(path)!r} does not exist.")
+    path = resolve_checkpoint(path)
     try:
         payload = torch.load(path, map_location=device, weights_only=True)
     except Exception as error:  # torch raises many types for a damaged file

@@ -128,9 +128,10 @@ def compare_command(
         bool, typer.Option("--quiet", "-q", help="Print nothing but errors and failed checks.")
     ] = False,
     change_model: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--change-model", help="Checkpoint from train change: report which feature changed where."
+            "--change-model",
+            help="Shipped model name (fresunet, changestar) or a checkpoint: which feature changed where.",
         ),
     ] = None,
 ) -> None:

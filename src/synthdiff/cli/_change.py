@@ -12,6 +12,7 @@ from synthdiff.cli._common import app, console, friendly_errors, out
 
 __all__ = ["eval_app", "train_app"]
 
+MODEL_HELP = "Shipped model name (fresunet, changestar) or a checkpoint file."
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
@@ -82,8 +83,17 @@ def train_change_command(
             text = " ".join(f"{k} {v:.3f}" for k, v in running.items())
             bar.update(task, completed=step, total=steps, epoch=f"{epoch + 1}/{config.epochs}", metrics=text)
 
+        def on_epoch(entry: dict[str, Any]) -> None:
+            losses = " ".join(f"{k[6:]} {v:.3f}" for k, v in entry.items() if k.startswith("train_"))
+            best = "  (best)" if entry["best"] else ""
+            bar.console.print(
+                f"epoch {entry['epoch'] + 1}/{config.epochs}  {losses}  val change F1 "
+                f"{entry['val_change_f1']:.4f}{best}  {entry['seconds']:.0f} s",
+                highlight=False,
+            )
+
         try:
-            result = train_change(config, output, on_step=on_step)
+            result = train_change(config, output, on_step=on_step, on_epoch=on_epoch)
         except KeyboardInterrupt:
             bar.stop()
             console.print(f"interrupted: run the same command again to resume from {output}", highlight=False)
@@ -99,7 +109,7 @@ def train_change_command(
 @eval_app.command("change")
 @friendly_errors
 def eval_change_command(
-    checkpoint: Annotated[Path, typer.Option("--model", "-m", help="Checkpoint (best.pt of a run).")],
+    checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)],
     data: Annotated[list[Path], typer.Option("--data", help="Dataset folder from generate (repeatable).")],
     split: Annotated[str, typer.Option("--split", help="train, val or test.")] = "test",
     output: Annotated[
@@ -136,8 +146,8 @@ def eval_change_command(
 def detect_command(
     reference: Annotated[Path, typer.Argument(help="Reference image.")],
     test: Annotated[Path, typer.Argument(help="Test image (same size).")],
-    checkpoint: Annotated[Path, typer.Option("--model", "-m", help="Checkpoint from train change.")],
     output: Annotated[Path, typer.Option("--out", "-o", help="Folder for detect.json, maps and overlays.")],
+    checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "fresunet",
     features: Annotated[str | None, typer.Option("--features", help="Comma-separated subset.")] = None,
     threshold: Annotated[float, typer.Option("--threshold")] = 0.5,
     tile: Annotated[int, typer.Option("--tile", help="Tile size for large images.")] = 256,

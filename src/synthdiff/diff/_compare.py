@@ -221,8 +221,8 @@ def compare(
         alpha: alpha policy for loading (``composite`` or ``ignore``).
         background: background colour for compositing alpha.
         max_pixels: decompression-bomb guard for loading.
-        change_model: a change-detection checkpoint (``synthdiff train change``): also report which
-            rendering feature changed where (on the aligned display images).
+        change_model: a shipped change model name or a checkpoint (``synthdiff train change``):
+            also report which rendering feature changed where (on the aligned display images).
 
     Returns:
         A :class:`Comparison` with metrics, maps, regions and ``save_report``.
