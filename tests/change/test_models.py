@@ -85,7 +85,12 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "model.pt"
     save_checkpoint(path, model, "fresunet-tiny", FEATURES, {"epochs": 3})
     loaded, metadata = load_checkpoint(path)
-    assert metadata == {"model": "fresunet-tiny", "features": FEATURES, "config": {"epochs": 3}}
+    assert metadata == {
+        "model": "fresunet-tiny",
+        "features": FEATURES,
+        "config": {"epochs": 3},
+        "thresholds": dict.fromkeys(FEATURES, 0.5),
+    }
     reference, test = pair(32, 32)
     with torch.no_grad():
         torch.testing.assert_close(loaded(reference, test).change, model(reference, test).change)

@@ -6,9 +6,19 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
+from torch import nn
 
-from synthdiff.change import ChangePairs, evaluate, load_checkpoint, load_config, train_change
+from synthdiff.change import (
+    ChangeOutput,
+    ChangePairs,
+    evaluate,
+    load_checkpoint,
+    load_config,
+    train_change,
+    tune_thresholds,
+)
 from synthdiff.errors import InvalidArgumentError, OutputError
 from tests.change.test_data import fake_dataset
 
@@ -39,6 +49,7 @@ def test_training_lowers_the_loss_and_selects_on_validation(tmp_path: Path) -> N
     assert result.best_score == pytest.approx(max(h["val_change_f1"] for h in history), abs=1e-5)
     model, metadata = load_checkpoint(tmp_path / "run" / "best.pt")
     assert metadata["config"]["epoch"] == result.best_epoch
+    assert metadata["thresholds"] == result.thresholds and 0.0 < result.thresholds["texture"] < 1.0
     assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["model"] == "fresunet-tiny"
     scores = evaluate(model, ChangePairs([data], "val", ["texture"]), check_swap=True)
     assert scores.swap_iou == pytest.approx(1.0)
@@ -100,3 +111,28 @@ def test_frozen_encoder_stays_unchanged(tmp_path: Path) -> None:
         assert torch.equal(trained, initial), name
     with pytest.raises(InvalidArgumentError, match="pretrained encoder"):
         train_change(load_config(None, config_for(data, freeze_encoder=True)), tmp_path / "run2")
+
+
+class _Scripted(nn.Module):
+    """Change probability 0.8 where the test image differs (the fake dataset's square), 0.6 on a
+    decoy band of unchanged pixels, 0.1 elsewhere; for every feature."""
+
+    def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
+        differs = (test - reference).abs().amax(1, keepdim=True) > 0
+        probability = torch.full_like(differs, 0.1, dtype=torch.float32)
+        probability[:, :, 12:16] = 0.6
+        probability[differs] = 0.8
+        logits = torch.logit(probability).expand(-1, 2, -1, -1)
+        return ChangeOutput(logits, logits, logits)
+
+
+def test_tuned_thresholds_separate_the_changed_pixels_and_prefer_values_near_one_half(tmp_path: Path) -> None:
+    data = ChangePairs([fake_dataset(tmp_path / "data", pairs=3)], "train", ["texture", "illumination"])
+    thresholds = tune_thresholds(_Scripted(), data)
+    # Any threshold in (0.6, 0.8) gives F1 = 1; the one nearest 0.5 on the 0.01 grid is 0.61.
+    assert thresholds["texture"] == pytest.approx(0.61)
+    assert thresholds["illumination"] == 0.5  # no changed pixels to tune on
+    scores = evaluate(_Scripted(), data, change_thresholds=thresholds)
+    assert scores.scores["all"]["change"]["texture"]["f1"] == pytest.approx(1.0)
+    at_half = evaluate(_Scripted(), data).scores["all"]["change"]["texture"]["f1"]
+    assert at_half is not None and at_half < 0.9  # at 0.5 the decoy band counts as changed

@@ -7,7 +7,7 @@ of both ship in the package: ``load_checkpoint("fresunet")`` (see ``shipped_mode
 
 from synthdiff.change._data import ChangePairs, read_manifest
 from synthdiff.change._detect import Detection, detect
-from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device
+from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._infer import ChangeMaps, FeatureRegion, predict_maps
 from synthdiff.change._metrics import PixelCounts, balanced_loss, change_loss
 from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet
@@ -52,4 +52,5 @@ __all__ = [
     "save_checkpoint",
     "shipped_models",
     "train_change",
+    "tune_thresholds",
 ]

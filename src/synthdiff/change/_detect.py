@@ -16,7 +16,7 @@ from synthdiff.errors import InvalidArgumentError
 
 __all__ = ["DETECT_SCHEMA_VERSION", "Detection", "detect"]
 
-DETECT_SCHEMA_VERSION = "1.0"
+DETECT_SCHEMA_VERSION = "1.1"
 # One outline colour per feature in the overlays.
 COLOURS = {
     "illumination": (255, 200, 0),
@@ -54,7 +54,7 @@ def detect(
     features: list[str] | None = None,
     tile: int = 256,
     overlap: int = 32,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     out: str | os.PathLike[str] | None = None,
 ) -> Detection:
     """Run a trained change detector on a pair of any size.
@@ -64,6 +64,8 @@ def detect(
         checkpoint: a shipped model name (``fresunet``, ``changestar``) or a checkpoint file written by
             ``synthdiff train change``.
         features: report only these (default: all the model knows).
+        threshold: change probability threshold for every feature; default the checkpoint's
+            per-feature thresholds (tuned on the validation split when it was trained).
         out: when given, write detect.json, change_<feature>.png heatmaps and overlays there.
 
     Raises:
@@ -84,7 +86,13 @@ def detect(
     if first.info.is_hdr or second.info.is_hdr:
         reference_pixels, test_pixels = hdr_pair_to_display(reference_pixels, test_pixels)
     maps = predict_maps(
-        model, known, reference_pixels, test_pixels, tile=tile, overlap=overlap, threshold=threshold
+        model,
+        known,
+        reference_pixels,
+        test_pixels,
+        tile=tile,
+        overlap=overlap,
+        threshold=metadata["thresholds"] if threshold is None else threshold,
     )
     maps.features = wanted
     maps.regions = [r for r in maps.regions if r.feature in wanted]

@@ -47,20 +47,23 @@ class FeatureRegion:
 
 @dataclass
 class ChangeMaps:
-    """Per-feature probability maps of one pair, each (H, W) float32 in [0, 1]."""
+    """Per-feature probability maps of one pair, each (H, W) float32 in [0, 1].
+
+    ``thresholds``: per feature, the change probability above which a pixel counts as changed.
+    """
 
     features: list[str]
     change: dict[str, np.ndarray]
     seg_ref: dict[str, np.ndarray]
     seg_test: dict[str, np.ndarray]
-    threshold: float = 0.5
+    thresholds: dict[str, float] = field(default_factory=dict)
     regions: list[FeatureRegion] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Changed area and confidence per feature, and the regions (JSON-ready)."""
         features = {}
         for name in self.features:
-            mask = self.change[name] > self.threshold
+            mask = self.change[name] > self.thresholds.get(name, 0.5)
             features[name] = {
                 "changed_fraction": round(float(mask.mean()), 6),
                 "mean_confidence": round(float(self.change[name][mask].mean()), 4) if mask.any() else None,
@@ -68,7 +71,7 @@ class ChangeMaps:
                 "regions": sum(1 for r in self.regions if r.feature == name),
             }
         return {
-            "threshold": self.threshold,
+            "thresholds": {name: self.thresholds.get(name, 0.5) for name in self.features},
             "features": features,
             "regions": [
                 {
@@ -82,10 +85,10 @@ class ChangeMaps:
         }
 
 
-def _regions(maps: dict[str, np.ndarray], threshold: float, min_area: int) -> list[FeatureRegion]:
+def _regions(maps: dict[str, np.ndarray], thresholds: dict[str, float], min_area: int) -> list[FeatureRegion]:
     regions = []
     for name, probability in maps.items():
-        labels, _ = ndimage.label(probability > threshold, structure=np.ones((3, 3), bool))
+        labels, _ = ndimage.label(probability > thresholds[name], structure=np.ones((3, 3), bool))
         for index, box in enumerate(ndimage.find_objects(labels), start=1):
             if box is None:
                 continue
@@ -110,7 +113,7 @@ def predict_maps(
     *,
     tile: int = 256,
     overlap: int = 32,
-    threshold: float = 0.5,
+    threshold: float | dict[str, float] = 0.5,
     device: torch.device | None = None,
 ) -> ChangeMaps:
     """Per-feature change and segmentation probabilities for a pair of any size.
@@ -122,6 +125,8 @@ def predict_maps(
         model: a change detector (see :func:`create_model` / :func:`load_checkpoint`).
         features: the model's features, in its output order.
         reference, test: HxWx3 float32 sRGB in [0, 1], the same size.
+        threshold: change threshold, one for all features or per feature (a checkpoint's
+            ``thresholds``, tuned on the validation split).
 
     Raises:
         SizeMismatchError: the images differ in size.
@@ -162,11 +167,16 @@ def predict_maps(
         for i, key in enumerate(("seg_ref", "seg_test", "change"))
     }
     min_area = max(4, int(0.0005 * height * width))
+    thresholds = (
+        {name: float(threshold[name]) for name in features}
+        if isinstance(threshold, dict)
+        else dict.fromkeys(features, float(threshold))
+    )
     return ChangeMaps(
         features=list(features),
         change=maps["change"],
         seg_ref=maps["seg_ref"],
         seg_test=maps["seg_test"],
-        threshold=threshold,
-        regions=_regions(maps["change"], threshold, min_area),
+        thresholds=thresholds,
+        regions=_regions(maps["change"], thresholds, min_area),
     )

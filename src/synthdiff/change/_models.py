@@ -34,13 +34,19 @@ class ChangeOutput:
         """The same maps as probabilities in [0, 1]."""
         return ChangeOutput(self.seg_ref.sigmoid(), self.seg_test.sigmoid(), self.change.sigmoid())
 
-    def masks(self, threshold: float = 0.5) -> ChangeOutput:
-        """Binary maps: probability above ``threshold``."""
+    def masks(self, threshold: float = 0.5, change_threshold: torch.Tensor | None = None) -> ChangeOutput:
+        """Binary maps: probability above ``threshold``.
+
+        Args:
+            change_threshold: per-feature thresholds (F,) for the change maps, e.g. those tuned on the
+                validation split and kept in a checkpoint; default ``threshold``.
+        """
         probabilities = self.probabilities()
+        change = threshold if change_threshold is None else change_threshold.view(1, -1, 1, 1)
         return ChangeOutput(
             probabilities.seg_ref > threshold,
             probabilities.seg_test > threshold,
-            probabilities.change > threshold,
+            probabilities.change > change,
         )
 
 

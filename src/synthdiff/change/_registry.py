@@ -120,8 +120,13 @@ def save_checkpoint(
     name: str,
     features: list[str],
     config: dict[str, Any] | None = None,
+    thresholds: dict[str, float] | None = None,
 ) -> None:
-    """Save weights, model name, feature list and training config in one file (written atomically)."""
+    """Save weights, model name, feature list and training config in one file (written atomically).
+
+    Args:
+        thresholds: per-feature change thresholds tuned on the validation split (default 0.5 each).
+    """
     path = Path(path)
     payload = {
         "format": CHECKPOINT_FORMAT,
@@ -131,6 +136,8 @@ def save_checkpoint(
         "config": config or {},
         "state_dict": model.state_dict(),
     }
+    if thresholds is not None:
+        payload["thresholds"] = {name: float(thresholds[name]) for name in features}
     temporary = path.with_name(path.name + ".partial")
     torch.save(payload, temporary)
     os.replace(temporary, path)
@@ -140,7 +147,8 @@ def load_checkpoint(path: str | os.PathLike[str], device: str = "cpu") -> tuple[
     """Load a checkpoint saved by :func:`save_checkpoint`, or shipped weights by model name.
 
     Returns:
-        The model (in eval mode, on ``device``) and the checkpoint's metadata (model, features, config).
+        The model (in eval mode, on ``device``) and the checkpoint's metadata: model, features,
+        config and thresholds (per-feature change thresholds; 0.5 where the checkpoint has none).
 
     Raises:
         CheckpointError: missing, corrupt or not a synthdiff change-model checkpoint.
@@ -171,4 +179,5 @@ def load_checkpoint(path: str | os.PathLike[str], device: str = "cpu") -> tuple[
         ) from None
     model.to(device).eval()
     metadata = {key: payload[key] for key in ("model", "features", "config")}
+    metadata["thresholds"] = {name: 0.5 for name in payload["features"]} | payload.get("thresholds", {})
     return model, metadata

@@ -16,7 +16,10 @@ def _cell(value: float | None) -> str:
 def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> str:
     """Per dataset feature and label feature: change precision/recall/F1/IoU and segmentation F1."""
     lines = [
-        f"Model `{metadata['model']}` on the {split} split ({sum(result.pairs.values())} pairs).",
+        f"Model `{metadata['model']}` on the {split} split ({sum(result.pairs.values())} pairs); "
+        "change thresholds "
+        + ", ".join(f"{name} {value:.2f}" for name, value in metadata.get("thresholds", {}).items())
+        + ".",
         "",
         "| pairs of | n | label | change P | change R | change F1 | change IoU | seg F1 ref | seg F1 test |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -17,9 +17,9 @@ import yaml
 from torch.utils.data import DataLoader
 
 from synthdiff.change._data import ChangePairs
-from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device
+from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._metrics import change_loss
-from synthdiff.change._registry import FEATURES, create_model, save_checkpoint
+from synthdiff.change._registry import FEATURES, create_model, load_checkpoint, save_checkpoint
 from synthdiff.errors import InvalidArgumentError, OutputError
 
 __all__ = ["TrainConfig", "TrainResult", "load_config", "train_change"]
@@ -95,13 +95,15 @@ def load_config(path: str | os.PathLike[str] | None, overrides: dict[str, Any]) 
 
 @dataclass
 class TrainResult:
-    """Outcome of a run: the best epoch by validation change F1 and the per-epoch history."""
+    """Outcome of a run: the best epoch by validation change F1, the per-epoch history, and the
+    per-feature change thresholds tuned on the validation split for the best epoch."""
 
     out: Path
     best_epoch: int
     best_score: float
     history: list[dict[str, Any]]
     seconds: float
+    thresholds: dict[str, float] = field(default_factory=dict)
 
 
 def _seed_everything(seed: int) -> None:
@@ -122,7 +124,8 @@ def train_change(
     Writes into ``out``: config.yaml (resolved), history.jsonl (one line per epoch with the
     training losses and validation scores), best.pt (the selected checkpoint, loadable with
     :func:`load_checkpoint`) and last.pt (for resuming). Running again with the same config
-    continues after the last finished epoch.
+    continues after the last finished epoch. After the last epoch, the best checkpoint gets
+    per-feature change thresholds that maximise the validation F1 (:func:`tune_thresholds`).
 
     Args:
         on_step: called as ``on_step(epoch, step, steps_per_epoch, running)`` for a progress bar.
@@ -255,4 +258,18 @@ def train_change(
         os.replace(out / "last.pt.partial", last_path)
         if on_epoch is not None:
             on_epoch({**entry, "best": best_epoch == epoch})
-    return TrainResult(out, best_epoch, best_score, history, time.perf_counter() - started)
+    thresholds = _tune_best(out / "best.pt", val_data, config, device)
+    return TrainResult(out, best_epoch, best_score, history, time.perf_counter() - started, thresholds)
+
+
+def _tune_best(
+    path: Path, val_data: ChangePairs, config: TrainConfig, device: torch.device
+) -> dict[str, float]:
+    """Give best.pt the change thresholds that maximise validation F1 (once; kept on resume)."""
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if "thresholds" in payload:
+        return dict(payload["thresholds"])
+    model, metadata = load_checkpoint(path, device=str(device))
+    thresholds = tune_thresholds(model, val_data, batch_size=config.batch_size, device=device)
+    save_checkpoint(path, model, metadata["model"], metadata["features"], metadata["config"], thresholds)
+    return thresholds

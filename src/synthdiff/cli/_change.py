@@ -13,6 +13,7 @@ from synthdiff.cli._common import app, console, friendly_errors, out
 __all__ = ["eval_app", "train_app"]
 
 MODEL_HELP = "Shipped model name (fresunet, changestar) or a checkpoint file."
+THRESHOLD_HELP = "Change probability threshold for all features [default: the checkpoint's, per feature]."
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
@@ -100,7 +101,8 @@ def train_change_command(
             raise typer.Exit(130) from None
     out.print(
         f"best epoch {result.best_epoch + 1} with validation change F1 {result.best_score:.4f}; "
-        f"checkpoint {Path(output) / 'best.pt'}",
+        f"checkpoint {Path(output) / 'best.pt'}; change thresholds tuned on val: "
+        + ", ".join(f"{name} {value:.2f}" for name, value in result.thresholds.items()),
         highlight=False,
         soft_wrap=True,
     )
@@ -115,7 +117,7 @@ def eval_change_command(
     output: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write eval.json and eval.md here.")
     ] = None,
-    threshold: Annotated[float, typer.Option("--threshold")] = 0.5,
+    threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     device: Annotated[str, typer.Option("--device")] = "auto",
 ) -> None:
     """Score a checkpoint per feature: precision, recall, F1, IoU; none-pair false positives; swap IoU."""
@@ -125,7 +127,16 @@ def eval_change_command(
     target = resolve_device(device)
     model, metadata = load_checkpoint(checkpoint, device=str(target))
     pairs = ChangePairs([str(d) for d in data], split, metadata["features"])
-    result = evaluate(model, pairs, threshold=threshold, device=target, check_swap=True)
+    if threshold is not None:
+        metadata["thresholds"] = dict.fromkeys(metadata["features"], threshold)
+    result = evaluate(
+        model,
+        pairs,
+        threshold=0.5 if threshold is None else threshold,
+        change_thresholds=metadata["thresholds"],
+        device=target,
+        check_swap=True,
+    )
     table = markdown_table(result, metadata, split)
     out.print(table, highlight=False, markup=False, soft_wrap=True)
     if output is not None:
@@ -149,7 +160,7 @@ def detect_command(
     output: Annotated[Path, typer.Option("--out", "-o", help="Folder for detect.json, maps and overlays.")],
     checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "fresunet",
     features: Annotated[str | None, typer.Option("--features", help="Comma-separated subset.")] = None,
-    threshold: Annotated[float, typer.Option("--threshold")] = 0.5,
+    threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     tile: Annotated[int, typer.Option("--tile", help="Tile size for large images.")] = 256,
 ) -> None:
     """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary."""

@@ -44,7 +44,7 @@ from synthdiff.metrics import (
 __all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
 
 #: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
@@ -362,7 +362,9 @@ def compare(
 
         start = time.perf_counter()
         model, metadata = load_checkpoint(change_model)
-        feature_maps = predict_maps(model, metadata["features"], ref_display, test_display)
+        feature_maps = predict_maps(
+            model, metadata["features"], ref_display, test_display, threshold=metadata["thresholds"]
+        )
         feature_model = {
             "checkpoint": str(change_model),
             "model": metadata["model"],
