@@ -9,9 +9,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
+from synthdiff._checkpoint import load_weights, read_checkpoint, write_checkpoint
 from synthdiff.change._models import ChangeStar, FresUNet
 from synthdiff.errors import CheckpointError, InvalidArgumentError
 
@@ -127,7 +127,6 @@ def save_checkpoint(
     Args:
         thresholds: per-feature change thresholds tuned on the validation split (default 0.5 each).
     """
-    path = Path(path)
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -138,9 +137,7 @@ def save_checkpoint(
     }
     if thresholds is not None:
         payload["thresholds"] = {name: float(thresholds[name]) for name in features}
-    temporary = path.with_name(path.name + ".partial")
-    torch.save(payload, temporary)
-    os.replace(temporary, path)
+    write_checkpoint(path, payload)
 
 
 def load_checkpoint(path: str | os.PathLike[str], device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
@@ -154,29 +151,9 @@ def load_checkpoint(path: str | os.PathLike[str], device: str = "cpu") -> tuple[
         CheckpointError: missing, corrupt or not a synthdiff change-model checkpoint.
     """
     path = resolve_checkpoint(path)
-    try:
-        payload = torch.load(path, map_location=device, weights_only=True)
-    except Exception as error:  # torch raises many types for a damaged file
-        raise CheckpointError(
-            f"Expected a synthdiff checkpoint, but {str(path)!r} cannot be read ({type(error).__name__}: "
-            f"{str(error)[:120]}). Fix: use a checkpoint written by 'synthdiff train change'."
-        ) from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(
-            f"Expected a synthdiff change-model checkpoint, but {str(path)!r} is something else."
-        )
-    if payload.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(
-            f"Expected checkpoint version {CHECKPOINT_VERSION}, "
-            f"got {payload.get('version')!r} in {str(path)!r}."
-        )
+    payload = read_checkpoint(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", device)
     model = create_model(payload["model"], payload["features"])
-    try:
-        model.load_state_dict(payload["state_dict"], strict=True)
-    except RuntimeError as error:
-        raise CheckpointError(
-            f"The weights in {str(path)!r} do not fit model {payload['model']!r}: {error}"
-        ) from None
+    load_weights(model, payload["state_dict"], path, payload["model"])
     model.to(device).eval()
     metadata = {key: payload[key] for key in ("model", "features", "config")}
     metadata["thresholds"] = {name: 0.5 for name in payload["features"]} | payload.get("thresholds", {})
