@@ -1,0 +1,71 @@
+"""The realness CNN: a small ResNet on per-crop cues, one logit per crop (positive: synthetic)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from synthdiff.realness._features import crop_features, feature_channels
+
+__all__ = ["RealnessNet"]
+
+
+class _Residual(nn.Module):
+    """Two 3x3 convolutions with batch norm and an identity (or 1x1 strided) shortcut."""
+
+    def __init__(self, channels_in: int, channels_out: int, stride: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels_in, channels_out, 3, stride, 1, bias=False),
+            nn.BatchNorm2d(channels_out),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels_out, channels_out, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(channels_out),
+        )
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or channels_in != channels_out:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(channels_in, channels_out, 1, stride, bias=False), nn.BatchNorm2d(channels_out)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+class RealnessNet(nn.Module):
+    """ResNet-style classifier of crops, trained from scratch (ResNet18's layout, narrower and shallower).
+
+    The input cues are computed inside the model from RGB crops, so a checkpoint carries its own
+    preprocessing. The first layer is a batch norm, which puts the cues' very different ranges on one
+    scale.
+
+    Args:
+        cues: see :func:`crop_features`.
+        widths: channels of the stages; every stage halves the resolution (64 -> 4 for 64-pixel crops).
+
+    Shape:
+        crops (N, 3, P, P) sRGB in [0, 1] -> logits (N,), positive meaning "synthetic".
+    """
+
+    def __init__(
+        self, cues: tuple[str, ...] = ("fourier",), widths: tuple[int, ...] = (16, 32, 64, 128)
+    ) -> None:
+        super().__init__()
+        self.cues = tuple(cues)
+        channels = feature_channels(self.cues)
+        self.stem = nn.Sequential(
+            nn.BatchNorm2d(channels),
+            nn.Conv2d(channels, widths[0], 3, 1, 1, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(inplace=True),
+        )
+        stages, previous = [], widths[0]
+        for width in widths:
+            stages.append(_Residual(previous, width, stride=2))
+            previous = width
+        self.stages = nn.Sequential(*stages)
+        self.head = nn.Linear(previous, 1)
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        features = self.stages(self.stem(crop_features(crops, self.cues)))
+        return self.head(features.mean(dim=(-2, -1))).squeeze(-1)

@@ -1,0 +1,126 @@
+"""Realness model names, the factory, and checkpoints (weights + cues + crop + calibration in one file)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from synthdiff._checkpoint import load_weights, read_checkpoint, write_checkpoint
+from synthdiff.errors import CheckpointError, InvalidArgumentError
+from synthdiff.realness._calibration import Calibration
+from synthdiff.realness._features import CUES
+from synthdiff.realness._model import RealnessNet
+
+__all__ = [
+    "MODELS",
+    "RealnessModel",
+    "RealnessSettings",
+    "create_model",
+    "load_realness_model",
+    "save_realness_model",
+]
+
+CHECKPOINT_FORMAT = "synthdiff-realness-model"
+CHECKPOINT_VERSION = 1
+DEFAULT_MODEL = "realness-cnn"
+
+#: Registered architectures: name -> (description, builder taking the cues).
+MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], RealnessNet]]] = {
+    "realness-cnn": ("ResNet-style CNN, widths 16-32-64-128, from scratch", lambda cues: RealnessNet(cues)),
+    "realness-tiny": ("widths 4-8 (tests)", lambda cues: RealnessNet(cues, widths=(4, 8))),
+}
+
+
+@dataclass(frozen=True)
+class RealnessSettings:
+    """How a realness model reads an image; saved in its checkpoint.
+
+    Attributes:
+        cues: per-crop inputs (see :func:`crop_features`).
+        crop: crop side in pixels, at native resolution.
+        max_patches: crops scored per image at most (an evenly spread subset of a large image's grid).
+    """
+
+    cues: tuple[str, ...] = ("fourier",)
+    crop: int = 64
+    max_patches: int = 96
+
+    def __post_init__(self) -> None:
+        if not self.cues or any(c not in CUES for c in self.cues) or self.crop < 16 or self.max_patches < 1:
+            raise InvalidArgumentError(
+                f"Expected cues from {', '.join(CUES)}, crop >= 16 and max_patches >= 1, got "
+                f"{list(self.cues)!r}, {self.crop} and {self.max_patches}."
+            )
+
+
+@dataclass
+class RealnessModel:
+    """A trained realness classifier: the network, how it reads images, and its calibration."""
+
+    name: str
+    net: RealnessNet
+    settings: RealnessSettings
+    calibration: Calibration = field(default_factory=Calibration)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def create_model(name: str, settings: RealnessSettings | None = None) -> RealnessModel:
+    """A new (untrained, uncalibrated) registered realness model.
+
+    Raises:
+        InvalidArgumentError: unknown name (the message lists the valid ones).
+    """
+    if name not in MODELS:
+        raise InvalidArgumentError(f"Expected a realness model name from {', '.join(MODELS)}, got {name!r}.")
+    settings = settings or RealnessSettings()
+    return RealnessModel(name, MODELS[name][1](settings.cues), settings)
+
+
+def save_realness_model(path: str | os.PathLike[str], model: RealnessModel) -> None:
+    """Weights, settings, calibration and training config in one file (written atomically)."""
+    write_checkpoint(
+        path,
+        {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "model": model.name,
+            "settings": {**asdict(model.settings), "cues": list(model.settings.cues)},
+            "calibration": asdict(model.calibration),
+            "config": model.config,
+            "state_dict": model.net.state_dict(),
+        },
+    )
+
+
+def _resolve(spec: str | os.PathLike[str]) -> Path:
+    path = Path(spec)
+    if path.is_file():
+        return path
+    shipped = resources.files("synthdiff.realness") / "weights" / f"{spec}.pt"
+    if str(spec) in MODELS and shipped.is_file():
+        return Path(str(shipped))
+    raise CheckpointError(
+        f"Expected a realness checkpoint file or a shipped model name ({DEFAULT_MODEL}), got {str(spec)!r}."
+    )
+
+
+def load_realness_model(spec: str | os.PathLike[str] = DEFAULT_MODEL, device: str = "cpu") -> RealnessModel:
+    """Load shipped weights by name, or a checkpoint written by ``synthdiff train realness``.
+
+    Raises:
+        CheckpointError: missing, damaged or another kind of file.
+    """
+    path = _resolve(spec)
+    payload = read_checkpoint(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train realness", device)
+    stored = payload["settings"]
+    settings = RealnessSettings(tuple(stored["cues"]), int(stored["crop"]), int(stored["max_patches"]))
+    model = create_model(payload["model"], settings)
+    load_weights(model.net, payload["state_dict"], path, payload["model"])
+    model.net.to(device).eval()
+    model.calibration = Calibration(**payload["calibration"])
+    model.config = dict(payload["config"])
+    return model

@@ -1,0 +1,119 @@
+"""Scoring one image: crop logits, patch voting, calibration, and the stability check."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from synthdiff.realness._patches import PatchGrid, extract_patches, patch_grid
+from synthdiff.realness._registry import RealnessModel
+
+__all__ = ["RealnessScore", "crop_logits", "score_image"]
+
+#: Probabilities closer than this to 0.5 give the verdict "unsure".
+UNSURE_MARGIN = 0.15
+
+
+@dataclass
+class RealnessScore:
+    """How likely one image is a render rather than a camera photo.
+
+    Attributes:
+        probability_synthetic: calibrated probability that the image is synthetic.
+        verdict: ``synthetic``, ``real`` or ``unsure``.
+        reasons: why the verdict is ``unsure`` (empty otherwise).
+        logit: the mean crop logit (before calibration).
+        crops: number of crops scored.
+        perturbed: the probability after each perturbation that was checked
+            (``jpeg90``: re-encoded as JPEG quality 90; ``shift1``: crop grid moved by one pixel).
+        grid: where the crops lie.
+        crop_probabilities: per grid cell, the crop's probability on the image's calibrated scale
+            (NaN for cells that were not scored); a coarse map of where the image gives itself away.
+    """
+
+    probability_synthetic: float
+    verdict: str
+    reasons: list[str]
+    logit: float
+    crops: int
+    perturbed: dict[str, float] = field(default_factory=dict)
+    grid: PatchGrid | None = None
+    crop_probabilities: np.ndarray | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "probability_synthetic": round(self.probability_synthetic, 4),
+            "verdict": self.verdict,
+            "reasons": self.reasons,
+            "logit": round(self.logit, 4),
+            "crops": self.crops,
+            "perturbed": {k: round(v, 4) for k, v in self.perturbed.items()},
+        }
+
+
+@torch.no_grad()
+def crop_logits(model: RealnessModel, crops: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """The network's logit for each crop of an (N, 3, P, P) float32 array (sRGB in [0, 1])."""
+    model.net.eval()
+    device = next(model.net.parameters()).device
+    out = [
+        model.net(torch.from_numpy(crops[start : start + batch_size]).to(device)).float().cpu().numpy()
+        for start in range(0, len(crops), batch_size)
+    ]
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)).save(buffer, "JPEG", quality=quality)
+    with Image.open(buffer) as decoded:
+        return np.asarray(decoded.convert("RGB"), np.float32) / 255.0
+
+
+def _image_logit(model: RealnessModel, image: np.ndarray, offset: int = 0) -> float:
+    settings = model.settings
+    grid = patch_grid(image.shape[0], image.shape[1], settings.crop, settings.max_patches, offset)
+    return float(crop_logits(model, extract_patches(image, grid)).mean())
+
+
+def score_image(
+    model: RealnessModel, image: np.ndarray, *, check_stability: bool = True, all_crops: bool = False
+) -> RealnessScore:
+    """Score an HxWx3 image (sRGB in [0, 1], any size; smaller than a crop is reflect-padded).
+
+    The crops' logits are averaged (patch voting) and calibrated into a probability. With
+    ``check_stability`` the image is also scored re-encoded as JPEG quality 90 and with the crop grid
+    shifted by one pixel; if either flips the verdict, the verdict is ``unsure``.
+
+    Args:
+        all_crops: score every crop of the grid (for a complete heatmap) instead of at most the
+            model's ``max_patches``.
+    """
+    settings = model.settings
+    height, width = image.shape[:2]
+    grid = patch_grid(height, width, settings.crop, None if all_crops else settings.max_patches)
+    logits = crop_logits(model, extract_patches(image, grid))
+    logit = float(logits.mean())
+    probability = float(model.calibration.probability(logit))
+    cells = np.full(len(grid.tops) * len(grid.lefts), np.nan, np.float32)
+    cells[list(grid.chosen)] = model.calibration.probability(logits)
+    reasons = []
+    if abs(probability - 0.5) < UNSURE_MARGIN:
+        reasons.append(f"probability within {UNSURE_MARGIN} of 0.5")
+    perturbed: dict[str, float] = {}
+    if check_stability:
+        perturbed["jpeg90"] = float(model.calibration.probability(_image_logit(model, _jpeg(image, 90))))
+        if height > settings.crop or width > settings.crop:
+            perturbed["shift1"] = float(model.calibration.probability(_image_logit(model, image, offset=1)))
+        flipped = [name for name, p in perturbed.items() if (p >= 0.5) != (probability >= 0.5)]
+        if flipped:
+            reasons.append("verdict flips under " + ", ".join(flipped))
+    verdict = "unsure" if reasons else ("synthetic" if probability >= 0.5 else "real")
+    return RealnessScore(
+        probability, verdict, reasons, logit, len(logits), perturbed, grid, cells.reshape(grid.shape)
+    )

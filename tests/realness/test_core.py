@@ -1,0 +1,143 @@
+"""Realness core: Fourier features on known signals, crop grids on odd and tiny sizes, calibration,
+checkpoints and scoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from synthdiff.errors import CheckpointError, InvalidArgumentError
+from synthdiff.realness import (
+    Calibration,
+    RealnessSettings,
+    create_model,
+    crop_features,
+    expected_calibration_error,
+    extract_patches,
+    fit_calibration,
+    fourier_log_magnitude,
+    high_pass_residual,
+    load_realness_model,
+    patch_grid,
+    save_realness_model,
+    score_image,
+)
+
+
+def test_a_cosine_puts_its_energy_at_its_frequency_after_the_shift() -> None:
+    size, u, v = 32, 5, 3
+    rows, cols = np.mgrid[0:size, 0:size]
+    wave = 0.5 + 0.25 * np.cos(2 * np.pi * (u * cols + v * rows) / size)
+    crops = torch.from_numpy(np.broadcast_to(wave, (1, 3, size, size)).astype(np.float32).copy())
+    spectrum = fourier_log_magnitude(crops)[0, 0].numpy()
+    peaks = {tuple(p) for p in np.argwhere(spectrum > spectrum.max() - 1e-3)}
+    centre = size // 2
+    # A real cosine has two conjugate peaks; the mean is removed, so the centre (DC) is at the floor.
+    assert peaks == {(centre + v, centre + u), (centre - v, centre - u)}
+    assert spectrum[centre, centre] == pytest.approx(np.log(1e-4), abs=1e-2)
+    # Orthonormal transform: amplitude 0.25 over size^2 pixels -> |F| = 0.25 * size / 2 at each peak.
+    assert np.exp(spectrum.max()) == pytest.approx(0.25 * size / 2, rel=1e-3)
+
+
+def test_constant_crops_have_no_high_pass_residual_and_cues_stack_in_order() -> None:
+    crops = torch.full((2, 3, 16, 16), 0.3)
+    assert high_pass_residual(crops).abs().max() < 1e-6
+    features = crop_features(crops, ("rgb", "fourier"))
+    assert features.shape == (2, 6, 16, 16)
+    torch.testing.assert_close(features[:, :3], torch.full((2, 3, 16, 16), -0.4))
+    with pytest.raises(ValueError, match="Expected cues"):
+        crop_features(crops, ("colour",))
+
+
+@pytest.mark.parametrize(
+    ("height", "width"), [(64, 64), (65, 130), (200, 97), (1080, 1920), (37, 50), (5, 300)]
+)
+def test_the_crop_grid_covers_any_size_with_crops_inside_the_image(height: int, width: int) -> None:
+    grid = patch_grid(height, width, 64, max_patches=None)
+    covered = np.zeros((max(height, 64), max(width, 64)), bool)
+    for top in grid.tops:
+        for left in grid.lefts:
+            covered[top : top + 64, left : left + 64] = True
+    assert covered[:height, :width].all()
+    assert grid.padded == (height < 64 or width < 64)
+    image = np.random.default_rng(0).random((height, width, 3), dtype=np.float32)
+    crops = extract_patches(image, grid)
+    assert crops.shape == (len(grid.tops) * len(grid.lefts), 3, 64, 64)
+    if not grid.padded:
+        np.testing.assert_array_equal(crops[-1], image[-64:, -64:].transpose(2, 0, 1))
+
+
+def test_large_images_score_an_evenly_spread_bounded_subset() -> None:
+    grid = patch_grid(1080, 1920, 64, max_patches=96)
+    assert len(grid.chosen) == 96 and grid.chosen[0] == 0 and grid.chosen[-1] == 17 * 30 - 1
+    assert patch_grid(1080, 1920, 64, max_patches=96) == grid
+    shifted = patch_grid(1080, 1920, 64, max_patches=96, offset=1)
+    assert shifted.tops[0] == 1 and shifted.tops[-1] == 1080 - 64
+    with pytest.raises(ValueError, match="Expected size >= 8"):
+        patch_grid(100, 100, 4)
+
+
+def test_calibration_recovers_a_known_temperature_and_bias() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, 20000)
+    labels = rng.random(20000) < 1 / (1 + np.exp(-(0.5 * logits - 1.0)))
+    fitted = fit_calibration(logits, labels)
+    assert fitted.scale == pytest.approx(0.5, abs=0.05) and fitted.bias == pytest.approx(-1.0, abs=0.1)
+    calibrated = fitted.probability(logits)
+    raw = Calibration().probability(logits)
+    assert expected_calibration_error(calibrated, labels) < 0.02 < expected_calibration_error(raw, labels)
+    with pytest.raises(ValueError, match="both classes"):
+        fit_calibration(logits, np.ones_like(labels))
+
+
+def test_ece_of_a_known_case() -> None:
+    # Four predictions at confidence 0.9, three right: |0.9 - 0.75| = 0.15 in the only bin.
+    probabilities = np.array([0.9, 0.9, 0.1, 0.1])
+    labels = np.array([1, 1, 0, 1])
+    assert expected_calibration_error(probabilities, labels) == pytest.approx(0.15)
+
+
+def test_checkpoints_round_trip_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    model = create_model("realness-tiny", RealnessSettings(("fourier", "residual"), crop=32, max_patches=8))
+    model.calibration = Calibration(0.7, -0.2)
+    save_realness_model(tmp_path / "m.pt", model)
+    loaded = load_realness_model(tmp_path / "m.pt")
+    assert loaded.settings == model.settings and loaded.calibration == model.calibration
+    image = np.random.default_rng(1).random((70, 90, 3), dtype=np.float32)
+    first = score_image(model, image, check_stability=False)
+    again = score_image(loaded, image, check_stability=False)
+    assert again.probability_synthetic == pytest.approx(first.probability_synthetic, abs=1e-6)
+    with pytest.raises(CheckpointError, match="shipped model name"):
+        load_realness_model(tmp_path / "missing.pt")
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        load_realness_model(tmp_path / "bad.pt")
+    with pytest.raises(InvalidArgumentError, match="realness model name"):
+        create_model("resnet50")
+    with pytest.raises(InvalidArgumentError, match="crop >= 16"):
+        RealnessSettings(crop=8)
+
+
+@pytest.mark.parametrize(("height", "width"), [(64, 64), (20, 33), (150, 301)])
+def test_scores_are_probabilities_with_a_heatmap_on_the_crop_grid(height: int, width: int) -> None:
+    torch.manual_seed(0)
+    model = create_model("realness-tiny", RealnessSettings(max_patches=4))
+    image = np.random.default_rng(2).random((height, width, 3), dtype=np.float32)
+    score = score_image(model, image)
+    assert 0.0 <= score.probability_synthetic <= 1.0
+    assert score.verdict in {"real", "synthetic", "unsure"} and (score.verdict == "unsure") == bool(
+        score.reasons
+    )
+    assert set(score.perturbed) == ({"jpeg90", "shift1"} if max(height, width) > 64 else {"jpeg90"})
+    assert score.grid is not None and score.crop_probabilities is not None
+    assert score.crop_probabilities.shape == score.grid.shape
+    assert (
+        np.isfinite(score.crop_probabilities).sum()
+        == score.crops
+        == min(4, score.grid.shape[0] * score.grid.shape[1])
+    )
+    full = score_image(model, image, check_stability=False, all_crops=True)
+    assert np.isfinite(full.crop_probabilities).all()
