@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import random
@@ -13,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch.utils.data import DataLoader
 
+from synthdiff._config import load_settings, save_or_check_settings
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._metrics import change_loss
 from synthdiff.change._registry import FEATURES, create_model, load_checkpoint, save_checkpoint
-from synthdiff.errors import InvalidArgumentError, OutputError
+from synthdiff.errors import InvalidArgumentError
 
 __all__ = ["TrainConfig", "TrainResult", "load_config", "train_change"]
 
@@ -71,23 +70,10 @@ def load_config(path: str | os.PathLike[str] | None, overrides: dict[str, Any]) 
     """Defaults, then the YAML file (if any), then ``overrides`` (flags that were given).
 
     Raises:
-        InvalidArgumentError: unreadable YAML or unknown keys (the message lists the valid ones).
+        InvalidArgumentError: unreadable YAML, unknown keys (the message lists the valid ones) or
+            invalid values.
     """
-    values: dict[str, Any] = {}
-    if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text())
-        except (OSError, yaml.YAMLError) as error:
-            raise InvalidArgumentError(f"Expected a readable YAML config at {str(path)!r}: {error}") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise InvalidArgumentError(f"Expected a YAML mapping of settings in {str(path)!r}.")
-        values.update(loaded or {})
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise InvalidArgumentError(f"Unknown config keys {unknown}; valid keys: {', '.join(sorted(known))}.")
-    config = TrainConfig(**values)
+    config = load_settings(TrainConfig, path, overrides)
     config.data = [str(d) for d in config.data]
     config.validate()
     return config
@@ -137,17 +123,7 @@ def train_change(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    resolved = dataclasses.asdict(config)
-    config_path = out / "config.yaml"
-    if config_path.is_file():
-        previous = yaml.safe_load(config_path.read_text())
-        if previous != resolved:
-            differing = sorted(k for k in resolved if previous.get(k) != resolved[k])
-            raise OutputError(
-                f"Expected {str(out)!r} to hold a run with the same config to resume it, but these differ: "
-                f"{', '.join(differing)}. Fix: use a new --out folder."
-            )
-    config_path.write_text(yaml.safe_dump(resolved, sort_keys=True))
+    resolved = save_or_check_settings(config, out)
 
     _seed_everything(config.seed)
     device = resolve_device(config.device)

@@ -1,0 +1,63 @@
+"""Run settings as dataclasses: defaults, then a YAML file, then command-line flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from synthdiff.errors import InvalidArgumentError, OutputError
+
+__all__ = ["load_settings", "save_or_check_settings"]
+
+T = TypeVar("T")
+
+
+def load_settings(cls: type[T], path: str | os.PathLike[str] | None, overrides: dict[str, Any]) -> T:
+    """An instance of the dataclass ``cls`` from its defaults, the YAML file (if any), then ``overrides``
+    (the flags that were given; None values are skipped).
+
+    Raises:
+        InvalidArgumentError: unreadable YAML or unknown keys (the message lists the valid ones).
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text())
+        except (OSError, yaml.YAMLError) as error:
+            raise InvalidArgumentError(f"Expected a readable YAML config at {str(path)!r}: {error}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise InvalidArgumentError(f"Expected a YAML mapping of settings in {str(path)!r}.")
+        values.update(loaded or {})
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InvalidArgumentError(f"Unknown config keys {unknown}; valid keys: {', '.join(sorted(known))}.")
+    return cls(**values)
+
+
+def save_or_check_settings(settings: Any, out: Path) -> dict[str, Any]:
+    """Write ``out/config.yaml``, or check that a run already there used the same settings.
+
+    Returns:
+        The settings as a plain dict.
+
+    Raises:
+        OutputError: ``out`` holds a run with other settings (the message names the differing keys).
+    """
+    resolved: dict[str, Any] = dataclasses.asdict(settings)
+    path = out / "config.yaml"
+    if path.is_file():
+        previous = yaml.safe_load(path.read_text()) or {}
+        if previous != resolved:
+            differing = sorted(k for k in resolved if previous.get(k) != resolved[k])
+            raise OutputError(
+                f"Expected {str(out)!r} to hold a run with the same config to resume it, but these differ: "
+                f"{', '.join(differing)}. Fix: use a new --out folder."
+            )
+    path.write_text(yaml.safe_dump(resolved, sort_keys=True))
+    return resolved
