@@ -10,17 +10,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from synthdiff._device import resolve_device
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._metrics import PixelCounts
 
 __all__ = ["EvalResult", "evaluate", "resolve_device", "tune_thresholds"]
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> the GPU when there is one, else the CPU; otherwise the named device."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 @dataclass

@@ -6,6 +6,14 @@ log-magnitude (optionally with the RGB crop and a high-pass residual); the crop 
 """
 
 from synthdiff.realness._calibration import Calibration, expected_calibration_error, fit_calibration
+from synthdiff.realness._data import LabelledImage, RealnessCrops, list_source, split_images
+from synthdiff.realness._evaluate import (
+    ImageResult,
+    RealnessEvaluation,
+    auc,
+    bootstrap_interval,
+    evaluate_images,
+)
 from synthdiff.realness._features import (
     CUES,
     crop_features,
@@ -24,27 +32,46 @@ from synthdiff.realness._registry import (
     save_realness_model,
 )
 from synthdiff.realness._score import RealnessScore, crop_logits, score_image
+from synthdiff.realness._train import (
+    RealnessTrainConfig,
+    RealnessTrainResult,
+    load_realness_config,
+    train_realness,
+)
 
 __all__ = [
     "CUES",
     "MODELS",
     "Calibration",
+    "ImageResult",
+    "LabelledImage",
     "PatchGrid",
+    "RealnessCrops",
+    "RealnessEvaluation",
     "RealnessModel",
     "RealnessNet",
     "RealnessScore",
     "RealnessSettings",
+    "RealnessTrainConfig",
+    "RealnessTrainResult",
+    "auc",
+    "bootstrap_interval",
     "create_model",
     "crop_features",
     "crop_logits",
+    "evaluate_images",
     "expected_calibration_error",
     "extract_patches",
     "feature_channels",
     "fit_calibration",
     "fourier_log_magnitude",
     "high_pass_residual",
+    "list_source",
+    "load_realness_config",
     "load_realness_model",
     "patch_grid",
     "save_realness_model",
     "score_image",
+    "split_images",
+    "train_realness",
 ]

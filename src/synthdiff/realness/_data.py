@@ -1,0 +1,164 @@
+"""Image sources for training and evaluating the realness classifier, and the training crops.
+
+A *source* is one folder of images with one label (real or synthetic), e.g. scikit-image's photos or
+one generated dataset. Whole sources are held out for testing; within the training sources, images are
+split into train and val by a hash of their path (so the split does not depend on the order or number
+of files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from synthdiff.errors import InvalidArgumentError, SynthdiffError
+
+__all__ = ["IMAGE_SUFFIXES", "LabelledImage", "RealnessCrops", "list_source", "split_images"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".exr", ".hdr")
+LABELS = {"real": 0, "synthetic": 1}
+
+
+@dataclass(frozen=True)
+class LabelledImage:
+    """One image file with its class (1: synthetic, 0: real) and source name."""
+
+    path: Path
+    label: int
+    source: str
+
+    @property
+    def label_name(self) -> str:
+        return "synthetic" if self.label else "real"
+
+
+def list_source(folder: str | os.PathLike[str], label: str, name: str | None = None) -> list[LabelledImage]:
+    """Every image under ``folder`` (recursively, sorted), labelled ``real`` or ``synthetic``.
+
+    Args:
+        name: the source's name (default: the folder's name).
+
+    Raises:
+        InvalidArgumentError: unknown label, a missing folder, or a folder without images.
+    """
+    if label not in LABELS:
+        raise InvalidArgumentError(f"Expected the label real or synthetic, got {label!r}.")
+    root = Path(folder)
+    if not root.is_dir():
+        raise InvalidArgumentError(f"Expected a folder of images, but {str(root)!r} is not a folder.")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise InvalidArgumentError(
+            f"Expected images ({', '.join(IMAGE_SUFFIXES)}) in {str(root)!r}, found none."
+        )
+    return [LabelledImage(path, LABELS[label], name or root.name) for path in files]
+
+
+def split_images(
+    images: Sequence[LabelledImage], val_fraction: float, seed: int = 0
+) -> tuple[list[LabelledImage], list[LabelledImage]]:
+    """Train/val split by a hash of (seed, source, file name): stable as files are added."""
+
+    def draw(image: LabelledImage) -> float:
+        key = f"{seed}/{image.source}/{image.path.name}".encode()
+        return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") / 2**64
+
+    train = [image for image in images if draw(image) >= val_fraction]
+    val = [image for image in images if draw(image) < val_fraction]
+    return train, val
+
+
+def _load_8bit(path: Path) -> np.ndarray:
+    """HxWx3 uint8 sRGB (HDR tone-mapped, grey expanded, alpha composited on black)."""
+    from synthdiff.io import hdr_to_display, load_image
+
+    loaded = load_image(path)
+    pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else loaded.pixels
+    return (np.clip(pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+class RealnessCrops(Dataset[tuple[torch.Tensor, torch.Tensor]]):
+    """Random training crops with augmentations that carry no class information.
+
+    Each epoch draws ``crops_per_image`` crops from every image. Both classes get the same
+    treatment, so the file format cannot separate them: with probability ``jpeg_probability`` the
+    crop's neighbourhood is re-encoded as JPEG at a random quality in ``jpeg_quality`` (at a random
+    offset to the 8x8 JPEG grid), else left as decoded; with probability ``grey_probability`` it is
+    made grey (several real sources are grey photographs); it is flipped and turned at random.
+
+    Items: a (3, P, P) float32 crop (sRGB in [0, 1]) and its label (float32 0 or 1).
+    """
+
+    def __init__(
+        self,
+        images: Sequence[LabelledImage],
+        crop: int = 64,
+        crops_per_image: int = 8,
+        *,
+        augment: bool = True,
+        jpeg_probability: float = 0.6,
+        jpeg_quality: tuple[int, int] = (60, 100),
+        grey_probability: float = 0.15,
+        seed: int = 0,
+    ) -> None:
+        if not images:
+            raise InvalidArgumentError("Expected at least one training image.")
+        self.images = list(images)
+        self.crop, self.crops_per_image, self.augment = crop, crops_per_image, augment
+        self.jpeg_probability, self.jpeg_quality = jpeg_probability, jpeg_quality
+        self.grey_probability, self.seed = grey_probability, seed
+        self.epoch = 0
+        self._decoded: dict[int, np.ndarray] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.images) * self.crops_per_image
+
+    def pixels(self, index: int) -> np.ndarray:
+        """The decoded 8-bit image (kept in memory after the first read)."""
+        if index not in self._decoded:
+            try:
+                self._decoded[index] = _load_8bit(self.images[index].path)
+            except SynthdiffError as error:
+                raise InvalidArgumentError(f"Expected a readable training image: {error}") from None
+        return self._decoded[index]
+
+    def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor]:
+        index = item // self.crops_per_image
+        image = self.pixels(index)
+        rng = np.random.default_rng([self.seed, self.epoch, item])
+        margin = 8 if self.augment else 0
+        size = self.crop + margin
+        if image.shape[0] < size or image.shape[1] < size:
+            pad = ((0, max(0, size - image.shape[0])), (0, max(0, size - image.shape[1])), (0, 0))
+            image = np.pad(image, pad, mode="symmetric")
+        top = int(rng.integers(0, image.shape[0] - size + 1))
+        left = int(rng.integers(0, image.shape[1] - size + 1))
+        window = image[top : top + size, left : left + size]
+        if self.augment and rng.uniform() < self.jpeg_probability:
+            quality = int(rng.integers(self.jpeg_quality[0], self.jpeg_quality[1] + 1))
+            buffer = io.BytesIO()
+            Image.fromarray(np.ascontiguousarray(window)).save(buffer, "JPEG", quality=quality)
+            with Image.open(buffer) as decoded:
+                window = np.asarray(decoded.convert("RGB"))
+        shift_y, shift_x = (int(rng.integers(0, margin + 1)) for _ in range(2)) if margin else (0, 0)
+        crop = window[shift_y : shift_y + self.crop, shift_x : shift_x + self.crop].astype(np.float32) / 255.0
+        if self.augment:
+            if rng.uniform() < self.grey_probability:
+                crop = np.repeat(crop @ np.array([[0.299], [0.587], [0.114]], np.float32), 3, axis=2)
+            crop = np.rot90(crop, int(rng.integers(4)))
+            if rng.integers(2):
+                crop = crop[:, ::-1]
+        tensor = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))
+        return tensor, torch.tensor(float(self.images[index].label))

@@ -1,0 +1,283 @@
+"""Training the realness classifier (``synthdiff train realness``); resumable, calibrated on val."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, WeightedRandomSampler
+
+from synthdiff._config import load_settings, save_or_check_settings
+from synthdiff._device import resolve_device
+from synthdiff.errors import InvalidArgumentError
+from synthdiff.realness._calibration import Calibration, fit_calibration
+from synthdiff.realness._data import LabelledImage, RealnessCrops, list_source, split_images
+from synthdiff.realness._evaluate import image_logits
+from synthdiff.realness._features import CUES
+from synthdiff.realness._registry import MODELS, RealnessSettings, create_model, save_realness_model
+
+__all__ = ["RealnessTrainConfig", "RealnessTrainResult", "load_realness_config", "train_realness"]
+
+
+@dataclass
+class RealnessTrainConfig:
+    """Everything that decides a realness training run (saved as config.yaml in the run folder).
+
+    ``real`` and ``synthetic`` list source folders; a source is named after its folder, or
+    ``NAME=PATH`` names it. Sources to test on are simply not listed here (hold them out).
+    """
+
+    real: list[str] = field(default_factory=list)
+    synthetic: list[str] = field(default_factory=list)
+    model: str = "realness-cnn"
+    cues: list[str] = field(default_factory=lambda: ["fourier"])
+    crop: int = 64
+    max_patches: int = 96
+    epochs: int = 20
+    samples_per_epoch: int = 8192  # crops per epoch, drawn class- and source-balanced
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    val_fraction: float = 0.25
+    jpeg_probability: float = 0.6
+    grey_probability: float = 0.15
+    seed: int = 0
+    device: str = "auto"
+    loader_workers: int = 2
+
+    def validate(self) -> None:
+        if not self.real or not self.synthetic:
+            raise InvalidArgumentError("Expected at least one --real and one --synthetic folder.")
+        if self.model not in MODELS:
+            raise InvalidArgumentError(
+                f"Expected a realness model name from {', '.join(MODELS)}, got {self.model!r}."
+            )
+        if not self.cues or any(c not in CUES for c in self.cues):
+            raise InvalidArgumentError(f"Expected cues from {', '.join(CUES)}, got {self.cues!r}.")
+        if self.epochs < 1 or self.batch_size < 1 or self.samples_per_epoch < self.batch_size:
+            raise InvalidArgumentError("Expected epochs >= 1 and samples_per_epoch >= batch_size >= 1.")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise InvalidArgumentError(f"Expected val_fraction in (0, 1), got {self.val_fraction}.")
+
+
+def load_realness_config(
+    path: str | os.PathLike[str] | None, overrides: dict[str, Any]
+) -> RealnessTrainConfig:
+    """Defaults, then the YAML file (if any), then the flags that were given."""
+    config = load_settings(RealnessTrainConfig, path, overrides)
+    config.real, config.synthetic = [str(p) for p in config.real], [str(p) for p in config.synthetic]
+    config.cues = list(config.cues)
+    config.validate()
+    return config
+
+
+@dataclass
+class RealnessTrainResult:
+    """The best epoch (lowest validation crop loss), the history and the fitted calibration."""
+
+    out: Path
+    best_epoch: int
+    best_loss: float
+    history: list[dict[str, Any]]
+    calibration: Calibration
+    seconds: float
+
+
+def _sources(config: RealnessTrainConfig) -> list[LabelledImage]:
+    images = []
+    for label, folders in (("real", config.real), ("synthetic", config.synthetic)):
+        for spec in folders:
+            name, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
+            images += list_source(path, label, name or None)
+    return images
+
+
+def _balanced_weights(images: list[LabelledImage], crops_per_image: int) -> list[float]:
+    """Per crop: each class half the draws, each source of a class an equal share of them."""
+    sources: dict[tuple[int, str], int] = {}
+    for image in images:
+        sources[(image.label, image.source)] = sources.get((image.label, image.source), 0) + 1
+    per_class = {label: sum(1 for key in sources if key[0] == label) for label in (0, 1)}
+    weights = [1.0 / (2 * per_class[image.label] * sources[(image.label, image.source)]) for image in images]
+    return [w for w in weights for _ in range(crops_per_image)]
+
+
+def train_realness(
+    config: RealnessTrainConfig,
+    out: str | os.PathLike[str],
+    *,
+    on_step: Callable[[int, int, int, float], None] | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+) -> RealnessTrainResult:
+    """Train, select the epoch on validation crops, then fit the calibration on validation images.
+
+    Writes into ``out``: config.yaml, history.jsonl, best.pt (the selected, calibrated model, loadable
+    with :func:`load_realness_model`), last.pt (for resuming) and split.json (the train/val images).
+
+    Raises:
+        InvalidArgumentError: bad config, missing folders, or a class without validation images.
+        OutputError: ``out`` holds a run with another config.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    resolved = save_or_check_settings(config, out)
+    torch.manual_seed(config.seed)
+    device = resolve_device(config.device)
+    train_images, val_images = split_images(_sources(config), config.val_fraction, config.seed)
+    if {i.label for i in val_images} != {0, 1} or {i.label for i in train_images} != {0, 1}:
+        raise InvalidArgumentError(
+            "Expected real and synthetic images in both the train and the val split; add images "
+            "or raise val_fraction."
+        )
+    (out / "split.json").write_text(
+        json.dumps(
+            {
+                name: [str(i.path) for i in part]
+                for name, part in (("train", train_images), ("val", val_images))
+            },
+            indent=1,
+        )
+    )
+    crops_per_image = max(1, -(-config.samples_per_epoch // len(train_images)))
+
+    def make_crops(images: list[LabelledImage], per_image: int, seed: int) -> RealnessCrops:
+        return RealnessCrops(
+            images,
+            config.crop,
+            per_image,
+            jpeg_probability=config.jpeg_probability,
+            grey_probability=config.grey_probability,
+            seed=seed,
+        )
+
+    train_data = make_crops(train_images, crops_per_image, config.seed)
+    # Fixed validation crops (the same every epoch), augmented like training so that the selection
+    # also rewards robustness to re-encoding.
+    val_data = make_crops(val_images, 16, config.seed + 1)
+    settings = RealnessSettings(tuple(config.cues), config.crop, config.max_patches)
+    model = create_model(config.model, settings)
+    model.config = resolved
+    net = model.net.to(device)
+    optimiser = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
+    start_epoch, best_epoch, best_loss, history = 0, -1, float("inf"), []
+    last_path = out / "last.pt"
+    if last_path.is_file():
+        state = torch.load(last_path, map_location=device, weights_only=False)
+        net.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, best_epoch, best_loss, history = (
+            state["epoch"] + 1,
+            state["best_epoch"],
+            state["best_loss"],
+            state["history"],
+        )
+        torch.set_rng_state(state["torch_rng"])
+    weights = _balanced_weights(train_images, crops_per_image)
+    started = time.perf_counter()
+    for epoch in range(start_epoch, config.epochs):
+        epoch_started = time.perf_counter()
+        net.train()
+        train_data.set_epoch(epoch)
+        sampler = WeightedRandomSampler(
+            weights,
+            config.samples_per_epoch,
+            replacement=True,
+            generator=torch.Generator().manual_seed(config.seed * 1000 + epoch),
+        )
+        loader = DataLoader(
+            train_data,
+            batch_size=config.batch_size,
+            sampler=sampler,
+            num_workers=config.loader_workers,
+            drop_last=True,
+        )
+        running = None
+        for step, (crops, labels) in enumerate(loader, start=1):
+            logits = net(crops.to(device))
+            loss = F.binary_cross_entropy_with_logits(logits, labels.to(device))
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            value = float(loss.detach())
+            running = value if running is None else 0.9 * running + 0.1 * value
+            if on_step is not None:
+                on_step(epoch, step, len(loader), running)
+        scheduler.step()
+        val_loss, val_accuracy = _crop_scores(net, val_data, config.batch_size, device)
+        entry = {
+            "epoch": epoch,
+            "train_loss": round(running or 0.0, 5),
+            "val_loss": round(val_loss, 5),
+            "val_crop_accuracy": round(val_accuracy, 5),
+            "seconds": round(time.perf_counter() - epoch_started, 1),
+        }
+        history.append(entry)
+        if val_loss < best_loss:
+            best_epoch, best_loss = epoch, val_loss
+            save_realness_model(out / "best.pt", model)
+        with open(out / "history.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry) + "\n")
+        state = {
+            "model": net.state_dict(),
+            "optimiser": optimiser.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "epoch": epoch,
+            "best_epoch": best_epoch,
+            "best_loss": best_loss,
+            "history": history,
+            "torch_rng": torch.get_rng_state(),
+        }
+        torch.save(state, out / "last.pt.partial")
+        os.replace(out / "last.pt.partial", last_path)
+        if on_epoch is not None:
+            on_epoch({**entry, "best": best_epoch == epoch})
+    calibration = _calibrate(out / "best.pt", val_images, device)
+    return RealnessTrainResult(
+        out, best_epoch, best_loss, history, calibration, time.perf_counter() - started
+    )
+
+
+@torch.no_grad()
+def _crop_scores(
+    net: torch.nn.Module, data: RealnessCrops, batch_size: int, device: torch.device
+) -> tuple[float, float]:
+    """Class-balanced log loss and accuracy of the fixed validation crops."""
+    net.eval()
+    losses, correct, labels_all = [], [], []
+    for crops, labels in DataLoader(data, batch_size=batch_size):
+        logits = net(crops.to(device)).cpu()
+        losses.append(F.binary_cross_entropy_with_logits(logits, labels, reduction="none"))
+        correct.append((logits > 0).float() == labels)
+        labels_all.append(labels)
+    loss, right, label = torch.cat(losses), torch.cat(correct).float(), torch.cat(labels_all).bool()
+    balanced = 0.5 * (loss[label].mean() + loss[~label].mean())
+    accuracy = 0.5 * (right[label].mean() + right[~label].mean())
+    return float(balanced), float(accuracy)
+
+
+def _calibrate(path: Path, val_images: list[LabelledImage], device: torch.device) -> Calibration:
+    """Fit Platt scaling on the validation images, each as decoded and re-encoded as JPEG quality 75
+    (so that the probabilities stay calibrated on re-compressed images); stored in best.pt."""
+    from synthdiff.realness._data import _load_8bit
+    from synthdiff.realness._registry import load_realness_model
+
+    model = load_realness_model(path, device=str(device))
+    logits, labels = [], []
+    for image in val_images:
+        pixels = _load_8bit(image.path)
+        for quality in (None, 75):
+            logits.append(image_logits(model, pixels, jpeg_quality=quality))
+            labels.append(image.label)
+    model.calibration = fit_calibration(np.array(logits), np.array(labels))
+    save_realness_model(path, model)
+    return model.calibration
