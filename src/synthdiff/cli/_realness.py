@@ -1,0 +1,181 @@
+"""``synthdiff realness``, ``synthdiff realness-bench`` and ``synthdiff train realness``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from synthdiff.cli._change import train_app
+from synthdiff.cli._common import app, console, count_progress, friendly_errors, out
+from synthdiff.errors import InvalidArgumentError
+
+MODEL_HELP = "Shipped model name (realness-cnn) or a checkpoint from train realness."
+
+
+@app.command("realness")
+@friendly_errors
+def realness_command(
+    images: Annotated[
+        list[Path], typer.Argument(help="Images to score (any size, any format synthdiff reads).")
+    ],
+    model_spec: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "realness-cnn",
+    heatmap: Annotated[
+        Path | None,
+        typer.Option("--heatmap", help="Write NAME_realness.png overlays (every crop scored) here."),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the scores as JSON to this file.")
+    ] = None,
+    stability: Annotated[
+        bool,
+        typer.Option("--stability/--no-stability", help="Also score a JPEG-90 copy and a 1-pixel shift."),
+    ] = True,
+) -> None:
+    """How likely each image is a render rather than a camera photo (calibrated probability)."""
+    from synthdiff.io import atomic_write_text, hdr_to_display, load_image, save_png
+    from synthdiff.realness import load_realness_model, score_image
+    from synthdiff.realness._report import heatmap_overlay
+
+    model = load_realness_model(model_spec)
+    results: dict[str, Any] = {}
+    for path in images:
+        loaded = load_image(path)
+        pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else loaded.pixels
+        score = score_image(model, pixels, check_stability=stability, all_crops=heatmap is not None)
+        results[str(path)] = score.to_dict()
+        reasons = f"  ({'; '.join(score.reasons)})" if score.reasons else ""
+        out.print(
+            f"{score.probability_synthetic:6.3f}  {score.verdict:9s}  {path}{reasons}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if heatmap is not None:
+            heatmap.mkdir(parents=True, exist_ok=True)
+            overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
+            save_png(heatmap / f"{path.stem}_realness.png", overlay, protected=images)
+    if json_out is not None:
+        payload = {"schema_version": "1.0", "model": str(model_spec), "images": results}
+        atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n", protected=images)
+
+
+@app.command("realness-bench")
+@friendly_errors
+def realness_bench_command(
+    folders: Annotated[list[Path], typer.Argument(help="Folders of images (searched recursively).")],
+    labels: Annotated[
+        list[str],
+        typer.Option("--label", help="real or synthetic: one for all folders, or one per folder in order."),
+    ],
+    output: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for bench.json, scores.csv, mistakes.png.")
+    ],
+    model_spec: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "realness-cnn",
+) -> None:
+    """Accuracy (and AUC with both labels) of the realness model on labelled folders, with intervals."""
+    from synthdiff.realness import evaluate_images, list_source, load_realness_model
+    from synthdiff.realness._report import write_bench
+
+    if len(labels) not in (1, len(folders)):
+        raise InvalidArgumentError(
+            f"Expected one --label for all folders or one per folder, "
+            f"got {len(labels)} for {len(folders)} folders."
+        )
+    pairs = zip(folders, labels * len(folders) if len(labels) == 1 else labels, strict=False)
+    images = [image for folder, label in pairs for image in list_source(folder, label)]
+    model = load_realness_model(model_spec)
+    with count_progress("scoring") as bar:
+        task = bar.add_task("bench", total=len(images))
+        evaluation = evaluate_images(
+            model, images, on_image=lambda done, total: bar.update(task, completed=done)
+        )
+    write_bench(evaluation, output, {"spec": str(model_spec), "name": model.name})
+    summary = evaluation.summary
+
+    def interval(key: str) -> str:
+        bounds = summary.get(key)
+        return f" [{bounds[0]:.3f}, {bounds[1]:.3f}]" if bounds else ""
+
+    auc = "n/a (one class)" if summary["auc"] is None else f"{summary['auc']:.3f}{interval('auc_interval')}"
+    out.print(
+        f"{summary['images']} images ({summary['real']} real, {summary['synthetic']} synthetic): accuracy "
+        f"{summary['accuracy']:.3f}{interval('accuracy_interval')} (95% bootstrap), AUC {auc}, ECE "
+        f"{summary['ece']:.3f}, accuracy after JPEG 75 {summary['accuracy_jpeg75']:.3f}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for source, values in summary["per_source"].items():
+        out.print(
+            f"  {source:24s} {values['label']:9s} {values['images']:5d} images  "
+            f"accuracy {values['accuracy']:.3f}",
+            highlight=False,
+        )
+    out.print(f"report: {output / 'bench.json'}", highlight=False, soft_wrap=True)
+
+
+@train_app.command("realness")
+@friendly_errors
+def train_realness_command(
+    output: Annotated[Path, typer.Option("--out", "-o", help="Run folder (new, or one to resume).")],
+    real: Annotated[
+        list[str] | None, typer.Option("--real", help="Folder of camera photos ([NAME=]DIR, repeatable).")
+    ] = None,
+    synthetic: Annotated[
+        list[str] | None, typer.Option("--synthetic", help="Folder of renders ([NAME=]DIR, repeatable).")
+    ] = None,
+    config_file: Annotated[Path | None, typer.Option("--config", help="YAML file of settings.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="realness-cnn or realness-tiny.")] = None,
+    cues: Annotated[
+        str | None, typer.Option("--cues", help="Comma-separated: fourier, rgb, residual.")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs")] = None,
+    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="auto (a GPU when there is one), cpu, cuda.")
+    ] = None,
+) -> None:
+    """Train the real-vs-synthetic classifier; the epoch is chosen and the calibration fitted on val.
+
+    Resumable: run the same command again after an interruption.
+    """
+    from synthdiff.realness import load_realness_config, train_realness
+
+    overrides: dict[str, Any] = {
+        "real": real or None,
+        "synthetic": synthetic or None,
+        "model": model,
+        "cues": [c.strip() for c in cues.split(",") if c.strip()] if cues else None,
+        "epochs": epochs,
+        "seed": seed,
+        "device": device,
+    }
+    config = load_realness_config(config_file, overrides)
+    with count_progress("training") as bar:
+        task = bar.add_task("train", total=None)
+
+        def on_step(epoch: int, step: int, steps: int, loss: float) -> None:
+            bar.update(task, completed=step, total=steps, description=f"epoch {epoch + 1}")
+
+        def on_epoch(entry: dict[str, Any]) -> None:
+            best = "  (best)" if entry["best"] else ""
+            bar.console.print(
+                f"epoch {entry['epoch'] + 1}/{config.epochs}  loss {entry['train_loss']:.3f}  val loss "
+                f"{entry['val_loss']:.3f}  val crop accuracy {entry['val_crop_accuracy']:.3f}{best}  "
+                f"{entry['seconds']:.0f} s",
+                highlight=False,
+            )
+
+        try:
+            result = train_realness(config, output, on_step=on_step, on_epoch=on_epoch)
+        except KeyboardInterrupt:
+            bar.stop()
+            console.print(f"interrupted: run the same command again to resume from {output}", highlight=False)
+            raise typer.Exit(130) from None
+    out.print(
+        f"best epoch {result.best_epoch + 1} (validation loss {result.best_loss:.4f}); calibration scale "
+        f"{result.calibration.scale:.3f} bias {result.calibration.bias:.3f}; checkpoint {output / 'best.pt'}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,111 @@
+"""Realness outputs: heatmap overlays, the bench report (JSON, CSV, contact sheet of mistakes)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from synthdiff.realness._data import _load_8bit
+from synthdiff.realness._evaluate import RealnessEvaluation
+from synthdiff.realness._score import RealnessScore
+
+__all__ = ["BENCH_SCHEMA_VERSION", "heatmap_overlay", "write_bench"]
+
+BENCH_SCHEMA_VERSION = "1.0"
+THUMB = 160
+
+
+def heatmap_overlay(image: np.ndarray, score: RealnessScore, opacity: float = 0.45) -> np.ndarray:
+    """The image with each scored crop tinted by its probability (blue real, red synthetic).
+
+    Args:
+        image: HxWx3 sRGB in [0, 1], the image that was scored.
+
+    Returns:
+        HxWx3 uint8.
+    """
+    from matplotlib import colormaps
+
+    if score.grid is None or score.crop_probabilities is None:
+        raise ValueError("Expected a score with its crop grid (from score_image).")
+    height, width = image.shape[:2]
+    colour = np.zeros((height, width, 3), np.float32)
+    weight = np.zeros((height, width, 1), np.float32)
+    size, colormap = score.grid.size, colormaps["coolwarm"]
+    for row, top in enumerate(score.grid.tops):
+        for column, left in enumerate(score.grid.lefts):
+            value = score.crop_probabilities[row, column]
+            if np.isfinite(value):
+                colour[top : top + size, left : left + size] += np.asarray(
+                    colormap(float(value))[:3], np.float32
+                )
+                weight[top : top + size, left : left + size] += 1.0
+    tinted = np.where(weight > 0, colour / np.maximum(weight, 1.0), image)
+    mixed = (1 - opacity * (weight > 0)) * image + opacity * (weight > 0) * tinted
+    return (np.clip(mixed, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def _thumbnail(path: str) -> Image.Image:
+    image = Image.fromarray(_load_8bit(Path(path)))
+    image.thumbnail((THUMB, THUMB))
+    return image
+
+
+def _mistakes_sheet(evaluation: RealnessEvaluation, count: int = 12) -> Image.Image | None:
+    """The most confident wrong answers, with their probability."""
+    wrong = [r for r in evaluation.images if (r.probability >= 0.5) != bool(r.label)]
+    wrong.sort(key=lambda r: -abs(r.probability - 0.5))
+    if not wrong:
+        return None
+    chosen = wrong[:count]
+    columns = min(4, len(chosen))
+    rows = -(-len(chosen) // columns)
+    sheet = Image.new("RGB", (columns * (THUMB + 8) + 8, rows * (THUMB + 36) + 8), "white")
+    draw = ImageDraw.Draw(sheet)
+    for index, result in enumerate(chosen):
+        x, y = 8 + (index % columns) * (THUMB + 8), 8 + (index // columns) * (THUMB + 36)
+        sheet.paste(_thumbnail(result.path), (x, y))
+        label = "synthetic" if result.label else "real"
+        draw.text((x, y + THUMB + 2), f"{label}, p(syn) {result.probability:.2f}", fill="black")
+        draw.text((x, y + THUMB + 16), Path(result.path).name[:26], fill="dimgray")
+    return sheet
+
+
+def write_bench(
+    evaluation: RealnessEvaluation, out: str | os.PathLike[str], model: dict[str, object]
+) -> None:
+    """Write bench.json (summary and every image), scores.csv and mistakes.png (if any) into ``out``."""
+    from synthdiff.io import atomic_write_bytes, atomic_write_text
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = {"schema_version": BENCH_SCHEMA_VERSION, "model": model, **evaluation.to_dict()}
+    atomic_write_text(folder / "bench.json", json.dumps(payload, indent=2) + "\n")
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(
+        ["path", "source", "label", "probability_synthetic", "probability_synthetic_jpeg75", "correct"]
+    )
+    for r in evaluation.images:
+        writer.writerow(
+            [
+                r.path,
+                r.source,
+                "synthetic" if r.label else "real",
+                f"{r.probability:.5f}",
+                f"{r.probability_jpeg75:.5f}",
+                int((r.probability >= 0.5) == bool(r.label)),
+            ]
+        )
+    atomic_write_text(folder / "scores.csv", text.getvalue())
+    sheet = _mistakes_sheet(evaluation)
+    if sheet is not None:
+        buffer = io.BytesIO()
+        sheet.save(buffer, "PNG")
+        atomic_write_bytes(folder / "mistakes.png", buffer.getvalue())

@@ -1,0 +1,122 @@
+"""``synthdiff train realness``, ``realness`` and ``realness-bench`` through the CLI runner."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from synthdiff.cli import app
+from tests.realness.test_train import fake_sources
+
+
+def test_train_then_score_then_bench(tmp_path: Path) -> None:
+    real, synthetic = fake_sources(tmp_path / "data", count=10)
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        "crop: 32\nmax_patches: 4\nsamples_per_epoch: 128\nbatch_size: 32\nval_fraction: 0.3\n"
+        "loader_workers: 0\ndevice: cpu\n"
+    )
+    runner = CliRunner()
+    run = tmp_path / "run"
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "realness",
+            "--real",
+            str(real),
+            "--synthetic",
+            f"smooth={synthetic}",
+            "--model",
+            "realness-tiny",
+            "--epochs",
+            "2",
+            "--config",
+            str(config),
+            "--out",
+            str(run),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "calibration scale" in result.output and (run / "best.pt").is_file()
+
+    image = real / "00.png"
+    result = runner.invoke(
+        app,
+        [
+            "realness",
+            str(image),
+            "--model",
+            str(run / "best.pt"),
+            "--json",
+            str(tmp_path / "s.json"),
+            "--heatmap",
+            str(tmp_path / "maps"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads((tmp_path / "s.json").read_text())["images"][str(image)]
+    assert 0.0 <= scores["probability_synthetic"] <= 1.0 and scores["verdict"] in {
+        "real",
+        "synthetic",
+        "unsure",
+    }
+    assert (tmp_path / "maps" / "00_realness.png").is_file()
+
+    result = runner.invoke(
+        app,
+        [
+            "realness-bench",
+            str(real),
+            str(synthetic),
+            "--label",
+            "real",
+            "--label",
+            "synthetic",
+            "--model",
+            str(run / "best.pt"),
+            "-o",
+            str(tmp_path / "bench"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
+    assert bench["summary"]["images"] == 20 and bench["summary"]["auc"] is not None
+    rows = list(csv.DictReader((tmp_path / "bench" / "scores.csv").read_text().splitlines()))
+    assert len(rows) == 20 and {r["label"] for r in rows} == {"real", "synthetic"}
+
+
+def test_bad_inputs_give_one_line_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("hello")
+    model = tmp_path / "m.pt"
+    from synthdiff.realness import create_model, save_realness_model
+
+    save_realness_model(model, create_model("realness-tiny"))
+    result = runner.invoke(app, ["realness", str(not_an_image), "--model", str(model)])
+    assert result.exit_code == 2 and "error:" in result.output
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(
+        app,
+        [
+            "realness-bench",
+            str(tmp_path / "empty"),
+            "--label",
+            "real",
+            "-m",
+            str(model),
+            "-o",
+            str(tmp_path / "b"),
+        ],
+    )
+    assert result.exit_code == 2 and "found none" in result.output
+    result = runner.invoke(
+        app, ["realness-bench", str(tmp_path), "--label", "fake", "-m", str(model), "-o", str(tmp_path / "b")]
+    )
+    assert result.exit_code == 2 and "real or synthetic" in result.output
+    result = runner.invoke(app, ["realness", str(not_an_image), "--model", str(tmp_path / "none.pt")])
+    assert result.exit_code == 2 and "realness checkpoint" in result.output
