@@ -30,11 +30,13 @@ LABELS = {"real": 0, "synthetic": 1}
 
 @dataclass(frozen=True)
 class LabelledImage:
-    """One image file with its class (1: synthetic, 0: real) and source name."""
+    """One image file with its class (1: synthetic, 0: real), source name, and its path relative to
+    the source folder (``key``, which decides its train/val split)."""
 
     path: Path
     label: int
     source: str
+    key: str = ""
 
     @property
     def label_name(self) -> str:
@@ -60,16 +62,18 @@ def list_source(folder: str | os.PathLike[str], label: str, name: str | None = N
         raise InvalidArgumentError(
             f"Expected images ({', '.join(IMAGE_SUFFIXES)}) in {str(root)!r}, found none."
         )
-    return [LabelledImage(path, LABELS[label], name or root.name) for path in files]
+    source = name or root.name
+    return [LabelledImage(path, LABELS[label], source, path.relative_to(root).as_posix()) for path in files]
 
 
 def split_images(
     images: Sequence[LabelledImage], val_fraction: float, seed: int = 0
 ) -> tuple[list[LabelledImage], list[LabelledImage]]:
-    """Train/val split by a hash of (seed, source, file name): stable as files are added."""
+    """Train/val split by a hash of (seed, source, path in the source): stable as files are added,
+    whatever their order."""
 
     def draw(image: LabelledImage) -> float:
-        key = f"{seed}/{image.source}/{image.path.name}".encode()
+        key = f"{seed}/{image.source}/{image.key or image.path.name}".encode()
         return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") / 2**64
 
     train = [image for image in images if draw(image) >= val_fraction]

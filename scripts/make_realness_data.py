@@ -1,0 +1,91 @@
+"""Collect the real and synthetic image sources the realness classifier is trained and tested on.
+
+    python scripts/make_realness_data.py [--out data/realness]
+
+Real photographs come from packages (no downloads at run time): scikit-image's bundled photos,
+matplotlib's sample photo, and Debian's opencv-doc example photos (``apt-get install opencv-doc``;
+the script says so if they are missing). Synthetic images come from datasets made by
+``synthdiff generate`` (listed in RENDERS; render them first, see docs/models.md), plus three
+renders that ship with opencv-doc (made with other renderers: a source the generator never made).
+
+Each source is one folder: OUT/real/NAME or OUT/synthetic/NAME. Non-photographs among the packages'
+images (drawings, logos, charts, paintings, edited images) are left out by the lists below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import matplotlib
+import skimage.data
+
+OPENCV = Path("/usr/share/doc/opencv-doc/examples/data")
+SKIMAGE_PHOTOS = [
+    "astronaut.png", "brick.png", "camera.png", "cell.png", "chelsea.png", "clock_motion.png",
+    "coffee.png", "coins.png", "grass.png", "gravel.png", "hubble_deep_field.jpg", "ihc.png",
+    "microaneurysms.png", "moon.png", "motorcycle_left.png", "motorcycle_right.png", "page.png",
+    "retina.jpg", "rocket.jpg", "text.png",
+]  # fmt: skip
+OPENCV_PHOTOS = [
+    "aero1.jpg", "aero3.jpg", "aloeL.jpg", "aloeR.jpg", "apple.jpg", "baboon.jpg", "basketball1.png",
+    "basketball2.png", "board.jpg", "box.png", "box_in_scene.png", "building.jpg", "butterfly.jpg",
+    "chicky_512.png", "ela_original.jpg", "fruits.jpg", "graf1.png", "graf3.png", "home.jpg",
+    "leuvenA.jpg", "leuvenB.jpg", "licenseplate_motion.jpg", "messi5.jpg", "orange.jpg",
+    "rubberwhale1.png", "rubberwhale2.png", "squirrel_cls.jpg", "stuff.jpg", "sudoku.png",
+    "text_defocus.jpg", "text_motion.jpg",
+]  # fmt: skip
+OPENCV_RENDERS = ["Blender_Suzanne1.jpg", "Blender_Suzanne2.jpg", "blox.jpg"]
+#: Synthetic sources: name -> (dataset folder made by synthdiff generate, which images to take).
+RENDERS = {
+    "cycles-8spp-denoised": ("data/change/texture", "scenes/*/reference.png"),
+    "cycles-32spp-384px": ("data/realness-renders/cycles-32spp-384px", "scenes/*/reference.png"),
+    "cycles-undenoised": ("data/realness-renders/cycles-undenoised", "scenes/*/reference.png"),
+    "exam-scene": ("data/unseen/texture", "scenes/*/reference.png"),
+}
+
+
+def _copy(files: list[Path], folder: Path, rename: bool = False) -> int:
+    """Copy into ``folder``; ``rename`` names each file after its parent folder (scenes/s00012/x.png)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copyfile(path, folder / (f"{path.parent.name}{path.suffix}" if rename else path.name))
+    return len(files)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("data/realness"))
+    args = parser.parse_args()
+    skimage_dir = Path(skimage.data.__file__).parent
+    counts = {
+        "real/skimage": _copy([skimage_dir / n for n in SKIMAGE_PHOTOS], args.out / "real" / "skimage"),
+        "real/matplotlib": _copy(
+            [Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"],
+            args.out / "real" / "matplotlib",
+        ),
+    }
+    if OPENCV.is_dir():
+        chessboards = sorted(OPENCV.glob("left[0-9]*.jpg")) + sorted(OPENCV.glob("right[0-9]*.jpg"))
+        counts["real/opencv-photos"] = _copy(
+            [OPENCV / n for n in OPENCV_PHOTOS], args.out / "real" / "opencv-photos"
+        )
+        counts["real/opencv-chessboards"] = _copy(chessboards, args.out / "real" / "opencv-chessboards")
+        counts["synthetic/opencv-renders"] = _copy(
+            [OPENCV / n for n in OPENCV_RENDERS], args.out / "synthetic" / "opencv-renders"
+        )
+    else:
+        print(f"{OPENCV} is missing: apt-get install opencv-doc (its photos are two real sources)")
+    for name, (dataset, pattern) in RENDERS.items():
+        files = sorted(Path(dataset).glob(pattern))
+        if files:
+            counts[f"synthetic/{name}"] = _copy(files, args.out / "synthetic" / name, rename=True)
+        else:
+            print(f"no renders for {name}: generate {dataset} first (docs/models.md)")
+    for source, count in counts.items():
+        print(f"{source}: {count} images")
+
+
+if __name__ == "__main__":
+    main()
