@@ -120,3 +120,20 @@ def test_bad_inputs_give_one_line_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "real or synthetic" in result.output
     result = runner.invoke(app, ["realness", str(not_an_image), "--model", str(tmp_path / "none.pt")])
     assert result.exit_code == 2 and "realness checkpoint" in result.output
+
+
+def test_compare_reports_the_realness_of_both_images(tmp_path: Path) -> None:
+    from synthdiff import compare
+    from synthdiff.realness import create_model, save_realness_model
+
+    model = tmp_path / "m.pt"
+    save_realness_model(model, create_model("realness-tiny"))
+    pair = Path(__file__).resolve().parents[2] / "examples" / "wrong-light"
+    assert compare(pair / "reference.png", pair / "test.png", fast=True).to_dict()["realness"] is None
+    result = compare(pair / "reference.png", pair / "test.png", fast=True, realness_model=model)
+    section = result.to_dict()["realness"]
+    assert set(section) == {"model", "reference", "test"}
+    for key in ("reference", "test"):
+        assert 0.0 <= section[key]["probability_synthetic"] <= 1.0 and section[key]["crops"] > 0
+    html = result.save_report(tmp_path / "report").read_text()
+    assert "Render or photo?" in html

@@ -134,6 +134,13 @@ def compare_command(
             help="Shipped model name (fresunet, changestar) or a checkpoint: which feature changed where.",
         ),
     ] = None,
+    realness_model: Annotated[
+        str | None,
+        typer.Option(
+            "--realness-model",
+            help="Shipped model name (realness-cnn) or a checkpoint: how likely each image is a render.",
+        ),
+    ] = None,
 ) -> None:
     """Compare a test image with its reference and write a report (JSON, HTML, PNG panels)."""
     from synthdiff.diff import compare
@@ -153,6 +160,7 @@ def compare_command(
         background=_parse_background(background),
         max_pixels=max_pixels,
         change_model=change_model,
+        realness_model=realness_model,
     )
     page = result.save_report(output)
     if not quiet:

@@ -44,7 +44,7 @@ from synthdiff.metrics import (
 __all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
 
 #: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
-REPORT_SCHEMA_VERSION = "1.2"
+REPORT_SCHEMA_VERSION = "1.3"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
@@ -76,6 +76,8 @@ class Comparison:
         feature_maps: per-rendering-feature change maps (``synthdiff.change.ChangeMaps``) when
             ``change_model`` was given, else None.
         feature_model: the change model's checkpoint path, name and features, or None.
+        realness: when ``realness_model`` was given, ``{"model": ..., "reference": ..., "test": ...}``
+            with each image's realness score (``RealnessScore.to_dict()``), else None.
         noise: the fitted noise model used for the regions.
         options: the settings used, for the report.
         notes: things the user should know (resizing, mixed HDR/LDR, ...).
@@ -103,6 +105,7 @@ class Comparison:
     timings: dict[str, float] = field(default_factory=dict)
     feature_maps: Any = None  # synthdiff.change.ChangeMaps when a change model was given
     feature_model: dict[str, Any] | None = None
+    realness: dict[str, Any] | None = None
 
     @property
     def differs(self) -> bool:
@@ -132,6 +135,7 @@ class Comparison:
                 if self.feature_maps is None
                 else {"model": self.feature_model, **self.feature_maps.summary()}
             ),
+            "realness": self.realness,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -198,6 +202,7 @@ def compare(
     background: tuple[float, float, float] = (0.0, 0.0, 0.0),
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     change_model: str | os.PathLike[str] | None = None,
+    realness_model: str | os.PathLike[str] | None = None,
 ) -> Comparison:
     """Compare a test image against its reference.
 
@@ -223,6 +228,9 @@ def compare(
         max_pixels: decompression-bomb guard for loading.
         change_model: a shipped change model name or a checkpoint (``synthdiff train change``):
             also report which rendering feature changed where (on the aligned display images).
+        realness_model: a shipped realness model name or a checkpoint (``synthdiff train realness``):
+            also report how likely each image is a render rather than a photo (each image as loaded,
+            before alignment).
 
     Returns:
         A :class:`Comparison` with metrics, maps, regions and ``save_report``.
@@ -372,6 +380,17 @@ def compare(
         }
         timings["rendering_features"] = time.perf_counter() - start
 
+    realness = None
+    if realness_model is not None:
+        from synthdiff.realness import load_realness_model, score_image
+
+        start = time.perf_counter()
+        scorer = load_realness_model(realness_model)
+        realness = {"model": {"checkpoint": str(realness_model), "model": scorer.name}}
+        for key, pixels in (("reference", ref_display), ("test", test_original)):
+            realness[key] = score_image(scorer, pixels).to_dict()
+        timings["realness"] = time.perf_counter() - start
+
     options = {
         "align": align,
         "resize": resize,
@@ -407,4 +426,5 @@ def compare(
         timings=timings,
         feature_maps=feature_maps,
         feature_model=feature_model,
+        realness=realness,
     )
