@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from synthdiff._stats import auc
 from synthdiff.errors import InvalidArgumentError, OutputError
 from synthdiff.realness import (
-    auc,
     evaluate_images,
     list_source,
     load_realness_config,

@@ -7,13 +7,7 @@ log-magnitude (optionally with the RGB crop and a high-pass residual); the crop 
 
 from synthdiff.realness._calibration import Calibration, expected_calibration_error, fit_calibration
 from synthdiff.realness._data import LabelledImage, RealnessCrops, list_source, split_images
-from synthdiff.realness._evaluate import (
-    ImageResult,
-    RealnessEvaluation,
-    auc,
-    bootstrap_interval,
-    evaluate_images,
-)
+from synthdiff.realness._evaluate import ImageResult, RealnessEvaluation, evaluate_images
 from synthdiff.realness._features import (
     CUES,
     crop_features,
@@ -54,8 +48,6 @@ __all__ = [
     "RealnessSettings",
     "RealnessTrainConfig",
     "RealnessTrainResult",
-    "auc",
-    "bootstrap_interval",
     "create_model",
     "crop_features",
     "crop_logits",

@@ -7,50 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import rankdata
 
+from synthdiff._stats import auc, bootstrap_interval
 from synthdiff.realness._calibration import expected_calibration_error
 from synthdiff.realness._data import LabelledImage, _load_8bit
 from synthdiff.realness._registry import RealnessModel
 from synthdiff.realness._score import _image_logit, _jpeg
 
-__all__ = [
-    "ImageResult",
-    "RealnessEvaluation",
-    "auc",
-    "bootstrap_interval",
-    "evaluate_images",
-    "image_logits",
-]
-
-
-def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
-    """Area under the ROC curve (Mann-Whitney, ties counted half); None without both classes."""
-    labels = np.asarray(labels).astype(bool)
-    positives, negatives = labels.sum(), (~labels).sum()
-    if positives == 0 or negatives == 0:
-        return None
-    ranks = rankdata(scores)
-    return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
-
-
-def bootstrap_interval(
-    statistic: Callable[[np.ndarray], float | None],
-    count: int,
-    resamples: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of ``statistic(indices)`` over ``count`` items (None if undefined)."""
-    if count == 0:
-        return None
-    rng = np.random.default_rng(seed)
-    values = [statistic(rng.integers(0, count, count)) for _ in range(resamples)]
-    finite = np.array([v for v in values if v is not None], np.float64)
-    if finite.size < resamples // 2:
-        return None
-    low, high = np.quantile(finite, [(1 - level) / 2, (1 + level) / 2])
-    return float(low), float(high)
+__all__ = ["ImageResult", "RealnessEvaluation", "evaluate_images", "image_logits"]
 
 
 def image_logits(model: RealnessModel, pixels: np.ndarray, jpeg_quality: int | None = None) -> float:
