@@ -96,6 +96,7 @@ class EfficientNetLite0(nn.Module):
     Shape:
         images: (B, 3, H, W), RGB in [0, 1], any H and W.
         :meth:`forward`: (B, 1000) ImageNet logits.
+        :meth:`embedding`: (B, 1280) pooled features before the classifier.
         :meth:`features`: five maps at strides 2, 4, 8, 16, 32 with 16, 24, 40, 112, 320 channels.
     """
 
@@ -146,10 +147,13 @@ class EfficientNetLite0(nn.Module):
                 outputs.append(x)
         return outputs
 
+    def embedding(self, images: torch.Tensor) -> torch.Tensor:
+        """The pooled 1280-channel head features (the classifier's input): (B, 3, H, W) -> (B, 1280)."""
+        x = F.relu6(self._bn1(self._conv_head(self.features(images)[-1])))
+        return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = self.features(images)[-1]
-        x = F.relu6(self._bn1(self._conv_head(x)))
-        return self._fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+        return self._fc(self.embedding(images))
 
 
 def weights_path() -> Path:
