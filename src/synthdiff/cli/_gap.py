@@ -1,0 +1,79 @@
+"""``synthdiff gap``: how far one image set is from another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from synthdiff.cli._common import app, console, friendly_errors, out
+from synthdiff.errors import InvalidArgumentError
+
+
+@app.command("gap")
+@friendly_errors
+def gap_command(
+    folder_a: Annotated[Path, typer.Argument(help="Reference set (e.g. real photos).")],
+    folder_b: Annotated[Path, typer.Argument(help="Set judged against it (e.g. renders).")],
+    output: Annotated[Path, typer.Option("--out", "-o", help="Folder for gap.json, index.html and plots.")],
+    names: Annotated[str, typer.Option("--names", help="Display names A,B.")] = "A,B",
+    max_images: Annotated[
+        int | None, typer.Option("--max-images", help="Use at most N images per set (seeded random subset).")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Per-image cache [default: ~/.cache/synthdiff/gap].")
+    ] = None,
+    resamples: Annotated[int, typer.Option("--resamples", help="Random splits for the baseline.")] = 50,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """How far set B is from set A, in what way, with intervals and a same-size A-vs-A baseline."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from synthdiff.gap import gap
+
+    labels = [n.strip() for n in names.split(",")]
+    if len(labels) != 2 or not all(labels):
+        raise InvalidArgumentError(f"Expected --names as two names A,B, got {names!r}.")
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console, transient=True,
+    ) as bar:  # fmt: skip
+        tasks = {
+            key: bar.add_task(f"reading {label}", total=None) for key, label in zip("ab", labels, strict=True)
+        }
+        report = gap(
+            folder_a,
+            folder_b,
+            names=(labels[0], labels[1]),
+            max_images=max_images,
+            cache_dir=cache_dir,
+            resamples=resamples,
+            seed=seed,
+            on_progress=lambda key, done, total: bar.update(tasks[key], completed=done, total=total),
+        )
+    page = report.save(output)
+    results = report.to_dict()
+    for key, label in zip("ab", labels, strict=True):
+        inv = results["inventory"][key]
+        out.print(f"{label}: {inv['images']} images, {len(inv['unreadable'])} unreadable", highlight=False)
+    if "status" in results:
+        out.print(results["status"], highlight=False)
+    else:
+        deep = results["deep_features"]
+        out.print(deep["status"], highlight=False)
+        for name, metric in deep["metrics"].items():
+            out.print(
+                f"  {name:17s} gap {_summary(metric['gap'])}  baseline {_summary(metric['baseline'])}",
+                highlight=False,
+            )
+        if deep["classifier"]:
+            out.print(f"  classifier AUC {deep['classifier']['auc']:.3f}", highlight=False)
+    out.print(f"report: {page}", highlight=False, soft_wrap=True)
+
+
+def _summary(values: dict[str, Any] | None) -> str:
+    if values is None:
+        return "n/a"
+    low, high = values["interval"]
+    return f"{values['median']:.4g} [{low:.4g}, {high:.4g}]"

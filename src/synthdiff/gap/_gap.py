@@ -1,0 +1,192 @@
+"""``synthdiff gap``: how far a set of images (B, e.g. renders) is from another (A, e.g. photos)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthdiff.errors import InvalidArgumentError
+from synthdiff.gap._analysis import (
+    deep_distances,
+    frequency_summary,
+    inventory,
+    low_level_statistics,
+    shared_pca,
+)
+from synthdiff.gap._autoencoder import autoencoder_codes
+from synthdiff.gap._records import ImageRecord, RecordSettings, compute_records, list_images
+
+__all__ = ["GAP_SCHEMA_VERSION", "GapReport", "default_cache_dir", "gap"]
+
+GAP_SCHEMA_VERSION = "1.0"
+SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".exr", ".hdr")
+RANKED = 8
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/synthdiff/gap`` (``~/.cache/synthdiff/gap``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "synthdiff" / "gap"
+
+
+@dataclass
+class GapReport:
+    """Everything ``gap`` measured (``to_dict`` is gap.json) and the plots (PNG bytes by name)."""
+
+    names: tuple[str, str]
+    folders: tuple[str, str]
+    settings: dict[str, Any]
+    results: dict[str, Any]
+    plots: dict[str, bytes] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": GAP_SCHEMA_VERSION,
+            "tool": "synthdiff gap",
+            "sets": {"a": {"name": self.names[0], "folder": self.folders[0]},
+                     "b": {"name": self.names[1], "folder": self.folders[1]}},
+            "settings": self.settings,
+            **self.results,
+        }  # fmt: skip
+
+    def save(self, out: str | os.PathLike[str]) -> Path:
+        """Write gap.json, the plots as PNG and a self-contained index.html; returns the page."""
+        from synthdiff.io import atomic_write_bytes, atomic_write_text
+        from synthdiff.report._gap_report import render_gap_html
+
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(folder / "gap.json", json.dumps(self.to_dict(), indent=2) + "\n")
+        for name, data in self.plots.items():
+            atomic_write_bytes(folder / name, data)
+        uris = {
+            name: "data:image/png;base64," + base64.b64encode(data).decode()
+            for name, data in self.plots.items()
+        }
+        return atomic_write_text(folder / "index.html", render_gap_html(self.to_dict(), uris))
+
+
+def _pick(paths: list[Path], limit: int | None, seed: int) -> list[Path]:
+    if limit is None or len(paths) <= limit:
+        return paths
+    chosen = np.random.default_rng(seed).choice(len(paths), size=limit, replace=False)
+    return [paths[i] for i in sorted(chosen)]
+
+
+def gap(
+    folder_a: str | os.PathLike[str],
+    folder_b: str | os.PathLike[str],
+    *,
+    names: tuple[str, str] = ("A", "B"),
+    max_images: int | None = None,
+    size: int = 224,
+    cache_dir: str | os.PathLike[str] | None = None,
+    resamples: int = 50,
+    seed: int = 0,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> GapReport:
+    """Compare two image folders: inventory, low-level statistics, frequency content, shared-axis
+    embeddings, deep-feature distances against a same-size baseline, a classifier test, rankings.
+
+    Images are read one batch at a time and each image's measurements are cached by file content and
+    settings, so memory stays bounded and a re-run (or a comparison of one set against another)
+    reuses them. Unreadable files are listed in the inventory and skipped.
+
+    Args:
+        folder_a, folder_b: the reference set (e.g. real photos) and the set judged against it.
+        names: display names of the two sets.
+        max_images: use at most this many images per set (a seeded random subset).
+        size: the network's input: short side resized to ``size``, centre square cropped.
+        cache_dir: where the measurements are cached (default :func:`default_cache_dir`).
+        resamples: random splits for the baseline comparison.
+        on_progress: called as ``on_progress(set_label, done, total)``.
+
+    Raises:
+        InvalidArgumentError: a folder is missing or holds no image files.
+    """
+    paths = []
+    for folder in (folder_a, folder_b):
+        if not Path(folder).is_dir():
+            raise InvalidArgumentError(f"Expected a folder of images, but {str(folder)!r} is not a folder.")
+        found = list_images(folder, SUFFIXES)
+        if not found:
+            raise InvalidArgumentError(
+                f"Expected image files ({', '.join(SUFFIXES)}) in {str(folder)!r}, found none."
+            )
+        paths.append(_pick(found, max_images, seed))
+    settings = RecordSettings(size)
+    cache = default_cache_dir() if cache_dir is None else cache_dir
+    sets, failures, hits = [], [], 0
+    for label, chosen in zip(("a", "b"), paths, strict=True):
+        progress = (lambda done, total, label=label: on_progress(label, done, total)) if on_progress else None
+        records, failed, cached = compute_records(chosen, settings, cache, on_progress=progress)
+        sets.append(records)
+        failures.append(failed)
+        hits += cached
+    a, b = sets
+    results: dict[str, Any] = {
+        "inventory": {"a": inventory(a, failures[0]), "b": inventory(b, failures[1])},
+        "cache": {"folder": str(cache), "records_reused": hits},
+    }
+    if not a or not b:
+        results["status"] = "no readable images in " + " and ".join(
+            n for n, s in zip(names, sets, strict=True) if not s
+        )
+        return GapReport(names, (str(folder_a), str(folder_b)), {"size": size, "seed": seed}, results)
+    results["low_level"] = low_level_statistics(a, b)
+    results["frequency"] = frequency_summary(a, b)
+    features_a = np.stack([r.features for r in a]).astype(np.float64)
+    features_b = np.stack([r.features for r in b]).astype(np.float64)
+    distances = deep_distances(features_a, features_b, resamples=resamples, seed=seed)
+    scores = distances.get("classifier") or {}
+    out_of_fold = np.array(scores.pop("scores_b_minus_a", []))
+    results["deep_features"] = distances
+    embeddings: dict[str, Any] = {}
+    thumbs_a = np.stack([r.thumbnail for r in a]).reshape(len(a), -1).astype(np.float64)
+    thumbs_b = np.stack([r.thumbnail for r in b]).reshape(len(b), -1).astype(np.float64)
+    projections = {"pixels": shared_pca(thumbs_a, thumbs_b), "features": shared_pca(features_a, features_b)}
+    if len(a) + len(b) >= 8:
+        codes, error = autoencoder_codes(
+            np.concatenate([np.stack([r.thumbnail for r in a]), np.stack([r.thumbnail for r in b])]),
+            seed=seed,
+        )
+        projections["autoencoder"] = shared_pca(codes[: len(a)], codes[len(a) :])
+        embeddings["autoencoder_reconstruction_mse"] = error
+    for name, (pa, pb, explained) in projections.items():
+        embeddings[name] = {
+            "explained_variance": explained,
+            "centroid_a": pa.mean(axis=0).tolist(),
+            "centroid_b": pb.mean(axis=0).tolist(),
+        }
+    results["embeddings"] = embeddings
+    results["ranking"] = _ranking(a, b, out_of_fold)
+    report = GapReport(
+        names,
+        (str(folder_a), str(folder_b)),
+        {"size": size, "seed": seed, "resamples": resamples, "max_images": max_images},
+        results,
+    )
+    from synthdiff.gap._plots import make_plots
+
+    report.plots = make_plots(report, a, b, projections, out_of_fold)
+    return report
+
+
+def _ranking(a: list[ImageRecord], b: list[ImageRecord], scores: np.ndarray) -> dict[str, Any]:
+    """From the classifier's out-of-fold scores (high: looks like B): the B images that look least
+    like A, and the A images that look least like B."""
+    if scores.size != len(a) + len(b):
+        return {"b_least_like_a": [], "a_least_like_b": []}
+    scores_a, scores_b = scores[: len(a)], scores[len(a) :]
+    top_b = np.argsort(-scores_b)[:RANKED]
+    top_a = np.argsort(scores_a)[:RANKED]
+    return {
+        "b_least_like_a": [{"path": b[i].path, "score": float(scores_b[i])} for i in top_b],
+        "a_least_like_b": [{"path": a[i].path, "score": float(scores_a[i])} for i in top_a],
+    }

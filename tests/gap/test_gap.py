@@ -1,0 +1,94 @@
+"""``gap`` end to end: same-source sets sit at their baseline, photos vs renders stand apart, the cache
+is reused, and odd folders (mixed sizes, empty, one image, unreadable files) are handled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from synthdiff.cli import app
+from synthdiff.errors import InvalidArgumentError
+from synthdiff.gap import gap
+
+
+def noisy_photos(folder: Path, count: int, seed: int) -> Path:
+    """Textured 'photos' of mixed sizes: random smooth colour fields plus sensor-like noise."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        height, width = (48, 64) if index % 2 else (64, 56)
+        rows, cols = np.mgrid[0:height, 0:width] / 64.0
+        base = np.stack([rows * rng.random(), cols * rng.random(), np.full_like(rows, rng.random())], axis=-1)
+        pixels = np.clip(base + rng.normal(0, 0.1, base.shape), 0, 1)
+        Image.fromarray((pixels * 255).astype(np.uint8)).save(folder / f"{index:03d}.png")
+    return folder
+
+
+def flat_renders(folder: Path, count: int, seed: int) -> Path:
+    """Clean 'renders': flat-shaded discs on a gradient, no noise."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:56, 0:56]
+    for index in range(count):
+        pixels = np.zeros((56, 56, 3))
+        pixels[...] = rows[..., None] / 112.0
+        centre = rng.integers(10, 46, 2)
+        pixels[(rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 < 150] = rng.random(3)
+        Image.fromarray((pixels * 255).astype(np.uint8)).save(folder / f"{index:03d}.png")
+    return folder
+
+
+def test_same_source_is_within_baseline_and_renders_are_far_from_photos(tmp_path: Path) -> None:
+    photos = noisy_photos(tmp_path / "photos", 24, seed=0)
+    more_photos = noisy_photos(tmp_path / "more", 24, seed=1)
+    renders = flat_renders(tmp_path / "renders", 24, seed=2)
+    cache = tmp_path / "cache"
+    near = gap(photos, more_photos, cache_dir=cache, resamples=20).to_dict()
+    far = gap(photos, renders, cache_dir=cache, resamples=20).to_dict()
+    kid_near, kid_far = near["deep_features"]["metrics"]["kid"], far["deep_features"]["metrics"]["kid"]
+    low, high = kid_near["baseline"]["interval"]
+    assert kid_near["gap"]["interval"][0] <= high and kid_near["gap"]["interval"][1] >= low  # overlap
+    assert kid_far["gap"]["interval"][0] > kid_far["baseline"]["interval"][1]
+    assert far["deep_features"]["classifier"]["auc"] > 0.9
+    assert far["frequency"]["high_frequency_difference"] < near["frequency"]["high_frequency_difference"]
+    assert far["cache"]["records_reused"] == 24  # the photos' records came from the first run
+    assert near["inventory"]["a"]["distinct_resolutions"] == 2
+    assert len(far["ranking"]["b_least_like_a"]) == 8
+
+
+def test_cli_writes_the_report_and_lists_unreadable_files(tmp_path: Path) -> None:
+    photos = noisy_photos(tmp_path / "photos", 12, seed=3)
+    renders = flat_renders(tmp_path / "renders", 12, seed=4)
+    (renders / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    result = CliRunner().invoke(
+        app,
+        ["gap", str(photos), str(renders), "-o", str(tmp_path / "out"), "--names", "photos,renders",
+         "--cache-dir", str(tmp_path / "cache"), "--resamples", "5"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "gap.json").read_text())
+    assert report["schema_version"] == "1.0" and report["sets"]["b"]["name"] == "renders"
+    assert [u["path"] for u in report["inventory"]["b"]["unreadable"]] == [str(renders / "broken.png")]
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert "data:image/png;base64," in html and "broken.png" in html
+    for name in ("histograms.png", "spectra.png", "embeddings.png", "distances.png"):
+        assert (tmp_path / "out" / name).is_file()
+
+
+def test_small_empty_and_missing_folders_are_explained(tmp_path: Path) -> None:
+    photos = noisy_photos(tmp_path / "photos", 12, seed=5)
+    one = noisy_photos(tmp_path / "one", 1, seed=6)
+    report = gap(photos, one, cache_dir=tmp_path / "cache", resamples=5).to_dict()
+    assert report["deep_features"]["metrics"] == {} and "at least 10" in report["deep_features"]["status"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InvalidArgumentError, match="found none"):
+        gap(photos, tmp_path / "empty", cache_dir=tmp_path / "cache")
+    with pytest.raises(InvalidArgumentError, match="not a folder"):
+        gap(photos, tmp_path / "missing", cache_dir=tmp_path / "cache")
+    result = CliRunner().invoke(app, ["gap", str(photos), str(tmp_path / "empty"), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "found none" in result.output
