@@ -145,8 +145,15 @@ def _metrics(both: np.ndarray, k: int) -> dict[str, Callable[[np.ndarray, np.nda
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return matrix[np.ix_(first, first)], matrix[np.ix_(second, second)], matrix[np.ix_(first, second)]
 
+    last: dict[bytes, Prdc] = {}
+
     def prdc_of(first: np.ndarray, second: np.ndarray) -> Prdc:
-        return prdc(*blocks(distance, first, second), k=k)
+        # The four PRDC metrics are asked for one after another with the same indices: compute once.
+        key = first.tobytes() + b"|" + second.tobytes()
+        if key not in last:
+            last.clear()
+            last[key] = prdc(*blocks(distance, first, second), k=k)
+        return last[key]
 
     return {
         "frechet_distance": lambda first, second: frechet_distance(both[first], both[second]),
@@ -206,11 +213,18 @@ def deep_distances(
         b_subset = n_a + rng.choice(n_b, size=size_b, replace=False)  # indices of B in the stacked array
         splits.append((order[:half], order[half : 2 * half], b_subset))
     small = half <= k
-    for name, metric in metrics.items():
-        if small and name in ("precision", "recall", "density", "coverage"):
-            continue
-        gaps = [metric(a1, b1) for a1, _, b1 in splits]
-        baselines = [metric(a1, a2) for a1, a2, _ in splits]
+    names = [n for n in metrics if not (small and n in ("precision", "recall", "density", "coverage"))]
+    # Split by split, every metric in turn (so the PRDC group is computed once per split and pair).
+    gap_values: dict[str, list[float]] = {name: [] for name in names}
+    base_values: dict[str, list[float]] = {name: [] for name in names}
+    for a1, a2, b1 in splits:
+        for name in names:
+            gap_values[name].append(metrics[name](a1, b1))
+        for name in names:
+            base_values[name].append(metrics[name](a1, a2))
+    for name in names:
+        metric = metrics[name]
+        gaps, baselines = gap_values[name], base_values[name]
         paired = [g > b for g, b in zip(gaps, baselines, strict=True) if g is not None and b is not None]
         result["metrics"][name] = {
             "value": metric(np.arange(n_a), n_a + np.arange(n_b)),
