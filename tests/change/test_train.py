@@ -133,6 +133,15 @@ def test_tuned_thresholds_separate_the_changed_pixels_and_prefer_values_near_one
     assert thresholds["texture"] == pytest.approx(0.61)
     assert thresholds["illumination"] == 0.5  # no changed pixels to tune on
     scores = evaluate(_Scripted(), data, change_thresholds=thresholds)
-    assert scores.scores["all"]["change"]["texture"]["f1"] == pytest.approx(1.0)
-    at_half = evaluate(_Scripted(), data).scores["all"]["change"]["texture"]["f1"]
+    assert scores.scores["pooled"]["change"]["texture"]["f1"] == pytest.approx(1.0)
+    at_half = evaluate(_Scripted(), data).scores["pooled"]["change"]["texture"]["f1"]
     assert at_half is not None and at_half < 0.9  # at 0.5 the decoy band counts as changed
+
+
+def test_a_dataset_of_feature_all_is_its_own_group_not_the_pooled_one(tmp_path: Path) -> None:
+    data = fake_dataset(tmp_path / "data", pairs=3)
+    manifest = data / "manifest.jsonl"
+    manifest.write_text(manifest.read_text().replace('"feature": "texture"', '"feature": "all"'))
+    scores = evaluate(_Scripted(), ChangePairs([data], "train", ["texture"]))
+    assert scores.pairs == {"all": 2}
+    assert scores.scores["all"] == scores.scores["pooled"]  # the same pairs, counted once in each

@@ -14,7 +14,10 @@ from synthdiff._device import resolve_device
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._metrics import PixelCounts
 
-__all__ = ["EvalResult", "evaluate", "resolve_device", "tune_thresholds"]
+__all__ = ["POOLED", "EvalResult", "evaluate", "resolve_device", "tune_thresholds"]
+
+#: The group of every evaluated pair together (a dataset feature is never called this; "all" is one).
+POOLED = "pooled"
 
 
 @dataclass
@@ -22,7 +25,8 @@ class EvalResult:
     """Scores of one evaluation.
 
     Attributes:
-        scores: by dataset feature ("texture", "mixed", ... and "all"), then map, then label feature:
+        scores: by group of pairs (each dataset feature: "texture", "mixed", "all", ..., and
+            :data:`POOLED` for every pair together), then map, then label feature:
             precision, recall, F1, IoU, false-positive rate (None where undefined).
         none_false_positive_rate: share of pixels marked changed (any feature) on ``none`` pairs.
         swap_iou: IoU of the binary change maps with the inputs in both orders (None if not checked).
@@ -34,7 +38,7 @@ class EvalResult:
     swap_iou: float | None
     pairs: dict[str, int] = field(default_factory=dict)
 
-    def mean_change_f1(self, group: str = "all") -> float:
+    def mean_change_f1(self, group: str = POOLED) -> float:
         """Mean change-class F1 over the label features where it is defined (the selection score)."""
         values = [
             v["f1"] for v in self.scores.get(group, {}).get("change", {}).values() if v["f1"] is not None
@@ -123,7 +127,7 @@ def evaluate(
     device = device or torch.device("cpu")
     change_threshold = _threshold_tensor(data.features, change_thresholds, device)
     model.eval()
-    groups: dict[str, PixelCounts] = {"all": PixelCounts(data.features)}
+    groups: dict[str, PixelCounts] = {POOLED: PixelCounts(data.features)}
     pairs: dict[str, int] = {}
     none_marked = none_total = 0.0
     swap_intersection = swap_union = 0.0
@@ -143,7 +147,7 @@ def evaluate(
             if feature == "none":
                 none_marked += float(single.change.any(dim=1).sum())
                 none_total += float(single.change[:, 0].numel())
-        groups["all"].update(masks, tensors)
+        groups[POOLED].update(masks, tensors)
         if check_swap:
             swapped = model(tensors["test"], tensors["reference"]).masks(threshold, change_threshold).change
             swap_intersection += float((swapped & masks.change).sum())

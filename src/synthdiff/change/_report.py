@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthdiff.change._evaluate import EvalResult
+from synthdiff.change._evaluate import POOLED, EvalResult
 
 __all__ = ["markdown_table"]
 
@@ -24,7 +24,7 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
         "| pairs of | n | label | change P | change R | change F1 | change IoU | seg F1 ref | seg F1 test |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for group in [*sorted(result.pairs), "all"]:
+    for group in [*sorted(result.pairs), POOLED]:
         scores = result.scores.get(group)
         if scores is None:
             continue

@@ -50,6 +50,7 @@ class TrainConfig:
     device: str = "auto"
     loader_workers: int = 2
     cache: bool = False  # keep the decoded training pairs in memory (then the loader runs in-process)
+    init: str | None = None  # start from this checkpoint's weights (same model and features): a warm restart
 
     def validate(self) -> None:
         if not self.data:
@@ -146,6 +147,14 @@ def train_change(
             "Fix: generate datasets with at least 3 scenes (the split is by scene)."
         )
     model = create_model(config.model, config.features).to(device)
+    if config.init is not None:
+        start, metadata = load_checkpoint(config.init)
+        if metadata["model"] != config.model or metadata["features"] != config.features:
+            raise InvalidArgumentError(
+                f"Expected init to be a {config.model} checkpoint for {config.features}, got a "
+                f"{metadata['model']} checkpoint for {metadata['features']}."
+            )
+        model.load_state_dict(start.state_dict())
     encoder = getattr(model, "encoder", None)
     if config.freeze_encoder:
         if encoder is None:
@@ -165,7 +174,7 @@ def train_change(
         scheduler.load_state_dict(state["scheduler"])
         start_epoch, best_epoch, best_score = state["epoch"] + 1, state["best_epoch"], state["best_score"]
         history = state["history"]
-        torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"].cpu())  # map_location moved it to the device
 
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):

@@ -181,7 +181,7 @@ def train_realness(
             state["best_loss"],
             state["history"],
         )
-        torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"].cpu())  # map_location moved it to the device
     weights = _balanced_weights(train_images, crops_per_image)
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
