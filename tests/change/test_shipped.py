@@ -1,0 +1,47 @@
+"""The weights that ship with synthdiff: they load by name, and on the bundled example pairs (a
+hand-made scene the models never saw) they point at the feature that was changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synthdiff.change import detect, load_checkpoint, shipped_models
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+FEATURES = ["illumination", "reflection", "texture", "transparency"]
+
+
+def changed_fractions(example: str, model: str) -> dict[str, float]:
+    pair = EXAMPLES / example
+    summary = detect(pair / "reference.png", pair / "test.png", model).to_dict()["features"]
+    return {name: values["changed_fraction"] for name, values in summary.items()}
+
+
+def test_both_models_ship_with_thresholds_tuned_on_validation() -> None:
+    assert shipped_models() == ["changestar", "fresunet"]
+    for name in shipped_models():
+        _, metadata = load_checkpoint(name)
+        assert metadata["model"] == name and metadata["features"] == FEATURES
+        assert all(0.0 < t < 1.0 for t in metadata["thresholds"].values())
+        assert metadata["config"]["val_change_f1"] > 0.6  # selected on the validation split
+
+
+@pytest.mark.parametrize("model", ["fresunet", "changestar"])
+def test_a_shifted_floor_texture_is_found_as_a_texture_change(model: str) -> None:
+    fractions = changed_fractions("shifted-texture", model)
+    assert max(fractions, key=fractions.__getitem__) == "texture"
+    assert fractions["texture"] > 0.1  # the floor covers about half of the picture
+
+
+def test_fresunet_finds_a_glossy_sphere_as_a_reflection_change() -> None:
+    fractions = changed_fractions("wrong-roughness", "fresunet")
+    assert max(fractions, key=fractions.__getitem__) == "reflection"
+    assert fractions["reflection"] > 0.02 and fractions["texture"] == 0.0
+
+
+def test_changestar_finds_a_moved_light_as_an_illumination_change() -> None:
+    fractions = changed_fractions("wrong-light", "changestar")
+    assert max(fractions, key=fractions.__getitem__) == "illumination"
+    assert fractions["illumination"] > 0.2
