@@ -24,6 +24,7 @@ class DemoCase:
         ssim: SSIM of the pair.
         flip: mean FLIP error of the pair.
         report: path of the HTML report.
+        feature: the rendering feature the shipped change detector marks most (None if nothing).
     """
 
     name: str
@@ -32,6 +33,7 @@ class DemoCase:
     ssim: float
     flip: float
     report: Path
+    feature: str | None = None
 
 
 def example_pairs() -> list[tuple[str, str, Path, Path]]:
@@ -44,16 +46,27 @@ def example_pairs() -> list[tuple[str, str, Path, Path]]:
     return pairs
 
 
-def run_demo(output: str | os.PathLike[str]) -> list[DemoCase]:
+def run_demo(output: str | os.PathLike[str], change_model: str | None = "changestar") -> list[DemoCase]:
     """Compare every bundled example pair and write a report for each under ``output/NAME``.
+
+    Args:
+        change_model: also say which rendering feature changed, with this change detector (a shipped
+            name or a checkpoint; None to skip).
 
     Returns:
         One :class:`DemoCase` per example.
     """
     cases = []
     for name, description, reference, test in example_pairs():
-        result = compare(reference, test)
+        result = compare(reference, test, change_model=change_model)
         page = result.save_report(Path(output) / name)
+        feature = None
+        if result.feature_maps is not None:
+            fractions = {
+                k: v["changed_fraction"] for k, v in result.feature_maps.summary()["features"].items()
+            }
+            top = max(fractions, key=fractions.__getitem__)
+            feature = top if fractions[top] > 0 else None
         cases.append(
             DemoCase(
                 name,
@@ -62,6 +75,7 @@ def run_demo(output: str | os.PathLike[str]) -> list[DemoCase]:
                 float(result.metrics["ssim"] or 0.0),
                 float(result.metrics.get("flip") or 0.0),
                 page,
+                feature,
             )
         )
     return cases

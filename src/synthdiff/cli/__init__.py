@@ -273,11 +273,18 @@ def demo_command(
     from synthdiff.demo import run_demo
 
     table = Table(title="synthdiff demo: bundled example renders", title_justify="left")
-    for column in ("example", "what differs", "regions", "SSIM", "FLIP"):
+    for column in ("example", "what differs", "regions", "SSIM", "FLIP", "changed feature (model)"):
         table.add_column(column, justify="right" if column in ("regions", "SSIM", "FLIP") else "left")
     cases = run_demo(output)
     for case in cases:
-        table.add_row(case.name, case.description, str(case.regions), f"{case.ssim:.4f}", f"{case.flip:.4f}")
+        table.add_row(
+            case.name,
+            case.description,
+            str(case.regions),
+            f"{case.ssim:.4f}",
+            f"{case.flip:.4f}",
+            case.feature or "-",
+        )
     out.print(table)
     out.print("Reports (open index.html in a browser; report.json holds every number):", highlight=False)
     for case in cases:
