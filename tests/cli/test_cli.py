@@ -68,4 +68,4 @@ def test_demo(tmp_path: Path) -> None:
         report = json.loads((tmp_path / name / "report.json").read_text())
         assert report["schema_version"] and (tmp_path / name / "index.html").is_file()
         assert report["rendering_features"]["model"]["model"] == "changestar"
-    assert "changed feature" in result.output
+    assert "changed" in result.output  # the model column (its header may wrap)
