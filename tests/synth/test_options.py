@@ -93,6 +93,8 @@ def test_splits_are_by_scene_and_cover_every_split() -> None:
     assert splits == _generate.assign_splits(10, 0, (0.8, 0.1, 0.1))
     assert _generate.assign_splits(3, 5, (0.8, 0.1, 0.1)).count("train") == 1
     assert _generate.assign_splits(1, 0, (0.8, 0.1, 0.1)) == ["train"]
+    assert _generate.assign_splits(6, 1, (0.0, 0.0, 1.0)) == ["test"] * 6  # a test-only dataset
+    assert _generate.assign_splits(6, 1, (0.0, 0.5, 0.5)).count("train") == 0
 
 
 def test_wrong_python_version_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:

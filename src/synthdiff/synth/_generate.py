@@ -80,12 +80,14 @@ def check_blender() -> None:
 
 def assign_splits(scenes: int, seed: int, fractions: tuple[float, float, float]) -> list[str]:
     """Train/val/test by *scene*, shuffled by the seed; val and test get one scene each at least
-    when their fraction is above 0 and there are three scenes or more."""
+    when their fraction is above 0 and there are three scenes or more, and train keeps one scene
+    unless its fraction is 0 (a test-only dataset: ``--split 0,0,1``)."""
     counts = [round(scenes * f) for f in fractions[1:]]
     for i, fraction in enumerate(fractions[1:]):
         if fraction > 0 and scenes >= 3:
             counts[i] = max(counts[i], 1)
-    while sum(counts) >= scenes and scenes > 0 and sum(counts) > 0:
+    keep_train = 1 if fractions[0] > 0 else 0
+    while sum(counts) > scenes - keep_train and sum(counts) > 0:
         counts[counts.index(max(counts))] -= 1
     order = scene_rng(seed, 5).permutation(scenes)
     split = ["train"] * scenes
