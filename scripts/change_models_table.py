@@ -49,7 +49,8 @@ def table(evaluations: list[dict]) -> str:
         + " | ".join(_percent(e["none_false_positive_rate"]) for e in evaluations)
         + " |"
     )
-    lines.append("| every pair | | swap IoU | " + " | ".join(_cell(e["swap_iou"]) for e in evaluations) + " |")
+    swaps = " | ".join(_cell(e["swap_iou"]) for e in evaluations)
+    lines.append(f"| every pair | | swap IoU | {swaps} |")
     return "\n".join(lines)
 
 
