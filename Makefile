@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ test: setup-dev lint typecheck pytest
 benchmark: setup-dev
 	$(BIN)/python benchmarks/bench_compare.py
 	$(BIN)/python benchmarks/bench_generate.py
+
+# The realness classifier's image sources (docs/realness.md): photos from scikit-image, matplotlib and
+# Debian's opencv-doc, and renders from generated datasets (render those first).
+realness-data: setup-dev
+	@bash scripts/install-system-deps.sh opencv-doc
+	$(BIN)/python scripts/make_realness_data.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache synthdiff-demo
