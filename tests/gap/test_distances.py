@@ -62,3 +62,11 @@ def test_the_classifier_test_is_near_chance_for_one_distribution_and_separates_s
     assert scores.shape == labels.shape == (400,) and labels.sum() == 200
     with pytest.raises(ValueError, match="at least 5 vectors"):
         classifier_auc(a[:3], same)
+
+
+def test_euclidean_agrees_with_scipy() -> None:
+    from scipy.spatial.distance import cdist
+
+    a, b = gaussian(30, 7, seed=12), gaussian(20, 7, 0.3, seed=13)
+    np.testing.assert_allclose(euclidean(a, b), cdist(a, b), atol=1e-9)
+    assert np.allclose(np.diag(euclidean(a, a)), 0.0, atol=1e-6)

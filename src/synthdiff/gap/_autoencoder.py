@@ -36,12 +36,20 @@ class ThumbnailAutoencoder(nn.Module):
 
 
 def autoencoder_codes(
-    thumbnails: np.ndarray, *, code: int = 16, epochs: int = 40, batch_size: int = 64, seed: int = 0
+    thumbnails: np.ndarray,
+    *,
+    code: int = 16,
+    epochs: int = 20,
+    batch_size: int = 64,
+    max_train: int = 1000,
+    seed: int = 0,
 ) -> tuple[np.ndarray, float]:
-    """Train the autoencoder on all thumbnails (both sets together) and return their codes.
+    """Train the autoencoder on the thumbnails (both sets together) and return every one's code.
 
     Args:
         thumbnails: (N, 32, 32, 3) uint8.
+        max_train: train on a seeded random subset of at most this many (all are encoded), which
+            bounds the time for large sets.
 
     Returns:
         The (N, code) bottleneck codes and the final mean squared reconstruction error.
@@ -49,13 +57,15 @@ def autoencoder_codes(
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     images = torch.from_numpy(thumbnails.astype(np.float32) / 255.0).permute(0, 3, 1, 2).contiguous()
+    subset = torch.randperm(len(images), generator=generator)[:max_train]
+    training = images[subset]
     model = ThumbnailAutoencoder(code)
     optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
     loss = torch.tensor(0.0)
     for _ in range(epochs):
-        order = torch.randperm(len(images), generator=generator)
-        for start in range(0, len(images), batch_size):
-            batch = images[order[start : start + batch_size]]
+        order = torch.randperm(len(training), generator=generator)
+        for start in range(0, len(training), batch_size):
+            batch = training[order[start : start + batch_size]]
             reconstruction, _ = model(batch)
             loss = F.mse_loss(reconstruction, batch)
             optimiser.zero_grad()
