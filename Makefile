@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data gap-example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,5 +54,9 @@ realness-data: setup-dev
 	@bash scripts/install-system-deps.sh opencv-doc
 	$(BIN)/python scripts/make_realness_data.py
 
+# `synthdiff gap` on generated renders against the photos bundled in installed packages (docs/gap.md).
+gap-example: setup-dev
+	@bash scripts/gap_example.sh
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache synthdiff-demo
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache synthdiff-demo gap-example
