@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from synthdiff.cli import app
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.gap import gap
+from synthdiff.io import save_exr, save_png
 
 
 def noisy_photos(folder: Path, count: int, seed: int) -> Path:
@@ -65,6 +66,10 @@ def test_cli_writes_the_report_and_lists_unreadable_files(tmp_path: Path) -> Non
     photos = noisy_photos(tmp_path / "photos", 12, seed=3)
     renders = flat_renders(tmp_path / "renders", 12, seed=4)
     (renders / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    # A 16-bit PNG and a linear HDR OpenEXR file are read at full precision (HDR tone-mapped).
+    ramp = np.linspace(0, 1, 64 * 48, dtype=np.float32).reshape(48, 64)
+    save_png(renders / "deep.png", np.repeat(ramp[..., None], 3, axis=2), bit_depth=16)
+    save_exr(renders / "light.exr", np.repeat(4.0 * ramp[..., None], 3, axis=2))
     result = CliRunner().invoke(
         app,
         ["gap", str(photos), str(renders), "-o", str(tmp_path / "out"), "--names", "photos,renders",
@@ -74,6 +79,8 @@ def test_cli_writes_the_report_and_lists_unreadable_files(tmp_path: Path) -> Non
     report = json.loads((tmp_path / "out" / "gap.json").read_text())
     assert report["schema_version"] == "1.0" and report["sets"]["b"]["name"] == "renders"
     assert [u["path"] for u in report["inventory"]["b"]["unreadable"]] == [str(renders / "broken.png")]
+    inventory = report["inventory"]["b"]
+    assert inventory["images"] == 14 and inventory["hdr"] == 1 and inventory["bit_depths"]["16"] >= 1
     html = (tmp_path / "out" / "index.html").read_text()
     assert "data:image/png;base64," in html and "broken.png" in html
     for name in ("histograms.png", "spectra.png", "embeddings.png", "distances.png"):
