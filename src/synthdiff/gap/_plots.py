@@ -23,6 +23,19 @@ def _png(figure: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _thumbnail(path: str, record: ImageRecord, size: int = 160) -> np.ndarray:
+    """The image itself, shrunk to ``size`` pixels (the record's 32x32 thumbnail if it cannot be read)."""
+    from synthdiff.gap._records import prepare_square
+    from synthdiff.io import hdr_to_display, load_image
+
+    try:
+        loaded = load_image(path)
+    except (OSError, ValueError):
+        return record.thumbnail
+    pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else np.clip(loaded.pixels, 0, 1)
+    return prepare_square(pixels.astype(np.float32), size).numpy().transpose(1, 2, 0)
+
+
 def make_plots(
     report: Any,
     a: list[ImageRecord],
@@ -113,7 +126,7 @@ def make_plots(
         records = {r.path: r for r in (a + b)}
         figure, axes = plt.subplots(1, len(ranked), figsize=(1.6 * len(ranked), 2.0))
         for axis, item in zip(np.atleast_1d(axes), ranked, strict=True):
-            axis.imshow(records[item["path"]].thumbnail, interpolation="nearest")
+            axis.imshow(_thumbnail(item["path"], records[item["path"]]))
             axis.set_title(f"{item['score']:+.1f}", fontsize=8)
             axis.axis("off")
         figure.suptitle(title, fontsize=10)
