@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,14 @@ from torch import nn
 
 from synthdiff.errors import CheckpointError
 
-__all__ = ["load_weights", "read_checkpoint", "write_checkpoint"]
+__all__ = [
+    "RunState",
+    "load_run_state",
+    "load_weights",
+    "read_checkpoint",
+    "save_run_state",
+    "write_checkpoint",
+]
 
 
 def write_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
@@ -56,3 +64,59 @@ def load_weights(model: nn.Module, state_dict: dict[str, torch.Tensor], path: Pa
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:
         raise CheckpointError(f"The weights in {str(path)!r} do not fit model {name!r}: {error}") from None
+
+
+@dataclass
+class RunState:
+    """Where a resumable training run stands: the next epoch, the best epoch and its score (higher
+    or lower is better as the trainer decides), and one history entry per finished epoch."""
+
+    start_epoch: int = 0
+    best_epoch: int = -1
+    best_score: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def save_run_state(
+    path: Path,
+    model: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    epoch: int,
+    best_epoch: int,
+    best_score: float,
+    history: list[dict[str, Any]],
+) -> None:
+    """Write ``last.pt`` after a finished ``epoch`` (atomically), with the torch RNG state."""
+    write_checkpoint(
+        path,
+        {
+            "model": model.state_dict(),
+            "optimiser": optimiser.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "epoch": epoch,
+            "best_epoch": best_epoch,
+            "best_score": best_score,
+            "history": history,
+            "torch_rng": torch.get_rng_state(),
+        },
+    )
+
+
+def load_run_state(
+    path: Path,
+    model: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    device: torch.device,
+    fresh: RunState,
+) -> RunState:
+    """Restore model, optimiser, scheduler and RNG from ``path`` if it exists, else return ``fresh``."""
+    if not path.is_file():
+        return fresh
+    state = torch.load(path, map_location=device, weights_only=False)
+    model.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimiser"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"].cpu())  # map_location moved it to the device
+    return RunState(state["epoch"] + 1, state["best_epoch"], state["best_score"], state["history"])

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from synthdiff._checkpoint import RunState, load_run_state, save_run_state
 from synthdiff._config import load_settings, save_or_check_settings
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
@@ -165,16 +166,14 @@ def train_change(
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
-    start_epoch, best_epoch, best_score, history = 0, -1, -1.0, []
     last_path = out / "last.pt"
-    if last_path.is_file():
-        state = torch.load(last_path, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_epoch, best_epoch, best_score = state["epoch"] + 1, state["best_epoch"], state["best_score"]
-        history = state["history"]
-        torch.set_rng_state(state["torch_rng"].cpu())  # map_location moved it to the device
+    run = load_run_state(last_path, model, optimiser, scheduler, device, RunState(best_score=-1.0))
+    start_epoch, best_epoch, best_score, history = (
+        run.start_epoch,
+        run.best_epoch,
+        run.best_score,
+        run.history,
+    )
 
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
@@ -229,18 +228,7 @@ def train_change(
             )
         with open(out / "history.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
-        state = {
-            "model": model.state_dict(),
-            "optimiser": optimiser.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "epoch": epoch,
-            "best_epoch": best_epoch,
-            "best_score": best_score,
-            "history": history,
-            "torch_rng": torch.get_rng_state(),
-        }
-        torch.save(state, out / "last.pt.partial")
-        os.replace(out / "last.pt.partial", last_path)
+        save_run_state(last_path, model, optimiser, scheduler, epoch, best_epoch, best_score, history)
         if on_epoch is not None:
             on_epoch({**entry, "best": best_epoch == epoch})
     thresholds = _tune_best(out / "best.pt", val_data, config, device)

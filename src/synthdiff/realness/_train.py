@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
+from synthdiff._checkpoint import RunState, load_run_state, save_run_state
 from synthdiff._config import load_settings, save_or_check_settings
 from synthdiff._device import resolve_device
 from synthdiff.errors import InvalidArgumentError
@@ -168,20 +169,9 @@ def train_realness(
     net = model.net.to(device)
     optimiser = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
-    start_epoch, best_epoch, best_loss, history = 0, -1, float("inf"), []
     last_path = out / "last.pt"
-    if last_path.is_file():
-        state = torch.load(last_path, map_location=device, weights_only=False)
-        net.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        scheduler.load_state_dict(state["scheduler"])
-        start_epoch, best_epoch, best_loss, history = (
-            state["epoch"] + 1,
-            state["best_epoch"],
-            state["best_loss"],
-            state["history"],
-        )
-        torch.set_rng_state(state["torch_rng"].cpu())  # map_location moved it to the device
+    run = load_run_state(last_path, net, optimiser, scheduler, device, RunState(best_score=float("inf")))
+    start_epoch, best_epoch, best_loss, history = run.start_epoch, run.best_epoch, run.best_score, run.history
     weights = _balanced_weights(train_images, crops_per_image)
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
@@ -227,18 +217,7 @@ def train_realness(
             save_realness_model(out / "best.pt", model)
         with open(out / "history.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
-        state = {
-            "model": net.state_dict(),
-            "optimiser": optimiser.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "epoch": epoch,
-            "best_epoch": best_epoch,
-            "best_loss": best_loss,
-            "history": history,
-            "torch_rng": torch.get_rng_state(),
-        }
-        torch.save(state, out / "last.pt.partial")
-        os.replace(out / "last.pt.partial", last_path)
+        save_run_state(last_path, net, optimiser, scheduler, epoch, best_epoch, best_loss, history)
         if on_epoch is not None:
             on_epoch({**entry, "best": best_epoch == epoch})
     calibration = _calibrate(out / "best.pt", val_images, device)
