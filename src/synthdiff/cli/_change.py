@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import app, console, friendly_errors, out
+from synthdiff.cli._common import app, friendly_errors, out, training_progress
 
 __all__ = ["eval_app", "train_app"]
 
@@ -52,8 +52,6 @@ def train_change_command(
 
     Resumable: run the same command again after an interruption.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from synthdiff.change import load_config, train_change
 
     overrides: dict[str, Any] = {
@@ -69,36 +67,20 @@ def train_change_command(
         "device": device,
     }
     config = load_config(config_file, overrides)
-    with Progress(
-        TextColumn("epoch {task.fields[epoch]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[metrics]}"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("train", total=None, epoch=0, metrics="")
+    with training_progress(config.epochs, output) as (step, line):
 
-        def on_step(epoch: int, step: int, steps: int, running: dict[str, float]) -> None:
-            text = " ".join(f"{k} {v:.3f}" for k, v in running.items())
-            bar.update(task, completed=step, total=steps, epoch=f"{epoch + 1}/{config.epochs}", metrics=text)
+        def on_step(epoch: int, done: int, steps: int, running: dict[str, float]) -> None:
+            step(epoch, done, steps, " ".join(f"{k} {v:.3f}" for k, v in running.items()))
 
         def on_epoch(entry: dict[str, Any]) -> None:
             losses = " ".join(f"{k[6:]} {v:.3f}" for k, v in entry.items() if k.startswith("train_"))
             best = "  (best)" if entry["best"] else ""
-            bar.console.print(
+            line(
                 f"epoch {entry['epoch'] + 1}/{config.epochs}  {losses}  val change F1 "
-                f"{entry['val_change_f1']:.4f}{best}  {entry['seconds']:.0f} s",
-                highlight=False,
+                f"{entry['val_change_f1']:.4f}{best}  {entry['seconds']:.0f} s"
             )
 
-        try:
-            result = train_change(config, output, on_step=on_step, on_epoch=on_epoch)
-        except KeyboardInterrupt:
-            bar.stop()
-            console.print(f"interrupted: run the same command again to resume from {output}", highlight=False)
-            raise typer.Exit(130) from None
+        result = train_change(config, output, on_step=on_step, on_epoch=on_epoch)
     out.print(
         f"best epoch {result.best_epoch + 1} with validation change F1 {result.best_score:.4f}; "
         f"checkpoint {Path(output) / 'best.pt'}; change thresholds tuned on val: "

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -11,7 +13,7 @@ from rich.console import Console
 
 from synthdiff.errors import SynthdiffError
 
-__all__ = ["app", "console", "count_progress", "friendly_errors", "out"]
+__all__ = ["app", "console", "count_progress", "friendly_errors", "out", "training_progress"]
 
 app = typer.Typer(
     name="synthdiff",
@@ -52,3 +54,40 @@ def count_progress(label: str) -> Any:
         console=console,
         transient=True,
     )
+
+
+@contextmanager
+def training_progress(
+    epochs: int, output: Path
+) -> Iterator[tuple[Callable[[int, int, int, str], None], Callable[[str], None]]]:
+    """A training run's progress bar on stderr; Ctrl-C says how to resume and exits with 130.
+
+    Yields:
+        ``step(epoch, step, steps, metrics_text)`` to move the bar, and ``line(text)`` to print an
+        epoch's summary above it.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("epoch {task.fields[epoch]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[metrics]}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("train", total=None, epoch=0, metrics="")
+
+        def step(epoch: int, done: int, steps: int, metrics: str) -> None:
+            bar.update(task, completed=done, total=steps, epoch=f"{epoch + 1}/{epochs}", metrics=metrics)
+
+        def line(text: str) -> None:
+            bar.console.print(text, highlight=False)
+
+        try:
+            yield step, line
+        except KeyboardInterrupt:
+            bar.stop()
+            console.print(f"interrupted: run the same command again to resume from {output}", highlight=False)
+            raise typer.Exit(130) from None

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from synthdiff.cli._change import train_app
-from synthdiff.cli._common import app, console, count_progress, friendly_errors, out
+from synthdiff.cli._common import app, count_progress, friendly_errors, out, training_progress
 from synthdiff.errors import InvalidArgumentError
 
 MODEL_HELP = "Shipped model name (realness-cnn) or a checkpoint from train realness."
@@ -152,27 +152,20 @@ def train_realness_command(
         "device": device,
     }
     config = load_realness_config(config_file, overrides)
-    with count_progress("training") as bar:
-        task = bar.add_task("train", total=None)
+    with training_progress(config.epochs, output) as (step, line):
 
-        def on_step(epoch: int, step: int, steps: int, loss: float) -> None:
-            bar.update(task, completed=step, total=steps, description=f"epoch {epoch + 1}")
+        def on_step(epoch: int, done: int, steps: int, loss: float) -> None:
+            step(epoch, done, steps, f"loss {loss:.3f}")
 
         def on_epoch(entry: dict[str, Any]) -> None:
             best = "  (best)" if entry["best"] else ""
-            bar.console.print(
+            line(
                 f"epoch {entry['epoch'] + 1}/{config.epochs}  loss {entry['train_loss']:.3f}  val loss "
                 f"{entry['val_loss']:.3f}  val crop accuracy {entry['val_crop_accuracy']:.3f}{best}  "
-                f"{entry['seconds']:.0f} s",
-                highlight=False,
+                f"{entry['seconds']:.0f} s"
             )
 
-        try:
-            result = train_realness(config, output, on_step=on_step, on_epoch=on_epoch)
-        except KeyboardInterrupt:
-            bar.stop()
-            console.print(f"interrupted: run the same command again to resume from {output}", highlight=False)
-            raise typer.Exit(130) from None
+        result = train_realness(config, output, on_step=on_step, on_epoch=on_epoch)
     out.print(
         f"best epoch {result.best_epoch + 1} (validation loss {result.best_loss:.4f}); calibration scale "
         f"{result.calibration.scale:.3f} bias {result.calibration.bias:.3f}; checkpoint {output / 'best.pt'}",
