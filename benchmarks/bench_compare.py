@@ -13,14 +13,13 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import cv2
 import numpy as np
+
+from _timing import median_time  # benchmarks/ is on sys.path when a benchmark runs
 
 
 def make_pair(width: int, height: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -39,16 +38,6 @@ def make_pair(width: int, height: int, seed: int = 0) -> tuple[np.ndarray, np.nd
         x, y = (index + 1) * width // 6, (index % 2 + 1) * height // 4
         test[y : y + h, x : x + w] = donor[y : y + h, x : x + w]
     return reference, test
-
-
-def median_time(function: Callable[[], object], repeats: int) -> float:
-    function()  # warm-up: imports, allocations, thread pools
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def peak_memory_child(width: int, height: int) -> dict[str, float]:
