@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
-from synthdiff.io import atomic_write_text
+from synthdiff.io import atomic_write_text, list_images
 
 __all__ = ["BatchResult", "PairSpec", "pairs_from_csv", "pairs_from_folders", "run_batch"]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".exr", ".hdr")
 BATCH_SCHEMA_VERSION = "1.0"
 _SUMMARY_METRICS = (
     "mae",
@@ -70,10 +69,8 @@ def _images(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         raise InvalidArgumentError(f"Expected a folder of images, got '{folder}'. Fix: check the path.")
     found: dict[str, Path] = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-            key = path.relative_to(folder).with_suffix("").as_posix()
-            found.setdefault(key, path)
+    for path in list_images(folder):
+        found.setdefault(path.relative_to(folder).with_suffix("").as_posix(), path)
     return found
 
 

@@ -21,12 +21,12 @@ from synthdiff.gap._analysis import (
     shared_pca,
 )
 from synthdiff.gap._autoencoder import autoencoder_codes
-from synthdiff.gap._records import ImageRecord, RecordSettings, compute_records, list_images
+from synthdiff.gap._records import ImageRecord, RecordSettings, compute_records
+from synthdiff.io import IMAGE_SUFFIXES, list_images
 
 __all__ = ["GAP_SCHEMA_VERSION", "GapReport", "default_cache_dir", "gap"]
 
 GAP_SCHEMA_VERSION = "1.0"
-SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".exr", ".hdr")
 RANKED = 8
 
 
@@ -114,10 +114,10 @@ def gap(
     for folder in (folder_a, folder_b):
         if not Path(folder).is_dir():
             raise InvalidArgumentError(f"Expected a folder of images, but {str(folder)!r} is not a folder.")
-        found = list_images(folder, SUFFIXES)
+        found = list_images(folder)
         if not found:
             raise InvalidArgumentError(
-                f"Expected image files ({', '.join(SUFFIXES)}) in {str(folder)!r}, found none."
+                f"Expected image files ({', '.join(IMAGE_SUFFIXES)}) in {str(folder)!r}, found none."
             )
         paths.append(_pick(found, max_images, seed))
     settings = RecordSettings(size)

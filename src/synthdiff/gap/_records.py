@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,9 +233,3 @@ def _save(path: Path, record: ImageRecord) -> None:
     temporary = path.with_name(path.name + ".partial")
     temporary.write_bytes(buffer.getvalue())
     os.replace(temporary, path)
-
-
-def list_images(folder: str | os.PathLike[str], suffixes: Iterable[str]) -> list[Path]:
-    """Image files under ``folder`` (recursively, sorted)."""
-    wanted = {s.lower() for s in suffixes}
-    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in wanted)

@@ -5,11 +5,20 @@ for HDR images (EXR, Radiance HDR, float TIFF).
 """
 
 from synthdiff.io._color import hdr_pair_to_display, hdr_to_display, linear_to_srgb, srgb_to_linear
-from synthdiff.io._load import DEFAULT_MAX_PIXELS, ImageInfo, LoadedImage, load_image, sniff_format
+from synthdiff.io._load import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_SUFFIXES,
+    ImageInfo,
+    LoadedImage,
+    list_images,
+    load_image,
+    sniff_format,
+)
 from synthdiff.io._write import atomic_write_bytes, atomic_write_text, encode_png, save_exr, save_png
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "IMAGE_SUFFIXES",
     "ImageInfo",
     "LoadedImage",
     "atomic_write_bytes",
@@ -18,6 +27,7 @@ __all__ = [
     "hdr_pair_to_display",
     "hdr_to_display",
     "linear_to_srgb",
+    "list_images",
     "load_image",
     "save_exr",
     "save_png",

@@ -433,3 +433,12 @@ def _to_rgb(
     if info.is_hdr:
         return colour + (1.0 - a) * bg  # EXR colour is premultiplied
     return colour * a + (1.0 - a) * bg
+
+
+#: File name endings of the formats :func:`load_image` reads (folders are searched for these).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".exr", ".hdr")
+
+
+def list_images(folder: str | os.PathLike[str]) -> list[Path]:
+    """The files under ``folder`` (recursively, sorted) whose names end in :data:`IMAGE_SUFFIXES`."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)

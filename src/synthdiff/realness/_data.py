@@ -21,10 +21,10 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
+from synthdiff.io import IMAGE_SUFFIXES, list_images
 
-__all__ = ["IMAGE_SUFFIXES", "LabelledImage", "RealnessCrops", "list_source", "split_images"]
+__all__ = ["LabelledImage", "RealnessCrops", "list_source", "split_images"]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".exr", ".hdr")
 LABELS = {"real": 0, "synthetic": 1}
 
 
@@ -57,7 +57,7 @@ def list_source(folder: str | os.PathLike[str], label: str, name: str | None = N
     root = Path(folder)
     if not root.is_dir():
         raise InvalidArgumentError(f"Expected a folder of images, but {str(root)!r} is not a folder.")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = list_images(root)
     if not files:
         raise InvalidArgumentError(
             f"Expected images ({', '.join(IMAGE_SUFFIXES)}) in {str(root)!r}, found none."
