@@ -148,14 +148,14 @@ def gap(
     out_of_fold = np.array(scores.pop("scores_b_minus_a", []))
     results["deep_features"] = distances
     embeddings: dict[str, Any] = {}
-    thumbs_a = np.stack([r.thumbnail for r in a]).reshape(len(a), -1).astype(np.float64)
-    thumbs_b = np.stack([r.thumbnail for r in b]).reshape(len(b), -1).astype(np.float64)
-    projections = {"pixels": shared_pca(thumbs_a, thumbs_b), "features": shared_pca(features_a, features_b)}
+    thumbnails = np.stack([r.thumbnail for r in a + b])  # (N_a + N_b, 32, 32, 3) uint8
+    flat = thumbnails.reshape(len(thumbnails), -1).astype(np.float64)
+    projections = {
+        "pixels": shared_pca(flat[: len(a)], flat[len(a) :]),
+        "features": shared_pca(features_a, features_b),
+    }
     if len(a) + len(b) >= 8:
-        codes, error = autoencoder_codes(
-            np.concatenate([np.stack([r.thumbnail for r in a]), np.stack([r.thumbnail for r in b])]),
-            seed=seed,
-        )
+        codes, error = autoencoder_codes(thumbnails, seed=seed)
         projections["autoencoder"] = shared_pca(codes[: len(a)], codes[len(a) :])
         embeddings["autoencoder_reconstruction_mse"] = error
     for name, (pa, pb, explained) in projections.items():
