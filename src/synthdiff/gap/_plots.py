@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from synthdiff.gap._records import HISTOGRAM_BINS, ImageRecord
+from synthdiff.gap._records import HISTOGRAM_BINS, ImageRecord, prepare_square
 
 __all__ = ["make_plots"]
 
@@ -25,7 +25,6 @@ def _png(figure: Any) -> bytes:
 
 def _thumbnail(path: str, record: ImageRecord, size: int = 160) -> np.ndarray:
     """The image itself, shrunk to ``size`` pixels (the record's 32x32 thumbnail if it cannot be read)."""
-    from synthdiff.gap._records import prepare_square
     from synthdiff.io import hdr_to_display, load_image
 
     try:
