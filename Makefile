@@ -16,9 +16,10 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-# The tests run Blender for real, so the development set-up includes the `blender` extra (bpy).
+# The tests run Blender and the study web app for real, so the development set-up includes the
+# `blender` (bpy) and `study` extras.
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[dev,blender]"
+	$(BIN)/pip install --quiet -e ".[dev,blender,study]"
 	touch $@
 
 setup: $(VENV)/.installed

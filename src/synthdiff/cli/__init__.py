@@ -292,7 +292,7 @@ def demo_command(
 
 
 # Commands in their own modules register themselves on ``app`` when imported.
-from synthdiff.cli import _change, _gap, _generate, _realness  # noqa: E402, F401
+from synthdiff.cli import _change, _gap, _generate, _realness, _study  # noqa: E402, F401
 
 
 def main() -> None:

@@ -1,0 +1,158 @@
+"""``synthdiff study``: create, serve and export a human-judgment study (the ``study`` extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from synthdiff.cli._common import app, friendly_errors, out
+
+study_app = typer.Typer(help="Human-judgment studies on image pairs (web app).", no_args_is_help=True)
+app.add_typer(study_app, name="study")
+
+DatabaseOption = Annotated[
+    str,
+    typer.Option(
+        "--database-url",
+        envvar="SYNTHDIFF_STUDY_DATABASE_URL",
+        help="sqlite:///file.db or postgresql://user:password@host/db.",
+    ),
+]
+DEFAULT_URL = "sqlite:///synthdiff-study.db"
+
+
+@study_app.command("init")
+@friendly_errors
+def init_command(
+    pairs: Annotated[
+        Path, typer.Option("--pairs", help="Pairs CSV: pair_id,image_a,image_b[,reference,trap_answer,...].")
+    ],
+    question: Annotated[str, typer.Option("--question", help="yesno, 2afc or rating.")],
+    images_root: Annotated[
+        Path, typer.Option("--images-root", help="The only folder images are served from.")
+    ],
+    database_url: DatabaseOption = DEFAULT_URL,
+    name: Annotated[str | None, typer.Option("--name", help="Study name [default: the CSV's name].")] = None,
+    prompt: Annotated[
+        str | None, typer.Option("--prompt", help="The question shown to participants.")
+    ] = None,
+    answers_per_pair: Annotated[
+        int, typer.Option("--answers-per-pair", help="K answers wanted per pair.")
+    ] = 5,
+    trap_rate: Annotated[
+        float, typer.Option("--trap-rate", help="Share of pairs drawn from the trap pairs.")
+    ] = 0.1,
+    reservation_minutes: Annotated[float, typer.Option("--reservation-minutes")] = 5.0,
+    leaderboard: Annotated[
+        bool, typer.Option("--leaderboard/--no-leaderboard", help="Points and a leaderboard.")
+    ] = False,
+    reliability_threshold: Annotated[
+        float, typer.Option("--reliability-threshold", help="Flag participants below this trap accuracy.")
+    ] = 0.7,
+    min_traps: Annotated[
+        int, typer.Option("--min-traps", help="Traps answered before anyone is flagged.")
+    ] = 3,
+    min_response_ms: Annotated[
+        int, typer.Option("--min-response-ms", help="Faster answers earn no points.")
+    ] = 500,
+    max_answers: Annotated[
+        int | None, typer.Option("--max-answers", help="Cap on answers per participant.")
+    ] = None,
+    invitations: Annotated[
+        int, typer.Option("--invitations", help="Make N invitation codes (sign-up needs one).")
+    ] = 0,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for pair, side and trap choices.")] = None,
+) -> None:
+    """Create a study from a pairs file and print the generated admin password (shown once)."""
+    from synthdiff.study import StudySettings, create_study
+
+    created = create_study(
+        pairs,
+        question,
+        images_root,
+        database_url=database_url,
+        name=name,
+        prompt=prompt,
+        settings=StudySettings(
+            answers_per_pair=answers_per_pair,
+            trap_rate=trap_rate,
+            reservation_minutes=reservation_minutes,
+            leaderboard=leaderboard,
+            reliability_threshold=reliability_threshold,
+            min_traps=min_traps,
+            min_response_ms=min_response_ms,
+            max_answers_per_participant=max_answers,
+        ),
+        invitations=invitations,
+        seed=seed,
+    )
+    out.print(
+        f"Study {created.name!r} ({created.question}): {created.pairs} pairs + {created.trap_pairs} "
+        f"trap pairs in {created.database_url}",
+        highlight=False,
+    )
+    out.print(f"admin user: {created.admin_username}", highlight=False)
+    out.print(
+        f"admin password: {created.admin_password}  (shown once; stored only as a hash)", highlight=False
+    )
+    for code in created.invitation_codes:
+        out.print(f"invitation: {code}", highlight=False)
+    out.print("Next: synthdiff study serve --database-url ...", highlight=False)
+
+
+@study_app.command("serve")
+@friendly_errors
+def serve_command(
+    database_url: DatabaseOption = DEFAULT_URL,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    secure_cookies: Annotated[
+        bool, typer.Option("--secure-cookies", help="Mark cookies Secure (when served over HTTPS).")
+    ] = False,
+) -> None:
+    """Run the study's web server (no debug mode; stop it with Ctrl-C, nothing answered is lost)."""
+    import uvicorn
+
+    from synthdiff.study import create_app
+
+    application = create_app(database_url, secure_cookies=secure_cookies)
+    out.print(f"Serving on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False)
+
+
+@study_app.command("export")
+@friendly_errors
+def export_command(
+    output: Annotated[Path, typer.Option("--out", "-o", help="Folder for the CSV and JSON files.")],
+    database_url: DatabaseOption = DEFAULT_URL,
+    include_flagged: Annotated[
+        bool, typer.Option("--include-flagged", help="Keep unreliable (flagged) and excluded participants.")
+    ] = False,
+    resamples: Annotated[
+        int, typer.Option("--resamples", help="Bootstrap resamples for 2AFC scales.")
+    ] = 1000,
+) -> None:
+    """Write answers (long format) and per-pair aggregates as CSV and JSON."""
+    from synthdiff.study import export_study
+
+    result = export_study(database_url, output, include_flagged=include_flagged, resamples=resamples)
+    out.print(f"{result.answers} answers, {result.pairs} pairs", highlight=False)
+    for path in result.files:
+        out.print(f"  {path}", highlight=False)
+
+
+@study_app.command("invite")
+@friendly_errors
+def invite_command(
+    count: Annotated[int, typer.Option("--count", help="How many codes.")] = 10,
+    database_url: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Make invitation codes; from then on, signing up needs one."""
+    from synthdiff.study import add_invitations
+
+    for code in add_invitations(database_url, count):
+        out.print(code, highlight=False)

@@ -1,0 +1,312 @@
+"""The study web app (FastAPI, server-rendered pages, a little JavaScript for keys and swipes).
+
+A thin shell over :class:`~synthdiff.study._service.StudyService`: it reads forms and cookies, checks
+CSRF tokens, and turns the service's errors into HTTP status codes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from synthdiff.errors import InvalidArgumentError
+from synthdiff.study._db import Database
+from synthdiff.study._export import export_documents
+from synthdiff.study._models import Participant
+from synthdiff.study._security import csrf_token, csrf_valid
+from synthdiff.study._service import ForbiddenError, NotLoggedInError, StudyRequestError, StudyService
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+SESSION_COOKIE = "synthdiff_session"
+CSRF_COOKIE = "synthdiff_csrf"
+MAX_BODY_BYTES = 16 * 1024
+_HERE = Path(__file__).parent
+_EXPORTS = {
+    "answers.csv": "text/csv",
+    "answers.json": "application/json",
+    "aggregates.csv": "text/csv",
+    "aggregates.json": "application/json",
+    "scale.csv": "text/csv",
+}
+_CSP = (
+    "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes with 413, declared or streamed (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _too_large(send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLargeError:
+            await _too_large(send)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    body = b"Request body too large."
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
+    """The study's ASGI app.
+
+    Args:
+        database_url: the database ``synthdiff study init`` created (migrated to the newest schema here).
+        secure_cookies: mark cookies ``Secure`` (serve over HTTPS, for example behind a proxy).
+    """
+    database = Database(database_url)
+    if not database.has_schema():
+        raise InvalidArgumentError(
+            f"Expected a study database at {database_url!r}, found none. Fix: run `synthdiff study init`."
+        )
+    database.migrate()
+    service = StudyService(database)
+    study = service.study()
+    images_root = Path(study.images_root).resolve()
+    templates = Jinja2Templates(directory=str(_HERE / "templates"))
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, debug=False)
+    app.state.service = service
+    app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def headers_and_nonce(request: Request, call_next: Any) -> Response:
+        nonce = request.cookies.get(CSRF_COOKIE)
+        fresh = not nonce or len(nonce) > 128
+        request.state.csrf_nonce = secrets.token_urlsafe(32) if fresh else nonce
+        response: Response = await call_next(request)
+        if fresh:
+            response.set_cookie(
+                CSRF_COOKIE, request.state.csrf_nonce, httponly=True, samesite="strict", secure=secure_cookies
+            )
+        response.headers["Content-Security-Policy"] = _CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("participant", None)
+        return templates.TemplateResponse(
+            request,
+            template,
+            {
+                "study": study,
+                "csrf_token": csrf_token(service.secret_key, request.state.csrf_nonce),
+                **context,
+            },
+            status_code=status_code,
+        )
+
+    def participant_or_none(request: Request) -> Participant | None:
+        return service.session_participant(request.cookies.get(SESSION_COOKIE))
+
+    def participant(request: Request) -> Participant:
+        person = participant_or_none(request)
+        if person is None:
+            raise NotLoggedInError("Please log in first.")
+        return person
+
+    def admin(person: Participant = Depends(participant)) -> Participant:  # noqa: B008
+        if not person.is_admin:
+            raise ForbiddenError("This page is for the study's administrator.")
+        return person
+
+    def csrf(request: Request, csrf_token: str = Form("")) -> None:
+        if not csrf_valid(service.secret_key, request.cookies.get(CSRF_COOKIE), csrf_token):
+            raise ForbiddenError(
+                "The form's security token did not match (an old or forged form). "
+                "Reload the page and try again."
+            )
+
+    @app.exception_handler(StudyRequestError)
+    def study_error(request: Request, error: StudyRequestError) -> Response:
+        if isinstance(error, NotLoggedInError) and request.method == "GET":
+            return RedirectResponse("/login", status_code=303)
+        return page(request, "message.html", status_code=error.status, message=str(error))
+
+    @app.exception_handler(InvalidArgumentError)
+    def invalid(request: Request, error: InvalidArgumentError) -> Response:
+        return page(request, "message.html", status_code=400, message=str(error))
+
+    def logged_in(token: str, target: str) -> Response:
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure_cookies, max_age=7 * 24 * 3600
+        )
+        return response
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        person = participant_or_none(request)
+        if person is None:
+            return RedirectResponse("/login", status_code=303)
+        return RedirectResponse("/admin" if person.is_admin else "/next", status_code=303)
+
+    @app.get("/healthz")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/signup", response_class=HTMLResponse)
+    def signup_form(request: Request) -> Response:
+        return page(request, "signup.html", invitation_required=service.study().invitation_required)
+
+    @app.post("/signup", dependencies=[Depends(csrf)])
+    def signup(
+        request: Request, username: str = Form(""), password: str = Form(""), invitation: str = Form("")
+    ) -> Response:
+        try:
+            token = service.signup(username.strip(), password, invitation)
+        except (InvalidArgumentError, StudyRequestError) as error:
+            status = getattr(error, "status", 400)
+            return page(
+                request,
+                "signup.html",
+                status_code=status,
+                error=str(error),
+                username=username,
+                invitation_required=service.study().invitation_required,
+            )
+        return logged_in(token, "/next")
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> Response:
+        return page(request, "login.html")
+
+    @app.post("/login", dependencies=[Depends(csrf)])
+    def login(request: Request, username: str = Form(""), password: str = Form("")) -> Response:
+        address = request.client.host if request.client else "unknown"
+        try:
+            token = service.login(username.strip(), password, address)
+        except StudyRequestError as error:
+            return page(request, "login.html", status_code=error.status, error=str(error), username=username)
+        person = service.session_participant(token)
+        return logged_in(token, "/admin" if person is not None and person.is_admin else "/next")
+
+    @app.post("/logout", dependencies=[Depends(csrf)])
+    def logout(request: Request) -> Response:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            service.logout(token)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @app.get("/next", response_class=HTMLResponse)
+    def next_pair(request: Request, person: Participant = Depends(participant)) -> Response:  # noqa: B008
+        if person.is_admin:
+            return RedirectResponse("/admin", status_code=303)
+        assignment = service.next_assignment(person)
+        answered, points = service.participant_progress(person)
+        completion = service.progress()["completion"]
+        if assignment is None:
+            return page(request, "done.html", participant=person, answered=answered, points=points)
+        return page(
+            request,
+            "answer.html",
+            participant=person,
+            assignment=assignment,
+            answered=answered,
+            points=points,
+            completion=completion,
+        )
+
+    @app.post("/answer", dependencies=[Depends(csrf)])
+    def answer(
+        request: Request,
+        assignment_id: int = Form(...),
+        choice: str = Form(""),
+        person: Participant = Depends(participant),  # noqa: B008
+    ) -> Response:
+        service.submit_answer(person, assignment_id, choice)
+        return RedirectResponse("/next", status_code=303)
+
+    @app.get("/assignments/{assignment_id}/{slot}")
+    def image(assignment_id: int, slot: str, person: Participant = Depends(participant)) -> Response:  # noqa: B008
+        stored = service.image_path(person, assignment_id, slot)
+        path = (images_root / stored).resolve()
+        # The stored path was checked at init; a symlink or a moved root must not escape it either.
+        if not path.is_relative_to(images_root) or not path.is_file():
+            raise ForbiddenError("This image is not available.")
+        return FileResponse(path, headers={"Cache-Control": "private, max-age=600"})
+
+    @app.get("/leaderboard", response_class=HTMLResponse)
+    def leaderboard(request: Request, person: Participant = Depends(participant)) -> Response:  # noqa: B008
+        return page(request, "leaderboard.html", participant=person, board=service.leaderboard())
+
+    @app.get("/admin", response_class=HTMLResponse)
+    def admin_page(request: Request, person: Participant = Depends(admin)) -> Response:  # noqa: B008
+        progress = service.progress()
+        return page(
+            request,
+            "admin.html",
+            participant=person,
+            progress=progress,
+            people=service.participant_stats(),
+            exports=[name for name in _EXPORTS if name != "scale.csv" or service.study().question == "2afc"],
+        )
+
+    @app.post("/admin/participants/{participant_id}", dependencies=[Depends(csrf)])
+    def exclude(
+        participant_id: int,
+        excluded: str = Form(...),
+        person: Participant = Depends(admin),  # noqa: B008
+    ) -> Response:
+        service.set_excluded(participant_id, excluded == "1")
+        return RedirectResponse("/admin", status_code=303)
+
+    @app.get("/admin/export/{name}")
+    def export(name: str, include_flagged: bool = False, person: Participant = Depends(admin)) -> Response:  # noqa: B008
+        documents = export_documents(database, include_flagged=include_flagged, resamples=500)
+        if name not in _EXPORTS or name not in documents:
+            raise StudyRequestError(f"Expected an export among {', '.join(documents)}, got {name!r}.")
+        return Response(
+            documents[name],
+            media_type=_EXPORTS[name],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    return app

@@ -1,0 +1,132 @@
+"""Engines, transactions and schema migrations for the study database.
+
+SQLite (the default) runs in WAL mode with full synchronous writes, so an answer acknowledged to a
+participant survives the server being killed. Every write is one transaction; on SQLite writes open
+with ``BEGIN IMMEDIATE`` (and one lock per process), on PostgreSQL the pair-choosing transaction locks
+the study row, so two participants can never both fill a pair's last slot.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from synthdiff.errors import InvalidArgumentError, OutputError
+
+__all__ = ["DEFAULT_DATABASE_URL", "Database", "normalise_url"]
+
+DEFAULT_DATABASE_URL = "sqlite:///synthdiff-study.db"
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_IMMEDIATE: contextvars.ContextVar[bool] = contextvars.ContextVar("synthdiff_study_immediate", default=False)
+
+
+def normalise_url(url: str) -> str:
+    """The SQLAlchemy URL to use: ``postgresql://`` means the psycopg 3 driver synthdiff installs."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidArgumentError(
+            f"Expected --database-url like sqlite:///study.db or postgresql://user@host/db, got {url!r}."
+        ) from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InvalidArgumentError(
+            f"Expected a SQLite or PostgreSQL database URL, got {parsed.get_backend_name()!r}."
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own handling is lazy).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _IMMEDIATE.get() else "BEGIN")
+
+
+class Database:
+    """One study database: sessions for reading, serialised transactions for writing.
+
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///path.db`` or ``postgresql://user:password@host/db``).
+    """
+
+    def __init__(self, url: str = DEFAULT_DATABASE_URL) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = create_engine(self.url, connect_args={"check_same_thread": False})
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time anyway; queueing on a lock beats its busy-wait polling.
+        self._write_lock: Any = threading.Lock() if self.is_sqlite else nullcontext()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; nothing it does is committed."""
+        # Closing rolls the transaction back; loaded objects stay readable (detached, not expired).
+        token = _IMMEDIATE.set(False)
+        try:
+            with self._sessions() as session:
+                yield session
+        finally:
+            _IMMEDIATE.reset(token)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back entirely on an exception."""
+        with self._write_lock:
+            token = _IMMEDIATE.set(True)
+            try:
+                with self._sessions.begin() as session:
+                    yield session
+            finally:
+                _IMMEDIATE.reset(token)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (Alembic; safe to run on every start)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as error:
+            raise OutputError(
+                f"Expected a database synthdiff can open at {self.url!r}, but it failed: {error.orig}. "
+                "Fix: check the path or the server, user and password in --database-url."
+            ) from None
+
+    def has_schema(self) -> bool:
+        """Whether the study tables exist (``synthdiff study init`` has run)."""
+        try:
+            return inspect(self.engine).has_table("study")
+        except OperationalError:
+            return False
+
+    def dispose(self) -> None:
+        self.engine.dispose()
