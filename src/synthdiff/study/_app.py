@@ -7,6 +7,8 @@ CSRF tokens, and turns the service's errors into HTTP status codes.
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +108,12 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
     images_root = Path(study.images_root).resolve()
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
 
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, debug=False)
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, debug=False, lifespan=lifespan)
     app.state.service = service
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
 

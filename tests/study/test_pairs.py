@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synthdiff.errors import InvalidArgumentError
+from synthdiff.study import read_pairs
+
+
+def _csv(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pairs.csv"
+    path.write_text(text)
+    return path
+
+
+def test_reads_pairs_and_traps(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    root, names = images
+    path = _csv(tmp_path, f"pair_id,image_a,image_b,trap_answer\np1,{names[0]},{names[1]},\np2,{names[2]},{names[2]},NO\n")
+    rows = read_pairs(path, "yesno", root)
+    assert [(r.key, r.image_a, r.image_b, r.trap_answer) for r in rows] == [
+        ("p1", names[0], names[1], None),
+        ("p2", names[2], names[2], "no"),
+    ]
+
+
+def test_absolute_paths_inside_the_root_are_stored_relative(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    root, names = images
+    path = _csv(tmp_path, f"pair_id,image_a,image_b\np1,{root / names[0]},{names[1]}\n")
+    assert read_pairs(path, "yesno", root)[0].image_a == names[0]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("p1,../outside.png,{b}", "outside the images root"),
+        ("p1,/etc/passwd,{b}", "outside the images root"),
+        ("p1,missing.png,{b}", "does not exist"),
+        ("p1,notes.txt,{b}", "is not an image"),
+        (",{a},{b}", "pair_id is empty"),
+        ("p1,,{b}", "image_a is empty"),
+    ],
+)
+def test_bad_rows_are_named_with_their_line(
+    tmp_path: Path, images: tuple[Path, list[str]], row: str, message: str
+) -> None:
+    root, names = images
+    (root / "notes.txt").write_text("not an image")
+    (tmp_path / "outside.png").write_bytes(b"")
+    text = "pair_id,image_a,image_b\nok,{a},{b}\n" + row + "\n"
+    path = _csv(tmp_path, text.format(a=names[0], b=names[1]))
+    with pytest.raises(InvalidArgumentError, match=rf"line 3: .*{message}"):
+        read_pairs(path, "yesno", root)
+
+
+def test_duplicate_ids_and_bad_trap_answers(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    root, names = images
+    a, b = names[:2]
+    path = _csv(tmp_path, f"pair_id,image_a,image_b,trap_answer\np1,{a},{b},\np1,{a},{b},\np2,{a},{b},maybe\n")
+    with pytest.raises(InvalidArgumentError, match=r"line 3: pair_id 'p1' appears twice; line 4: trap_answer"):
+        read_pairs(path, "yesno", root)
+
+
+def test_missing_columns_and_malformed_files(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    root, names = images
+    with pytest.raises(InvalidArgumentError, match="image_b is missing"):
+        read_pairs(_csv(tmp_path, "pair_id,image_a\np1,x.png\n"), "yesno", root)
+    with pytest.raises(InvalidArgumentError, match="reference is missing"):
+        read_pairs(_csv(tmp_path, f"pair_id,image_a,image_b\np1,{names[0]},{names[1]}\n"), "2afc", root)
+    with pytest.raises(InvalidArgumentError, match="well-formed CSV"):
+        read_pairs(_csv(tmp_path, f'pair_id,image_a,image_b\np1,"{names[0]}"x,{names[1]}\n'), "yesno", root)
+    with pytest.raises(InvalidArgumentError, match="columns .* missing .*found: nothing"):
+        read_pairs(_csv(tmp_path, ""), "yesno", root)
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00garbage\x80")
+    with pytest.raises(InvalidArgumentError, match="not text"):
+        read_pairs(binary, "yesno", root)
+    with pytest.raises(InvalidArgumentError, match="does not exist"):
+        read_pairs(tmp_path / "none.csv", "yesno", root)
+    with pytest.raises(InvalidArgumentError, match="question type"):
+        read_pairs(_csv(tmp_path, "pair_id,image_a,image_b\n"), "likert", root)
+
+
+def test_a_study_needs_pairs_to_judge(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    root, names = images
+    path = _csv(tmp_path, f"pair_id,image_a,image_b,trap_answer\nt1,{names[0]},{names[0]},no\n")
+    with pytest.raises(InvalidArgumentError, match="at least one pair without a trap_answer"):
+        read_pairs(path, "yesno", root)
+
+
+def test_rating_traps_may_be_ranges(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    from synthdiff.study._pairs import trap_is_correct
+
+    root, names = images
+    path = _csv(tmp_path, f"pair_id,image_a,image_b,trap_answer\np1,{names[0]},{names[1]},\nt,{names[0]},{names[0]},4-5\n")
+    assert read_pairs(path, "rating", root)[1].trap_answer == "4-5"
+    assert trap_is_correct("rating", "4-5", "5") and not trap_is_correct("rating", "4-5", "3")
+    assert trap_is_correct("2afc", "a", "a") and not trap_is_correct("yesno", "no", "yes")
