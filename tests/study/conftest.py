@@ -33,7 +33,12 @@ def make_images(root: Path, count: int) -> list[str]:
 
 
 def write_pairs(
-    path: Path, images: list[str], pairs: int, traps: int = 0, question: str = "yesno", trap_answer: str = "no"
+    path: Path,
+    images: list[str],
+    pairs: int,
+    traps: int = 0,
+    question: str = "yesno",
+    trap_answer: str = "no",
 ) -> Path:
     """A pairs CSV with ``pairs`` regular pairs and ``traps`` trap pairs."""
     header = "pair_id,reference,image_a,image_b,condition_a,condition_b,trap_answer"

@@ -16,7 +16,10 @@ def _csv(tmp_path: Path, text: str) -> Path:
 
 def test_reads_pairs_and_traps(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
     root, names = images
-    path = _csv(tmp_path, f"pair_id,image_a,image_b,trap_answer\np1,{names[0]},{names[1]},\np2,{names[2]},{names[2]},NO\n")
+    path = _csv(
+        tmp_path,
+        f"pair_id,image_a,image_b,trap_answer\np1,{names[0]},{names[1]},\np2,{names[2]},{names[2]},NO\n",
+    )
     rows = read_pairs(path, "yesno", root)
     assert [(r.key, r.image_a, r.image_b, r.trap_answer) for r in rows] == [
         ("p1", names[0], names[1], None),
@@ -24,7 +27,9 @@ def test_reads_pairs_and_traps(tmp_path: Path, images: tuple[Path, list[str]]) -
     ]
 
 
-def test_absolute_paths_inside_the_root_are_stored_relative(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+def test_absolute_paths_inside_the_root_are_stored_relative(
+    tmp_path: Path, images: tuple[Path, list[str]]
+) -> None:
     root, names = images
     path = _csv(tmp_path, f"pair_id,image_a,image_b\np1,{root / names[0]},{names[1]}\n")
     assert read_pairs(path, "yesno", root)[0].image_a == names[0]
@@ -56,8 +61,12 @@ def test_bad_rows_are_named_with_their_line(
 def test_duplicate_ids_and_bad_trap_answers(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
     root, names = images
     a, b = names[:2]
-    path = _csv(tmp_path, f"pair_id,image_a,image_b,trap_answer\np1,{a},{b},\np1,{a},{b},\np2,{a},{b},maybe\n")
-    with pytest.raises(InvalidArgumentError, match=r"line 3: pair_id 'p1' appears twice; line 4: trap_answer"):
+    path = _csv(
+        tmp_path, f"pair_id,image_a,image_b,trap_answer\np1,{a},{b},\np1,{a},{b},\np2,{a},{b},maybe\n"
+    )
+    with pytest.raises(
+        InvalidArgumentError, match=r"line 3: pair_id 'p1' appears twice; line 4: trap_answer"
+    ):
         read_pairs(path, "yesno", root)
 
 
@@ -92,7 +101,10 @@ def test_rating_traps_may_be_ranges(tmp_path: Path, images: tuple[Path, list[str
     from synthdiff.study._pairs import trap_is_correct
 
     root, names = images
-    path = _csv(tmp_path, f"pair_id,image_a,image_b,trap_answer\np1,{names[0]},{names[1]},\nt,{names[0]},{names[0]},4-5\n")
+    path = _csv(
+        tmp_path,
+        f"pair_id,image_a,image_b,trap_answer\np1,{names[0]},{names[1]},\nt,{names[0]},{names[0]},4-5\n",
+    )
     assert read_pairs(path, "rating", root)[1].trap_answer == "4-5"
     assert trap_is_correct("rating", "4-5", "5") and not trap_is_correct("rating", "4-5", "3")
     assert trap_is_correct("2afc", "a", "a") and not trap_is_correct("yesno", "no", "yes")

@@ -47,7 +47,9 @@ def _study(
     **settings: object,
 ) -> StudyService:
     root, names = images
-    csv = write_pairs(tmp_path / "pairs.csv", names, pairs, traps, question, "a" if question == "2afc" else "no")
+    csv = write_pairs(
+        tmp_path / "pairs.csv", names, pairs, traps, question, "a" if question == "2afc" else "no"
+    )
     create_study(
         csv,
         question,
@@ -140,7 +142,9 @@ def test_response_time_is_measured_by_the_server(database_url, tmp_path, images)
     assert slow is not None
     with service.db.write() as session:
         session.execute(
-            update(Assignment).where(Assignment.id == slow.id).values(issued_at=utcnow() - timedelta(seconds=3))
+            update(Assignment)
+            .where(Assignment.id == slow.id)
+            .values(issued_at=utcnow() - timedelta(seconds=3))
         )
     answer = service.submit_answer(ann, slow.id, "yes")
     assert 3000 <= answer.response_ms < 3000 + 5000
@@ -149,7 +153,14 @@ def test_response_time_is_measured_by_the_server(database_url, tmp_path, images)
 
 def test_traps_reliability_flags_and_exports(database_url, tmp_path, images) -> None:
     service = _study(
-        database_url, tmp_path, images, pairs=3, traps=4, trap_rate=0.99, min_traps=3, reliability_threshold=0.7,
+        database_url,
+        tmp_path,
+        images,
+        pairs=3,
+        traps=4,
+        trap_rate=0.99,
+        min_traps=3,
+        reliability_threshold=0.7,
         answers_per_pair=3,
     )
     careless, careful = _participant(service, "careless"), _participant(service, "careful")
@@ -257,5 +268,7 @@ def test_concurrent_participants_never_overfill_a_pair(database_url, tmp_path, i
         thread.join()
     assert not errors
     with service.db.read() as session:
-        counts = [n for _, n in session.execute(select(Answer.pair_id, func.count()).group_by(Answer.pair_id))]
+        counts = [
+            n for _, n in session.execute(select(Answer.pair_id, func.count()).group_by(Answer.pair_id))
+        ]
     assert sorted(counts) == [3] * 5

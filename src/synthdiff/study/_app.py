@@ -16,7 +16,6 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.study._db import Database
@@ -44,52 +43,6 @@ _CSP = (
 )
 
 
-class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, declared or streamed (pure ASGI)."""
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(send)
-            return
-        received = 0
-
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise _BodyTooLargeError
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLargeError:
-            await _too_large(send)
-
-
-class _BodyTooLargeError(Exception):
-    pass
-
-
-async def _too_large(send: Send) -> None:
-    body = b"Request body too large."
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
     """The study's ASGI app.
 
@@ -113,7 +66,15 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
         yield
         database.dispose()
 
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, debug=False, lifespan=lifespan)
+    # max_body_size: FastAPI answers 413 to larger bodies, declared or streamed.
+    app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        debug=False,
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+    )
     app.state.service = service
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
 
@@ -315,5 +276,4 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     return app
