@@ -78,7 +78,7 @@ def test_missing_columns_and_malformed_files(tmp_path: Path, images: tuple[Path,
         read_pairs(_csv(tmp_path, f"pair_id,image_a,image_b\np1,{names[0]},{names[1]}\n"), "2afc", root)
     with pytest.raises(InvalidArgumentError, match="well-formed CSV"):
         read_pairs(_csv(tmp_path, f'pair_id,image_a,image_b\np1,"{names[0]}"x,{names[1]}\n'), "yesno", root)
-    with pytest.raises(InvalidArgumentError, match="columns .* missing .*found: nothing"):
+    with pytest.raises(InvalidArgumentError, match=r"columns .* missing .*found: nothing"):
         read_pairs(_csv(tmp_path, ""), "yesno", root)
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"\xff\xfe\x00garbage\x80")

@@ -25,7 +25,6 @@ from synthdiff.study._service import (
 
 from .conftest import write_pairs
 
-
 _OPEN: list[StudyService] = []
 
 
