@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from PIL import Image
@@ -90,3 +95,27 @@ def csrf_of(html: str) -> str:
 def assignment_of(html: str) -> int | None:
     match = ASSIGNMENT.search(html)
     return int(match.group(1)) if match else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from synthdiff.cli import main; main()", "study", "serve",
+             "--database-url", url, "--port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=handle,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"the server did not start: {log.read_text()!r}")

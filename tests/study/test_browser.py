@@ -1,0 +1,88 @@
+"""End to end in a real headless Chromium: sign up, answer pairs with the keyboard, check the admin
+page and the export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from synthdiff.study import StudySettings, create_study
+
+from .conftest import free_port, serve, write_pairs
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _driver():  # type: ignore[no-untyped-def]
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if browser is None or driver_path is None:
+        pytest.fail("Chromium and chromedriver are needed (make test installs Debian's chromium-driver).")
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900"):
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+
+
+def test_sign_up_answer_with_keys_and_export(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    root, names = images
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    created = create_study(
+        write_pairs(tmp_path / "pairs.csv", names, 3), "yesno", root, database_url=url,
+        settings=StudySettings(min_response_ms=0), seed=3,
+    )  # fmt: skip
+    port = free_port()
+    server = serve(url, port, tmp_path / "server.log")
+    base = f"http://127.0.0.1:{port}"
+    driver = _driver()
+    wait = WebDriverWait(driver, 20)
+    try:
+        driver.get(f"{base}/signup")
+        driver.find_element(By.ID, "username").send_keys("ann")
+        driver.find_element(By.ID, "password").send_keys("correct horse")
+        driver.find_element(By.ID, "submit").click()
+        keys = {"y": "yes", "n": "no"}
+        pressed = []
+        for key in ("y", "n", "y"):
+            form = wait.until(lambda d: d.find_element(By.ID, "answer-form"))
+            assignment = form.find_element(By.NAME, "assignment_id").get_attribute("value")
+            for image_id in ("left-image", "right-image"):  # served under the CSP, decoded by the browser
+                wait.until(lambda d, i=image_id: d.execute_script(f"return document.getElementById('{i}').naturalWidth") == 16)
+            ActionChains(driver).send_keys(key).perform()
+            wait.until(
+                lambda d, a=assignment: not d.find_elements(By.NAME, "assignment_id")
+                or d.find_element(By.NAME, "assignment_id").get_attribute("value") != a
+            )
+            pressed.append(keys[key])
+        assert "no more pairs" in wait.until(lambda d: d.find_element(By.ID, "done")).text
+        driver.find_element(By.CSS_SELECTOR, "header button").click()  # log out
+        wait.until(lambda d: d.current_url.endswith("/login"))
+        driver.find_element(By.ID, "username").send_keys("admin")
+        driver.find_element(By.ID, "password").send_keys(created.admin_password)
+        driver.find_element(By.ID, "submit").click()
+        wait.until(lambda d: d.current_url.endswith("/admin"))
+        assert driver.find_element(By.ID, "answer-count").text == "3"
+        assert "ann" in driver.find_element(By.ID, "participants").text
+        cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+        export = httpx.get(f"{base}/admin/export/answers.csv", cookies=cookies)
+    finally:
+        driver.quit()
+        server.kill()
+        server.wait(timeout=30)
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert [row["answer"] for row in rows] == pressed
+    assert all(row["participant"] == "ann" and int(row["response_ms"]) > 0 for row in rows)
+    assert {row["shown_left"] + row["shown_right"] for row in rows} <= {"ab", "ba"}

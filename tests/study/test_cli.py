@@ -1,0 +1,107 @@
+"""``synthdiff study`` commands, and a real server process killed mid-study."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from synthdiff.cli import app
+
+from .conftest import assignment_of, csrf_of, free_port, serve, write_pairs
+
+runner = CliRunner()
+
+
+def _init(tmp_path: Path, images: tuple[Path, list[str]], *extra: str) -> tuple[str, str]:
+    root, names = images
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    pairs = write_pairs(tmp_path / "pairs.csv", names, 4, traps=1)
+    result = runner.invoke(
+        app,
+        ["study", "init", "--pairs", str(pairs), "--question", "yesno", "--images-root", str(root),
+         "--database-url", url, "--seed", "1", *extra],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    password = result.output.split("admin password: ")[1].split()[0]
+    return url, password
+
+
+def test_init_prints_generated_admin_credentials(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    url, password = _init(tmp_path, images, "--invitations", "2")
+    assert len(password) >= 16
+    (tmp_path / "second").mkdir()
+    _, other_password = _init(tmp_path / "second", images)
+    assert other_password != password  # generated per study, never a built-in default
+    again = runner.invoke(
+        app, ["study", "init", "--pairs", str(tmp_path / "pairs.csv"), "--question", "yesno",
+              "--images-root", str(images[0]), "--database-url", url],
+    )  # fmt: skip
+    assert again.exit_code == 2 and "already holds a study" in again.output
+    assert "Traceback" not in again.output
+
+
+def test_init_rejects_bad_pairs_files(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("pair_id,image_a,image_b\np1,../../etc/passwd,img000.png\n")
+    result = runner.invoke(
+        app, ["study", "init", "--pairs", str(bad), "--question", "yesno", "--images-root", str(images[0]),
+              "--database-url", f"sqlite:///{tmp_path / 's.db'}"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "line 2: '../../etc/passwd' is outside the images root" in result.output.replace("\n", "")
+    unknown = runner.invoke(
+        app, ["study", "init", "--pairs", str(bad), "--question", "best-of-3", "--images-root", str(images[0])],
+    )  # fmt: skip
+    assert unknown.exit_code == 2 and "yesno, 2afc, rating" in unknown.output
+
+
+def test_export_and_invite_commands(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    url, _ = _init(tmp_path, images)
+    invite = runner.invoke(app, ["study", "invite", "--count", "3", "--database-url", url])
+    assert invite.exit_code == 0 and len(invite.output.split()) == 3
+    result = runner.invoke(app, ["study", "export", "--out", str(tmp_path / "out"), "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "0 answers, 4 pairs" in result.output
+    document = json.loads((tmp_path / "out" / "aggregates.json").read_text())
+    assert document["schema_version"] == "1.0" and len(document["pairs"]) == 4
+    missing = runner.invoke(app, ["study", "export", "-o", str(tmp_path / "x"), "--database-url",
+                                  f"sqlite:///{tmp_path / 'nothing.db'}"])  # fmt: skip
+    assert missing.exit_code == 2 and "study init" in missing.output
+
+
+@pytest.mark.slow
+def test_answers_survive_a_killed_server(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    url, _ = _init(tmp_path, images)
+    port = free_port()
+    server = serve(url, port, tmp_path / "server.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, follow_redirects=True) as client:
+            token = csrf_of(client.get("/signup").text)
+            client.post("/signup", data={"username": "ann", "password": "correct horse", "csrf_token": token})
+            for _ in range(3):
+                assignment = assignment_of(client.get("/next").text)
+                response = client.post(
+                    "/answer", data={"assignment_id": assignment, "choice": "yes", "csrf_token": token}
+                )
+                assert response.status_code == 200
+            pending = assignment_of(client.get("/next").text)  # reserved, not answered
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=30)
+            server = serve(url, port, tmp_path / "server.log")
+            # The session, the three answers and the reservation all survived.
+            assert assignment_of(client.get("/next").text) == pending
+            client.post("/answer", data={"assignment_id": pending, "choice": "no", "csrf_token": token})
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+    result = runner.invoke(app, ["study", "export", "-o", str(tmp_path / "out"), "--database-url", url])
+    rows = (tmp_path / "out" / "answers.csv").read_text().strip().splitlines()
+    assert result.exit_code == 0 and len(rows) == 1 + 4
+    assert os.path.getsize(tmp_path / "study.db") > 0
