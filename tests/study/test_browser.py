@@ -60,11 +60,17 @@ def test_sign_up_answer_with_keys_and_export(tmp_path: Path, images: tuple[Path,
             form = wait.until(lambda d: d.find_element(By.ID, "answer-form"))
             assignment = form.find_element(By.NAME, "assignment_id").get_attribute("value")
             for image_id in ("left-image", "right-image"):  # served under the CSP, decoded by the browser
-                wait.until(lambda d, i=image_id: d.execute_script(f"return document.getElementById('{i}').naturalWidth") == 16)
+                wait.until(
+                    lambda d, i=image_id: (
+                        d.execute_script(f"return document.getElementById('{i}').naturalWidth") == 16
+                    )
+                )
             ActionChains(driver).send_keys(key).perform()
             wait.until(
-                lambda d, a=assignment: not d.find_elements(By.NAME, "assignment_id")
-                or d.find_element(By.NAME, "assignment_id").get_attribute("value") != a
+                lambda d, a=assignment: (
+                    not d.find_elements(By.NAME, "assignment_id")
+                    or d.find_element(By.NAME, "assignment_id").get_attribute("value") != a
+                )
             )
             pressed.append(keys[key])
         assert "no more pairs" in wait.until(lambda d: d.find_element(By.ID, "done")).text

@@ -56,7 +56,8 @@ def test_init_rejects_bad_pairs_files(tmp_path: Path, images: tuple[Path, list[s
     assert result.exit_code == 2
     assert "line 2: '../../etc/passwd' is outside the images root" in result.output.replace("\n", "")
     unknown = runner.invoke(
-        app, ["study", "init", "--pairs", str(bad), "--question", "best-of-3", "--images-root", str(images[0])],
+        app, ["study", "init", "--pairs", str(bad), "--question", "best-of-3",
+              "--images-root", str(images[0])],
     )  # fmt: skip
     assert unknown.exit_code == 2 and "yesno, 2afc, rating" in unknown.output
 

@@ -84,6 +84,7 @@ def test_each_pair_gets_k_answers_and_nobody_sees_a_pair_twice(database_url, tmp
         counts = session.execute(select(Answer.pair_id, func.count()).group_by(Answer.pair_id)).all()
     assert sorted(n for _, n in counts) == [2, 2, 2]
     assert service.progress()["completion"] == 1.0
+    assert service.completion() == 1.0
 
 
 def test_reservations_hold_a_slot_until_they_expire(database_url, tmp_path, images) -> None:

@@ -16,6 +16,8 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.study._db import Database
@@ -37,10 +39,50 @@ _EXPORTS = {
     "aggregates.json": "application/json",
     "scale.csv": "text/csv",
 }
-_CSP = (
-    "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+_SECURITY_HEADERS = (
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
 )
+
+
+class HeadersAndNonce:
+    """Security headers on every response, and the browser's CSRF nonce (set as a cookie when new).
+
+    Pure ASGI (Starlette's ``BaseHTTPMiddleware`` costs about a millisecond a request).
+    """
+
+    def __init__(self, app: ASGIApp, secure_cookies: bool) -> None:
+        self.app, self.secure_cookies = app, secure_cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = Request(scope).cookies.get(CSRF_COOKIE)
+        fresh = not nonce or len(nonce) > 128
+        if fresh:
+            nonce = secrets.token_urlsafe(32)
+        scope.setdefault("state", {})["csrf_nonce"] = nonce
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS:
+                    headers[name] = value
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                if fresh:
+                    cookie = f"{CSRF_COOKIE}={nonce}; HttpOnly; Path=/; SameSite=strict"
+                    headers.append("set-cookie", cookie + ("; Secure" if self.secure_cookies else ""))
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
@@ -77,23 +119,7 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
     )
     app.state.service = service
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
-
-    @app.middleware("http")
-    async def headers_and_nonce(request: Request, call_next: Any) -> Response:
-        nonce = request.cookies.get(CSRF_COOKIE)
-        fresh = not nonce or len(nonce) > 128
-        request.state.csrf_nonce = secrets.token_urlsafe(32) if fresh else nonce
-        response: Response = await call_next(request)
-        if fresh:
-            response.set_cookie(
-                CSRF_COOKIE, request.state.csrf_nonce, httponly=True, samesite="strict", secure=secure_cookies
-            )
-        response.headers["Content-Security-Policy"] = _CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(HeadersAndNonce, secure_cookies=secure_cookies)
 
     def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("participant", None)
@@ -208,7 +234,7 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
             return RedirectResponse("/admin", status_code=303)
         assignment = service.next_assignment(person)
         answered, points = service.participant_progress(person)
-        completion = service.progress()["completion"]
+        completion = service.completion()
         if assignment is None:
             return page(request, "done.html", participant=person, answered=answered, points=points)
         return page(

@@ -83,6 +83,9 @@ class Pair(Base):
     condition_a: Mapped[str | None] = mapped_column(String(200), nullable=True)
     condition_b: Mapped[str | None] = mapped_column(String(200), nullable=True)
     trap_answer: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Answers so far, kept in step with the answer table in the same transactions (choosing the
+    # next pair then needs no scan of every assignment).
+    answers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Assignment(Base):
@@ -91,7 +94,7 @@ class Assignment(Base):
     __tablename__ = "assignment"
     __table_args__ = (
         UniqueConstraint("participant_id", "pair_id", name="uq_assignment_participant_pair"),
-        Index("ix_assignment_pair", "pair_id", "answered", "expires_at"),
+        Index("ix_assignment_open", "answered", "expires_at", "pair_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import random
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -131,6 +132,7 @@ class StudyService:
             self.study_id = study.id
             self.secret_key = study.secret_key
             self._rng = rng or random.Random(study.seed)
+        self._completion: tuple[float, float] | None = None
 
     def study(self) -> Study:
         with self.db.read() as session:
@@ -220,10 +222,11 @@ class StudyService:
         if not token:
             return None
         with self.db.read() as session:
-            row = session.get(WebSession, hash_token(token))
-            if row is None or row.expires_at < utcnow():
-                return None
-            return session.get(Participant, row.participant_id)
+            return session.scalar(
+                select(Participant)
+                .join(WebSession, WebSession.participant_id == Participant.id)
+                .where(WebSession.token_hash == hash_token(token), WebSession.expires_at > utcnow())
+            )
 
     def logout(self, token: str) -> None:
         with self.db.write() as session:
@@ -254,7 +257,7 @@ class StudyService:
             study = session.scalar(select(Study).with_for_update())
             if study is None:
                 raise UnknownError("Expected a study in this database.")
-            if session.get(Participant, participant.id, populate_existing=True).excluded:  # type: ignore[union-attr]
+            if session.scalar(select(Participant.excluded).where(Participant.id == participant.id)):
                 raise ForbiddenError("Your account was excluded from this study by its administrator.")
             open_one = session.scalar(
                 select(Assignment).where(
@@ -274,19 +277,19 @@ class StudyService:
                 if (answered or 0) >= study.max_answers_per_participant:
                     return None
             seen = select(Assignment.pair_id).where(Assignment.participant_id == participant.id)
-            taken = (
+            reserved = (
                 select(Assignment.pair_id, func.count().label("n"))
-                .where(or_(Assignment.answered.is_(True), Assignment.expires_at > now))
+                .where(Assignment.answered.is_(False), Assignment.expires_at > now)
                 .group_by(Assignment.pair_id)
                 .subquery()
             )
             regular = list(
                 session.scalars(
                     select(Pair.id)
-                    .outerjoin(taken, taken.c.pair_id == Pair.id)
+                    .outerjoin(reserved, reserved.c.pair_id == Pair.id)
                     .where(
                         Pair.trap_answer.is_(None),
-                        func.coalesce(taken.c.n, 0) < study.answers_per_pair,
+                        Pair.answers + func.coalesce(reserved.c.n, 0) < study.answers_per_pair,
                         Pair.id.not_in(seen),
                     )
                     .order_by(Pair.id)
@@ -409,6 +412,7 @@ class StudyService:
                 created_at=now,
             )
             session.add(row)
+            session.execute(update(Pair).where(Pair.id == pair.id).values(answers=Pair.answers + 1))
             try:
                 session.flush()
             except IntegrityError:
@@ -487,6 +491,31 @@ class StudyService:
             "completion": filled / target if target else 1.0,
             "per_pair": counts,
         }
+
+    def completion(self) -> float:
+        """Share of the wanted non-trap answers given (each pair counts up to K); cached for 2 s, as
+        every answer page shows it."""
+        now = time.monotonic()
+        if self._completion is not None and now - self._completion[0] < 2.0:
+            return self._completion[1]
+        with self.db.read() as session:
+            study = _study(session)
+            k = study.answers_per_pair
+            answers = func.count(Answer.id)
+            per_pair = (
+                select(case((answers > k, k), else_=answers).label("filled"))
+                .select_from(Pair)
+                .outerjoin(Answer, Answer.pair_id == Pair.id)
+                .where(Pair.trap_answer.is_(None))
+                .group_by(Pair.id)
+                .subquery()
+            )
+            filled, pairs = session.execute(
+                select(func.coalesce(func.sum(per_pair.c.filled), 0), func.count())
+            ).one()
+        value = float(filled) / (pairs * k) if pairs else 1.0
+        self._completion = (now, value)
+        return value
 
     def participant_progress(self, participant: Participant) -> tuple[int, int]:
         """(answers given, points) for one participant."""

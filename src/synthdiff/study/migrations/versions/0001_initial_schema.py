@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("condition_a", sa.String(length=200), nullable=True),
         sa.Column("condition_b", sa.String(length=200), nullable=True),
         sa.Column("trap_answer", sa.String(length=16), nullable=True),
+        sa.Column("answers", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key"),
     )
@@ -97,7 +98,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("participant_id", "pair_id", name="uq_assignment_participant_pair"),
     )
     with op.batch_alter_table("assignment", schema=None) as batch_op:
-        batch_op.create_index("ix_assignment_pair", ["pair_id", "answered", "expires_at"], unique=False)
+        batch_op.create_index("ix_assignment_open", ["answered", "expires_at", "pair_id"], unique=False)
 
     op.create_table(
         "invitation",
@@ -172,7 +173,7 @@ def downgrade() -> None:
     op.drop_table("web_session")
     op.drop_table("invitation")
     with op.batch_alter_table("assignment", schema=None) as batch_op:
-        batch_op.drop_index("ix_assignment_pair")
+        batch_op.drop_index("ix_assignment_open")
 
     op.drop_table("assignment")
     op.drop_table("study")
