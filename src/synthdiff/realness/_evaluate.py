@@ -59,7 +59,8 @@ class RealnessEvaluation:
         }
 
 
-def _summarise(results: list[ImageResult]) -> dict[str, Any]:
+def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
+    """Accuracy, AUC (with bootstrap intervals), ECE, the JPEG-75 drop, and the same per source."""
     labels = np.array([r.label for r in results])
     probabilities = np.array([r.probability for r in results])
     jpeg = np.array([r.probability_jpeg75 for r in results])
@@ -113,4 +114,4 @@ def evaluate_images(
         results.append(ImageResult(str(image.path), image.source, image.label, probability, jpeg))
         if on_image is not None:
             on_image(number, len(images))
-    return RealnessEvaluation(results, _summarise(results))
+    return RealnessEvaluation(results, summarise_results(results))

@@ -1,0 +1,186 @@
+"""Leave-one-source-out evaluation of the realness classifier, and the final model trained on all sources.
+
+Every source folder under DATA/real and DATA/synthetic (or a group of them given with --group) is held
+out in turn: a model is trained on all the other sources (its own train/val split, selection and
+calibration on that val split only) and scores the held-out images. The out-of-source scores of all
+folds are then pooled: accuracy at the calibrated threshold, AUC, ECE and the accuracy drop under JPEG
+quality 75, overall and per source. Several cue sets can be compared; the one to ship is chosen by the
+mean validation loss of its folds (never by the held-out scores), then trained on every source.
+
+    python scripts/realness_loso.py --data data/realness --out runs/loso --cues fourier \\
+        --cues fourier,rgb,residual --group skimage,matplotlib --group exam-scene,opencv-renders --final
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from synthdiff.realness import load_realness_model
+from synthdiff.realness._data import list_source
+from synthdiff.realness._evaluate import ImageResult, evaluate_images, summarise_results
+from synthdiff.realness._train import load_realness_config, train_realness
+
+
+def _sources(data: Path) -> dict[str, tuple[str, Path]]:
+    found = {}
+    for label in ("real", "synthetic"):
+        for folder in sorted(p for p in (data / label).iterdir() if p.is_dir()):
+            found[folder.name] = (label, folder)
+    return found
+
+
+def _train_fold(job: dict[str, Any]) -> dict[str, Any]:
+    """Train on ``job['train']`` sources and score ``job['test']`` sources (in a worker process)."""
+    out = Path(job["out"])
+    overrides = {
+        "real": [f"{n}={p}" for n, (label, p) in job["train"].items() if label == "real"],
+        "synthetic": [f"{n}={p}" for n, (label, p) in job["train"].items() if label == "synthetic"],
+        "cues": job["cues"],
+        "epochs": job["epochs"],
+        "samples_per_epoch": job["samples"],
+        "loader_workers": job["workers"],
+        "seed": job["seed"],
+    }
+    config = load_realness_config(None, overrides)
+    result = train_realness(config, out)
+    record: dict[str, Any] = {
+        "fold": job["fold"],
+        "cues": job["cues"],
+        "best_epoch": result.best_epoch,
+        "val_loss": result.best_loss,
+        "seconds": result.seconds,
+    }
+    if job["test"]:
+        model = load_realness_model(out / "best.pt", device=job["device"])
+        images = [img for n, (label, p) in job["test"].items() for img in list_source(p, label, n)]
+        evaluation = evaluate_images(model, images)
+        record["images"] = [asdict(r) for r in evaluation.images]
+    (out / "fold.json").write_text(json.dumps(record, indent=1))
+    return record
+
+
+def _table(summary: dict[str, Any]) -> list[str]:
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.1f} %"
+
+    lines = ["| source | class | images | accuracy | accuracy after JPEG 75 | mean p(synthetic) |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for name, row in summary["per_source"].items():
+        lines.append(
+            f"| {name} | {row['label']} | {row['images']} | {pct(row['accuracy'])} | "
+            f"{pct(row['accuracy_jpeg75'])} | {row['mean_probability_synthetic']:.3f} |"
+        )
+    low, high = summary["accuracy_interval"] or (None, None)
+    auc_low, auc_high = summary["auc_interval"] or (None, None)
+    lines += [
+        "",
+        f"Pooled over {summary['images']} held-out images ({summary['real']} real, {summary['synthetic']} "
+        f"synthetic): accuracy {pct(summary['accuracy'])} [{pct(low)}, {pct(high)}], AUC "
+        f"{summary['auc']:.3f} [{auc_low:.3f}, {auc_high:.3f}], ECE {summary['ece']:.3f}, accuracy after "
+        f"JPEG 75 {pct(summary['accuracy_jpeg75'])} "
+        f"(drop {100 * summary['accuracy_drop_jpeg75']:.1f} points).",
+    ]
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=Path("data/realness"))
+    parser.add_argument("--out", type=Path, default=Path("runs/loso"))
+    parser.add_argument("--cues", action="append", help="comma-separated cue set (repeatable)")
+    parser.add_argument("--group", action="append", default=[], help="sources held out together: a,b")
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--samples", type=int, default=8192, help="crops per epoch")
+    parser.add_argument("--jobs", type=int, default=1, help="folds trained at once")
+    parser.add_argument("--workers", type=int, default=2, help="data-loader processes per fold")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--final", action="store_true", help="then train the chosen cues on every source")
+    args = parser.parse_args()
+
+    sources = _sources(args.data)
+    grouped = {name for group in args.group for name in group.split(",")}
+    folds = [group.split(",") for group in args.group] + [[n] for n in sources if n not in grouped]
+    cue_sets = [c.split(",") for c in (args.cues or ["fourier"])]
+    jobs = []
+    for cues in cue_sets:
+        tag = "+".join(cues)
+        for fold in folds:
+            jobs.append(
+                {
+                    "fold": "+".join(fold),
+                    "cues": cues,
+                    "out": str(args.out / tag / "+".join(fold)),
+                    "train": {n: s for n, s in sources.items() if n not in fold},
+                    "test": {n: sources[n] for n in fold},
+                    "epochs": args.epochs,
+                    "samples": args.samples,
+                    "workers": args.workers,
+                    "seed": args.seed,
+                    "device": args.device,
+                }
+            )
+    done = {}
+    pending = []
+    for job in jobs:  # resumable: finished folds are read back
+        path = Path(job["out"]) / "fold.json"
+        if path.is_file():
+            done[job["out"]] = json.loads(path.read_text())
+        else:
+            pending.append(job)
+    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+        for record, job in zip(pool.imap(_train_fold, pending), pending, strict=True):
+            done[job["out"]] = record
+            print(f"{'+'.join(job['cues'])} / {job['fold']}: val loss {record['val_loss']:.4f}", flush=True)
+
+    report: dict[str, Any] = {"folds": ["+".join(f) for f in folds], "cue_sets": {}}
+    lines = ["# Leave-one-source-out results", ""]
+    for cues in cue_sets:
+        tag = "+".join(cues)
+        records = [done[j["out"]] for j in jobs if j["cues"] == cues]
+        results = [ImageResult(**image) for r in records for image in r["images"]]
+        summary = summarise_results(results)
+        mean_val = sum(r["val_loss"] for r in records) / len(records)
+        report["cue_sets"][tag] = {"mean_val_loss": mean_val, "summary": summary, "folds": records}
+        lines += [
+            f"## cues: {tag} (mean validation loss over folds {mean_val:.4f})",
+            "",
+            *_table(summary),
+            "",
+        ]
+    chosen = min(report["cue_sets"], key=lambda t: report["cue_sets"][t]["mean_val_loss"])
+    report["chosen"] = chosen
+    lines.append(f"Chosen by mean validation loss (not by the held-out scores): **{chosen}**.")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for fold in report["cue_sets"].values():
+        for record in fold["folds"]:
+            record.pop("images", None)
+    (args.out / "loso.json").write_text(json.dumps(report, indent=1))
+    (args.out / "loso.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    if args.final:
+        final = {
+            "fold": "final",
+            "cues": chosen.split("+"),
+            "out": str(args.out / "final"),
+            "train": sources,
+            "test": {},
+            "epochs": args.epochs,
+            "samples": args.samples,
+            "workers": args.workers,
+            "seed": args.seed,
+            "device": args.device,
+        }
+        record = _train_fold(final)
+        print(f"final ({chosen}): val loss {record['val_loss']:.4f}, epoch {record['best_epoch']}")
+
+
+if __name__ == "__main__":
+    main()
