@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -111,13 +112,13 @@ def main() -> None:
     cue_sets = [c.split(",") for c in (args.cues or ["fourier"])]
     jobs = []
     for cues in cue_sets:
-        tag = "+".join(cues)
+        tag = "-".join(cues)
         for fold in folds:
             jobs.append(
                 {
-                    "fold": "+".join(fold),
+                    "fold": "__".join(fold),
                     "cues": cues,
-                    "out": str(args.out / tag / "+".join(fold)),
+                    "out": str(args.out / tag / "__".join(fold)),
                     "train": {n: s for n, s in sources.items() if n not in fold},
                     "test": {n: sources[n] for n in fold},
                     "epochs": args.epochs,
@@ -135,15 +136,17 @@ def main() -> None:
             done[job["out"]] = json.loads(path.read_text())
         else:
             pending.append(job)
-    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        for record, job in zip(pool.imap(_train_fold, pending), pending, strict=True):
+    # Not multiprocessing.Pool: its daemonic workers may not start data-loader processes.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+        for record, job in zip(pool.map(_train_fold, pending), pending, strict=True):
             done[job["out"]] = record
-            print(f"{'+'.join(job['cues'])} / {job['fold']}: val loss {record['val_loss']:.4f}", flush=True)
+            print(f"{'-'.join(job['cues'])} / {job['fold']}: val loss {record['val_loss']:.4f}", flush=True)
 
-    report: dict[str, Any] = {"folds": ["+".join(f) for f in folds], "cue_sets": {}}
+    report: dict[str, Any] = {"folds": ["__".join(f) for f in folds], "cue_sets": {}}
     lines = ["# Leave-one-source-out results", ""]
     for cues in cue_sets:
-        tag = "+".join(cues)
+        tag = "-".join(cues)
         records = [done[j["out"]] for j in jobs if j["cues"] == cues]
         results = [ImageResult(**image) for r in records for image in r["images"]]
         summary = summarise_results(results)
@@ -168,7 +171,7 @@ def main() -> None:
     if args.final:
         final = {
             "fold": "final",
-            "cues": chosen.split("+"),
+            "cues": chosen.split("-"),
             "out": str(args.out / "final"),
             "train": sources,
             "test": {},
