@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -128,6 +129,22 @@ def main() -> None:
                     "device": args.device,
                 }
             )
+    if args.final:  # trained alongside the folds; the chosen one is kept afterwards
+        for cues in cue_sets:
+            jobs.append(
+                {
+                    "fold": "final",
+                    "cues": cues,
+                    "out": str(args.out / "-".join(cues) / "final"),
+                    "train": sources,
+                    "test": {},
+                    "epochs": args.epochs,
+                    "samples": args.samples,
+                    "workers": args.workers,
+                    "seed": args.seed,
+                    "device": args.device,
+                }
+            )
     done = {}
     pending = []
     for job in jobs:  # resumable: finished folds are read back
@@ -147,7 +164,7 @@ def main() -> None:
     lines = ["# Leave-one-source-out results", ""]
     for cues in cue_sets:
         tag = "-".join(cues)
-        records = [done[j["out"]] for j in jobs if j["cues"] == cues]
+        records = [done[j["out"]] for j in jobs if j["cues"] == cues and j["fold"] != "final"]
         results = [ImageResult(**image) for r in records for image in r["images"]]
         summary = summarise_results(results)
         mean_val = sum(r["val_loss"] for r in records) / len(records)
@@ -169,20 +186,12 @@ def main() -> None:
     (args.out / "loso.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     if args.final:
-        final = {
-            "fold": "final",
-            "cues": chosen.split("-"),
-            "out": str(args.out / "final"),
-            "train": sources,
-            "test": {},
-            "epochs": args.epochs,
-            "samples": args.samples,
-            "workers": args.workers,
-            "seed": args.seed,
-            "device": args.device,
-        }
-        record = _train_fold(final)
-        print(f"final ({chosen}): val loss {record['val_loss']:.4f}, epoch {record['best_epoch']}")
+        final = args.out / chosen / "final"
+        shutil.copyfile(final / "best.pt", args.out / "final.pt")
+        record = done[str(final)]
+        print(
+            f"final ({chosen}): val loss {record['val_loss']:.4f}, epoch {record['best_epoch']} -> final.pt"
+        )
 
 
 if __name__ == "__main__":
