@@ -111,16 +111,22 @@ def _resolve(spec: str | os.PathLike[str]) -> Path:
 def load_realness_model(spec: str | os.PathLike[str] = DEFAULT_MODEL, device: str = "cpu") -> RealnessModel:
     """Load shipped weights by name, or a checkpoint written by ``synthdiff train realness``.
 
+    Args:
+        device: ``cpu``, ``cuda``, or ``auto`` (the GPU when there is one).
+
     Raises:
         CheckpointError: missing, damaged or another kind of file.
     """
+    from synthdiff._device import resolve_device
+
     path = _resolve(spec)
-    payload = read_checkpoint(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train realness", device)
+    target = resolve_device(device)
+    payload = read_checkpoint(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train realness", target)
     stored = payload["settings"]
     settings = RealnessSettings(tuple(stored["cues"]), int(stored["crop"]), int(stored["max_patches"]))
     model = create_model(payload["model"], settings)
     load_weights(model.net, payload["state_dict"], path, payload["model"])
-    model.net.to(device).eval()
+    model.net.to(target).eval()
     model.calibration = Calibration(**payload["calibration"])
     model.config = dict(payload["config"])
     return model
