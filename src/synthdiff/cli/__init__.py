@@ -135,12 +135,12 @@ def compare_command(
         ),
     ] = None,
     realness_model: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--realness-model",
-            help="Shipped model name (realness-cnn) or a checkpoint: how likely each image is a render.",
+            help="Shipped model name or a checkpoint: how likely each image is a render; none to skip.",
         ),
-    ] = None,
+    ] = "realness-cnn",
 ) -> None:
     """Compare a test image with its reference and write a report (JSON, HTML, PNG panels)."""
     from synthdiff.diff import compare
@@ -160,7 +160,7 @@ def compare_command(
         background=_parse_background(background),
         max_pixels=max_pixels,
         change_model=change_model,
-        realness_model=realness_model,
+        realness_model=None if realness_model.lower() == "none" else realness_model,
     )
     page = result.save_report(output)
     if not quiet:
@@ -190,6 +190,12 @@ def _print_summary(result: Any) -> None:
         highlight=False,
     )
     out.print(f"regions that differ: {len(result.regions)}", highlight=False)
+    if result.realness:
+        scores = ", ".join(
+            f"{key} {result.realness[key]['probability_synthetic']:.2f} ({result.realness[key]['verdict']})"
+            for key in ("reference", "test")
+        )
+        out.print(f"p(render): {scores}", highlight=False)
     for note in result.notes:
         out.print(f"note: {note}", highlight=False)
 
