@@ -76,6 +76,7 @@ async def _run(base: str, args: argparse.Namespace) -> dict[str, object]:
     people = [SimulatedParticipant(i) for i in range(args.participants)]
     answer_times: list[float] = []
     page_times: list[float] = []
+    answer_app_times: list[float] = []  # the server's own time (Server-Timing), seconds
     errors: list[str] = []
     rng = random.Random(0)
     clients = [httpx.AsyncClient(base_url=base, timeout=120) for _ in people]
@@ -110,6 +111,9 @@ async def _run(base: str, args: argparse.Namespace) -> dict[str, object]:
                 began = time.perf_counter()
                 response = await client.post("/answer", data=form)
                 answer_times.append(time.perf_counter() - began)
+                timing = response.headers.get("server-timing", "")
+                if timing.startswith("app;dur="):
+                    answer_app_times.append(float(timing.split("=")[1]) / 1000)
                 if response.status_code != 303:
                     errors.append(f"{person.name}: answer got {response.status_code}")
                     continue
@@ -138,6 +142,7 @@ async def _run(base: str, args: argparse.Namespace) -> dict[str, object]:
         "people": people,
         "answer_latency": _percentiles(answer_times) if answer_times else None,
         "page_latency": _percentiles(page_times) if page_times else None,
+        "answer_time_in_app": _percentiles(answer_app_times) if answer_app_times else None,
         "errors": errors,
         "signup_seconds": round(signup_seconds, 1),
         "answering_seconds": round(answering_seconds, 1),

@@ -272,3 +272,35 @@ def test_concurrent_participants_never_overfill_a_pair(database_url, tmp_path, i
             n for _, n in session.execute(select(Answer.pair_id, func.count()).group_by(Answer.pair_id))
         ]
     assert sorted(counts) == [3] * 5
+
+
+def test_2afc_and_rating_exports(database_url, tmp_path, images) -> None:
+    import json
+
+    service = _study(database_url, tmp_path, images, pairs=4, question="2afc", answers_per_pair=3, min_response_ms=0)
+    for name in ("ann", "bob", "cat"):
+        person = _participant(service, name)
+        while (view := service.next_assignment(person)) is not None:
+            # Everyone prefers image a (method-x in conftest's pairs), whichever side it is on.
+            service.submit_answer(person, view.id, "left" if view.left == "a" else "right")
+    export_study(database_url, tmp_path / "out", resamples=200)
+    document = json.loads((tmp_path / "out" / "aggregates.json").read_text())
+    assert all(pair["proportion_a"] == 1.0 and pair["n"] == 3 for pair in document["pairs"])
+    scale = {row["item"]: row for row in document["scale"]}
+    assert scale["method-x"]["scale"] > scale["method-y"]["scale"]
+    assert scale["method-x"]["comparisons"] == 12
+    assert (tmp_path / "out" / "scale.csv").read_text().startswith("item,scale,ci_low,ci_high,comparisons")
+
+
+def test_rating_aggregates(database_url, tmp_path, images) -> None:
+    import json
+
+    service = _study(database_url, tmp_path, images, pairs=2, question="rating", answers_per_pair=2)
+    for name, rating in (("ann", "4"), ("bob", "2")):
+        person = _participant(service, name)
+        while (view := service.next_assignment(person)) is not None:
+            service.submit_answer(person, view.id, rating)
+    export_study(database_url, tmp_path / "out")
+    pairs = json.loads((tmp_path / "out" / "aggregates.json").read_text())["pairs"]
+    assert [(p["n"], p["mean"]) for p in pairs] == [(2, 3.0), (2, 3.0)]
+    assert pairs[0]["ci_low"] < 3.0 < pairs[0]["ci_high"]

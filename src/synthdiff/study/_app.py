@@ -7,6 +7,7 @@ CSRF tokens, and turns the service's errors into HTTP status codes.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -69,10 +70,13 @@ class HeadersAndNonce:
         if fresh:
             nonce = secrets.token_urlsafe(32)
         scope.setdefault("state", {})["csrf_nonce"] = nonce
+        started = time.perf_counter()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                # Time spent in the app (the load test separates it from network and client time).
+                headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - started):.1f}"
                 for name, value in _SECURITY_HEADERS:
                     headers[name] = value
                 if "cache-control" not in headers:
