@@ -277,7 +277,9 @@ def test_concurrent_participants_never_overfill_a_pair(database_url, tmp_path, i
 def test_2afc_and_rating_exports(database_url, tmp_path, images) -> None:
     import json
 
-    service = _study(database_url, tmp_path, images, pairs=4, question="2afc", answers_per_pair=3, min_response_ms=0)
+    service = _study(
+        database_url, tmp_path, images, pairs=4, question="2afc", answers_per_pair=3, min_response_ms=0
+    )
     for name in ("ann", "bob", "cat"):
         person = _participant(service, name)
         while (view := service.next_assignment(person)) is not None:
