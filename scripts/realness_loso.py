@@ -47,6 +47,7 @@ def _train_fold(job: dict[str, Any]) -> dict[str, Any]:
         "samples_per_epoch": job["samples"],
         "loader_workers": job["workers"],
         "seed": job["seed"],
+        **job["extra"],
     }
     config = load_realness_config(None, overrides)
     result = train_realness(config, out)
@@ -105,12 +106,22 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--final", action="store_true", help="then train the chosen cues on every source")
+    parser.add_argument("--model", default="realness-cnn")
+    parser.add_argument("--crop", type=int, default=64)
+    parser.add_argument("--max-patches", type=int, default=96)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
     args = parser.parse_args()
 
     sources = _sources(args.data)
     grouped = {name for group in args.group for name in group.split(",")}
     folds = [group.split(",") for group in args.group] + [[n] for n in sources if n not in grouped]
     cue_sets = [c.split(",") for c in (args.cues or ["fourier"])]
+    extra = {
+        "model": args.model,
+        "crop": args.crop,
+        "max_patches": args.max_patches,
+        "learning_rate": args.learning_rate,
+    }
     jobs = []
     for cues in cue_sets:
         tag = "-".join(cues)
@@ -127,6 +138,7 @@ def main() -> None:
                     "workers": args.workers,
                     "seed": args.seed,
                     "device": args.device,
+                    "extra": extra,
                 }
             )
     if args.final:  # trained alongside the folds; the chosen one is kept afterwards
@@ -143,6 +155,7 @@ def main() -> None:
                     "workers": args.workers,
                     "seed": args.seed,
                     "device": args.device,
+                    "extra": extra,
                 }
             )
     done = {}

@@ -31,7 +31,7 @@ def write_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> N
 
 
 def read_checkpoint(
-    path: Path, file_format: str, version: int, trainer: str, device: str = "cpu"
+    path: Path, file_format: str, version: int, trainer: str, device: str | torch.device = "cpu"
 ) -> dict[str, Any]:
     """Read a checkpoint written by :func:`write_checkpoint`, checking its format tag and version.
 

