@@ -141,3 +141,23 @@ def test_scores_are_probabilities_with_a_heatmap_on_the_crop_grid(height: int, w
     )
     full = score_image(model, image, check_stability=False, all_crops=True)
     assert np.isfinite(full.crop_probabilities).all()
+
+
+def test_the_effnet_model_keeps_its_frozen_backbone_out_of_training_and_checkpoints(tmp_path: Path) -> None:
+    model = create_model("realness-effnet", RealnessSettings(("rgb",), 128, 4))
+    names = set(model.net.state_dict())
+    assert names == {"standardise.running_mean", "standardise.running_var", "standardise.num_batches_tracked",
+                     "head.weight", "head.bias"}  # fmt: skip
+    assert sum(p.numel() for p in model.net.parameters()) == 1281
+    model.net.train()
+    assert not model.net.backbone.training  # batch norms of the ImageNet backbone stay frozen
+    model.net.to(torch.float64)
+    assert next(model.net.backbone.parameters()).dtype == torch.float64
+    model.net.to(torch.float32)
+    save_realness_model(tmp_path / "m.pt", model)
+    assert (tmp_path / "m.pt").stat().st_size < 100_000
+    crops = torch.rand(2, 3, 128, 128)
+    model.net.eval()
+    assert torch.allclose(load_realness_model(tmp_path / "m.pt").net(crops), model.net(crops), atol=1e-5)
+    with pytest.raises(InvalidArgumentError, match="cues \\['rgb'\\]"):
+        create_model("realness-effnet", RealnessSettings(("fourier",), 128, 4))

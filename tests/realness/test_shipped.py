@@ -1,6 +1,6 @@
 """The shipped realness weights (docs/models.md): they load, and they separate a bundled render from
-a photo that ships with scikit-image. Both kinds of image were among the training sources, so this
-checks the shipped file and the scoring path, not generalisation (that is the leave-one-source-out
+photos that ship with scikit-image. Both kinds of image were among the training sources, so this
+checks the shipped files and the scoring path, not generalisation (that is the leave-one-source-out
 table in docs/models.md)."""
 
 from __future__ import annotations
@@ -15,35 +15,45 @@ from synthdiff.realness import load_realness_model, score_image
 
 from ..conftest import EXAMPLES, photo
 
+SHIPPED = {
+    # name: (cues, crop, largest file size in MiB)
+    "realness-effnet": (("rgb",), 128, 0.1),
+    "realness-cnn": (("fourier", "rgb", "residual"), 64, 5.0),
+}
 
-@pytest.fixture(scope="module")
-def shipped():  # type: ignore[no-untyped-def]
-    return load_realness_model("realness-cnn")
+
+@pytest.fixture(scope="module", params=sorted(SHIPPED))
+def shipped(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    return request.param, load_realness_model(request.param)
 
 
 def test_shipped_weights_load_with_their_settings(shipped) -> None:  # type: ignore[no-untyped-def]
-    assert shipped.settings.cues == ("fourier", "rgb", "residual")
-    assert shipped.settings.crop == 64
-    assert shipped.calibration.scale > 0
+    name, model = shipped
+    cues, crop, megabytes = SHIPPED[name]
+    assert model.settings.cues == cues and model.settings.crop == crop
+    assert model.calibration.scale > 0
+    path = Path(__file__).resolve().parents[2] / "src" / "synthdiff" / "realness" / "weights" / f"{name}.pt"
+    assert path.stat().st_size < megabytes * 2**20
+
+
+def test_the_default_model_is_the_effnet_one() -> None:
+    from synthdiff.realness._registry import DEFAULT_MODEL
+
+    assert DEFAULT_MODEL == "realness-effnet"
 
 
 @pytest.mark.parametrize("photo_name", ["astronaut", "coffee"])
 def test_a_bundled_photo_scores_more_real_than_a_bundled_render(shipped, photo_name: str) -> None:  # type: ignore[no-untyped-def]
+    _, model = shipped
     render = load_image(EXAMPLES / "wrong-light" / "test.png").pixels
-    render_score = score_image(shipped, render, check_stability=False)
-    photo_score = score_image(shipped, photo(photo_name), check_stability=False)
+    render_score = score_image(model, render, check_stability=False)
+    photo_score = score_image(model, photo(photo_name), check_stability=False)
     assert photo_score.probability_synthetic < render_score.probability_synthetic
     assert render_score.verdict == "synthetic" and photo_score.verdict == "real"
 
 
 def test_tiny_images_are_scored(shipped) -> None:  # type: ignore[no-untyped-def]
+    _, model = shipped
     rng = np.random.default_rng(0)
-    score = score_image(shipped, rng.random((40, 50, 3), dtype=np.float32))
+    score = score_image(model, rng.random((40, 50, 3), dtype=np.float32))
     assert 0.0 <= score.probability_synthetic <= 1.0 and score.crops == 1
-
-
-def test_the_weights_ship_small() -> None:
-    import synthdiff.realness
-
-    path = Path(synthdiff.realness.__file__).parent / "weights" / "realness-cnn.pt"
-    assert path.stat().st_size < 5 * 2**20

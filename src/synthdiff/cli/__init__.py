@@ -140,7 +140,7 @@ def compare_command(
             "--realness-model",
             help="Shipped model name or a checkpoint: how likely each image is a render; none to skip.",
         ),
-    ] = "realness-cnn",
+    ] = "realness-effnet",
 ) -> None:
     """Compare a test image with its reference and write a report (JSON, HTML, PNG panels)."""
     from synthdiff.diff import compare

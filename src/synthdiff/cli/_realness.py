@@ -12,7 +12,7 @@ from synthdiff.cli._change import train_app
 from synthdiff.cli._common import app, count_progress, friendly_errors, out, training_progress
 from synthdiff.errors import InvalidArgumentError
 
-MODEL_HELP = "Shipped model name (realness-cnn) or a checkpoint from train realness."
+MODEL_HELP = "Shipped model name (realness-effnet, realness-cnn) or a checkpoint from train realness."
 
 
 @app.command("realness")
@@ -21,7 +21,7 @@ def realness_command(
     images: Annotated[
         list[Path], typer.Argument(help="Images to score (any size, any format synthdiff reads).")
     ],
-    model_spec: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "realness-cnn",
+    model_spec: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "realness-effnet",
     heatmap: Annotated[
         Path | None,
         typer.Option("--heatmap", help="Write NAME_realness.png overlays (every crop scored) here."),
@@ -72,7 +72,7 @@ def realness_bench_command(
     output: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for bench.json, scores.csv, mistakes.png.")
     ],
-    model_spec: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "realness-cnn",
+    model_spec: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "realness-effnet",
 ) -> None:
     """Accuracy (and AUC with both labels) of the realness model on labelled folders, with intervals."""
     from synthdiff.realness import evaluate_images, list_source, load_realness_model
@@ -126,7 +126,9 @@ def train_realness_command(
         list[str] | None, typer.Option("--synthetic", help="Folder of renders ([NAME=]DIR, repeatable).")
     ] = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML file of settings.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="realness-cnn or realness-tiny.")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="realness-cnn, realness-effnet or realness-tiny.")
+    ] = None,
     cues: Annotated[
         str | None, typer.Option("--cues", help="Comma-separated: fourier, rgb, residual.")
     ] = None,

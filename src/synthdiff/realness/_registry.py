@@ -28,7 +28,7 @@ __all__ = [
 
 CHECKPOINT_FORMAT = "synthdiff-realness-model"
 CHECKPOINT_VERSION = 1
-DEFAULT_MODEL = "realness-cnn"
+DEFAULT_MODEL = "realness-effnet"
 
 #: Registered architectures: name -> (description, builder taking the cues).
 MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], nn.Module]]] = {
