@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import numpy as np
 from PIL import Image
 from sqlalchemy import func, select

@@ -8,7 +8,7 @@ import io
 import shutil
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from synthdiff.study import StudySettings, create_study
