@@ -99,7 +99,7 @@ def init_command(
     )
     for code in created.invitation_codes:
         out.print(f"invitation: {code}", highlight=False)
-    out.print("Next: synthdiff study serve --database-url ...", highlight=False)
+    out.print(f"Next: synthdiff study serve --database-url {database_url}", highlight=False)
 
 
 @study_app.command("serve")
