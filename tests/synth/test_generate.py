@@ -157,6 +157,20 @@ def test_same_seed_and_options_give_the_same_manifest(datasets: dict[str, Path],
     assert (again / "manifest.jsonl").read_text() == (datasets["illumination"] / "manifest.jsonl").read_text()
 
 
+def test_more_variants_extend_a_dataset_as_a_fresh_run_would(
+    datasets: dict[str, Path], tmp_path: Path
+) -> None:
+    grown = tmp_path / "grown"
+    shutil.copytree(datasets["illumination"], grown)
+    result = generate(GenerateOptions("illumination", scenes=3, variants=3, **SMALL), grown, workers=1)
+    assert result.rendered == 3  # one new variant per scene; the six existing pairs are kept
+    fresh = tmp_path / "fresh"
+    generate(GenerateOptions("illumination", scenes=3, variants=3, **SMALL), fresh, workers=1)
+    assert (grown / "manifest.jsonl").read_text() == (fresh / "manifest.jsonl").read_text()
+    with pytest.raises(OutputError, match="can grow, not shrink"):
+        generate(GenerateOptions("illumination", scenes=3, variants=1, **SMALL), grown)
+
+
 def test_interrupted_run_resumes_without_duplicates(tmp_path: Path) -> None:
     folder = tmp_path / "resume"
     options = GenerateOptions("reflection", scenes=2, variants=2, **SMALL)

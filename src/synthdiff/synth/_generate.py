@@ -138,6 +138,16 @@ def _check_settings(out: Path, settings: dict[str, Any]) -> None:
                 for key in set(existing.get("options", {})) | set(settings["options"])
                 if existing.get("options", {}).get(key) != settings["options"].get(key)
             )
+            if differing == ["variants"]:
+                # Variants are seeded per (scene, variant), so more of them extend the dataset
+                # exactly as a fresh run with the larger count would have made it.
+                if settings["options"]["variants"] > existing["options"]["variants"]:
+                    return
+                raise OutputError(
+                    f"Expected --variants of at least {existing['options']['variants']} to resume "
+                    f"{str(out)!r} (a dataset can grow, not shrink), got {settings['options']['variants']}. "
+                    "Fix: use the same or a larger --variants, or a new --out folder."
+                )
             raise OutputError(
                 f"Expected {str(out)!r} to hold a dataset made with the same options to resume it, but "
                 f"these differ: {', '.join(differing)}. Fix: use a new --out folder, or the same options."
