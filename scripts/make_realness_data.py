@@ -8,8 +8,11 @@ the script says so if they are missing). Synthetic images come from datasets mad
 ``synthdiff generate`` (listed in RENDERS; render them first, see docs/models.md), plus three
 renders that ship with opencv-doc (made with other renderers: a source the generator never made).
 
-Each source is one folder: OUT/real/NAME or OUT/synthetic/NAME. Non-photographs among the packages'
-images (drawings, logos, charts, paintings, edited images) are left out by the lists below.
+Each source is one folder: OUT/real/NAME or OUT/synthetic/NAME. One more real source is kept apart,
+in TEST_OUT/real/opencv-scenes (scene-text and sample photos from other opencv-doc folders): it was
+used by no training or model choice, only to test the shipped models afterwards (docs/models.md).
+Non-photographs among the packages' images (drawings, logos, charts, paintings, edited images) are
+left out by the lists below.
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ OPENCV_PHOTOS = [
     "text_defocus.jpg", "text_motion.jpg",
 ]  # fmt: skip
 OPENCV_RENDERS = ["Blender_Suzanne1.jpg", "Blender_Suzanne2.jpg", "blox.jpg"]
+OPENCV_EXAMPLES = OPENCV.parent
+#: Test-only real photos (never trained on), from opencv-doc folders other than examples/data.
+OPENCV_SCENES = [
+    "text/scenetext01.jpg", "text/scenetext02.jpg", "text/scenetext03.jpg", "text/scenetext04.jpg",
+    "text/scenetext05.jpg", "text/scenetext06.jpg", "text/scenetext_segmented_word01.jpg",
+    "text/scenetext_segmented_word02.jpg", "hfs/data/000.jpg", "hfs/data/001.jpg", "hfs/data/002.jpg",
+    "alphamat/input_images/plant.jpg",
+]  # fmt: skip
 #: Synthetic sources: name -> (dataset folder made by synthdiff generate, which images to take).
 RENDERS = {
     "cycles-8spp-denoised": ("data/change/texture", "scenes/*/reference.png"),
@@ -57,6 +68,7 @@ def _copy(files: list[Path], folder: Path, rename: bool = False) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("data/realness"))
+    parser.add_argument("--test-out", type=Path, default=Path("data/realness-test"))
     args = parser.parse_args()
     skimage_dir = Path(skimage.data.__file__).parent
     counts = {
@@ -75,6 +87,13 @@ def main() -> None:
         counts["synthetic/opencv-renders"] = _copy(
             [OPENCV / n for n in OPENCV_RENDERS], args.out / "synthetic" / "opencv-renders"
         )
+        scenes = [OPENCV_EXAMPLES / n for n in OPENCV_SCENES]
+        # Several share a file name (000.jpg ...): name each copy after its path.
+        folder = args.test_out / "real" / "opencv-scenes"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, path in zip(OPENCV_SCENES, scenes, strict=True):
+            shutil.copyfile(path, folder / name.replace("/", "_"))
+        counts["test only: real/opencv-scenes"] = len(scenes)
     else:
         print(f"{OPENCV} is missing: apt-get install opencv-doc (its photos are two real sources)")
     for name, (dataset, pattern) in RENDERS.items():
