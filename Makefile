@@ -45,9 +45,14 @@ pytest: setup-dev
 
 test: setup-dev lint typecheck pytest
 
+# Speed and load measurements (minutes; not part of the tests). Results: docs/performance.md.
 benchmark: setup-dev
 	$(BIN)/python benchmarks/bench_compare.py
 	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_change.py
+	$(BIN)/python benchmarks/bench_realness.py --model realness-effnet
+	$(BIN)/python benchmarks/bench_gap.py
+	$(BIN)/python benchmarks/bench_study.py
 
 # The realness classifier's image sources (docs/realness.md): photos from scikit-image, matplotlib and
 # Debian's opencv-doc, and renders from generated datasets (render those first).
