@@ -97,10 +97,7 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
         secure_cookies: mark cookies ``Secure`` (serve over HTTPS, for example behind a proxy).
     """
     database = Database(database_url)
-    if not database.has_schema():
-        raise InvalidArgumentError(
-            f"Expected a study database at {database_url!r}, found none. Fix: run `synthdiff study init`."
-        )
+    database.require_schema()
     database.migrate()
     service = StudyService(database)
     study = service.study()

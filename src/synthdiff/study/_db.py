@@ -74,6 +74,8 @@ class Database:
 
     def __init__(self, url: str = DEFAULT_DATABASE_URL) -> None:
         self.url = normalise_url(url)
+        #: For messages: the URL with any password masked.
+        self.display_url = make_url(self.url).render_as_string(hide_password=True)
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             self.engine = create_engine(self.url, connect_args={"check_same_thread": False})
@@ -119,8 +121,8 @@ class Database:
                 command.upgrade(config, "head")
         except OperationalError as error:
             raise OutputError(
-                f"Expected a database synthdiff can open at {self.url!r}, but it failed: {error.orig}. "
-                "Fix: check the path or the server, user and password in --database-url."
+                f"Expected a database synthdiff can open at {self.display_url!r}, but it failed: "
+                f"{error.orig}. Fix: check the path or the server, user and password in --database-url."
             ) from None
 
     def has_schema(self) -> bool:
@@ -129,6 +131,14 @@ class Database:
             return inspect(self.engine).has_table("study")
         except OperationalError:
             return False
+
+    def require_schema(self) -> None:
+        """Raise a clear error unless ``synthdiff study init`` made this database."""
+        if not self.has_schema():
+            raise InvalidArgumentError(
+                f"Expected a study database at {self.display_url!r}, found none. "
+                "Fix: run `synthdiff study init`."
+            )
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from synthdiff.io import atomic_write_text
 from synthdiff.study._aggregate import bradley_terry, mean_interval, wilson_interval
 from synthdiff.study._db import Database
 from synthdiff.study._models import Answer, Pair, Participant, Study
@@ -203,6 +204,13 @@ def export_documents(
     database: Database, include_flagged: bool = False, resamples: int = 1000
 ) -> dict[str, str]:
     """The export files by name: answers.csv/json, aggregates.csv/json (and scale.csv for 2AFC)."""
+    return _build_documents(database, include_flagged, resamples)[0]
+
+
+def _build_documents(
+    database: Database, include_flagged: bool, resamples: int
+) -> tuple[dict[str, str], int, int]:
+    """The export files by name, the number of answers and the number of pairs in them."""
     rows = answer_rows(database, include_flagged)
     aggregates = aggregate_answers(database, rows, resamples=resamples)
     header = {"schema_version": EXPORT_SCHEMA_VERSION, "include_flagged": include_flagged}
@@ -217,7 +225,7 @@ def export_documents(
         documents["scale.csv"] = to_csv(
             aggregates["scale"], ["item", "scale", "ci_low", "ci_high", "comparisons"]
         )
-    return documents
+    return documents, len(rows), len(aggregates["pairs"])
 
 
 def export_study(
@@ -226,24 +234,9 @@ def export_study(
     """Write the study's exports into ``out_dir`` (created if needed); files are replaced atomically."""
     database = Database(database_url)
     try:
-        if not database.has_schema():
-            from synthdiff.errors import InvalidArgumentError
-
-            raise InvalidArgumentError(
-                f"Expected a study database at {database_url!r}, found none. Fix: run `synthdiff study init`."
-            )
-        documents = export_documents(database, include_flagged, resamples)
+        database.require_schema()
+        documents, answers, pairs = _build_documents(database, include_flagged, resamples)
     finally:
         database.dispose()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = []
-    for name, text in documents.items():
-        target = out / name
-        partial = target.with_suffix(target.suffix + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, target)
-        files.append(target)
-    answers = json.loads(documents["answers.json"])["answers"]
-    pairs = json.loads(documents["aggregates.json"])["pairs"]
-    return ExportResult(answers=len(answers), pairs=len(pairs), files=files)
+    files = [atomic_write_text(Path(out_dir) / name, text) for name, text in documents.items()]
+    return ExportResult(answers=answers, pairs=pairs, files=files)
