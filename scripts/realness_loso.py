@@ -122,42 +122,34 @@ def main() -> None:
         "max_patches": args.max_patches,
         "learning_rate": args.learning_rate,
     }
-    jobs = []
-    for cues in cue_sets:
-        tag = "-".join(cues)
-        for fold in folds:
-            jobs.append(
-                {
-                    "fold": "__".join(fold),
-                    "cues": cues,
-                    "out": str(args.out / tag / "__".join(fold)),
-                    "train": {n: s for n, s in sources.items() if n not in fold},
-                    "test": {n: sources[n] for n in fold},
-                    "epochs": args.epochs,
-                    "samples": args.samples,
-                    "workers": args.workers,
-                    "seed": args.seed,
-                    "device": args.device,
-                    "extra": extra,
-                }
-            )
+
+    def job(cues: list[str], fold: str, train: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "fold": fold,
+            "cues": cues,
+            "out": str(args.out / "-".join(cues) / fold),
+            "train": train,
+            "test": test,
+            "epochs": args.epochs,
+            "samples": args.samples,
+            "workers": args.workers,
+            "seed": args.seed,
+            "device": args.device,
+            "extra": extra,
+        }
+
+    jobs = [
+        job(
+            cues,
+            "__".join(fold),
+            {n: s for n, s in sources.items() if n not in fold},
+            {n: sources[n] for n in fold},
+        )
+        for cues in cue_sets
+        for fold in folds
+    ]
     if args.final:  # trained alongside the folds; the chosen one is kept afterwards
-        for cues in cue_sets:
-            jobs.append(
-                {
-                    "fold": "final",
-                    "cues": cues,
-                    "out": str(args.out / "-".join(cues) / "final"),
-                    "train": sources,
-                    "test": {},
-                    "epochs": args.epochs,
-                    "samples": args.samples,
-                    "workers": args.workers,
-                    "seed": args.seed,
-                    "device": args.device,
-                    "extra": extra,
-                }
-            )
+        jobs += [job(cues, "final", sources, {}) for cues in cue_sets]
     done = {}
     pending = []
     for job in jobs:  # resumable: finished folds are read back
