@@ -117,6 +117,17 @@ def _study(session: Session) -> Study:
     return study
 
 
+def _completion(session: Session, answers_per_pair: int) -> float:
+    """Share of the wanted non-trap answers given, each pair counting up to ``answers_per_pair``."""
+    k = answers_per_pair
+    filled, pairs = session.execute(
+        select(
+            func.coalesce(func.sum(case((Pair.answers > k, k), else_=Pair.answers)), 0), func.count()
+        ).where(Pair.trap_answer.is_(None))
+    ).one()
+    return float(filled) / (pairs * k) if pairs else 1.0
+
+
 class StudyService:
     """The study's rules, enforced on the server.
 
@@ -469,51 +480,28 @@ class StudyService:
         return stats
 
     def progress(self) -> dict[str, object]:
-        """Answers per pair and the study's completion (non-trap answers up to K per pair)."""
+        """Answers per pair (from the pairs' answer counters) and the study's completion."""
         with self.db.read() as session:
             study = _study(session)
-            counts = dict(
-                session.execute(
-                    select(Pair.key, func.count(Answer.id))
-                    .outerjoin(Answer, Answer.pair_id == Pair.id)
-                    .group_by(Pair.key)
-                ).all()
-            )
-            traps = set(session.scalars(select(Pair.key).where(Pair.trap_answer.is_not(None))))
-        regular = {key: n for key, n in counts.items() if key not in traps}
-        target = study.answers_per_pair * len(regular)
-        filled = sum(min(n, study.answers_per_pair) for n in regular.values())
+            rows = session.execute(select(Pair.key, Pair.answers, Pair.trap_answer).order_by(Pair.key)).all()
+            completion = _completion(session, study.answers_per_pair)
+        traps = sum(1 for _, _, trap in rows if trap is not None)
         return {
-            "pairs": len(regular),
-            "trap_pairs": len(traps),
+            "pairs": len(rows) - traps,
+            "trap_pairs": traps,
             "answers_per_pair": study.answers_per_pair,
-            "answers": sum(counts.values()),
-            "completion": filled / target if target else 1.0,
-            "per_pair": counts,
+            "answers": sum(n for _, n, _ in rows),
+            "completion": completion,
+            "per_pair": {key: n for key, n, _ in rows},
         }
 
     def completion(self) -> float:
-        """Share of the wanted non-trap answers given (each pair counts up to K); cached for 2 s, as
-        every answer page shows it."""
+        """:func:`_completion`, cached for 2 s, as every answer page shows it."""
         now = time.monotonic()
         if self._completion is not None and now - self._completion[0] < 2.0:
             return self._completion[1]
         with self.db.read() as session:
-            study = _study(session)
-            k = study.answers_per_pair
-            answers = func.count(Answer.id)
-            per_pair = (
-                select(case((answers > k, k), else_=answers).label("filled"))
-                .select_from(Pair)
-                .outerjoin(Answer, Answer.pair_id == Pair.id)
-                .where(Pair.trap_answer.is_(None))
-                .group_by(Pair.id)
-                .subquery()
-            )
-            filled, pairs = session.execute(
-                select(func.coalesce(func.sum(per_pair.c.filled), 0), func.count())
-            ).one()
-        value = float(filled) / (pairs * k) if pairs else 1.0
+            value = _completion(session, _study(session).answers_per_pair)
         self._completion = (now, value)
         return value
 
