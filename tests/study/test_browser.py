@@ -33,7 +33,24 @@ def _driver():  # type: ignore[no-untyped-def]
     return webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
 
 
+# Read in one script, so the page cannot change between finding an element and reading it (a
+# find_element followed by get_attribute raced with the navigation after an answer).
+_STATE_SCRIPT = """
+const field = document.querySelector("#answer-form input[name=assignment_id]");
+const widths = ["left-image", "right-image"].map(id => {
+  const image = document.getElementById(id);
+  return image ? image.naturalWidth : 0;
+});
+return {assignment: field ? field.value : null, widths: widths};
+"""
+
+
+def _page_state(driver) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return driver.execute_script(_STATE_SCRIPT)  # type: ignore[no-any-return]
+
+
 def test_sign_up_answer_with_keys_and_export(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -48,7 +65,8 @@ def test_sign_up_answer_with_keys_and_export(tmp_path: Path, images: tuple[Path,
     server = serve(url, port, tmp_path / "server.log")
     base = f"http://127.0.0.1:{port}"
     driver = _driver()
-    wait = WebDriverWait(driver, 20)
+    # a script or an element lookup caught mid-navigation is retried, not failed
+    wait = WebDriverWait(driver, 20, ignored_exceptions=(JavascriptException, StaleElementReferenceException))
     try:
         driver.get(f"{base}/signup")
         driver.find_element(By.ID, "username").send_keys("ann")
@@ -57,21 +75,11 @@ def test_sign_up_answer_with_keys_and_export(tmp_path: Path, images: tuple[Path,
         keys = {"y": "yes", "n": "no"}
         pressed = []
         for key in ("y", "n", "y"):
-            form = wait.until(lambda d: d.find_element(By.ID, "answer-form"))
-            assignment = form.find_element(By.NAME, "assignment_id").get_attribute("value")
-            for image_id in ("left-image", "right-image"):  # served under the CSP, decoded by the browser
-                wait.until(
-                    lambda d, i=image_id: (
-                        d.execute_script(f"return document.getElementById('{i}').naturalWidth") == 16
-                    )
-                )
+            assignment = wait.until(lambda d: _page_state(d)["assignment"])
+            # both images served under the CSP and decoded by the browser, on this same page
+            wait.until(lambda d, a=assignment: _page_state(d) == {"assignment": a, "widths": [16, 16]})
             ActionChains(driver).send_keys(key).perform()
-            wait.until(
-                lambda d, a=assignment: (
-                    not d.find_elements(By.NAME, "assignment_id")
-                    or d.find_element(By.NAME, "assignment_id").get_attribute("value") != a
-                )
-            )
+            wait.until(lambda d, a=assignment: _page_state(d)["assignment"] != a)
             pressed.append(keys[key])
         assert "no more pairs" in wait.until(lambda d: d.find_element(By.ID, "done")).text
         driver.find_element(By.CSS_SELECTOR, "header button").click()  # log out
