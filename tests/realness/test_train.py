@@ -22,9 +22,9 @@ from synthdiff.realness import (
 )
 
 
-def fake_sources(root: Path, count: int = 12) -> tuple[Path, Path]:
+def fake_sources(root: Path, count: int = 12, seed: int = 0) -> tuple[Path, Path]:
     """'Photos' with sensor-like noise and 'renders' that are smooth gradients, 80x96 pixels."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     rows, cols = np.mgrid[0:80, 0:96] / 96.0
     for kind in ("photos", "renders"):
         (root / kind).mkdir(parents=True)

@@ -115,6 +115,12 @@ def realness_bench_command(
     out.print(f"report: {output / 'bench.json'}", highlight=False, soft_wrap=True)
 
 
+def config_penalty(result: Any) -> str:
+    """The chosen penalty of a ``head: images`` run (the history entry with the lowest loss)."""
+    best = min(result.history, key=lambda entry: entry["cv_log_loss"])
+    return f"{best['penalty']:.2g}"
+
+
 @train_app.command("realness")
 @friendly_errors
 def train_realness_command(
@@ -131,6 +137,20 @@ def train_realness_command(
     ] = None,
     cues: Annotated[
         str | None, typer.Option("--cues", help="Comma-separated: fourier, rgb, residual.")
+    ] = None,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            help="crops (SGD on crops) or images (realness-effnet: linear head on whole-image "
+            "embeddings, penalty and calibration by leave-one-source-out).",
+        ),
+    ] = None,
+    crop: Annotated[
+        int | None, typer.Option("--crop", help="Crop side in pixels (native resolution).")
+    ] = None,
+    max_patches: Annotated[
+        int | None, typer.Option("--max-patches", help="Crops scored per image at most.")
     ] = None,
     epochs: Annotated[int | None, typer.Option("--epochs")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
@@ -149,11 +169,26 @@ def train_realness_command(
         "synthetic": synthetic or None,
         "model": model,
         "cues": [c.strip() for c in cues.split(",") if c.strip()] if cues else None,
+        "head": head,
+        "crop": crop,
+        "max_patches": max_patches,
         "epochs": epochs,
         "seed": seed,
         "device": device,
     }
     config = load_realness_config(config_file, overrides)
+    if config.head == "images":
+        result = train_realness(
+            config, output, on_epoch=lambda e: out.print(f"scored held-out source {e['held_out_source']}")
+        )
+        out.print(
+            f"penalty {config_penalty(result)} (out-of-source log loss {result.best_loss:.4f}); calibration "
+            f"scale {result.calibration.scale:.3f} bias {result.calibration.bias:.3f}; checkpoint "
+            f"{output / 'best.pt'}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
     with training_progress(config.epochs, output) as (step, line):
 
         def on_step(epoch: int, done: int, steps: int, loss: float) -> None:

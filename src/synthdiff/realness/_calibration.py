@@ -25,12 +25,13 @@ class Calibration:
         return np.asarray(expit(self.scale * np.asarray(logits, np.float64) + self.bias))
 
 
-def fit_calibration(logits: np.ndarray, labels: np.ndarray) -> Calibration:
+def fit_calibration(logits: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> Calibration:
     """Fit scale and bias by minimising the log loss (Platt scaling); use the validation split.
 
     Args:
         logits: (N,) image scores of the uncalibrated model.
         labels: (N,) 1 for synthetic, 0 for real.
+        weights: (N,) optional non-negative weight of each score (e.g. to balance classes or sources).
 
     Raises:
         ValueError: mismatched lengths, or fewer than one example of each class.
@@ -42,10 +43,14 @@ def fit_calibration(logits: np.ndarray, labels: np.ndarray) -> Calibration:
             f"Expected matching logits and labels with both classes, got {logits.size} logits, "
             f"{int(labels.sum())} synthetic and {int((1 - labels).sum())} real."
         )
+    w = np.ones_like(logits) if weights is None else np.asarray(weights, np.float64).ravel()
+    if w.shape != logits.shape or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"Expected {logits.size} non-negative weights with a positive sum.")
+    w = w / w.sum()
 
     def loss(params: np.ndarray) -> float:
         z = params[0] * logits + params[1]
-        return float(-(labels * log_expit(z) + (1 - labels) * log_expit(-z)).mean())
+        return float(-(w * (labels * log_expit(z) + (1 - labels) * log_expit(-z))).sum())
 
     result = minimize(loss, np.array([1.0, 0.0]), method="L-BFGS-B", bounds=[(1e-3, 1e3), (-1e3, 1e3)])
     return Calibration(float(result.x[0]), float(result.x[1]))

@@ -34,6 +34,13 @@ class RealnessTrainConfig:
 
     ``real`` and ``synthetic`` list source folders; a source is named after its folder, or
     ``NAME=PATH`` names it. Sources to test on are simply not listed here (hold them out).
+
+    ``head`` is how the model is fitted: ``crops`` trains the network by SGD on random crops (epochs
+    chosen on a val split, calibrated on it); ``images`` (``realness-effnet`` only) fits its linear
+    head on whole-image embeddings, with the penalty and the calibration chosen by leave-one-source-out
+    inside the training sources (epochs, batch and learning-rate settings do not apply; see
+    ``synthdiff.realness._image_head``). ``embedding_cache`` is where ``images`` keeps its embeddings
+    (default: the run folder's ``embeddings/``).
     """
 
     real: list[str] = field(default_factory=list)
@@ -53,6 +60,8 @@ class RealnessTrainConfig:
     seed: int = 0
     device: str = "auto"
     loader_workers: int = 2
+    head: str = "crops"
+    embedding_cache: str = ""
 
     def validate(self) -> None:
         if not self.real or not self.synthetic:
@@ -65,6 +74,13 @@ class RealnessTrainConfig:
             raise InvalidArgumentError(f"Expected cues from {', '.join(CUES)}, got {self.cues!r}.")
         if self.epochs < 1 or self.batch_size < 1 or self.samples_per_epoch < self.batch_size:
             raise InvalidArgumentError("Expected epochs >= 1 and samples_per_epoch >= batch_size >= 1.")
+        if self.head not in ("crops", "images"):
+            raise InvalidArgumentError(f"Expected head crops or images, got {self.head!r}.")
+        if self.head == "images" and self.model != "realness-effnet":
+            raise InvalidArgumentError(
+                f"Expected model realness-effnet with head images (a linear head on fixed features), "
+                f"got {self.model!r}."
+            )
         if not 0.0 < self.val_fraction < 1.0:
             raise InvalidArgumentError(f"Expected val_fraction in (0, 1), got {self.val_fraction}.")
 
@@ -132,6 +148,8 @@ def train_realness(
     resolved = save_or_check_settings(config, out)
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
+    if config.head == "images":
+        return _train_image_head(config, resolved, out, device, on_epoch)
     train_images, val_images = split_images(_sources(config), config.val_fraction, config.seed)
     if {i.label for i in val_images} != {0, 1} or {i.label for i in train_images} != {0, 1}:
         raise InvalidArgumentError(
@@ -260,3 +278,57 @@ def _calibrate(path: Path, val_images: list[LabelledImage], device: torch.device
     model.calibration = fit_calibration(np.array(logits), np.array(labels))
     save_realness_model(path, model)
     return model.calibration
+
+
+def _train_image_head(
+    config: RealnessTrainConfig,
+    resolved: dict[str, Any],
+    out: Path,
+    device: torch.device,
+    on_epoch: Callable[[dict[str, Any]], None] | None,
+) -> RealnessTrainResult:
+    """``head: images``: embed every training image (cached), fit the head with its penalty and
+    calibration chosen by leave-one-source-out, write best.pt and cv.json."""
+    from synthdiff.realness._image_head import VARIANTS, EmbeddingCache, fit_image_head
+
+    started = time.perf_counter()
+    images = _sources(config)
+    if {i.label for i in images} != {0, 1}:
+        raise InvalidArgumentError("Expected real and synthetic training images.")
+    (out / "split.json").write_text(json.dumps({"train": [str(i.path) for i in images], "val": []}, indent=1))
+    model = create_model(config.model, RealnessSettings(tuple(config.cues), config.crop, config.max_patches))
+    model.config = resolved
+    net = model.net.to(device).eval()
+    cache = EmbeddingCache(config.embedding_cache or out / "embeddings", config.crop, config.max_patches)
+    embeddings = np.stack([cache.get(net.backbone, image) for image in images])  # type: ignore[arg-type]
+
+    def on_fold(source: str) -> None:
+        if on_epoch is not None:
+            on_epoch({"held_out_source": source})
+
+    fit = fit_image_head(embeddings, images, on_fold=on_fold)
+    state = net.state_dict()
+    state["standardise.running_mean"] = torch.as_tensor(fit.mean, dtype=torch.float32)
+    state["standardise.running_var"] = torch.as_tensor(fit.variance, dtype=torch.float32)
+    state["head.weight"] = torch.as_tensor(fit.weight, dtype=torch.float32)[None]
+    state["head.bias"] = torch.tensor([fit.bias], dtype=torch.float32)
+    net.load_state_dict(state)
+    model.calibration = fit.calibration
+    save_realness_model(out / "best.pt", model)
+    history = [{"penalty": p, "cv_log_loss": round(v, 5)} for p, v in fit.cv_loss.items()]
+    (out / "cv.json").write_text(
+        json.dumps(
+            {
+                "variants": list(VARIANTS),
+                "images": len(images),
+                "sources": sorted({i.source for i in images}),
+                "chosen_penalty": fit.penalty,
+                "cv": history,
+                "calibration": {"scale": fit.calibration.scale, "bias": fit.calibration.bias},
+            },
+            indent=1,
+        )
+    )
+    return RealnessTrainResult(
+        out, 0, fit.cv_loss[fit.penalty], history, fit.calibration, time.perf_counter() - started
+    )

@@ -1,0 +1,200 @@
+"""Fitting ``realness-effnet``'s linear head on whole-image embeddings (``head: images``).
+
+The crop recipe (``head: crops``) trains the head by SGD on single crops. This one fits it on the
+mean embedding of the very crops the model scores at inference (the image's evenly spread grid), so
+training sees what scoring sees: because the head is affine, the mean of the crop logits equals the
+head applied to the mean embedding. Each image enters several times, as decoded, re-encoded as JPEG
+(qualities 90, 75 and 60) and made grey, the same for both classes.
+
+The head is an L2-regularised logistic regression. Its strength and its calibration are chosen by
+leave-one-source-out *inside the training sources*: each training source is scored by a head fitted
+on the others, the strength with the lowest out-of-source log loss is kept, and Platt scaling is
+fitted on those out-of-source scores, so that the probabilities are calibrated for sources the head
+has not seen rather than for more images of the ones it has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit
+
+from synthdiff.realness._calibration import Calibration, fit_calibration
+from synthdiff.realness._data import LabelledImage, _load_8bit
+from synthdiff.realness._patches import extract_patches, patch_grid
+
+__all__ = ["VARIANTS", "EmbeddingCache", "HeadFit", "fit_image_head", "image_embeddings"]
+
+#: How each training image is presented (identically for both classes).
+VARIANTS = ("decoded", "jpeg90", "jpeg75", "jpeg60", "grey")
+
+#: Strengths of the L2 penalty tried (on standardised features, per unit of total sample weight).
+PENALTIES = tuple(float(v) for v in np.logspace(-4, 2, 13))
+
+
+def _variant(pixels: np.ndarray, variant: str) -> np.ndarray:
+    """An HxWx3 uint8 image presented as ``variant``, as float32 sRGB in [0, 1]."""
+    if variant.startswith("jpeg"):
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, "JPEG", quality=int(variant[4:]))
+        with Image.open(buffer) as decoded:
+            pixels = np.asarray(decoded.convert("RGB"))
+    image = pixels.astype(np.float32) / 255.0
+    if variant == "grey":
+        image = np.repeat(image @ np.array([[0.299], [0.587], [0.114]], np.float32), 3, axis=2)
+    elif variant != "decoded" and not variant.startswith("jpeg"):
+        raise ValueError(f"Expected a variant from {', '.join(VARIANTS)}, got {variant!r}.")
+    return image
+
+
+@torch.no_grad()
+def image_embeddings(
+    backbone: torch.nn.Module, pixels: np.ndarray, crop: int, max_patches: int, variants: Sequence[str]
+) -> np.ndarray:
+    """(len(variants), 1280) mean backbone embeddings of an image's scoring grid, one row per variant."""
+    rows = []
+    device = next(backbone.parameters()).device
+    for variant in variants:
+        image = _variant(pixels, variant)
+        crops = extract_patches(image, patch_grid(image.shape[0], image.shape[1], crop, max_patches))
+        embedding = backbone.embedding(torch.from_numpy(crops).to(device))  # type: ignore[operator]
+        rows.append(embedding.float().mean(0).cpu().numpy())
+    return np.stack(rows)
+
+
+class EmbeddingCache:
+    """Embeddings on disk, one ``.npy`` per (file contents, crop, patches, variants): a run that stops
+    resumes without recomputing them, and folds of an evaluation share them."""
+
+    def __init__(self, folder: str | os.PathLike[str], crop: int, max_patches: int) -> None:
+        self.folder = Path(folder)
+        self.crop, self.max_patches = crop, max_patches
+
+    def _path(self, image: LabelledImage) -> Path:
+        digest = hashlib.sha256(image.path.read_bytes()).hexdigest()[:24]
+        tag = f"{digest}-c{self.crop}-p{self.max_patches}-{'.'.join(VARIANTS)}"
+        return self.folder / f"{tag}.npy"
+
+    def get(self, backbone: torch.nn.Module, image: LabelledImage) -> np.ndarray:
+        path = self._path(image)
+        if path.is_file():
+            try:
+                return np.load(path)
+            except (OSError, ValueError):
+                pass  # a damaged entry is recomputed
+        rows = image_embeddings(backbone, _load_8bit(image.path), self.crop, self.max_patches, VARIANTS)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(partial, "wb") as handle:
+            np.save(handle, rows)
+        os.replace(partial, path)
+        return rows
+
+
+def _source_weights(images: Sequence[LabelledImage]) -> np.ndarray:
+    """Per image: each class half the weight, each source of a class an equal share of it."""
+    counts: dict[tuple[int, str], int] = {}
+    for image in images:
+        counts[(image.label, image.source)] = counts.get((image.label, image.source), 0) + 1
+    per_class = {label: sum(1 for key in counts if key[0] == label) for label in (0, 1)}
+    return np.array([1.0 / (2 * per_class[i.label] * counts[(i.label, i.source)]) for i in images])
+
+
+def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, penalty: float) -> np.ndarray:
+    """Weights and bias (last entry) of a weighted L2 logistic regression (bias not penalised)."""
+    w = w / w.sum()
+
+    def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = x @ theta[:-1] + theta[-1]
+        loss = -(w * (y * log_expit(z) + (1 - y) * log_expit(-z))).sum()
+        residual = w * (expit(z) - y)
+        gradient = np.append(x.T @ residual + penalty * theta[:-1], residual.sum())
+        return float(loss + 0.5 * penalty * theta[:-1] @ theta[:-1]), gradient
+
+    result = minimize(loss_and_gradient, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B")
+    return np.asarray(result.x)
+
+
+def _log_loss(z: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    return float(-(w * (y * log_expit(z) + (1 - y) * log_expit(-z))).sum() / w.sum())
+
+
+@dataclass
+class HeadFit:
+    """A fitted head: standardisation, linear weights, calibration and how the penalty was chosen.
+
+    Attributes:
+        mean, variance: per-feature standardisation (as a BatchNorm1d's running statistics).
+        weight, bias: the linear layer on standardised features.
+        penalty: the chosen L2 strength.
+        cv_loss: out-of-source log loss per penalty tried (inside the training sources).
+        calibration: Platt scaling fitted on the out-of-source scores at the chosen penalty.
+    """
+
+    mean: np.ndarray
+    variance: np.ndarray
+    weight: np.ndarray
+    bias: float
+    penalty: float
+    cv_loss: dict[float, float]
+    calibration: Calibration
+
+
+def fit_image_head(
+    embeddings: np.ndarray,
+    images: Sequence[LabelledImage],
+    *,
+    penalties: Sequence[float] = PENALTIES,
+    eps: float = 1e-5,
+    on_fold: Callable[[str], None] | None = None,
+) -> HeadFit:
+    """Fit the head on (N, V, D) embeddings (V variants of each image) with inner leave-one-source-out.
+
+    Raises:
+        ValueError: fewer than two sources, or a class missing.
+    """
+    labels = np.array([i.label for i in images], np.float64)
+    sources = sorted({i.source for i in images})
+    if len(sources) < 2 or set(labels.tolist()) != {0.0, 1.0}:
+        raise ValueError(
+            "Expected at least two sources and both classes to choose the penalty by leave-one-source-out."
+        )
+    count, variants, dim = embeddings.shape
+    x_all = embeddings.reshape(count * variants, dim).astype(np.float64)
+    y = np.repeat(labels, variants)
+    w = np.repeat(_source_weights(images) / variants, variants)
+    group = np.repeat(np.array([i.source for i in images]), variants)
+
+    def standardised(rows: np.ndarray, fit_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mean, variance = fit_rows.mean(0), fit_rows.var(0)
+        return (rows - mean) / np.sqrt(variance + eps), mean, variance
+
+    out_of_source = np.zeros((len(penalties), len(y)))
+    for source in sources:
+        held = group == source
+        train = ~held
+        if len(set(y[train].tolist())) < 2:  # a class lives only in this source: nothing to learn from
+            continue
+        x_train, mean, variance = standardised(x_all[train], x_all[train])
+        x_held = (x_all[held] - mean) / np.sqrt(variance + eps)
+        for k, penalty in enumerate(penalties):
+            theta = _fit_logistic(x_train, y[train], w[train], penalty)
+            out_of_source[k, held] = x_held @ theta[:-1] + theta[-1]
+        if on_fold is not None:
+            on_fold(source)
+    scored = np.isin(group, [s for s in sources if len(set(y[group != s].tolist())) == 2])
+    cv_loss = {p: _log_loss(out_of_source[k, scored], y[scored], w[scored]) for k, p in enumerate(penalties)}
+    best = int(np.argmin([cv_loss[p] for p in penalties]))
+    calibration = fit_calibration(out_of_source[best, scored], y[scored], weights=w[scored])
+    x_fit, mean, variance = standardised(x_all, x_all)
+    theta = _fit_logistic(x_fit, y, w, penalties[best])
+    return HeadFit(mean, variance, theta[:-1], float(theta[-1]), penalties[best], cv_loss, calibration)

@@ -1,0 +1,152 @@
+"""The realness-effnet image-level head (``head: images``): the logistic fit, the penalty and the
+calibration chosen by leave-one-source-out, the embedding cache, and a run end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from synthdiff.errors import InvalidArgumentError
+from synthdiff.realness import load_realness_config, load_realness_model, train_realness
+from synthdiff.realness._calibration import fit_calibration
+from synthdiff.realness._data import LabelledImage
+from synthdiff.realness._evaluate import image_logits
+from synthdiff.realness._image_head import VARIANTS, EmbeddingCache, fit_image_head, image_embeddings
+
+from .test_train import fake_sources
+
+
+def _images(sources: dict[str, tuple[int, int]]) -> list[LabelledImage]:
+    return [
+        LabelledImage(Path(f"/{name}/{i}.png"), label, name, f"{i}.png")
+        for name, (label, count) in sources.items()
+        for i in range(count)
+    ]
+
+
+def test_the_head_separates_sources_it_never_saw_and_is_calibrated_out_of_source() -> None:
+    """Each source has its own offset (its 'content', unrelated to the class); the class lives in a
+    few shared directions. New sources, with new offsets, must still be separated."""
+    rng = np.random.default_rng(0)
+    counts = (20, 12, 6, 30, 8)
+    sources = {f"real{i}": (0, n) for i, n in enumerate(counts)} | {
+        f"render{i}": (1, n) for i, n in enumerate(counts[::-1])
+    }
+    images = _images(sources)
+    dim, variants = 24, 2
+    direction = np.r_[np.ones(3), np.zeros(dim - 3)]
+
+    def embed(labels: np.ndarray, offset: np.ndarray) -> np.ndarray:
+        signal = (2 * labels[:, None, None] - 1) * 2.0 * direction
+        return offset * (1 - direction) + signal + rng.normal(0, 0.5, (len(labels), variants, dim))
+
+    offsets = {name: rng.normal(0, 1.0, dim) for name in sources}
+    embeddings = np.concatenate(
+        [embed(np.full(count, label), offsets[name]) for name, (label, count) in sources.items()]
+    )
+    fit = fit_image_head(embeddings, images, penalties=(1e-3, 1e-1, 10.0))
+    assert set(fit.cv_loss) == {1e-3, 1e-1, 10.0} and fit.penalty == min(fit.cv_loss, key=fit.cv_loss.get)
+    assert fit.calibration.scale > 0
+    accuracies = []
+    for _ in range(10):  # ten new sources, each with both classes
+        labels = np.repeat([0, 1], 20)
+        new = embed(labels, rng.normal(0, 1.0, dim)).mean(axis=1)
+        logits = ((new - fit.mean) / np.sqrt(fit.variance + 1e-5)) @ fit.weight + fit.bias  # BatchNorm1d eval
+        accuracies.append(((logits > 0) == labels).mean())
+    assert np.mean(accuracies) > 0.9
+
+
+def test_the_head_needs_two_sources_and_both_classes() -> None:
+    images = _images({"only": (0, 4), "other": (0, 4)})
+    with pytest.raises(ValueError, match="both classes"):
+        fit_image_head(np.zeros((8, 1, 3)), images)
+
+
+def test_weighted_calibration_equals_repeating_the_examples() -> None:
+    logits = np.array([-2.0, -0.5, 0.3, 1.0, 2.5, -1.0])
+    labels = np.array([0, 0, 1, 1, 1, 1])
+    weights = np.array([1, 2, 1, 3, 1, 1])
+    weighted = fit_calibration(logits, labels, weights)
+    repeated = fit_calibration(np.repeat(logits, weights), np.repeat(labels, weights))
+    assert weighted.scale == pytest.approx(repeated.scale, rel=1e-3)
+    assert weighted.bias == pytest.approx(repeated.bias, abs=1e-3)
+    with pytest.raises(ValueError, match="non-negative"):
+        fit_calibration(logits, labels, -weights)
+
+
+class _MeanColour(torch.nn.Module):
+    """A stand-in backbone whose embedding is the crop's mean colour and its local variation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.anchor = torch.nn.Parameter(torch.zeros(1))
+
+    def embedding(self, crops: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        detail = (crops[..., 1:, :] - crops[..., :-1, :]).abs().mean(dim=(-2, -1))
+        return torch.cat([crops.mean(dim=(-2, -1)), detail], dim=1)
+
+
+def test_embeddings_follow_the_scoring_grid_and_are_cached(tmp_path: Path) -> None:
+    real, _ = fake_sources(tmp_path / "data", count=2)
+    image = LabelledImage(real / "00.png", 0, "photos", "00.png")
+    backbone = _MeanColour()
+    cache = EmbeddingCache(tmp_path / "cache", crop=32, max_patches=4)
+    rows = cache.get(backbone, image)
+    assert rows.shape == (len(VARIANTS), 6) and backbone.calls == len(VARIANTS)
+    grey = VARIANTS.index("grey")
+    assert np.allclose(rows[grey, 0], rows[grey, 1]) and np.allclose(rows[grey, 1], rows[grey, 2])
+    again = cache.get(backbone, image)
+    assert backbone.calls == len(VARIANTS) and np.array_equal(rows, again)  # read back, not recomputed
+    from synthdiff.realness._data import _load_8bit
+
+    direct = image_embeddings(backbone, _load_8bit(image.path), 32, 4, ["decoded"])
+    assert np.allclose(direct[0], rows[0])
+    with pytest.raises(ValueError, match="variant"):
+        image_embeddings(backbone, _load_8bit(image.path), 32, 4, ["sepia"])
+
+
+@pytest.mark.slow
+def test_an_image_head_run_writes_a_calibrated_effnet_checkpoint(tmp_path: Path) -> None:
+    """End to end with the real frozen backbone on tiny fake sources (three per class)."""
+    data = tmp_path / "data"
+    sources = [fake_sources(data / f"set{i}", count=4, seed=i) for i in range(3)]
+    overrides = {
+        "real": [f"photos{i}={real}" for i, (real, _) in enumerate(sources)],
+        "synthetic": [f"renders{i}={synthetic}" for i, (_, synthetic) in enumerate(sources)],
+        "model": "realness-effnet",
+        "cues": ["rgb"],
+        "head": "images",
+        "crop": 64,
+        "max_patches": 2,
+        "device": "cpu",
+    }
+    config = load_realness_config(None, overrides)
+    result = train_realness(config, tmp_path / "run")
+    cv = json.loads((tmp_path / "run" / "cv.json").read_text())
+    assert (
+        cv["images"] == 24
+        and len(cv["sources"]) == 6
+        and cv["chosen_penalty"] in [h["penalty"] for h in cv["cv"]]
+    )
+    model = load_realness_model(tmp_path / "run" / "best.pt")
+    assert model.calibration == result.calibration
+    from synthdiff.realness._data import _load_8bit
+
+    real_logit = image_logits(model, _load_8bit(sources[0][0] / "00.png"))
+    render_logit = image_logits(model, _load_8bit(sources[0][1] / "00.png"))
+    assert render_logit > real_logit
+    # one cached file per image (its five variants), so a resumed run recomputes nothing
+    assert len(list((tmp_path / "run" / "embeddings").glob("*.npy"))) == 24
+
+
+def test_image_head_needs_the_effnet_model(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgumentError, match="realness-effnet"):
+        load_realness_config(None, {"real": ["a"], "synthetic": ["b"], "head": "images"})
+    with pytest.raises(InvalidArgumentError, match="crops or images"):
+        load_realness_config(None, {"real": ["a"], "synthetic": ["b"], "head": "pixels"})
