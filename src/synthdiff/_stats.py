@@ -1,13 +1,15 @@
-"""Statistics shared by the evaluations: ROC AUC and percentile-bootstrap intervals."""
+"""Statistics shared by the evaluations: ROC AUC, percentile-bootstrap and Wilson intervals."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
+from scipy import stats
 from scipy.stats import rankdata
 
-__all__ = ["auc", "bootstrap_interval"]
+__all__ = ["auc", "bootstrap_interval", "wilson_interval"]
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
@@ -37,3 +39,19 @@ def bootstrap_interval(
         return None
     low, high = np.quantile(finite, [(1 - level) / 2, (1 + level) / 2])
     return float(low), float(high)
+
+
+def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion (good for small counts and proportions near 0 or 1).
+
+    >>> wilson_interval(8, 10)  # doctest: +ELLIPSIS
+    (0.49..., 0.94...)
+    """
+    if trials <= 0:
+        return None
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)

@@ -101,8 +101,8 @@ def realness_bench_command(
     auc = "n/a (one class)" if summary["auc"] is None else f"{summary['auc']:.3f}{interval('auc_interval')}"
     out.print(
         f"{summary['images']} images ({summary['real']} real, {summary['synthetic']} synthetic): accuracy "
-        f"{summary['accuracy']:.3f}{interval('accuracy_interval')} (95% bootstrap), AUC {auc}, ECE "
-        f"{summary['ece']:.3f}, accuracy after JPEG 75 {summary['accuracy_jpeg75']:.3f}",
+        f"{summary['accuracy']:.3f}{interval('accuracy_interval')} (95% Wilson), AUC {auc} (95% bootstrap), "
+        f"ECE {summary['ece']:.3f}, accuracy after JPEG 75 {summary['accuracy_jpeg75']:.3f}",
         highlight=False,
         soft_wrap=True,
     )

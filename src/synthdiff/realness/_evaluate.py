@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from synthdiff._stats import auc, bootstrap_interval
+from synthdiff._stats import auc, bootstrap_interval, wilson_interval
 from synthdiff.realness._calibration import expected_calibration_error
 from synthdiff.realness._data import LabelledImage, _load_8bit
 from synthdiff.realness._registry import RealnessModel
@@ -60,7 +60,7 @@ class RealnessEvaluation:
 
 
 def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
-    """Accuracy, AUC (with bootstrap intervals), ECE, the JPEG-75 drop, and the same per source."""
+    """Accuracy (Wilson interval), AUC (bootstrap interval), ECE, the JPEG-75 drop; also per source."""
     labels = np.array([r.label for r in results])
     probabilities = np.array([r.probability for r in results])
     jpeg = np.array([r.probability_jpeg75 for r in results])
@@ -72,7 +72,8 @@ def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
         "synthetic": int(labels.sum()),
         "real": int((1 - labels).sum()),
         "accuracy": accuracy,
-        "accuracy_interval": bootstrap_interval(lambda i: float(correct[i].mean()), len(results)),
+        # Wilson, not bootstrap: a bootstrap of a perfect score is the degenerate [1, 1]
+        "accuracy_interval": wilson_interval(int(correct.sum()), len(results)),
         "auc": auc(probabilities, labels),
         "auc_interval": bootstrap_interval(lambda i: auc(probabilities[i], labels[i]), len(results)),
         "ece": expected_calibration_error(probabilities, labels),

@@ -8,23 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from synthdiff._stats import wilson_interval
+
 __all__ = ["bradley_terry", "mean_interval", "wilson_interval"]
-
-
-def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float] | None:
-    """Wilson score interval of a proportion (good for small counts and proportions near 0 or 1).
-
-    >>> wilson_interval(8, 10)  # doctest: +ELLIPSIS
-    (0.49..., 0.94...)
-    """
-    if trials <= 0:
-        return None
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float] | None:
