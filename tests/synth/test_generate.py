@@ -263,10 +263,15 @@ def test_ctrl_c_stops_quickly_and_the_run_resumes(tmp_path: Path) -> None:
     while time.monotonic() < deadline and not (journal.is_file() and journal.read_text().count("\n") >= 2):
         time.sleep(0.2)
 
-    concurrent = subprocess.run(command, capture_output=True, text=True)
+    # Paused (it keeps its lock) while a second run is refused: starting that second interpreter can
+    # take longer than rendering the remaining pairs on a busy machine.
+    process.send_signal(signal.SIGSTOP)
+    try:
+        concurrent = subprocess.run(command, capture_output=True, text=True)
+    finally:
+        process.send_signal(signal.SIGINT)  # pending until it continues, then handled at once
+        process.send_signal(signal.SIGCONT)
     assert concurrent.returncode == 2 and "another --out folder" in concurrent.stderr
-
-    process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 130, output
     assert "run the same command again to resume" in output
