@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from synthdiff.errors import InvalidArgumentError, OutputError
 from synthdiff.study import Database, StudyService, StudySettings, create_study, export_study
-from synthdiff.study._models import Answer, Assignment, Participant, utcnow
+from synthdiff.study._models import Answer, Assignment, LoginFailure, Participant, WebSession, utcnow
 from synthdiff.study._service import (
     AlreadyAnsweredError,
     ForbiddenError,
@@ -241,6 +241,27 @@ def test_admin_does_not_answer_and_sessions_end(database_url, tmp_path, images) 
     token = service.signup("ann", "correct horse")
     service.logout(token)
     assert service.session_participant(token) is None
+    # an expired session is refused, and removed when its owner next logs in
+    stale = service.login("ann", "correct horse", "10.0.0.1")
+    with service.db.write() as session:
+        session.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert service.session_participant(stale) is None
+    fresh = service.login("ann", "correct horse", "10.0.0.1")
+    with service.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(WebSession)) == 1
+    assert service.session_participant(fresh) is not None
+
+
+def test_old_login_failures_are_dropped(database_url, tmp_path, images) -> None:
+    service = _study(database_url, tmp_path, images)
+    service.signup("ann", "correct horse")
+    with pytest.raises(NotLoggedInError):
+        service.login("ann", "wrong guess", "10.0.0.1")
+    with service.db.write() as session:
+        session.execute(update(LoginFailure).values(at=utcnow() - timedelta(minutes=16)))
+    service.login("ann", "correct horse", "10.0.0.1")
+    with service.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(LoginFailure)) == 0
 
 
 def test_one_study_per_database(database_url, tmp_path, images) -> None:

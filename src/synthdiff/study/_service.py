@@ -205,6 +205,8 @@ class StudyService:
         else:
             ok = verify_password(participant.password_hash, password)
         with self.db.write() as session:
+            # failures older than the window no longer count: drop them, so the table stays small
+            session.execute(delete(LoginFailure).where(LoginFailure.at <= now - LOGIN_WINDOW))
             if not ok or participant is None:
                 session.add(LoginFailure(username=username[:64], ip=address[:64], at=now))
                 failed = True
@@ -218,6 +220,9 @@ class StudyService:
     def _new_session(self, session: Session, participant_id: int) -> str:
         token = new_token()
         now = utcnow()
+        # the participant's expired sessions are of no use: drop them as a new one starts
+        expired = (WebSession.participant_id == participant_id) & (WebSession.expires_at <= now)
+        session.execute(delete(WebSession).where(expired))
         session.add(
             WebSession(
                 token_hash=hash_token(token),
