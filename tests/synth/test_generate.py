@@ -257,14 +257,22 @@ def test_ctrl_c_stops_quickly_and_the_run_resumes(tmp_path: Path) -> None:
     command = [sys.executable, "-c", "from synthdiff.cli import main; main()", "generate", "-f", "texture"]
     # Long enough (80 pairs) that it is still running when the signal comes.
     command += ["-n", "1", "-k", "80", "--size", "96", "--samples", "4", "--out", str(folder)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Ctrl-C's own disposition in the child, even when this test runs with SIGINT ignored (as under
+    # `cmd &` in a shell without job control, which a child would inherit through exec).
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     journal = folder / "progress.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (journal.is_file() and journal.read_text().count("\n") >= 2):
         time.sleep(0.2)
 
-    # Paused (it keeps its lock) while a second run is refused: starting that second interpreter can
-    # take longer than rendering the remaining pairs on a busy machine.
+    # Paused (it keeps its lock) while a second run is refused, so that it cannot finish meanwhile
+    # however slowly that second interpreter starts.
     process.send_signal(signal.SIGSTOP)
     try:
         concurrent = subprocess.run(command, capture_output=True, text=True)
