@@ -98,10 +98,14 @@ def realness_bench_command(
         bounds = summary.get(key)
         return f" [{bounds[0]:.3f}, {bounds[1]:.3f}]" if bounds else ""
 
-    auc = "n/a (one class)" if summary["auc"] is None else f"{summary['auc']:.3f}{interval('auc_interval')}"
+    auc = (
+        "n/a (one class)"
+        if summary["auc"] is None
+        else f"{summary['auc']:.3f}{interval('auc_interval')} (95% bootstrap)"
+    )
     out.print(
         f"{summary['images']} images ({summary['real']} real, {summary['synthetic']} synthetic): accuracy "
-        f"{summary['accuracy']:.3f}{interval('accuracy_interval')} (95% Wilson), AUC {auc} (95% bootstrap), "
+        f"{summary['accuracy']:.3f}{interval('accuracy_interval')} (95% Wilson), AUC {auc}, "
         f"ECE {summary['ece']:.3f}, accuracy after JPEG 75 {summary['accuracy_jpeg75']:.3f}",
         highlight=False,
         soft_wrap=True,
