@@ -16,22 +16,36 @@ __all__ = ["load_settings", "save_or_check_settings"]
 T = TypeVar("T")
 
 
-def load_settings(cls: type[T], path: str | os.PathLike[str] | None, overrides: dict[str, Any]) -> T:
-    """An instance of the dataclass ``cls`` from its defaults, the YAML file (if any), then ``overrides``
-    (the flags that were given; None values are skipped).
+def read_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The mapping in a YAML settings file.
+
+    Raises:
+        InvalidArgumentError: unreadable YAML, or not a mapping.
+    """
+    try:
+        loaded = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise InvalidArgumentError(f"Expected a readable YAML config at {str(path)!r}: {error}") from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise InvalidArgumentError(f"Expected a YAML mapping of settings in {str(path)!r}.")
+    return loaded or {}
+
+
+def load_settings(
+    cls: type[T],
+    path: str | os.PathLike[str] | None,
+    overrides: dict[str, Any],
+    defaults: dict[str, Any] | None = None,
+) -> T:
+    """An instance of the dataclass ``cls`` from its defaults, then ``defaults`` (e.g. a model's own),
+    the YAML file (if any), then ``overrides`` (the flags that were given; None values are skipped).
 
     Raises:
         InvalidArgumentError: unreadable YAML or unknown keys (the message lists the valid ones).
     """
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(defaults or {})
     if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text())
-        except (OSError, yaml.YAMLError) as error:
-            raise InvalidArgumentError(f"Expected a readable YAML config at {str(path)!r}: {error}") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise InvalidArgumentError(f"Expected a YAML mapping of settings in {str(path)!r}.")
-        values.update(loaded or {})
+        values.update(read_settings_file(path))
     values.update({k: v for k, v in overrides.items() if v is not None})
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - known)

@@ -150,3 +150,15 @@ def test_image_head_needs_the_effnet_model(tmp_path: Path) -> None:
         load_realness_config(None, {"real": ["a"], "synthetic": ["b"], "head": "images"})
     with pytest.raises(InvalidArgumentError, match="crops or images"):
         load_realness_config(None, {"real": ["a"], "synthetic": ["b"], "head": "pixels"})
+
+
+def test_the_effnet_model_brings_its_own_recipe_unless_told_otherwise(tmp_path: Path) -> None:
+    base = {"real": ["a"], "synthetic": ["b"], "model": "realness-effnet"}
+    config = load_realness_config(None, base)
+    assert (config.cues, config.crop, config.max_patches, config.head) == (["rgb"], 128, 16, "images")
+    assert load_realness_config(None, {**base, "crop": 64, "head": "crops"}).crop == 64
+    settings = tmp_path / "config.yaml"
+    settings.write_text("model: realness-effnet\nmax_patches: 8\n")
+    from_file = load_realness_config(settings, {"real": ["a"], "synthetic": ["b"]})
+    assert (from_file.max_patches, from_file.crop, from_file.head) == (8, 128, "images")
+    assert load_realness_config(None, {"real": ["a"], "synthetic": ["b"]}).crop == 64  # realness-cnn's

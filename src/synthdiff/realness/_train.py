@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from synthdiff._checkpoint import RunState, load_run_state, save_run_state
-from synthdiff._config import load_settings, save_or_check_settings
+from synthdiff._config import load_settings, read_settings_file, save_or_check_settings
 from synthdiff._device import resolve_device
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.realness._calibration import Calibration, fit_calibration
@@ -26,6 +26,13 @@ from synthdiff.realness._features import CUES
 from synthdiff.realness._registry import MODELS, RealnessSettings, create_model, save_realness_model
 
 __all__ = ["RealnessTrainConfig", "RealnessTrainResult", "load_realness_config", "train_realness"]
+
+
+#: Settings that follow the model when neither the config file nor a flag sets them: the recipe of
+#: the shipped weights of that model (docs/models.md).
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "realness-effnet": {"cues": ["rgb"], "crop": 128, "max_patches": 16, "head": "images"},
+}
 
 
 @dataclass
@@ -88,8 +95,11 @@ class RealnessTrainConfig:
 def load_realness_config(
     path: str | os.PathLike[str] | None, overrides: dict[str, Any]
 ) -> RealnessTrainConfig:
-    """Defaults, then the YAML file (if any), then the flags that were given."""
-    config = load_settings(RealnessTrainConfig, path, overrides)
+    """Defaults, the chosen model's own defaults (``MODEL_DEFAULTS``), then the YAML file (if any),
+    then the flags that were given."""
+    model = overrides.get("model") or (read_settings_file(path) if path else {}).get("model")
+    model = model or RealnessTrainConfig.model
+    config = load_settings(RealnessTrainConfig, path, overrides, MODEL_DEFAULTS.get(str(model)))
     config.real, config.synthetic = [str(p) for p in config.real], [str(p) for p in config.synthetic]
     config.cues = list(config.cues)
     config.validate()
