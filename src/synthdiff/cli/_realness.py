@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -192,6 +193,14 @@ def train_realness_command(
             highlight=False,
             soft_wrap=True,
         )
+        if result.best_loss >= math.log(2):
+            out.print(
+                "warning: on training sources it did not see, this head does no better than a coin "
+                "(log loss >= ln 2), so its probabilities stay near 0.5. Fix: add more, and more "
+                "varied, sources of each class.",
+                highlight=False,
+                soft_wrap=True,
+            )
         return
     with training_progress(config.epochs, output) as (step, line):
 
