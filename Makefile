@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data gap-example clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-test-renders gap-example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ benchmark: setup-dev
 realness-data: setup-dev
 	@bash scripts/install-system-deps.sh opencv-doc
 	$(BIN)/python scripts/make_realness_data.py
+
+# A synthetic source for testing only (never trained on): Blender scenes unlike the generator's.
+realness-test-renders: setup-dev
+	$(BIN)/python scripts/make_realness_test_renders.py
 
 # `synthdiff gap` on generated renders against the photos bundled in installed packages (docs/gap.md).
 gap-example: setup-dev
