@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +17,7 @@ __all__ = ["load_settings", "save_or_check_settings"]
 T = TypeVar("T")
 
 
-def read_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+def _read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The mapping in a YAML settings file.
 
     Raises:
@@ -35,18 +36,18 @@ def load_settings(
     cls: type[T],
     path: str | os.PathLike[str] | None,
     overrides: dict[str, Any],
-    defaults: dict[str, Any] | None = None,
+    defaults: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> T:
-    """An instance of the dataclass ``cls`` from its defaults, then ``defaults`` (e.g. a model's own),
-    the YAML file (if any), then ``overrides`` (the flags that were given; None values are skipped).
+    """An instance of the dataclass ``cls`` from its defaults, then ``defaults(given)`` (e.g. a model's
+    own, chosen from what was given), the YAML file (if any), then ``overrides`` (the flags that were
+    given; None values are skipped).
 
     Raises:
         InvalidArgumentError: unreadable YAML or unknown keys (the message lists the valid ones).
     """
-    values: dict[str, Any] = dict(defaults or {})
-    if path is not None:
-        values.update(read_settings_file(path))
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    given: dict[str, Any] = _read_file(path) if path is not None else {}
+    given.update({k: v for k, v in overrides.items() if v is not None})
+    values = {**(defaults(given) if defaults is not None else {}), **given}
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - known)
     if unknown:

@@ -120,12 +120,6 @@ def realness_bench_command(
     out.print(f"report: {output / 'bench.json'}", highlight=False, soft_wrap=True)
 
 
-def config_penalty(result: Any) -> str:
-    """The chosen penalty of a ``head: images`` run (the history entry with the lowest loss)."""
-    best = min(result.history, key=lambda entry: entry["cv_log_loss"])
-    return f"{best['penalty']:.2g}"
-
-
 @train_app.command("realness")
 @friendly_errors
 def train_realness_command(
@@ -187,7 +181,7 @@ def train_realness_command(
             config, output, on_epoch=lambda e: out.print(f"scored held-out source {e['held_out_source']}")
         )
         out.print(
-            f"penalty {config_penalty(result)} (out-of-source log loss {result.best_loss:.4f}); calibration "
+            f"penalty {result.penalty:.2g} (out-of-source log loss {result.best_loss:.4f}); calibration "
             f"scale {result.calibration.scale:.3f} bias {result.calibration.bias:.3f}; checkpoint "
             f"{output / 'best.pt'}",
             highlight=False,

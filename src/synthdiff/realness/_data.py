@@ -23,7 +23,14 @@ from torch.utils.data import Dataset
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
 from synthdiff.io import IMAGE_SUFFIXES, list_images
 
-__all__ = ["LabelledImage", "RealnessCrops", "list_source", "split_images"]
+__all__ = [
+    "LabelledImage",
+    "RealnessCrops",
+    "list_source",
+    "source_balanced_weights",
+    "split_images",
+    "to_grey",
+]
 
 LABELS = {"real": 0, "synthetic": 1}
 
@@ -79,6 +86,21 @@ def split_images(
     train = [image for image in images if draw(image) >= val_fraction]
     val = [image for image in images if draw(image) < val_fraction]
     return train, val
+
+
+def source_balanced_weights(images: Sequence[LabelledImage]) -> np.ndarray:
+    """Per image: each class half the total weight, each source of a class an equal share of it (so a
+    source with thousands of renders does not drown one with twenty photos)."""
+    counts: dict[tuple[int, str], int] = {}
+    for image in images:
+        counts[(image.label, image.source)] = counts.get((image.label, image.source), 0) + 1
+    per_class = {label: sum(1 for key in counts if key[0] == label) for label in (0, 1)}
+    return np.array([1.0 / (2 * per_class[i.label] * counts[(i.label, i.source)]) for i in images])
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """An HxWx3 float image made grey (Rec. 601 luma), still with three channels."""
+    return np.repeat(image @ np.array([[0.299], [0.587], [0.114]], np.float32), 3, axis=2)
 
 
 def _load_8bit(path: Path) -> np.ndarray:
@@ -160,7 +182,7 @@ class RealnessCrops(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         crop = window[shift_y : shift_y + self.crop, shift_x : shift_x + self.crop].astype(np.float32) / 255.0
         if self.augment:
             if rng.uniform() < self.grey_probability:
-                crop = np.repeat(crop @ np.array([[0.299], [0.587], [0.114]], np.float32), 3, axis=2)
+                crop = to_grey(crop)
             crop = np.rot90(crop, int(rng.integers(4)))
             if rng.integers(2):
                 crop = crop[:, ::-1]

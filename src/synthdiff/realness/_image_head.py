@@ -16,7 +16,6 @@ has not seen rather than for more images of the ones it has.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from scipy.optimize import minimize
 from scipy.special import expit, log_expit
 
 from synthdiff.realness._calibration import Calibration, fit_calibration
-from synthdiff.realness._data import LabelledImage, _load_8bit
+from synthdiff.realness._data import LabelledImage, _load_8bit, source_balanced_weights, to_grey
 from synthdiff.realness._patches import extract_patches, patch_grid
+from synthdiff.realness._score import _jpeg
 
 __all__ = ["VARIANTS", "EmbeddingCache", "HeadFit", "fit_image_head", "image_embeddings"]
 
@@ -43,15 +42,12 @@ PENALTIES = tuple(float(v) for v in np.logspace(-4, 2, 13))
 
 def _variant(pixels: np.ndarray, variant: str) -> np.ndarray:
     """An HxWx3 uint8 image presented as ``variant``, as float32 sRGB in [0, 1]."""
-    if variant.startswith("jpeg"):
-        buffer = io.BytesIO()
-        Image.fromarray(pixels).save(buffer, "JPEG", quality=int(variant[4:]))
-        with Image.open(buffer) as decoded:
-            pixels = np.asarray(decoded.convert("RGB"))
     image = pixels.astype(np.float32) / 255.0
+    if variant.startswith("jpeg"):
+        return _jpeg(image, int(variant[4:]))
     if variant == "grey":
-        image = np.repeat(image @ np.array([[0.299], [0.587], [0.114]], np.float32), 3, axis=2)
-    elif variant != "decoded" and not variant.startswith("jpeg"):
+        return to_grey(image)
+    if variant != "decoded":
         raise ValueError(f"Expected a variant from {', '.join(VARIANTS)}, got {variant!r}.")
     return image
 
@@ -98,15 +94,6 @@ class EmbeddingCache:
             np.save(handle, rows)
         os.replace(partial, path)
         return rows
-
-
-def _source_weights(images: Sequence[LabelledImage]) -> np.ndarray:
-    """Per image: each class half the weight, each source of a class an equal share of it."""
-    counts: dict[tuple[int, str], int] = {}
-    for image in images:
-        counts[(image.label, image.source)] = counts.get((image.label, image.source), 0) + 1
-    per_class = {label: sum(1 for key in counts if key[0] == label) for label in (0, 1)}
-    return np.array([1.0 / (2 * per_class[i.label] * counts[(i.label, i.source)]) for i in images])
 
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, penalty: float) -> np.ndarray:
@@ -171,7 +158,7 @@ def fit_image_head(
     count, variants, dim = embeddings.shape
     x_all = embeddings.reshape(count * variants, dim).astype(np.float64)
     y = np.repeat(labels, variants)
-    w = np.repeat(_source_weights(images) / variants, variants)
+    w = np.repeat(source_balanced_weights(images) / variants, variants)
     group = np.repeat(np.array([i.source for i in images]), variants)
 
     def standardised(rows: np.ndarray, fit_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -179,11 +166,13 @@ def fit_image_head(
         return (rows - mean) / np.sqrt(variance + eps), mean, variance
 
     out_of_source = np.zeros((len(penalties), len(y)))
+    scored = np.zeros(len(y), bool)
     for source in sources:
         held = group == source
         train = ~held
         if len(set(y[train].tolist())) < 2:  # a class lives only in this source: nothing to learn from
             continue
+        scored |= held
         x_train, mean, variance = standardised(x_all[train], x_all[train])
         x_held = (x_all[held] - mean) / np.sqrt(variance + eps)
         for k, penalty in enumerate(penalties):
@@ -191,7 +180,6 @@ def fit_image_head(
             out_of_source[k, held] = x_held @ theta[:-1] + theta[-1]
         if on_fold is not None:
             on_fold(source)
-    scored = np.isin(group, [s for s in sources if len(set(y[group != s].tolist())) == 2])
     cv_loss = {p: _log_loss(out_of_source[k, scored], y[scored], w[scored]) for k, p in enumerate(penalties)}
     best = int(np.argmin([cv_loss[p] for p in penalties]))
     calibration = fit_calibration(out_of_source[best, scored], y[scored], weights=w[scored])

@@ -16,11 +16,17 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from synthdiff._checkpoint import RunState, load_run_state, save_run_state
-from synthdiff._config import load_settings, read_settings_file, save_or_check_settings
+from synthdiff._config import load_settings, save_or_check_settings
 from synthdiff._device import resolve_device
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.realness._calibration import Calibration, fit_calibration
-from synthdiff.realness._data import LabelledImage, RealnessCrops, list_source, split_images
+from synthdiff.realness._data import (
+    LabelledImage,
+    RealnessCrops,
+    list_source,
+    source_balanced_weights,
+    split_images,
+)
 from synthdiff.realness._evaluate import image_logits
 from synthdiff.realness._features import CUES
 from synthdiff.realness._registry import MODELS, RealnessSettings, create_model, save_realness_model
@@ -97,9 +103,12 @@ def load_realness_config(
 ) -> RealnessTrainConfig:
     """Defaults, the chosen model's own defaults (``MODEL_DEFAULTS``), then the YAML file (if any),
     then the flags that were given."""
-    model = overrides.get("model") or (read_settings_file(path) if path else {}).get("model")
-    model = model or RealnessTrainConfig.model
-    config = load_settings(RealnessTrainConfig, path, overrides, MODEL_DEFAULTS.get(str(model)))
+    config = load_settings(
+        RealnessTrainConfig,
+        path,
+        overrides,
+        lambda given: MODEL_DEFAULTS.get(str(given.get("model", RealnessTrainConfig.model)), {}),
+    )
     config.real, config.synthetic = [str(p) for p in config.real], [str(p) for p in config.synthetic]
     config.cues = list(config.cues)
     config.validate()
@@ -108,7 +117,11 @@ def load_realness_config(
 
 @dataclass
 class RealnessTrainResult:
-    """The best epoch (lowest validation crop loss), the history and the fitted calibration."""
+    """The best epoch (lowest validation crop loss), the history and the fitted calibration.
+
+    With ``head: images``: ``best_loss`` is the out-of-source log loss of the chosen ``penalty``, and
+    the history has one entry per penalty tried.
+    """
 
     out: Path
     best_epoch: int
@@ -116,6 +129,7 @@ class RealnessTrainResult:
     history: list[dict[str, Any]]
     calibration: Calibration
     seconds: float
+    penalty: float | None = None
 
 
 def _sources(config: RealnessTrainConfig) -> list[LabelledImage]:
@@ -125,16 +139,6 @@ def _sources(config: RealnessTrainConfig) -> list[LabelledImage]:
             name, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
             images += list_source(path, label, name or None)
     return images
-
-
-def _balanced_weights(images: list[LabelledImage], crops_per_image: int) -> list[float]:
-    """Per crop: each class half the draws, each source of a class an equal share of them."""
-    sources: dict[tuple[int, str], int] = {}
-    for image in images:
-        sources[(image.label, image.source)] = sources.get((image.label, image.source), 0) + 1
-    per_class = {label: sum(1 for key in sources if key[0] == label) for label in (0, 1)}
-    weights = [1.0 / (2 * per_class[image.label] * sources[(image.label, image.source)]) for image in images]
-    return [w for w in weights for _ in range(crops_per_image)]
 
 
 def train_realness(
@@ -200,7 +204,7 @@ def train_realness(
     last_path = out / "last.pt"
     run = load_run_state(last_path, net, optimiser, scheduler, device, RunState(best_score=float("inf")))
     start_epoch, best_epoch, best_loss, history = run.start_epoch, run.best_epoch, run.best_score, run.history
-    weights = _balanced_weights(train_images, crops_per_image)
+    weights = np.repeat(source_balanced_weights(train_images), crops_per_image).tolist()
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
         epoch_started = time.perf_counter()
@@ -340,5 +344,5 @@ def _train_image_head(
         )
     )
     return RealnessTrainResult(
-        out, 0, fit.cv_loss[fit.penalty], history, fit.calibration, time.perf_counter() - started
+        out, 0, fit.cv_loss[fit.penalty], history, fit.calibration, time.perf_counter() - started, fit.penalty
     )
