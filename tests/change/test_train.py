@@ -113,6 +113,35 @@ def test_frozen_encoder_stays_unchanged(tmp_path: Path) -> None:
         train_change(load_config(None, config_for(data, freeze_encoder=True)), tmp_path / "run2")
 
 
+def test_a_deeper_model_warm_starts_from_a_smaller_one_with_the_same_answers(tmp_path: Path) -> None:
+    from synthdiff.change import create_model
+    from synthdiff.change._train import _warm_start
+
+    data = fake_dataset(tmp_path / "data", pairs=4)
+    train_change(load_config(None, config_for(data, epochs=1)), tmp_path / "small")
+    small, _ = load_checkpoint(tmp_path / "small" / "best.pt")
+    small_path = str(tmp_path / "small" / "best.pt")
+    config = load_config(None, config_for(data, model="fresunet-deep-tiny", init=small_path))
+    deep = create_model("fresunet-deep-tiny", ["texture"])
+    before = {name: tensor.clone() for name, tensor in deep.state_dict().items()}
+    _warm_start(deep, config)
+    changed = [name for name, tensor in deep.state_dict().items() if not torch.equal(tensor, before[name])]
+    assert changed and all(name in small.state_dict() for name in changed)
+    reference, test = torch.rand(2, 1, 3, 20, 28, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(deep.eval()(reference, test).change, small(reference, test).change, atol=1e-6)
+    train_change(config, tmp_path / "deep")  # and trains from there
+
+    changestar = load_config(None, config_for(data, model="changestar-tiny", epochs=1))
+    train_change(changestar, tmp_path / "changestar")
+    misfit = config_for(data, init=str(tmp_path / "changestar" / "best.pt"))
+    with pytest.raises(InvalidArgumentError, match="do not fit"):
+        train_change(load_config(None, misfit), tmp_path / "misfit")
+    other_features = config_for(data, features=["illumination"], init=small_path)
+    with pytest.raises(InvalidArgumentError, match="for \\['illumination'\\]"):
+        train_change(load_config(None, other_features), tmp_path / "other")
+
+
 class _Scripted(nn.Module):
     """Change probability 0.8 where the test image differs (the fake dataset's square), 0.6 on a
     decoy band of unchanged pixels, 0.1 elsewhere; for every feature."""

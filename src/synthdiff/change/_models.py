@@ -74,6 +74,20 @@ class ResidualBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.body(x) + self.shortcut(x))
 
+    def zero_init(self) -> ResidualBlock:
+        """Start as the identity on non-negative inputs (the last batch-norm scale at zero), so a
+        block added to a trained network leaves its function unchanged until training moves it."""
+        batch_norm = self.body[-1]
+        assert isinstance(batch_norm, nn.BatchNorm2d)
+        nn.init.zeros_(batch_norm.weight)
+        return self
+
+
+def _extra_blocks(width: int, count: int) -> nn.Module:
+    if count == 0:
+        return nn.Identity()
+    return nn.Sequential(*(ResidualBlock(width, width).zero_init() for _ in range(count)))
+
 
 class FresUNet(nn.Module):
     """Early-fusion residual U-Net (after Daudt et al.), with three heads per feature.
@@ -85,22 +99,47 @@ class FresUNet(nn.Module):
     and it is made exactly symmetric by running both input orders in one batch and averaging (the
     published one gives different answers when the inputs are swapped). Any H and W work (inputs
     are padded to a multiple of 2^depth and the outputs cropped back).
+
+    Args:
+        features: number of rendering features (3 output maps each).
+        widths: channels per level, full resolution first.
+        extra_encoder: further residual blocks after each encoder level's block (default none), for
+            more depth where it is cheap (the coarse levels); they start as the identity, so a
+            deeper model can be warm-started from a trained one without changing its answers.
+        extra_decoder: the same for each decoder level, coarsest first.
     """
 
-    def __init__(self, features: int, widths: tuple[int, ...] = (8, 16, 32, 64, 128)) -> None:
+    def __init__(
+        self,
+        features: int,
+        widths: tuple[int, ...] = (8, 16, 32, 64, 128),
+        extra_encoder: tuple[int, ...] | None = None,
+        extra_decoder: tuple[int, ...] | None = None,
+    ) -> None:
         super().__init__()
         self.features = features
         self.widths = widths
+        extra_encoder = extra_encoder or (0,) * len(widths)
+        extra_decoder = extra_decoder or (0,) * (len(widths) - 1)
+        if len(extra_encoder) != len(widths) or len(extra_decoder) != len(widths) - 1:
+            raise ValueError(
+                f"Expected {len(widths)} encoder and {len(widths) - 1} decoder block counts, got "
+                f"{extra_encoder} and {extra_decoder}."
+            )
         self.encoders = nn.ModuleList()
+        self.encoder_extras = nn.ModuleList()
         channels = 6
-        for width in widths:
+        for width, extra in zip(widths, extra_encoder, strict=True):
             self.encoders.append(ResidualBlock(channels, width))
+            self.encoder_extras.append(_extra_blocks(width, extra))
             channels = width
         self.upsamplers = nn.ModuleList()
         self.decoders = nn.ModuleList()
-        for width in reversed(widths[:-1]):
+        self.decoder_extras = nn.ModuleList()
+        for width, extra in zip(reversed(widths[:-1]), extra_decoder, strict=True):
             self.upsamplers.append(nn.ConvTranspose2d(channels, width, 2, stride=2))
             self.decoders.append(ResidualBlock(2 * width, width))
+            self.decoder_extras.append(_extra_blocks(width, extra))
             channels = width
         self.head = nn.Conv2d(channels, 3 * features, 1)
 
@@ -108,14 +147,14 @@ class FresUNet(nn.Module):
         # channels_last: oneDNN's convolutions run about a quarter faster on the CPU in this layout.
         x = torch.cat([first, second], dim=1).contiguous(memory_format=torch.channels_last)
         skips = []
-        for index, encoder in enumerate(self.encoders):
+        for index, (encoder, extra) in enumerate(zip(self.encoders, self.encoder_extras, strict=True)):
             if index:
                 x = F.max_pool2d(x, 2)
-            x = encoder(x)
+            x = extra(encoder(x))
             skips.append(x)
         skips.pop()
-        for upsample, decoder in zip(self.upsamplers, self.decoders, strict=True):
-            x = decoder(torch.cat([upsample(x), skips.pop()], dim=1))
+        for upsample, decoder, extra in zip(self.upsamplers, self.decoders, self.decoder_extras, strict=True):
+            x = extra(decoder(torch.cat([upsample(x), skips.pop()], dim=1)))
         return self.head(x).contiguous()
 
     def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:

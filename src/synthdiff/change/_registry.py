@@ -55,7 +55,18 @@ MODELS: dict[str, ModelInfo] = {
             lambda n: ChangeStar(n),
         ),
         ModelInfo(
+            "fresunet-deep",
+            "FresUNet with a second residual block at the three coarsest encoder and two coarsest "
+            "decoder levels",
+            lambda n: FresUNet(n, extra_encoder=(0, 0, 1, 1, 1), extra_decoder=(1, 1, 0, 0)),
+        ),
+        ModelInfo(
             "fresunet-tiny", "FresUNet with channels 4-8-16 (tests)", lambda n: FresUNet(n, widths=(4, 8, 16))
+        ),
+        ModelInfo(
+            "fresunet-deep-tiny",
+            "fresunet-tiny with extra residual blocks at its coarse levels (tests)",
+            lambda n: FresUNet(n, widths=(4, 8, 16), extra_encoder=(0, 1, 1), extra_decoder=(1, 0)),
         ),
         ModelInfo(
             "changestar-tiny",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 from torch.utils.data import DataLoader
 
 from synthdiff._checkpoint import RunState, load_run_state, save_run_state
@@ -51,7 +52,9 @@ class TrainConfig:
     device: str = "auto"
     loader_workers: int = 2
     cache: bool = False  # keep the decoded training pairs in memory (then the loader runs in-process)
-    init: str | None = None  # start from this checkpoint's weights (same model and features): a warm restart
+    # Start from this checkpoint's weights (same features): a warm restart of the same model, or a
+    # larger one that contains it (fresunet-deep from fresunet: the added blocks start as identities).
+    init: str | None = None
 
     def validate(self) -> None:
         if not self.data:
@@ -149,13 +152,7 @@ def train_change(
         )
     model = create_model(config.model, config.features).to(device)
     if config.init is not None:
-        start, metadata = load_checkpoint(config.init)
-        if metadata["model"] != config.model or metadata["features"] != config.features:
-            raise InvalidArgumentError(
-                f"Expected init to be a {config.model} checkpoint for {config.features}, got a "
-                f"{metadata['model']} checkpoint for {metadata['features']}."
-            )
-        model.load_state_dict(start.state_dict())
+        _warm_start(model, config)
     encoder = getattr(model, "encoder", None)
     if config.freeze_encoder:
         if encoder is None:
@@ -233,6 +230,25 @@ def train_change(
             on_epoch({**entry, "best": best_epoch == epoch})
     thresholds = _tune_best(out / "best.pt", val_data, config, device)
     return TrainResult(out, best_epoch, best_score, history, time.perf_counter() - started, thresholds)
+
+
+def _warm_start(model: nn.Module, config: TrainConfig) -> None:
+    """Load ``config.init`` into ``model``: every tensor of the checkpoint must fit, by name and shape."""
+    assert config.init is not None
+    start, metadata = load_checkpoint(config.init)
+    state = model.state_dict()
+    misfits = [
+        name
+        for name, tensor in start.state_dict().items()
+        if name not in state or state[name].shape != tensor.shape
+    ]
+    if metadata["features"] != config.features or misfits:
+        raise InvalidArgumentError(
+            f"Expected init to be a checkpoint for {config.features} whose weights all fit {config.model!r}, "
+            f"got a {metadata['model']!r} checkpoint for {metadata['features']}"
+            + (f" with {len(misfits)} tensors that do not fit (first: {misfits[0]})." if misfits else ".")
+        )
+    model.load_state_dict(start.state_dict(), strict=False)
 
 
 def _tune_best(
