@@ -80,11 +80,13 @@ def _table(summary: dict[str, Any]) -> list[str]:
         )
     low, high = summary["accuracy_interval"] or (None, None)
     auc_low, auc_high = summary["auc_interval"] or (None, None)
+    ece_low, ece_high = summary.get("ece_interval") or (float("nan"), float("nan"))
     lines += [
         "",
         f"Pooled over {summary['images']} held-out images ({summary['real']} real, {summary['synthetic']} "
         f"synthetic): accuracy {pct(summary['accuracy'])} [{pct(low)}, {pct(high)}], AUC "
-        f"{summary['auc']:.3f} [{auc_low:.3f}, {auc_high:.3f}], ECE {summary['ece']:.3f}, accuracy after "
+        f"{summary['auc']:.3f} [{auc_low:.3f}, {auc_high:.3f}], ECE {summary['ece']:.3f} "
+        f"[{ece_low:.3f}, {ece_high:.3f}], accuracy after "
         f"JPEG 75 {pct(summary['accuracy_jpeg75'])} "
         f"(drop {100 * summary['accuracy_drop_jpeg75']:.1f} points).",
     ]

@@ -161,3 +161,25 @@ def test_the_effnet_model_keeps_its_frozen_backbone_out_of_training_and_checkpoi
     assert torch.allclose(load_realness_model(tmp_path / "m.pt").net(crops), model.net(crops), atol=1e-5)
     with pytest.raises(InvalidArgumentError, match="cues \\['rgb'\\]"):
         create_model("realness-effnet", RealnessSettings(("fourier",), 128, 4))
+
+
+def test_summary_intervals_bracket_their_estimates_and_widen_with_fewer_images() -> None:
+    from synthdiff.realness._evaluate import ImageResult, summarise_results
+
+    rng = np.random.default_rng(0)
+
+    def results(count: int) -> list[ImageResult]:
+        # Honest probabilities: each label drawn with the probability given, so ECE is near 0.
+        probabilities = rng.uniform(0.05, 0.95, count)
+        labels = (rng.uniform(size=count) < probabilities).astype(int)
+        return [
+            ImageResult(f"{i}.png", "s", int(y), float(p), float(p))
+            for i, (y, p) in enumerate(zip(labels, probabilities, strict=True))
+        ]
+
+    large, small = summarise_results(results(2000)), summarise_results(results(50))
+    for summary in (large, small):
+        low, high = summary["ece_interval"]
+        assert low <= summary["ece"] <= high
+    assert large["ece"] < 0.05
+    assert np.diff(large["ece_interval"])[0] < np.diff(small["ece_interval"])[0]

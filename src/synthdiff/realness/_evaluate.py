@@ -60,7 +60,7 @@ class RealnessEvaluation:
 
 
 def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
-    """Accuracy (Wilson interval), AUC (bootstrap interval), ECE, the JPEG-75 drop; also per source."""
+    """Accuracy (Wilson interval), AUC and ECE (bootstrap intervals), the JPEG-75 drop; also per source."""
     labels = np.array([r.label for r in results])
     probabilities = np.array([r.probability for r in results])
     jpeg = np.array([r.probability_jpeg75 for r in results])
@@ -77,6 +77,11 @@ def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
         "auc": auc(probabilities, labels),
         "auc_interval": bootstrap_interval(lambda i: auc(probabilities[i], labels[i]), len(results)),
         "ece": expected_calibration_error(probabilities, labels),
+        # ECE is biased upwards on small samples (every bin's gap counts, noise included), and so is
+        # this interval: read it as how much the figure moves with the images drawn.
+        "ece_interval": bootstrap_interval(
+            lambda i: expected_calibration_error(probabilities[i], labels[i]), len(results)
+        ),
         "accuracy_jpeg75": float(correct_jpeg.mean()),
         "accuracy_drop_jpeg75": accuracy - float(correct_jpeg.mean()),
         "per_source": {},
