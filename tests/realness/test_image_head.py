@@ -107,6 +107,14 @@ def test_embeddings_follow_the_scoring_grid_and_are_cached(tmp_path: Path) -> No
 
     direct = image_embeddings(backbone, _load_8bit(image.path), 32, 4, ["decoded"])
     assert np.allclose(direct[0], rows[0])
+    other = tmp_path / "data" / "other.png"
+    other.write_bytes(image.path.read_bytes())
+    image.path.write_bytes((real / "01.png").read_bytes())  # the file changes under the same name
+    calls = backbone.calls
+    changed = cache.get(backbone, image)
+    assert backbone.calls == calls + len(VARIANTS) and not np.array_equal(rows, changed)
+    assert np.array_equal(cache.get(backbone, LabelledImage(other, 0, "photos", "x")), rows)  # same contents
+    assert backbone.calls == calls + len(VARIANTS)
     with pytest.raises(ValueError, match="variant"):
         image_embeddings(backbone, _load_8bit(image.path), 32, 4, ["sepia"])
 

@@ -107,7 +107,8 @@ def realness_bench_command(
     out.print(
         f"{summary['images']} images ({summary['real']} real, {summary['synthetic']} synthetic): accuracy "
         f"{summary['accuracy']:.3f}{interval('accuracy_interval')} (95% Wilson), AUC {auc}, "
-        f"ECE {summary['ece']:.3f}{interval('ece_interval')} (95% bootstrap), accuracy after JPEG 75 {summary['accuracy_jpeg75']:.3f}",
+        f"ECE {summary['ece']:.3f}{interval('ece_interval')} (95% bootstrap), "
+        f"accuracy after JPEG 75 {summary['accuracy_jpeg75']:.3f}",
         highlight=False,
         soft_wrap=True,
     )

@@ -74,9 +74,15 @@ class EmbeddingCache:
     def __init__(self, folder: str | os.PathLike[str], crop: int, max_patches: int) -> None:
         self.folder = Path(folder)
         self.crop, self.max_patches = crop, max_patches
+        # Contents hashed once per file version: every fold of a cross-validation asks for each image.
+        self._digests: dict[tuple[Path, int, int], str] = {}
 
     def _path(self, image: LabelledImage) -> Path:
-        digest = hashlib.sha256(image.path.read_bytes()).hexdigest()[:24]
+        stat = image.path.stat()
+        key = (image.path.resolve(), stat.st_size, stat.st_mtime_ns)
+        if key not in self._digests:
+            self._digests[key] = hashlib.sha256(image.path.read_bytes()).hexdigest()[:24]
+        digest = self._digests[key]
         tag = f"{digest}-c{self.crop}-p{self.max_patches}-{'.'.join(VARIANTS)}"
         return self.folder / f"{tag}.npy"
 
