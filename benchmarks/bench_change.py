@@ -31,7 +31,7 @@ def main() -> None:
     results = {}
     with torch.inference_mode():
         baseline = median_ms(lambda: layer(torch.cat([reference, test], dim=1)), args.repeats)
-        for name in ("fresunet", "changestar"):
+        for name in ("fresunet", "fresunet-deep", "changestar"):
             model = create_model(name, features).eval()
             results[name] = median_ms(lambda model=model: model(reference, test), args.repeats)
     print(
