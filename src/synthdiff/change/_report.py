@@ -13,6 +13,11 @@ def _cell(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _percent(value: float | None) -> str:
+    # The target is 0.1 %, so three decimals of a fraction would hide it.
+    return "n/a" if value is None else f"{100 * value:.3f} %"
+
+
 def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> str:
     """Per dataset feature and label feature: change precision/recall/F1/IoU and segmentation F1."""
     lines = [
@@ -36,7 +41,7 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
             lines.append(f"| {group} | {count} | {feature} | " + " | ".join(_cell(c) for c in cells) + " |")
     lines += [
         "",
-        f"False-positive pixel rate on `none` pairs: {_cell(result.none_false_positive_rate)}; "
+        f"False-positive pixel rate on `none` pairs: {_percent(result.none_false_positive_rate)}; "
         f"swap consistency (IoU of the change maps in both input orders): {_cell(result.swap_iou)}.",
     ]
     return "\n".join(lines)
