@@ -7,7 +7,9 @@ from synthdiff.change._report import markdown_table
 
 
 def _scores(f1: float | None) -> dict[str, dict[str, float | None]]:
-    return {"texture": {"precision": 0.5, "recall": 0.5, "f1": f1, "iou": 0.25}}
+    return {
+        "texture": {"precision": 0.5, "recall": 0.5, "f1": f1, "iou": 0.25, "false_positive_rate": 0.0125}
+    }
 
 
 def test_table_lists_each_group_then_pooled_and_gives_the_false_positive_rate_in_percent() -> None:
@@ -23,7 +25,7 @@ def test_table_lists_each_group_then_pooled_and_gives_the_false_positive_rate_in
     )
     lines = table.splitlines()
     assert lines[0] == "Model `fresunet` on the test split (3 pairs); change thresholds texture 0.60."
-    assert lines[4] == "| texture | 3 | texture | 0.500 | 0.500 | 0.500 | 0.250 | 0.900 | n/a |"
+    assert lines[4] == "| texture | 3 | texture | 0.500 | 0.500 | 0.500 | 0.250 | 1.250 % | 0.900 | n/a |"
     assert lines[5].startswith("| pooled | 3 | texture |")
     # 0.0024 as a fraction is 0.243 %: the 0.1 % target must be readable from the table.
     assert "on `none` pairs: 0.243 %;" in lines[-1]

@@ -26,8 +26,9 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
         + ", ".join(f"{name} {value:.2f}" for name, value in metadata.get("thresholds", {}).items())
         + ".",
         "",
-        "| pairs of | n | label | change P | change R | change F1 | change IoU | seg F1 ref | seg F1 test |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| pairs of | n | label | change P | change R | change F1 | change IoU | change FPR | seg F1 ref "
+        "| seg F1 test |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for group in [*sorted(result.pairs), POOLED]:
         scores = result.scores.get(group)
@@ -36,9 +37,12 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
         count = result.pairs.get(group, sum(result.pairs.values()))
         for feature in metadata["features"]:
             change = scores["change"][feature]
-            cells = [change["precision"], change["recall"], change["f1"], change["iou"]]
-            cells += [scores["seg_ref"][feature]["f1"], scores["seg_test"][feature]["f1"]]
-            lines.append(f"| {group} | {count} | {feature} | " + " | ".join(_cell(c) for c in cells) + " |")
+            cells = [_cell(change[key]) for key in ("precision", "recall", "f1", "iou")]
+            # Pixels marked changed among those whose label is unchanged: on a set that changes another
+            # feature, this is how often the model names the wrong feature.
+            cells.append(_percent(change.get("false_positive_rate")))
+            cells += [_cell(scores[part][feature]["f1"]) for part in ("seg_ref", "seg_test")]
+            lines.append(f"| {group} | {count} | {feature} | " + " | ".join(cells) + " |")
     lines += [
         "",
         f"False-positive pixel rate on `none` pairs: {_percent(result.none_false_positive_rate)}; "
