@@ -174,3 +174,24 @@ def test_a_dataset_of_feature_all_is_its_own_group_not_the_pooled_one(tmp_path: 
     scores = evaluate(_Scripted(), ChangePairs([data], "train", ["texture"]))
     assert scores.pairs == {"all": 2}
     assert scores.scores["all"] == scores.scores["pooled"]  # the same pairs, counted once in each
+
+
+def test_the_positive_weight_cap_sets_where_a_rare_change_tips_over() -> None:
+    import torch
+
+    from synthdiff.change._metrics import balanced_loss
+
+    target = torch.zeros(1, 1, 10, 10)
+    target[0, 0, 0, :2] = 1.0  # 2 % of the pixels changed
+    grid = torch.linspace(-10.0, 10.0, 401)
+
+    def best_constant_logit(cap: float) -> float:
+        losses = [float(balanced_loss(torch.full_like(target, float(z)), target, cap)) for z in grid]
+        return float(grid[losses.index(min(losses))])
+
+    # With the full balancing weight (49 = negatives / positives here) both classes weigh the same, so
+    # the best constant guess sits at probability 0.5; a lower cap moves it towards "unchanged".
+    assert abs(best_constant_logit(50.0)) < 0.1
+    assert best_constant_logit(1.0) < best_constant_logit(5.0) < -1.0
+    with pytest.raises(InvalidArgumentError, match="max_pos_weight >= 1"):
+        load_config(None, {"data": ["d"], "max_pos_weight": 0.5})

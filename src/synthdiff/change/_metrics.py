@@ -44,13 +44,23 @@ def balanced_loss(logits: torch.Tensor, target: torch.Tensor, max_weight: float 
 
 
 def change_loss(
-    output: ChangeOutput, batch: dict[str, torch.Tensor], seg_weight: float, change_weight: float
+    output: ChangeOutput,
+    batch: dict[str, torch.Tensor],
+    seg_weight: float,
+    change_weight: float,
+    max_pos_weight: float = 50.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Separately weighted segmentation and change losses; returns the total and its parts."""
+    """Separately weighted segmentation and change losses; returns the total and its parts.
+
+    ``max_pos_weight`` caps the positive-pixel weight of :func:`balanced_loss`. A weight w moves the
+    logit-0 point to a posterior of about 1 / (1 + w): rare changes are found, at the price of
+    marking pixels of other features whose look changed too (a moved light changes highlights).
+    """
     seg = 0.5 * (
-        balanced_loss(output.seg_ref, batch["seg_ref"]) + balanced_loss(output.seg_test, batch["seg_test"])
+        balanced_loss(output.seg_ref, batch["seg_ref"], max_pos_weight)
+        + balanced_loss(output.seg_test, batch["seg_test"], max_pos_weight)
     )
-    change = balanced_loss(output.change, batch["change"])
+    change = balanced_loss(output.change, batch["change"], max_pos_weight)
     total = seg_weight * seg + change_weight * change
     return total, {
         "loss": float(total.detach()),

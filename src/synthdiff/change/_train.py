@@ -45,6 +45,7 @@ class TrainConfig:
     crop: int = 192  # random square crop for training; 0 = whole images
     seg_weight: float = 0.5
     change_weight: float = 1.0
+    max_pos_weight: float = 50.0  # cap of the class-balancing weight of changed pixels (>= 1)
     swap: float = 0.5
     threshold: float = 0.5
     freeze_encoder: bool = False  # keep a pretrained encoder (changestar) fixed: much faster on a CPU
@@ -69,6 +70,8 @@ class TrainConfig:
                 raise InvalidArgumentError(f"Expected {name} >= 1, got {getattr(self, name)!r}.")
         if not 0.0 <= self.swap <= 1.0 or not 0.0 < self.threshold < 1.0:
             raise InvalidArgumentError("Expected swap in [0, 1] and threshold in (0, 1).")
+        if not self.max_pos_weight >= 1.0:
+            raise InvalidArgumentError(f"Expected max_pos_weight >= 1, got {self.max_pos_weight!r}.")
 
 
 def load_config(path: str | os.PathLike[str] | None, overrides: dict[str, Any]) -> TrainConfig:
@@ -195,7 +198,9 @@ def train_change(
                 k: v.to(device, non_blocking=True) for k, v in batch.items() if isinstance(v, torch.Tensor)
             }
             output = model(tensors["reference"], tensors["test"])
-            loss, parts = change_loss(output, tensors, config.seg_weight, config.change_weight)
+            loss, parts = change_loss(
+                output, tensors, config.seg_weight, config.change_weight, config.max_pos_weight
+            )
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
