@@ -72,6 +72,13 @@ def test_train_then_eval(tmp_path: Path) -> None:
     assert report["features"] == ["texture"] and report["swap_iou"] is not None
     assert (tmp_path / "ev" / "eval.md").read_text().startswith("Model `fresunet-tiny`")
 
+    # A warm restart from the first run, named by --init, is recorded in the new run's config.
+    first = str(tmp_path / "run" / "best.pt")
+    warm = ["--epochs", "1", "--config", str(config), "--init", first, "--out", str(tmp_path / "warm")]
+    result = runner.invoke(app, ["train", "change", "--data", str(data), *common, *warm])
+    assert result.exit_code == 0, result.output
+    assert f"init: {first}" in (tmp_path / "warm" / "config.yaml").read_text()
+
 
 def test_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     runner = CliRunner()

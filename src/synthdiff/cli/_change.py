@@ -47,6 +47,10 @@ def train_change_command(
     device: Annotated[
         str | None, typer.Option("--device", help="auto (a GPU when there is one), cpu, cuda.")
     ] = None,
+    init: Annotated[
+        str | None,
+        typer.Option("--init", help="Start from this checkpoint's weights (a file or a shipped name)."),
+    ] = None,
 ) -> None:
     """Train a change detector on generated datasets; the checkpoint is chosen on the val split.
 
@@ -65,6 +69,7 @@ def train_change_command(
         "seed": seed,
         "freeze_encoder": freeze_encoder,
         "device": device,
+        "init": init,
     }
     config = load_config(config_file, overrides)
     with training_progress(config.epochs, output) as (step, line):
