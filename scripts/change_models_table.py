@@ -17,18 +17,12 @@ import argparse
 import json
 from pathlib import Path
 
+from synthdiff.change._report import format_percent, format_score
+
 CHANGED = {
     "mixed": ("illumination", "texture"),
     "all": ("illumination", "reflection", "texture", "transparency"),
 }
-
-
-def _cell(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.3f} %"
 
 
 def table(evaluations: list[dict], names: list[str]) -> str:
@@ -42,16 +36,16 @@ def table(evaluations: list[dict], names: list[str]) -> str:
             cells = []
             for evaluation in evaluations:
                 score = evaluation["scores"][group]["change"][label]
-                cells.append(" / ".join(_cell(score[k]) for k in ("precision", "recall", "f1", "iou")))
+                cells.append(" / ".join(format_score(score[k]) for k in ("precision", "recall", "f1", "iou")))
             lines.append(
                 f"| {group} | {evaluations[0]['pairs'][group]} | {label} | " + " | ".join(cells) + " |"
             )
     lines.append(
         f"| none | {evaluations[0]['pairs'].get('none', 0)} | false-positive pixels | "
-        + " | ".join(_percent(e["none_false_positive_rate"]) for e in evaluations)
+        + " | ".join(format_percent(e["none_false_positive_rate"]) for e in evaluations)
         + " |"
     )
-    swaps = " | ".join(_cell(e["swap_iou"]) for e in evaluations)
+    swaps = " | ".join(format_score(e["swap_iou"]) for e in evaluations)
     lines.append(f"| every pair | | swap IoU | {swaps} |")
     return "\n".join(lines)
 
@@ -72,7 +66,7 @@ def wrong_feature_table(evaluations: list[dict], names: list[str]) -> str:
             change = evaluation["scores"][group]["change"]
             cells.append(
                 " / ".join(
-                    "-" if f == group else _percent(change[f]["false_positive_rate"]) for f in features
+                    "-" if f == group else format_percent(change[f]["false_positive_rate"]) for f in features
                 )
             )
         lines.append(f"| {group} | {evaluations[0]['pairs'][group]} | " + " | ".join(cells) + " |")

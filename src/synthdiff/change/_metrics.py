@@ -48,7 +48,7 @@ def change_loss(
     batch: dict[str, torch.Tensor],
     seg_weight: float,
     change_weight: float,
-    max_pos_weight: float = 50.0,
+    max_pos_weight: float,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Separately weighted segmentation and change losses; returns the total and its parts.
 

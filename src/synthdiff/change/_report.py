@@ -6,15 +6,16 @@ from typing import Any
 
 from synthdiff.change._evaluate import POOLED, EvalResult
 
-__all__ = ["markdown_table"]
+__all__ = ["format_percent", "format_score", "markdown_table"]
 
 
-def _cell(value: float | None) -> str:
+def format_score(value: float | None) -> str:
+    """A score in [0, 1] with three decimals; "n/a" where it is undefined."""
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _percent(value: float | None) -> str:
-    # The target is 0.1 %, so three decimals of a fraction would hide it.
+def format_percent(value: float | None) -> str:
+    """A fraction as a percentage with three decimals (a 0.1 % target would vanish as 0.001)."""
     return "n/a" if value is None else f"{100 * value:.3f} %"
 
 
@@ -37,15 +38,15 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
         count = result.pairs.get(group, sum(result.pairs.values()))
         for feature in metadata["features"]:
             change = scores["change"][feature]
-            cells = [_cell(change[key]) for key in ("precision", "recall", "f1", "iou")]
+            cells = [format_score(change[key]) for key in ("precision", "recall", "f1", "iou")]
             # Pixels marked changed among those whose label is unchanged: on a set that changes another
             # feature, this is how often the model names the wrong feature.
-            cells.append(_percent(change.get("false_positive_rate")))
-            cells += [_cell(scores[part][feature]["f1"]) for part in ("seg_ref", "seg_test")]
+            cells.append(format_percent(change["false_positive_rate"]))
+            cells += [format_score(scores[part][feature]["f1"]) for part in ("seg_ref", "seg_test")]
             lines.append(f"| {group} | {count} | {feature} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        f"False-positive pixel rate on `none` pairs: {_percent(result.none_false_positive_rate)}; "
-        f"swap consistency (IoU of the change maps in both input orders): {_cell(result.swap_iou)}.",
+        f"False-positive pixel rate on `none` pairs: {format_percent(result.none_false_positive_rate)}; "
+        f"swap consistency (IoU of the change maps in both input orders): {format_score(result.swap_iou)}.",
     ]
     return "\n".join(lines)
