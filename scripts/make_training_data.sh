@@ -19,3 +19,7 @@ common=(--scenes 100 --size 256 --seed 0 --workers 2)
 "$SYNTHDIFF" generate --feature all          "${common[@]}" --variants 12 --samples 16 --out "$OUT/all"
 "$SYNTHDIFF" generate --feature mixed        "${common[@]}" --variants 4 --samples 8  --out "$OUT/mixed"
 "$SYNTHDIFF" generate --feature objects      "${common[@]}" --variants 4 --samples 8  --out "$OUT/objects"
+# Unchanged pairs from 60 other scenes (seed 7), none of them in any training set: half for val, half
+# for test, to measure false alarms on more than the 20 test pairs above (about 10 minutes).
+"$SYNTHDIFF" generate --feature none --scenes 60 --size 256 --seed 7 --workers 2 --variants 4 --samples 8 \
+    --split 0,0.5,0.5 --out "$OUT/none-seed7"
