@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-test-renders gap-example clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-test-renders povray-renders gap-example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ benchmark: setup-dev
 realness-data: setup-dev
 	@bash scripts/install-system-deps.sh opencv-doc
 	$(BIN)/python scripts/make_realness_data.py
+
+# Renders from another engine: Debian's POV-Ray example scenes, a training and a test-only source.
+povray-renders: setup-dev
+	@bash scripts/install-system-deps.sh povray povray-examples
+	$(BIN)/python scripts/make_povray_renders.py
 
 # A synthetic source for testing only (never trained on): Blender scenes unlike the generator's.
 realness-test-renders: setup-dev

@@ -3,7 +3,7 @@
 # reports in a headless browser; the study test drives the web app in it) and the X11 client libraries
 # that Blender's bpy module links against even when it renders headless. Extra package names given as
 # arguments are installed too (`make realness-data` passes opencv-doc, whose example photos are
-# real-photo sources for the realness classifier).
+# real-photo sources for the realness classifier; `make povray-renders` passes povray and povray-examples).
 set -euo pipefail
 packages=(chromium chromium-driver libx11-6 libxrender1 libxfixes3 libxi6 libxkbcommon0 libxcb1 libsm6 libgl1 "$@")
 missing=()

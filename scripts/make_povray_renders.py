@@ -11,10 +11,11 @@ before any of them was scored:
   (the demonstration scenes: media, glass, depth of field, fish-eye lenses); test only, never
   trained, tuned or chosen on.
 
-Every scene renders at one size (default 384x288, anti-aliased), one thread, within a time limit;
-in an order that takes one scene from each folder in turn. Scenes that fail (animation-only, missing includes), run too long or render an almost uniform picture
-(standard deviation of the grey values under 0.02: empty demonstration files) are skipped and listed
-in ``OUT/povray-renders.json`` with the reason. Resumable: images already written are kept.
+Every scene renders at one size (default 384x288, anti-aliased), on one thread, within a time
+limit, in an order that takes one scene from each folder in turn. Scenes that fail (animation-only,
+missing includes), run too long or render an almost uniform picture (standard deviation of the grey
+values under 0.02: empty demonstration files) are skipped and listed in ``OUT/povray-renders.json``
+with the reason. Resumable: images already written are kept.
 
     .venv/bin/python scripts/make_povray_renders.py [--out data/realness] [--test-out data/realness-test]
 """
