@@ -15,9 +15,12 @@ Every scene renders at one size (default 384x288, anti-aliased), on one thread, 
 limit, in an order that takes one scene from each folder in turn. Scenes that fail (animation-only,
 missing includes), run too long or render an almost uniform picture (standard deviation of the grey
 values under 0.02: empty demonstration files) are skipped and listed in ``OUT/povray-renders.json``
-with the reason. Resumable: images already written are kept.
+with the reason. Resumable: images already written are kept. OUT is not ``data/realness``, so the
+shipped recipe's sources stay as they were; to train with POV-Ray, link the folder into
+``data/realness/synthetic`` (docs/models.md).
 
-    .venv/bin/python scripts/make_povray_renders.py [--out data/realness] [--test-out data/realness-test]
+    .venv/bin/python scripts/make_povray_renders.py \\
+        [--out data/realness-povray] [--test-out data/realness-test]
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ def _render(scene: Path, target: Path, width: int, height: int, limit: float) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("data/realness"))
+    parser.add_argument("--out", type=Path, default=Path("data/realness-povray"))
     parser.add_argument("--test-out", type=Path, default=Path("data/realness-test"))
     parser.add_argument("--size", default="384x288", help="WIDTHxHEIGHT")
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per scene")
