@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -96,8 +95,8 @@ def main() -> None:
     test_dir = args.test_out / "synthetic" / "povray-showcase"
     log_path = args.out / "povray-renders.json"
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     scenes = _scenes()
-    os.environ.setdefault("POVRAY_NO_DISPLAY", "1")
     for i, scene in enumerate(scenes, 1):
         name = _name(scene)
         folder = scene.relative_to(EXAMPLES).parts[0]
@@ -108,7 +107,6 @@ def main() -> None:
         status = _render(scene, target, width, height, args.time_limit)
         log[name] = {"status": status, "seconds": round(time.perf_counter() - start, 1)}
         print(f"[{i}/{len(scenes)}] {name}: {status}", flush=True)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(json.dumps(log, indent=1, sort_keys=True))
     kept = sum(1 for entry in log.values() if entry["status"] == "ok")
     print(f"{kept} of {len(scenes)} scenes rendered: {train_dir}, {test_dir}")
