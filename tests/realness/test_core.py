@@ -143,12 +143,15 @@ def test_scores_are_probabilities_with_a_heatmap_on_the_crop_grid(height: int, w
     assert np.isfinite(full.crop_probabilities).all()
 
 
-def test_the_effnet_model_keeps_its_frozen_backbone_out_of_training_and_checkpoints(tmp_path: Path) -> None:
-    model = create_model("realness-effnet", RealnessSettings(("rgb",), 128, 4))
+@pytest.mark.parametrize(("name", "width"), [("realness-effnet", 1280), ("realness-effnet-levels", 1792)])
+def test_the_effnet_model_keeps_its_frozen_backbone_out_of_training_and_checkpoints(
+    tmp_path: Path, name: str, width: int
+) -> None:
+    model = create_model(name, RealnessSettings(("rgb",), 128, 4))
     names = set(model.net.state_dict())
     assert names == {"standardise.running_mean", "standardise.running_var", "standardise.num_batches_tracked",
                      "head.weight", "head.bias"}  # fmt: skip
-    assert sum(p.numel() for p in model.net.parameters()) == 1281
+    assert sum(p.numel() for p in model.net.parameters()) == width + 1
     model.net.train()
     assert not model.net.backbone.training  # batch norms of the ImageNet backbone stay frozen
     model.net.to(torch.float64)
@@ -160,7 +163,24 @@ def test_the_effnet_model_keeps_its_frozen_backbone_out_of_training_and_checkpoi
     model.net.eval()
     assert torch.allclose(load_realness_model(tmp_path / "m.pt").net(crops), model.net(crops), atol=1e-5)
     with pytest.raises(InvalidArgumentError, match="cues \\['rgb'\\]"):
-        create_model("realness-effnet", RealnessSettings(("fourier",), 128, 4))
+        create_model(name, RealnessSettings(("fourier",), 128, 4))
+
+
+def test_the_levels_embedding_is_the_pooled_levels_followed_by_the_head_embedding() -> None:
+    from synthdiff.backbones import efficientnet_lite0
+
+    backbone = efficientnet_lite0(pretrained=True).eval()
+    crops = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        head = backbone.embedding(crops)
+        both = backbone.embedding(crops, levels=True)
+        maps = backbone.features(crops)
+    widths = [level.channels for level in backbone.LEVELS]
+    assert head.shape == (2, 1280) and both.shape == (2, sum(widths) + 1280)
+    assert torch.allclose(both[:, sum(widths) :], head, atol=1e-6)
+    starts = np.cumsum([0, *widths])
+    for index, feature_map in enumerate(maps):
+        assert torch.allclose(both[:, starts[index] : starts[index + 1]], feature_map.mean(dim=(-2, -1)))
 
 
 def test_summary_intervals_bracket_their_estimates_and_widen_with_fewer_images() -> None:

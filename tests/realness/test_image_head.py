@@ -79,14 +79,15 @@ def test_weighted_calibration_equals_repeating_the_examples() -> None:
 
 
 class _MeanColour(torch.nn.Module):
-    """A stand-in backbone whose embedding is the crop's mean colour and its local variation."""
+    """A stand-in network whose embedding is the crop's mean colour and its local variation."""
 
     def __init__(self) -> None:
         super().__init__()
         self.calls = 0
-        self.anchor = torch.nn.Parameter(torch.zeros(1))
+        self.backbone = torch.nn.Linear(1, 1)
+        self.head = torch.nn.Linear(6, 1)
 
-    def embedding(self, crops: torch.Tensor) -> torch.Tensor:
+    def embed(self, crops: torch.Tensor) -> torch.Tensor:
         self.calls += 1
         detail = (crops[..., 1:, :] - crops[..., :-1, :]).abs().mean(dim=(-2, -1))
         return torch.cat([crops.mean(dim=(-2, -1)), detail], dim=1)

@@ -96,7 +96,7 @@ class EfficientNetLite0(nn.Module):
     Shape:
         images: (B, 3, H, W), RGB in [0, 1], any H and W.
         :meth:`forward`: (B, 1000) ImageNet logits.
-        :meth:`embedding`: (B, 1280) pooled features before the classifier.
+        :meth:`embedding`: (B, 1280) pooled features before the classifier (1792 with ``levels``).
         :meth:`features`: five maps at strides 2, 4, 8, 16, 32 with 16, 24, 40, 112, 320 channels.
     """
 
@@ -147,10 +147,17 @@ class EfficientNetLite0(nn.Module):
                 outputs.append(x)
         return outputs
 
-    def embedding(self, images: torch.Tensor) -> torch.Tensor:
-        """The pooled 1280-channel head features (the classifier's input): (B, 3, H, W) -> (B, 1280)."""
-        x = F.relu6(self._bn1(self._conv_head(self.features(images)[-1])))
-        return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+    def embedding(self, images: torch.Tensor, levels: bool = False) -> torch.Tensor:
+        """The pooled 1280-channel head features (the classifier's input): (B, 3, H, W) -> (B, 1280).
+
+        With ``levels``, the spatial means of the five :meth:`features` levels come first (16 + 24 +
+        40 + 112 + 320 channels), then the head features: (B, 1792). The shallow levels keep low-level
+        image statistics that the head's pooled, mostly semantic features average away.
+        """
+        maps = self.features(images)
+        x = F.relu6(self._bn1(self._conv_head(maps[-1])))
+        pooled = [m.mean(dim=(-2, -1)) for m in maps] if levels else []
+        return torch.cat([*pooled, x.mean(dim=(-2, -1))], dim=1)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self._fc(self.embedding(images))

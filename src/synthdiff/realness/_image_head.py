@@ -28,6 +28,7 @@ from scipy.special import expit, log_expit
 
 from synthdiff.realness._calibration import Calibration, fit_calibration
 from synthdiff.realness._data import LabelledImage, _load_8bit, source_balanced_weights, to_grey
+from synthdiff.realness._model import RealnessEffNet
 from synthdiff.realness._patches import extract_patches, patch_grid
 from synthdiff.realness._score import _jpeg
 
@@ -54,15 +55,16 @@ def _variant(pixels: np.ndarray, variant: str) -> np.ndarray:
 
 @torch.no_grad()
 def image_embeddings(
-    backbone: torch.nn.Module, pixels: np.ndarray, crop: int, max_patches: int, variants: Sequence[str]
+    network: RealnessEffNet, pixels: np.ndarray, crop: int, max_patches: int, variants: Sequence[str]
 ) -> np.ndarray:
-    """(len(variants), 1280) mean backbone embeddings of an image's scoring grid, one row per variant."""
+    """(len(variants), D) mean embeddings (``network.embed``) of an image's scoring grid, one row per
+    variant; D is 1280, or 1792 for a network that reads every backbone level."""
     rows = []
-    device = next(backbone.parameters()).device
+    device = next(network.backbone.parameters()).device
     for variant in variants:
         image = _variant(pixels, variant)
         crops = extract_patches(image, patch_grid(image.shape[0], image.shape[1], crop, max_patches))
-        embedding = backbone.embedding(torch.from_numpy(crops).to(device))  # type: ignore[operator]
+        embedding = network.embed(torch.from_numpy(crops).to(device))
         rows.append(embedding.float().mean(0).cpu().numpy())
     return np.stack(rows)
 
@@ -77,23 +79,26 @@ class EmbeddingCache:
         # Contents hashed once per file version: every fold of a cross-validation asks for each image.
         self._digests: dict[tuple[Path, int, int], str] = {}
 
-    def _path(self, image: LabelledImage) -> Path:
+    def _path(self, image: LabelledImage, width: int) -> Path:
         stat = image.path.stat()
         key = (image.path.resolve(), stat.st_size, stat.st_mtime_ns)
         if key not in self._digests:
             self._digests[key] = hashlib.sha256(image.path.read_bytes()).hexdigest()[:24]
         digest = self._digests[key]
+        # The width tells the head-only embeddings (1280) from the all-levels ones (1792).
         tag = f"{digest}-c{self.crop}-p{self.max_patches}-{'.'.join(VARIANTS)}"
+        if width != 1280:
+            tag += f"-d{width}"
         return self.folder / f"{tag}.npy"
 
-    def get(self, backbone: torch.nn.Module, image: LabelledImage) -> np.ndarray:
-        path = self._path(image)
+    def get(self, network: RealnessEffNet, image: LabelledImage) -> np.ndarray:
+        path = self._path(image, network.head.in_features)
         if path.is_file():
             try:
                 return np.load(path)
             except (OSError, ValueError):
                 pass  # a damaged entry is recomputed
-        rows = image_embeddings(backbone, _load_8bit(image.path), self.crop, self.max_patches, VARIANTS)
+        rows = image_embeddings(network, _load_8bit(image.path), self.crop, self.max_patches, VARIANTS)
         self.folder.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         with open(partial, "wb") as handle:

@@ -82,32 +82,39 @@ class RealnessEffNet(nn.Module):
 
     Args:
         cues: must be ``("rgb",)`` (the backbone reads RGB).
+        levels: read the pooled features of all five backbone levels as well as the head's (1,792
+            features instead of 1,280; see :meth:`EfficientNetLite0.embedding`).
 
     Shape:
         crops (N, 3, P, P) sRGB in [0, 1] -> logits (N,), positive meaning "synthetic".
     """
 
-    def __init__(self, cues: tuple[str, ...] = ("rgb",)) -> None:
+    def __init__(self, cues: tuple[str, ...] = ("rgb",), levels: bool = False) -> None:
         super().__init__()
         if tuple(cues) != ("rgb",):
             raise ValueError(f"Expected cues ['rgb'] for the EfficientNet model, got {list(cues)!r}.")
         from synthdiff.backbones import efficientnet_lite0
 
         self.cues = ("rgb",)
+        self.levels = levels
         backbone = efficientnet_lite0(pretrained=True).eval()
         for parameter in backbone.parameters():
             parameter.requires_grad_(False)
         self.backbone: EfficientNetLite0
         object.__setattr__(self, "backbone", backbone)  # not a registered submodule: frozen, not saved
-        self.standardise = nn.BatchNorm1d(1280, affine=False)
-        self.head = nn.Linear(1280, 1)
+        width = 1280 + (sum(level.channels for level in backbone.LEVELS) if levels else 0)
+        self.standardise = nn.BatchNorm1d(width, affine=False)
+        self.head = nn.Linear(width, 1)
 
     def _apply(self, fn, recurse=True):  # type: ignore[no-untyped-def]
         super()._apply(fn, recurse)
         self.backbone._apply(fn, recurse)
         return self
 
+    @torch.no_grad()
+    def embed(self, crops: torch.Tensor) -> torch.Tensor:
+        """The frozen features the head reads: (N, 3, P, P) -> (N, 1280), or (N, 1792) with levels."""
+        return self.backbone.embedding(crops, levels=self.levels)
+
     def forward(self, crops: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            features = self.backbone.embedding(crops)
-        return self.head(self.standardise(features)).squeeze(-1)
+        return self.head(self.standardise(self.embed(crops))).squeeze(-1)

@@ -37,6 +37,10 @@ MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], nn.Module]]] = {
         "linear head on frozen ImageNet EfficientNet-Lite0 features of RGB crops",
         lambda cues: RealnessEffNet(cues),
     ),
+    "realness-effnet-levels": (
+        "linear head on frozen EfficientNet-Lite0 features of RGB crops, pooled from all five levels too",
+        lambda cues: RealnessEffNet(cues, levels=True),
+    ),
     "realness-tiny": ("widths 4-8 (tests)", lambda cues: RealnessNet(cues, widths=(4, 8))),
 }
 

@@ -38,7 +38,10 @@ __all__ = ["RealnessTrainConfig", "RealnessTrainResult", "load_realness_config",
 #: the shipped weights of that model (docs/models.md).
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "realness-effnet": {"cues": ["rgb"], "crop": 128, "max_patches": 16, "head": "images"},
+    "realness-effnet-levels": {"cues": ["rgb"], "crop": 128, "max_patches": 16, "head": "images"},
 }
+#: Models whose network is a fixed feature extractor with a linear head, so ``head: images`` applies.
+LINEAR_HEAD_MODELS = ("realness-effnet", "realness-effnet-levels")
 
 
 @dataclass
@@ -49,11 +52,11 @@ class RealnessTrainConfig:
     ``NAME=PATH`` names it. Sources to test on are simply not listed here (hold them out).
 
     ``head`` is how the model is fitted: ``crops`` trains the network by SGD on random crops (epochs
-    chosen on a val split, calibrated on it); ``images`` (``realness-effnet`` only) fits its linear
-    head on whole-image embeddings, with the penalty and the calibration chosen by leave-one-source-out
-    inside the training sources (epochs, batch and learning-rate settings do not apply; see
-    ``synthdiff.realness._image_head``). ``embedding_cache`` is where ``images`` keeps its embeddings
-    (default: the run folder's ``embeddings/``).
+    chosen on a val split, calibrated on it); ``images`` (the ``realness-effnet`` models only) fits
+    their linear head on whole-image embeddings, with the penalty and the calibration chosen by
+    leave-one-source-out inside the training sources (epochs, batch and learning-rate settings do
+    not apply; see ``synthdiff.realness._image_head``). ``embedding_cache`` is where ``images`` keeps
+    its embeddings (default: the run folder's ``embeddings/``).
     """
 
     real: list[str] = field(default_factory=list)
@@ -89,10 +92,10 @@ class RealnessTrainConfig:
             raise InvalidArgumentError("Expected epochs >= 1 and samples_per_epoch >= batch_size >= 1.")
         if self.head not in ("crops", "images"):
             raise InvalidArgumentError(f"Expected head crops or images, got {self.head!r}.")
-        if self.head == "images" and self.model != "realness-effnet":
+        if self.head == "images" and self.model not in LINEAR_HEAD_MODELS:
             raise InvalidArgumentError(
-                f"Expected model realness-effnet with head images (a linear head on fixed features), "
-                f"got {self.model!r}."
+                f"Expected model {' or '.join(LINEAR_HEAD_MODELS)} with head images (a linear head on "
+                f"fixed features), got {self.model!r}."
             )
         if not 0.0 < self.val_fraction < 1.0:
             raise InvalidArgumentError(f"Expected val_fraction in (0, 1), got {self.val_fraction}.")
@@ -314,7 +317,7 @@ def _train_image_head(
     model.config = resolved
     net = model.net.to(device).eval()
     cache = EmbeddingCache(config.embedding_cache or out / "embeddings", config.crop, config.max_patches)
-    embeddings = np.stack([cache.get(net.backbone, image) for image in images])  # type: ignore[arg-type]
+    embeddings = np.stack([cache.get(net, image) for image in images])  # type: ignore[arg-type]
 
     def on_fold(source: str) -> None:
         if on_epoch is not None:
