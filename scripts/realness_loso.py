@@ -71,11 +71,11 @@ def _table(summary: dict[str, Any]) -> list[str]:
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{100 * v:.1f} %"
 
-    lines = ["| source | class | images | accuracy | accuracy after JPEG 75 | mean p(synthetic) |",
-             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines = ["| source | class | images | accuracy | log loss | accuracy after JPEG 75 | mean p(synthetic) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for name, row in summary["per_source"].items():
         lines.append(
-            f"| {name} | {row['label']} | {row['images']} | {pct(row['accuracy'])} | "
+            f"| {name} | {row['label']} | {row['images']} | {pct(row['accuracy'])} | {row['log_loss']:.3f} | "
             f"{pct(row['accuracy_jpeg75'])} | {row['mean_probability_synthetic']:.3f} |"
         )
     low, high = summary["accuracy_interval"] or (None, None)
@@ -86,7 +86,7 @@ def _table(summary: dict[str, Any]) -> list[str]:
         f"Pooled over {summary['images']} held-out images ({summary['real']} real, {summary['synthetic']} "
         f"synthetic): accuracy {pct(summary['accuracy'])} [{pct(low)}, {pct(high)}], AUC "
         f"{summary['auc']:.3f} [{auc_low:.3f}, {auc_high:.3f}], ECE {summary['ece']:.3f} "
-        f"[{ece_low:.3f}, {ece_high:.3f}], accuracy after "
+        f"[{ece_low:.3f}, {ece_high:.3f}], log loss {summary['log_loss']:.3f}, accuracy after "
         f"JPEG 75 {pct(summary['accuracy_jpeg75'])} "
         f"(drop {100 * summary['accuracy_drop_jpeg75']:.1f} points).",
     ]
@@ -113,6 +113,12 @@ def main() -> None:
     parser.add_argument("--max-patches", type=int, default=96)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--head", default="crops", help="crops or images (see RealnessTrainConfig)")
+    parser.add_argument(
+        "--pool",
+        action="append",
+        default=[],
+        help="also pool the held-out scores of only these sources: a,b,c (repeatable)",
+    )
     args = parser.parse_args()
 
     sources = _sources(args.data)
@@ -185,6 +191,18 @@ def main() -> None:
             *_table(summary),
             "",
         ]
+        for subset in args.pool:
+            names = set(subset.split(","))
+            if unknown := names - set(sources):
+                raise SystemExit(f"Expected --pool sources from {', '.join(sources)}, got {sorted(unknown)}.")
+            part = summarise_results([r for r in results if r.source in names])
+            report["cue_sets"][tag][f"pool:{subset}"] = part
+            lines += [
+                f"Only {', '.join(sorted(names))}: {part['images']} images, accuracy "
+                f"{100 * part['accuracy']:.1f} %, log loss {part['log_loss']:.3f}, AUC {part['auc']:.3f}, "
+                f"ECE {part['ece']:.3f}.",
+                "",
+            ]
     chosen = min(report["cue_sets"], key=lambda t: report["cue_sets"][t]["mean_val_loss"])
     report["chosen"] = chosen
     lines.append(f"Chosen by mean validation loss (not by the held-out scores): **{chosen}**.")

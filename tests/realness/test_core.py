@@ -203,3 +203,19 @@ def test_summary_intervals_bracket_their_estimates_and_widen_with_fewer_images()
         assert low <= summary["ece"] <= high
     assert large["ece"] < 0.05
     assert np.diff(large["ece_interval"])[0] < np.diff(small["ece_interval"])[0]
+
+
+def test_summary_log_loss_is_the_mean_negative_log_likelihood_pooled_and_per_source() -> None:
+    from synthdiff.realness._evaluate import ImageResult, summarise_results
+
+    results = [
+        ImageResult("a.png", "renders", 1, 0.8, 0.8),
+        ImageResult("b.png", "photos", 0, 0.2, 0.2),
+        ImageResult("c.png", "photos", 0, 0.9, 0.9),
+        ImageResult("d.png", "renders", 1, 1.0, 1.0),  # clipped, not infinite
+    ]
+    summary = summarise_results(results)
+    expected = -(np.log(0.8) + np.log(0.8) + np.log(0.1) + np.log(1 - 1e-7)) / 4
+    assert summary["log_loss"] == pytest.approx(expected)
+    assert summary["per_source"]["photos"]["log_loss"] == pytest.approx(-(np.log(0.8) + np.log(0.1)) / 2)
+    assert summary["per_source"]["renders"]["log_loss"] == pytest.approx(-np.log(0.8) / 2, abs=1e-6)

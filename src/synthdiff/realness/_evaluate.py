@@ -59,8 +59,15 @@ class RealnessEvaluation:
         }
 
 
+def _log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log-likelihood of the labels (probabilities clipped to [1e-7, 1 - 1e-7])."""
+    p = np.clip(probabilities, 1e-7, 1 - 1e-7)
+    return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
+
+
 def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
-    """Accuracy (Wilson interval), AUC and ECE (bootstrap intervals), the JPEG-75 drop; also per source."""
+    """Accuracy (Wilson interval), AUC and ECE (bootstrap intervals), log loss, the JPEG-75 drop; also
+    per source."""
     labels = np.array([r.label for r in results])
     probabilities = np.array([r.probability for r in results])
     jpeg = np.array([r.probability_jpeg75 for r in results])
@@ -82,6 +89,7 @@ def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
         "ece_interval": bootstrap_interval(
             lambda i: expected_calibration_error(probabilities[i], labels[i]), len(results)
         ),
+        "log_loss": _log_loss(probabilities, labels),
         "accuracy_jpeg75": float(correct_jpeg.mean()),
         "accuracy_drop_jpeg75": accuracy - float(correct_jpeg.mean()),
         "per_source": {},
@@ -92,6 +100,7 @@ def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
             "images": int(members.sum()),
             "label": "synthetic" if labels[members][0] else "real",
             "accuracy": float(correct[members].mean()),
+            "log_loss": _log_loss(probabilities[members], labels[members]),
             "accuracy_jpeg75": float(correct_jpeg[members].mean()),
             "mean_probability_synthetic": float(probabilities[members].mean()),
         }
