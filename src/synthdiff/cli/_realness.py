@@ -14,6 +14,7 @@ from synthdiff.cli._common import app, count_progress, friendly_errors, out, tra
 from synthdiff.errors import InvalidArgumentError
 
 MODEL_HELP = "Shipped model name (realness-effnet, realness-cnn) or a checkpoint from train realness."
+TRAIN_MODEL_HELP = "realness-cnn, realness-effnet, realness-effnet-levels or realness-tiny."
 
 
 @app.command("realness")
@@ -132,9 +133,7 @@ def train_realness_command(
         list[str] | None, typer.Option("--synthetic", help="Folder of renders ([NAME=]DIR, repeatable).")
     ] = None,
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML file of settings.")] = None,
-    model: Annotated[
-        str | None, typer.Option("--model", help="realness-cnn, realness-effnet or realness-tiny.")
-    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help=TRAIN_MODEL_HELP)] = None,
     cues: Annotated[
         str | None, typer.Option("--cues", help="Comma-separated: fourier, rgb, residual.")
     ] = None,
