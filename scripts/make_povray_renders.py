@@ -11,13 +11,16 @@ before any of them was scored:
   (the demonstration scenes: media, glass, depth of field, fish-eye lenses); test only, never
   trained, tuned or chosen on.
 
-Every scene renders at one size (default 384x288, anti-aliased), on one thread, within a time
-limit, in an order that takes one scene from each folder in turn. Scenes that fail (animation-only,
-missing includes), run too long or render an almost uniform picture (standard deviation of the grey
-values under 0.02: empty demonstration files) are skipped and listed in ``OUT/povray-renders.json``
-with the reason. Resumable: images already written are kept. OUT is not ``data/realness``, so the
-shipped recipe's sources stay as they were; to train with POV-Ray, link the folder into
-``data/realness/synthetic`` (docs/models.md).
+The scenes rendered are those named in ``scripts/povray_scenes.txt`` (358 of 395): the ones that
+rendered within 30 seconds on the first run, so the sources are the same files on every machine,
+fast or busy (``--all-scenes`` tries every scene instead). Every scene renders at one size (default
+384x288, anti-aliased), on one thread, within a time limit, in an order that takes one scene from
+each folder in turn. Scenes that fail (animation-only, missing includes), run too long or render an
+almost uniform picture (standard deviation of the grey values under 0.02: empty demonstration files)
+are skipped and listed in ``OUT/povray-renders.json`` with the reason; with the scene list, the run
+ends with an error if a listed scene was skipped. Resumable: images already written are kept. OUT
+is not ``data/realness``, so the shipped recipe's sources stay as they were; to train with POV-Ray,
+link the folder into ``data/realness/synthetic`` (docs/models.md).
 
     .venv/bin/python scripts/make_povray_renders.py \\
         [--out data/realness-povray] [--test-out data/realness-test]
@@ -40,6 +43,7 @@ EXAMPLES = Path("/usr/share/doc/povray/examples")
 INCLUDE = Path("/usr/share/povray-3.7/include")
 TEST_FOLDERS = ("advanced", "interior", "camera")
 MIN_GREY_STD = 0.02
+SCENE_LIST = Path(__file__).with_name("povray_scenes.txt")
 
 
 def _scenes() -> list[Path]:
@@ -88,7 +92,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("data/realness-povray"))
     parser.add_argument("--test-out", type=Path, default=Path("data/realness-test"))
     parser.add_argument("--size", default="384x288", help="WIDTHxHEIGHT")
-    parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per scene")
+    parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per scene")
+    parser.add_argument("--all-scenes", action="store_true", help=f"ignore {SCENE_LIST.name}")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
     train_dir = args.out / "synthetic" / "povray-examples"
@@ -97,6 +102,11 @@ def main() -> None:
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     scenes = _scenes()
+    listed: set[str] | None = None
+    if not args.all_scenes:
+        lines = SCENE_LIST.read_text().splitlines()
+        listed = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+        scenes = [scene for scene in scenes if _name(scene) in listed]
     for i, scene in enumerate(scenes, 1):
         name = _name(scene)
         folder = scene.relative_to(EXAMPLES).parts[0]
@@ -108,8 +118,15 @@ def main() -> None:
         log[name] = {"status": status, "seconds": round(time.perf_counter() - start, 1)}
         print(f"[{i}/{len(scenes)}] {name}: {status}", flush=True)
         log_path.write_text(json.dumps(log, indent=1, sort_keys=True))
-    kept = sum(1 for entry in log.values() if entry["status"] == "ok")
-    print(f"{kept} of {len(scenes)} scenes rendered: {train_dir}, {test_dir}")
+    rendered = {_name(scene) for scene in scenes if log.get(_name(scene), {}).get("status", "ok") == "ok"}
+    print(f"{len(rendered)} of {len(scenes)} scenes rendered: {train_dir}, {test_dir}")
+    if listed is not None and rendered != listed:
+        missing = sorted(listed - rendered)
+        sys.exit(
+            f"Expected all {len(listed)} scenes of {SCENE_LIST.name}, but {len(missing)} did not render "
+            f"(first: {', '.join(missing[:5])}; reasons in {log_path}). Fix: raise --time-limit, or "
+            "delete their entries in the log and run again."
+        )
 
 
 if __name__ == "__main__":
