@@ -122,6 +122,9 @@ def main() -> None:
     args = parser.parse_args()
 
     sources = _sources(args.data)
+    for subset in args.pool:  # checked before any fold trains, not after
+        if unknown := set(subset.split(",")) - set(sources):
+            raise SystemExit(f"Expected --pool sources from {', '.join(sources)}, got {sorted(unknown)}.")
     grouped = {name for group in args.group for name in group.split(",")}
     folds = [group.split(",") for group in args.group] + [[n] for n in sources if n not in grouped]
     cue_sets = [c.split(",") for c in (args.cues or ["fourier"])]
@@ -193,8 +196,6 @@ def main() -> None:
         ]
         for subset in args.pool:
             names = set(subset.split(","))
-            if unknown := names - set(sources):
-                raise SystemExit(f"Expected --pool sources from {', '.join(sources)}, got {sorted(unknown)}.")
             part = summarise_results([r for r in results if r.source in names])
             report["cue_sets"][tag][f"pool:{subset}"] = part
             lines += [

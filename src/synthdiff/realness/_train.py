@@ -34,14 +34,13 @@ from synthdiff.realness._registry import MODELS, RealnessSettings, create_model,
 __all__ = ["RealnessTrainConfig", "RealnessTrainResult", "load_realness_config", "train_realness"]
 
 
-#: Settings that follow the model when neither the config file nor a flag sets them: the recipe of
-#: the shipped weights of that model (docs/models.md).
-MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "realness-effnet": {"cues": ["rgb"], "crop": 128, "max_patches": 16, "head": "images"},
-    "realness-effnet-levels": {"cues": ["rgb"], "crop": 128, "max_patches": 16, "head": "images"},
-}
 #: Models whose network is a fixed feature extractor with a linear head, so ``head: images`` applies.
 LINEAR_HEAD_MODELS = ("realness-effnet", "realness-effnet-levels")
+#: Settings that follow the model when neither the config file nor a flag sets them: the recipe of
+#: the shipped realness-effnet weights (docs/models.md), shared by every linear-head model.
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    name: {"cues": ["rgb"], "crop": 128, "max_patches": 16, "head": "images"} for name in LINEAR_HEAD_MODELS
+}
 
 
 @dataclass
