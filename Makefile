@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-test-renders povray-renders gap-example clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-test-renders povray-renders engine-renders gap-example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,28 @@ povray-renders: setup-dev
 	@bash scripts/install-system-deps.sh povray povray-examples
 	$(BIN)/python scripts/make_povray_renders.py
 
+# Renders from three more engines (Mitsuba 3, VTK, Blender EEVEE), training and test-only sources. Mitsuba
+# and VTK are not synthdiff dependencies: they get their own environment, .venv-engines.
+ENGINES := .venv-engines
+SKIMAGE_DATA = $(shell $(BIN)/python -c "import skimage, os; print(os.path.dirname(skimage.__file__))")/data
+HDRIS = $(shell $(BIN)/python -c "import bpy; print(bpy.utils.system_resource('DATAFILES'))" 2>/dev/null | tail -1)/studiolights/world
+$(ENGINES)/.installed:
+	$(PYTHON) -m venv $(ENGINES)
+	$(ENGINES)/bin/pip install --quiet mitsuba==3.9.1 vtk==9.7.2 "numpy<2" pillow
+	touch $@
+
+engine-renders: setup-dev $(ENGINES)/.installed
+	@set -e; textures="$(addprefix $(SKIMAGE_DATA)/,astronaut.png brick.png chelsea.png coffee.png grass.png gravel.png)"; \
+	for engine in mitsuba vtk; do \
+		$(ENGINES)/bin/python scripts/make_engine_renders.py --engine $$engine --count 80 --out data/realness-engines \
+			--textures $$textures --hdris $(HDRIS); \
+		$(ENGINES)/bin/python scripts/make_engine_renders.py --engine $$engine --first 1000 --count 30 \
+			--name $$engine-showcase --out data/realness-test --textures $$textures --hdris $(HDRIS); \
+	done
+	$(BIN)/python scripts/make_engine_renders.py --engine eevee --count 50 --out data/realness-engines
+	$(BIN)/python scripts/make_engine_renders.py --engine eevee --first 1000 --count 20 --name eevee-showcase \
+		--out data/realness-test
+
 # A synthetic source for testing only (never trained on): Blender scenes unlike the generator's.
 realness-test-renders: setup-dev
 	$(BIN)/python scripts/make_realness_test_renders.py
@@ -74,4 +96,4 @@ gap-example: setup-dev
 	@bash scripts/gap_example.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache synthdiff-demo gap-example
+	rm -rf $(VENV) $(ENGINES) .pytest_cache .mypy_cache .ruff_cache synthdiff-demo gap-example
