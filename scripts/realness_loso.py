@@ -198,9 +198,10 @@ def main() -> None:
             names = set(subset.split(","))
             part = summarise_results([r for r in results if r.source in names])
             report["cue_sets"][tag][f"pool:{subset}"] = part
+            auc = "n/a (one class)" if part["auc"] is None else f"{part['auc']:.3f}"
             lines += [
                 f"Only {', '.join(sorted(names))}: {part['images']} images, accuracy "
-                f"{100 * part['accuracy']:.1f} %, log loss {part['log_loss']:.3f}, AUC {part['auc']:.3f}, "
+                f"{100 * part['accuracy']:.1f} %, log loss {part['log_loss']:.3f}, AUC {auc}, "
                 f"ECE {part['ece']:.3f}.",
                 "",
             ]
