@@ -22,9 +22,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from synthdiff._device import resolve_device
 from synthdiff.realness import load_realness_model
 from synthdiff.realness._data import list_source
 from synthdiff.realness._evaluate import ImageResult, evaluate_images, summarise_results
+from synthdiff.realness._image_head import EmbeddingCache
+from synthdiff.realness._registry import RealnessSettings, create_model
 from synthdiff.realness._train import load_realness_config, train_realness
 
 
@@ -65,6 +68,19 @@ def _train_fold(job: dict[str, Any]) -> dict[str, Any]:
         record["images"] = [asdict(r) for r in evaluation.images]
     (out / "fold.json").write_text(json.dumps(record, indent=1))
     return record
+
+
+def _embed_all(sources: dict[str, tuple[str, Path]], args: argparse.Namespace, cues: list[str]) -> None:
+    """Fill the shared embedding cache once, in this process, before the folds start: folds that run
+    in parallel would otherwise each embed the same images (head ``images`` only)."""
+    model = create_model(args.model, RealnessSettings(tuple(cues), args.crop, args.max_patches))
+    network = model.net.to(resolve_device(args.device)).eval()
+    cache = EmbeddingCache(args.out / "embeddings", args.crop, args.max_patches)
+    images = [image for name, (label, path) in sources.items() for image in list_source(path, label, name)]
+    for k, image in enumerate(images, 1):
+        cache.get(network, image)  # type: ignore[arg-type]
+        if k % 50 == 0 or k == len(images):
+            print(f"embedded {k} / {len(images)} images", flush=True)
 
 
 def _table(summary: dict[str, Any]) -> list[str]:
@@ -172,6 +188,9 @@ def main() -> None:
             done[job["out"]] = json.loads(path.read_text())
         else:
             pending.append(job)
+    if pending and args.head == "images":
+        for cues in cue_sets:
+            _embed_all(sources, args, cues)
     # Not multiprocessing.Pool: its daemonic workers may not start data-loader processes.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
