@@ -7,9 +7,9 @@ on several engines and tested, leave-one-engine-out, on one it never saw:
 - ``mitsuba``: Mitsuba 3's path tracer (``scalar_rgb``, CPU) on random scenes of this script's own
   (not the generator's): table tops, rooms and floating objects; diffuse, plastic, metal, glass and
   textured materials; a constant, gradient, sun-and-sky or HDRI world and point or area lights;
-  4 to 256 samples, no denoiser, several pixel filters and tone curves.
+  16 to 256 samples, no denoiser, several pixel filters and tone curves.
 - ``vtk``: VTK's OpenGL rasteriser (offscreen through EGL) on the same kind of scenes: flat, Gouraud,
-  Phong or physically based shading, optional ambient occlusion, FXAA and multisampling, solid or
+  Phong or physically based shading, optional ambient occlusion, FXAA or multisampling, solid or
   gradient backgrounds.
 - ``eevee``: Blender's EEVEE (a rasteriser, offscreen through EGL) on the generator's scenes (seed
   ``--seed``, other scenes than the Cycles sources' seeds 0, 101 and 102), through ``synthdiff``'s own
@@ -18,17 +18,23 @@ on several engines and tested, leave-one-engine-out, on one it never saw:
 Mitsuba and VTK run in their own environment (``make engine-renders`` makes ``.venv-engines``, since
 neither is a dependency of synthdiff); EEVEE runs in the project's environment, which has ``bpy``.
 Images go to ``OUT/synthetic/ENGINE/NNNN.png``, each scene's description and render settings to
-``OUT/ENGINE-scenes.jsonl``. Resumable: images already written are kept. Seeds differ between the
-training run and the test-only run (``--first``), so the two share no scene.
+``OUT/ENGINE-scenes.jsonl``. A scene that renders an almost uniform picture (the camera behind a
+wall) is skipped and recorded there as skipped. Resumable: images already written, and scenes already
+recorded as skipped, are not rendered again. The test-only runs start at another scene index
+(``--first``), so they share no scene with the training runs.
+
+The script does not import synthdiff outside EEVEE (Mitsuba and VTK run where synthdiff is not
+installed), hence its own sRGB encoding in ``tone_map``.
 
     .venv-engines/bin/python scripts/make_engine_renders.py --engine mitsuba --count 80 \\
-        --out data/realness-engines [--textures DIR] [--hdris DIR]
-    .venv/bin/python scripts/make_engine_renders.py --engine eevee --count 60 --out data/realness-engines
+        --out data/realness-engines [--textures PHOTO ...] [--hdris DIR]
+    .venv/bin/python scripts/make_engine_renders.py --engine eevee --count 50 --out data/realness-engines
 """
 
 from __future__ import annotations
 
 import argparse
+import colorsys
 import json
 import math
 import sys
@@ -51,11 +57,7 @@ MIN_GREY_STD = 0.02
 
 def _colour(rng: np.random.Generator) -> list[float]:
     """A random linear-RGB colour (saturation and value spread, a few near-greys)."""
-    hue, sat, val = rng.uniform(), rng.uniform(0.0, 0.9) ** 1.5, rng.uniform(0.15, 0.95)
-    i = int(hue * 6) % 6
-    f = hue * 6 - int(hue * 6)
-    p, q, t = val * (1 - sat), val * (1 - f * sat), val * (1 - (1 - f) * sat)
-    rgb = [(val, t, p), (q, val, p), (p, val, t), (p, q, val), (t, p, val), (val, p, q)][i]
+    rgb = colorsys.hsv_to_rgb(rng.uniform(), rng.uniform(0.0, 0.9) ** 1.5, rng.uniform(0.15, 0.95))
     return [round(float(c) ** 2.2, 4) for c in rgb]
 
 
@@ -410,12 +412,9 @@ def render_vtk(scene: dict[str, Any], textures: Path) -> np.ndarray:
     def actor(source: Any, material: dict[str, Any], tiling: float = 1.0) -> Any:
         mapper = vtk.vtkPolyDataMapper()
         if material["kind"] == "textured":
-            reader = (
-                vtk.vtkPNGReader()
-                if not str(_texture_file(material["texture"], textures)).lower().endswith(".jpg")
-                else vtk.vtkJPEGReader()
-            )
-            reader.SetFileName(_texture_file(material["texture"], textures))
+            texture_file = _texture_file(material["texture"], textures)
+            reader = vtk.vtkJPEGReader() if texture_file.lower().endswith(".jpg") else vtk.vtkPNGReader()
+            reader.SetFileName(texture_file)
             mapped = (
                 vtk.vtkTextureMapToSphere()
                 if isinstance(source, vtk.vtkSphereSource)
@@ -590,11 +589,13 @@ def main() -> None:
     folder = args.out / "synthetic" / (args.name or args.engine)
     folder.mkdir(parents=True, exist_ok=True)
     journal = args.out / f"{args.name or args.engine}-scenes.jsonl"
-    started, written, skipped = time.monotonic(), 0, []
+    records = [json.loads(line) for line in journal.read_text().splitlines()] if journal.is_file() else []
+    skipped = [r["index"] for r in records if "skipped" in r]
+    started, written = time.monotonic(), 0
     with tempfile.TemporaryDirectory() as temporary, open(journal, "a") as log:
         for index in range(args.first, args.first + args.count):
             path = folder / f"{index:04d}.png"
-            if path.is_file():
+            if path.is_file() or index in skipped:
                 continue
             partial = path.with_suffix(".tmp.png")
             if args.engine == "eevee":
@@ -608,6 +609,10 @@ def main() -> None:
             if grey.std() < MIN_GREY_STD:  # a camera inside an object or facing a wall: not a picture
                 partial.unlink()
                 skipped.append(index)
+                log.write(
+                    json.dumps({"index": index, "engine": args.engine, "skipped": "almost uniform"}) + "\n"
+                )
+                log.flush()
                 print(f"{args.engine} scene {index}: almost uniform, skipped", flush=True)
                 continue
             partial.replace(path)
