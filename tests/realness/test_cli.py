@@ -152,3 +152,10 @@ def test_train_the_effnet_head_from_the_command_line(tmp_path: Path) -> None:
     assert "scored held-out source real0" in result.output and "penalty" in result.output
     assert "no better than a coin" in result.output
     assert (tmp_path / "run" / "best.pt").is_file() and (tmp_path / "run" / "cv.json").is_file()
+
+
+def test_the_train_help_names_every_registered_model() -> None:
+    from synthdiff.cli._realness import TRAIN_MODEL_HELP
+    from synthdiff.realness import MODELS
+
+    assert all(name in TRAIN_MODEL_HELP for name in MODELS)

@@ -166,6 +166,36 @@ def test_the_effnet_model_keeps_its_frozen_backbone_out_of_training_and_checkpoi
         create_model(name, RealnessSettings(("fourier",), 128, 4))
 
 
+def test_patch_voting_pools_features_so_a_hidden_layer_head_reads_the_mean_embedding(tmp_path: Path) -> None:
+    """A linear head's image logit is the mean of its crop logits (as before pooling moved ahead of the
+    head); a head with a hidden layer reads the mean embedding, which the mean of its crop logits is not."""
+    from synthdiff.realness._score import pooled_logits
+
+    crops = np.random.default_rng(0).random((5, 3, 64, 64), dtype=np.float32)
+    linear = create_model("realness-effnet", RealnessSettings(("rgb",), 64, 8))
+    torch.nn.init.normal_(linear.net.head.weight, std=0.05)
+    per_crop, pooled = pooled_logits(linear, crops, batch_size=2)
+    assert per_crop.shape == (5,) and pooled == pytest.approx(float(per_crop.mean()), abs=1e-4)
+
+    mlp = create_model("realness-effnet-mlp", RealnessSettings(("rgb",), 64, 8))
+    assert {k for k in mlp.net.state_dict() if k.startswith("head.")} == {
+        "head.0.weight",
+        "head.0.bias",
+        "head.2.weight",
+        "head.2.bias",
+    }
+    assert sum(p.numel() for p in mlp.net.parameters()) == 1280 * 32 + 32 + 32 + 1
+    per_crop, pooled = pooled_logits(mlp, crops, batch_size=2)
+    with torch.no_grad():
+        mean_embedding = mlp.net.embed(torch.from_numpy(crops)).mean(0, keepdim=True)
+        expected = float(mlp.net.classify(mean_embedding)[0])
+    assert pooled == pytest.approx(expected, abs=1e-5) and abs(pooled - per_crop.mean()) > 1e-4
+    save_realness_model(tmp_path / "mlp.pt", mlp)
+    assert pooled_logits(load_realness_model(tmp_path / "mlp.pt"), crops)[1] == pytest.approx(
+        pooled, abs=1e-5
+    )
+
+
 def test_the_levels_embedding_is_the_pooled_levels_followed_by_the_head_embedding() -> None:
     from synthdiff.backbones import efficientnet_lite0
 

@@ -55,9 +55,37 @@ def test_the_head_separates_sources_it_never_saw_and_is_calibrated_out_of_source
     for _ in range(10):  # ten new sources, each with both classes
         labels = np.repeat([0, 1], 20)
         new = embed(labels, rng.normal(0, 1.0, dim)).mean(axis=1)
-        logits = ((new - fit.mean) / np.sqrt(fit.variance + 1e-5)) @ fit.weight + fit.bias  # BatchNorm1d eval
+        weight, bias = fit.state["weight"][0], fit.state["bias"][0]
+        logits = ((new - fit.mean) / np.sqrt(fit.variance + 1e-5)) @ weight + bias
+        assert np.allclose(fit.logits(new), logits)  # as BatchNorm1d in eval mode, then the linear layer
         accuracies.append(((logits > 0) == labels).mean())
     assert np.mean(accuracies) > 0.9
+
+
+def test_a_hidden_layer_learns_what_a_linear_head_cannot() -> None:
+    """The class is whether two features share a sign (XOR): no linear head does better than chance
+    out of source, one hidden layer does; the penalty is still chosen out of source."""
+    rng = np.random.default_rng(1)
+    sources = {f"real{i}": (0, 40) for i in range(3)} | {f"render{i}": (1, 40) for i in range(3)}
+    images = _images(sources)
+
+    def embed(labels: np.ndarray) -> np.ndarray:
+        a = rng.choice([-1.0, 1.0], len(labels))
+        b = np.where(labels == 1, a, -a)
+        x = np.c_[a, b, rng.normal(0, 1, (len(labels), 4))] + rng.normal(0, 0.2, (len(labels), 6))
+        return x[:, None, :]
+
+    labels = np.array([i.label for i in images])
+    embeddings = embed(labels)
+    linear = fit_image_head(embeddings, images, penalties=(1e-3, 1.0))
+    hidden = fit_image_head(embeddings, images, hidden=8, penalties=(1e-3, 1e-1))
+    assert set(hidden.state) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert hidden.state["0.weight"].shape == (8, 6)
+    assert min(hidden.cv_loss.values()) < 0.3 < 0.6 < min(linear.cv_loss.values())
+    new_labels = np.repeat([0, 1], 100)
+    new = embed(new_labels)[:, 0]
+    assert ((hidden.logits(new) > 0) == new_labels).mean() > 0.9
+    assert abs(((linear.logits(new) > 0) == new_labels).mean() - 0.5) < 0.15
 
 
 def test_the_head_needs_two_sources_and_both_classes() -> None:
@@ -85,7 +113,7 @@ class _MeanColour(torch.nn.Module):
         super().__init__()
         self.calls = 0
         self.backbone = torch.nn.Linear(1, 1)
-        self.head = torch.nn.Linear(6, 1)
+        self.width = 6
 
     def embed(self, crops: torch.Tensor) -> torch.Tensor:
         self.calls += 1

@@ -14,7 +14,10 @@ from synthdiff.cli._common import app, count_progress, friendly_errors, out, tra
 from synthdiff.errors import InvalidArgumentError
 
 MODEL_HELP = "Shipped model name (realness-effnet, realness-cnn) or a checkpoint from train realness."
-TRAIN_MODEL_HELP = "realness-cnn, realness-effnet, realness-effnet-levels or realness-tiny."
+# Written out so that --help does not import torch; tests/realness/test_cli.py checks it lists MODELS.
+TRAIN_MODEL_HELP = (
+    "realness-cnn, realness-effnet, realness-effnet-levels, realness-effnet-mlp or realness-tiny."
+)
 
 
 @app.command("realness")
@@ -141,7 +144,7 @@ def train_realness_command(
         str | None,
         typer.Option(
             "--head",
-            help="crops (SGD on crops) or images (realness-effnet: linear head on whole-image "
+            help="crops (SGD on crops) or images (realness-effnet models: head on whole-image "
             "embeddings, penalty and calibration by leave-one-source-out).",
         ),
     ] = None,

@@ -18,7 +18,7 @@ __all__ = ["ImageResult", "RealnessEvaluation", "evaluate_images", "image_logits
 
 
 def image_logits(model: RealnessModel, pixels: np.ndarray, jpeg_quality: int | None = None) -> float:
-    """The mean crop logit of an HxWx3 uint8 image, optionally after a JPEG re-encode."""
+    """The logit of an HxWx3 uint8 image (see :func:`pooled_logits`), optionally after a JPEG re-encode."""
     image = pixels.astype(np.float32) / 255.0
     if jpeg_quality is not None:
         image = _jpeg(image, jpeg_quality)

@@ -6,11 +6,14 @@ training sees what scoring sees: because the head is affine, the mean of the cro
 head applied to the mean embedding. Each image enters several times, as decoded, re-encoded as JPEG
 (qualities 90, 75 and 60) and made grey, the same for both classes.
 
-The head is an L2-regularised logistic regression. Its strength and its calibration are chosen by
-leave-one-source-out *inside the training sources*: each training source is scored by a head fitted
-on the others, the strength with the lowest out-of-source log loss is kept, and Platt scaling is
-fitted on those out-of-source scores, so that the probabilities are calibrated for sources the head
-has not seen rather than for more images of the ones it has.
+The head is an L2-regularised logistic regression, or (``hidden`` > 0) a network with one hidden
+layer of ReLU units fitted full-batch by L-BFGS with an L2 penalty on both weight matrices; a
+non-linear head is then applied to the mean embedding at inference too (``pooled_logits``). The
+penalty and the calibration are chosen by leave-one-source-out *inside the training sources*: each
+training source is scored by a head fitted on the others, the strength with the lowest out-of-source
+log loss is kept, and Platt scaling is fitted on those out-of-source scores, so that the
+probabilities are calibrated for sources the head has not seen rather than for more images of the
+ones it has.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ VARIANTS = ("decoded", "jpeg90", "jpeg75", "jpeg60", "grey")
 
 #: Strengths of the L2 penalty tried (on standardised features, per unit of total sample weight).
 PENALTIES = tuple(float(v) for v in np.logspace(-4, 2, 13))
+#: The same for a head with a hidden layer (fewer: each fit costs seconds, not milliseconds).
+HIDDEN_PENALTIES = (0.001, 0.01, 0.1, 1.0, 10.0)
 
 
 def _variant(pixels: np.ndarray, variant: str) -> np.ndarray:
@@ -92,7 +97,7 @@ class EmbeddingCache:
         return self.folder / f"{tag}.npy"
 
     def get(self, network: RealnessEffNet, image: LabelledImage) -> np.ndarray:
-        path = self._path(image, network.head.in_features)
+        path = self._path(image, network.width)
         if path.is_file():
             try:
                 return np.load(path)
@@ -122,17 +127,57 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, penalty: float) -
     return np.asarray(result.x)
 
 
+def _fit_hidden(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, penalty: float, hidden: int, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """State dict (``0.*``: hidden layer, ``2.*``: output) of a one-hidden-layer head fitted full-batch
+    by L-BFGS to the weighted log loss plus ``penalty / 2`` times the squared weights (not biases)."""
+    with torch.random.fork_rng():  # seeded initialisation without touching the caller's generator
+        torch.manual_seed(seed)
+        first, last = torch.nn.Linear(x.shape[1], hidden), torch.nn.Linear(hidden, 1)
+        head = torch.nn.Sequential(first, torch.nn.ReLU(), last).double()
+    inputs = torch.from_numpy(np.ascontiguousarray(x, np.float64))
+    targets = torch.from_numpy(np.asarray(y, np.float64))
+    weights = torch.from_numpy(np.asarray(w / w.sum(), np.float64))
+    optimiser = torch.optim.LBFGS(
+        head.parameters(), lr=1.0, max_iter=300, history_size=20, line_search_fn="strong_wolfe",
+        tolerance_grad=1e-7, tolerance_change=1e-10,
+    )  # fmt: skip
+
+    def closure() -> torch.Tensor:
+        optimiser.zero_grad()
+        logits = head(inputs).squeeze(-1)
+        loss = (
+            weights * torch.nn.functional.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+        ).sum()
+        loss = loss + 0.5 * penalty * (first.weight.square().sum() + last.weight.square().sum())
+        loss.backward()
+        return loss
+
+    optimiser.step(closure)
+    return {name: value.detach().numpy() for name, value in head.state_dict().items()}
+
+
+def _head_logits(state: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Logits (N,) of the head with ``state`` (linear, or one hidden layer) on standardised (N, D) rows."""
+    if "weight" in state:
+        return x @ state["weight"][0] + state["bias"][0]
+    hidden = np.maximum(x @ state["0.weight"].T + state["0.bias"], 0.0)
+    return hidden @ state["2.weight"][0] + state["2.bias"][0]
+
+
 def _log_loss(z: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     return float(-(w * (y * log_expit(z) + (1 - y) * log_expit(-z))).sum() / w.sum())
 
 
 @dataclass
 class HeadFit:
-    """A fitted head: standardisation, linear weights, calibration and how the penalty was chosen.
+    """A fitted head: standardisation, the head's weights, calibration and how the penalty was chosen.
 
     Attributes:
         mean, variance: per-feature standardisation (as a BatchNorm1d's running statistics).
-        weight, bias: the linear layer on standardised features.
+        state: the head's state dict as arrays (``weight``, ``bias`` for a linear head; ``0.*`` and
+            ``2.*`` for one with a hidden layer), on standardised features.
         penalty: the chosen L2 strength.
         cv_loss: out-of-source log loss per penalty tried (inside the training sources).
         calibration: Platt scaling fitted on the out-of-source scores at the chosen penalty.
@@ -140,26 +185,38 @@ class HeadFit:
 
     mean: np.ndarray
     variance: np.ndarray
-    weight: np.ndarray
-    bias: float
+    state: dict[str, np.ndarray]
     penalty: float
     cv_loss: dict[float, float]
     calibration: Calibration
+    eps: float = 1e-5
+
+    def logits(self, embeddings: np.ndarray) -> np.ndarray:
+        """Uncalibrated logits (N,) of (N, D) embeddings, as the network computes them."""
+        return _head_logits(self.state, (embeddings - self.mean) / np.sqrt(self.variance + self.eps))
 
 
 def fit_image_head(
     embeddings: np.ndarray,
     images: Sequence[LabelledImage],
     *,
-    penalties: Sequence[float] = PENALTIES,
+    hidden: int = 0,
+    penalties: Sequence[float] | None = None,
     eps: float = 1e-5,
     on_fold: Callable[[str], None] | None = None,
 ) -> HeadFit:
     """Fit the head on (N, V, D) embeddings (V variants of each image) with inner leave-one-source-out.
 
+    Args:
+        hidden: ReLU units of a hidden layer; 0 for a linear head (logistic regression).
+        penalties: L2 strengths to choose from (default :data:`PENALTIES`, or :data:`HIDDEN_PENALTIES`
+            with a hidden layer).
+
     Raises:
         ValueError: fewer than two sources, or a class missing.
     """
+    if penalties is None:
+        penalties = HIDDEN_PENALTIES if hidden else PENALTIES
     labels = np.array([i.label for i in images], np.float64)
     sources = sorted({i.source for i in images})
     if len(sources) < 2 or set(labels.tolist()) != {0.0, 1.0}:
@@ -171,6 +228,12 @@ def fit_image_head(
     y = np.repeat(labels, variants)
     w = np.repeat(source_balanced_weights(images) / variants, variants)
     group = np.repeat(np.array([i.source for i in images]), variants)
+
+    def fit(x: np.ndarray, yy: np.ndarray, ww: np.ndarray, penalty: float) -> dict[str, np.ndarray]:
+        if hidden:
+            return _fit_hidden(x, yy, ww, penalty, hidden)
+        theta = _fit_logistic(x, yy, ww, penalty)
+        return {"weight": theta[None, :-1], "bias": theta[-1:]}
 
     def standardised(rows: np.ndarray, fit_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mean, variance = fit_rows.mean(0), fit_rows.var(0)
@@ -187,13 +250,12 @@ def fit_image_head(
         x_train, mean, variance = standardised(x_all[train], x_all[train])
         x_held = (x_all[held] - mean) / np.sqrt(variance + eps)
         for k, penalty in enumerate(penalties):
-            theta = _fit_logistic(x_train, y[train], w[train], penalty)
-            out_of_source[k, held] = x_held @ theta[:-1] + theta[-1]
+            out_of_source[k, held] = _head_logits(fit(x_train, y[train], w[train], penalty), x_held)
         if on_fold is not None:
             on_fold(source)
     cv_loss = {p: _log_loss(out_of_source[k, scored], y[scored], w[scored]) for k, p in enumerate(penalties)}
     best = int(np.argmin([cv_loss[p] for p in penalties]))
     calibration = fit_calibration(out_of_source[best, scored], y[scored], weights=w[scored])
     x_fit, mean, variance = standardised(x_all, x_all)
-    theta = _fit_logistic(x_fit, y, w, penalties[best])
-    return HeadFit(mean, variance, theta[:-1], float(theta[-1]), penalties[best], cv_loss, calibration)
+    state = fit(x_fit, y, w, penalties[best])
+    return HeadFit(mean, variance, state, penalties[best], cv_loss, calibration, eps)

