@@ -187,6 +187,10 @@ def test_image_head_needs_the_effnet_model(tmp_path: Path) -> None:
         load_realness_config(None, {"real": ["a"], "synthetic": ["b"], "head": "images"})
     with pytest.raises(InvalidArgumentError, match="crops or images"):
         load_realness_config(None, {"real": ["a"], "synthetic": ["b"], "head": "pixels"})
+    mlp = {"real": ["a"], "synthetic": ["b"], "model": "realness-effnet-mlp"}
+    assert load_realness_config(None, mlp).head == "images"
+    with pytest.raises(InvalidArgumentError, match="head images for realness-effnet-mlp"):
+        load_realness_config(None, {**mlp, "head": "crops"})
 
 
 def test_the_effnet_model_brings_its_own_recipe_unless_told_otherwise(tmp_path: Path) -> None:

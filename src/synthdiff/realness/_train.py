@@ -97,6 +97,11 @@ class RealnessTrainConfig:
                 f"Expected model {', '.join(IMAGE_HEAD_MODELS)} with head images (a small head on "
                 f"fixed features), got {self.model!r}."
             )
+        if self.head == "crops" and self.model == "realness-effnet-mlp":
+            raise InvalidArgumentError(
+                "Expected head images for realness-effnet-mlp, got crops: a non-linear head scores the "
+                "mean embedding of an image's crops, so it must be fitted on those, not on single crops."
+            )
         if not 0.0 < self.val_fraction < 1.0:
             raise InvalidArgumentError(f"Expected val_fraction in (0, 1), got {self.val_fraction}.")
 
