@@ -158,6 +158,11 @@ def _fit_hidden(
     return {name: value.detach().numpy() for name, value in head.state_dict().items()}
 
 
+def _standardise(rows: np.ndarray, mean: np.ndarray, variance: np.ndarray, eps: float) -> np.ndarray:
+    """Rows on the scale the head reads: what the network's BatchNorm1d does in eval mode."""
+    return (rows - mean) / np.sqrt(variance + eps)
+
+
 def _head_logits(state: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     """Logits (N,) of the head with ``state`` (linear, or one hidden layer) on standardised (N, D) rows."""
     if "weight" in state:
@@ -193,7 +198,7 @@ class HeadFit:
 
     def logits(self, embeddings: np.ndarray) -> np.ndarray:
         """Uncalibrated logits (N,) of (N, D) embeddings, as the network computes them."""
-        return _head_logits(self.state, (embeddings - self.mean) / np.sqrt(self.variance + self.eps))
+        return _head_logits(self.state, _standardise(embeddings, self.mean, self.variance, self.eps))
 
 
 def fit_image_head(
@@ -235,10 +240,6 @@ def fit_image_head(
         theta = _fit_logistic(x, yy, ww, penalty)
         return {"weight": theta[None, :-1], "bias": theta[-1:]}
 
-    def standardised(rows: np.ndarray, fit_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        mean, variance = fit_rows.mean(0), fit_rows.var(0)
-        return (rows - mean) / np.sqrt(variance + eps), mean, variance
-
     out_of_source = np.zeros((len(penalties), len(y)))
     scored = np.zeros(len(y), bool)
     for source in sources:
@@ -247,8 +248,9 @@ def fit_image_head(
         if len(set(y[train].tolist())) < 2:  # a class lives only in this source: nothing to learn from
             continue
         scored |= held
-        x_train, mean, variance = standardised(x_all[train], x_all[train])
-        x_held = (x_all[held] - mean) / np.sqrt(variance + eps)
+        mean, variance = x_all[train].mean(0), x_all[train].var(0)
+        x_train = _standardise(x_all[train], mean, variance, eps)
+        x_held = _standardise(x_all[held], mean, variance, eps)
         for k, penalty in enumerate(penalties):
             out_of_source[k, held] = _head_logits(fit(x_train, y[train], w[train], penalty), x_held)
         if on_fold is not None:
@@ -256,6 +258,6 @@ def fit_image_head(
     cv_loss = {p: _log_loss(out_of_source[k, scored], y[scored], w[scored]) for k, p in enumerate(penalties)}
     best = int(np.argmin([cv_loss[p] for p in penalties]))
     calibration = fit_calibration(out_of_source[best, scored], y[scored], weights=w[scored])
-    x_fit, mean, variance = standardised(x_all, x_all)
-    state = fit(x_fit, y, w, penalties[best])
+    mean, variance = x_all.mean(0), x_all.var(0)
+    state = fit(_standardise(x_all, mean, variance, eps), y, w, penalties[best])
     return HeadFit(mean, variance, state, penalties[best], cv_loss, calibration, eps)
