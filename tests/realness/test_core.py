@@ -25,6 +25,7 @@ from synthdiff.realness import (
     save_realness_model,
     score_image,
 )
+from synthdiff.realness._features import TRACE_NAMES, trace_statistics
 
 
 def test_a_cosine_puts_its_energy_at_its_frequency_after_the_shift() -> None:
@@ -50,6 +51,44 @@ def test_constant_crops_have_no_high_pass_residual_and_cues_stack_in_order() -> 
     torch.testing.assert_close(features[:, :3], torch.full((2, 3, 16, 16), -0.4))
     with pytest.raises(ValueError, match="Expected cues"):
         crop_features(crops, ("colour",))
+
+
+def _traces(crops: torch.Tensor) -> dict[str, np.ndarray]:
+    values = trace_statistics(crops).numpy()
+    assert values.shape == (len(crops), len(TRACE_NAMES)) and np.isfinite(values).all()
+    return dict(zip(TRACE_NAMES, values.T, strict=True))
+
+
+def test_trace_statistics_of_flat_noisy_and_clipped_crops() -> None:
+    generator = torch.Generator().manual_seed(0)
+    flat = _traces(torch.full((1, 3, 64, 64), 0.5))
+    # A constant crop: no noise (log10 of the 0.1 floor), every neighbour equal, gradients and spectrum flat.
+    assert flat["noise_sigma"][0] == pytest.approx(-1.0)
+    assert flat["flat_fraction"][0] == 1.0 and flat["clipped_fraction"][0] == 0.0
+    assert flat["gradient_kurtosis"][0] == pytest.approx(0.0, abs=1e-6)
+    # Grey noise of 4 8-bit steps: the robust estimate finds it, the same in every channel.
+    noise = torch.randn((1, 1, 128, 128), generator=generator) * 4 / 255
+    grey = _traces((0.5 + noise).expand(1, 3, 128, 128))
+    assert 10 ** grey["noise_sigma"][0] - 0.1 == pytest.approx(4.0, rel=0.1)
+    assert grey["noise_channel_correlation"][0] == pytest.approx(1.0, abs=1e-3)
+    assert grey["flat_fraction"][0] < 0.2
+    colour = _traces(0.5 + torch.randn((1, 3, 128, 128), generator=generator) * 4 / 255)
+    assert abs(colour["noise_channel_correlation"][0]) < 0.1
+    # White noise has a flat spectrum (every band near 0); a smooth ramp has its power at the bottom.
+    for band in range(6):
+        assert abs(colour[f"spectrum_band_{band}"][0]) < 0.3
+    ramp = torch.linspace(0.2, 0.8, 128).expand(1, 3, 128, 128)
+    smooth = _traces(ramp)
+    assert smooth["spectrum_band_0"][0] > 3.0 and smooth["spectrum_band_5"][0] < -5.0
+    half = torch.full((1, 3, 32, 32), 0.5)
+    half[..., :16] = 0.0
+    assert _traces(half)["clipped_fraction"][0] == pytest.approx(0.5)
+
+
+def test_trace_statistics_take_odd_sizes_and_batches_independently() -> None:
+    crops = torch.rand((3, 3, 17, 17), generator=torch.Generator().manual_seed(1))
+    together = trace_statistics(crops)
+    torch.testing.assert_close(together[1:2], trace_statistics(crops[1:2]))
 
 
 @pytest.mark.parametrize(

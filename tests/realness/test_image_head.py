@@ -15,7 +15,9 @@ from synthdiff.realness import load_realness_config, load_realness_model, train_
 from synthdiff.realness._calibration import fit_calibration
 from synthdiff.realness._data import LabelledImage
 from synthdiff.realness._evaluate import image_logits
+from synthdiff.realness._features import TRACE_NAMES, trace_statistics
 from synthdiff.realness._image_head import VARIANTS, EmbeddingCache, fit_image_head, image_embeddings
+from synthdiff.realness._patches import extract_patches, patch_grid
 
 from .test_train import fake_sources
 
@@ -113,12 +115,15 @@ class _MeanColour(torch.nn.Module):
         super().__init__()
         self.calls = 0
         self.backbone = torch.nn.Linear(1, 1)
-        self.width = 6
+        self.embedding_width = self.width = 6
+        self.traces = False
 
     def embed(self, crops: torch.Tensor) -> torch.Tensor:
         self.calls += 1
         detail = (crops[..., 1:, :] - crops[..., :-1, :]).abs().mean(dim=(-2, -1))
         return torch.cat([crops.mean(dim=(-2, -1)), detail], dim=1)
+
+    features = embed
 
 
 def test_embeddings_follow_the_scoring_grid_and_are_cached(tmp_path: Path) -> None:
@@ -146,6 +151,18 @@ def test_embeddings_follow_the_scoring_grid_and_are_cached(tmp_path: Path) -> No
     assert backbone.calls == calls + len(VARIANTS)
     with pytest.raises(ValueError, match="variant"):
         image_embeddings(backbone, _load_8bit(image.path), 32, 4, ["sepia"])
+    # A model that also reads the trace statistics reuses the cached embedding and stores them apart.
+    backbone.traces = True
+    with_traces = cache.get(backbone, image)
+    assert backbone.calls == calls + len(VARIANTS) and with_traces.shape == (
+        len(VARIANTS),
+        6 + len(TRACE_NAMES),
+    )
+    assert np.array_equal(with_traces[:, :6], changed)
+    pixels = torch.from_numpy(_load_8bit(image.path).astype(np.float32) / 255)
+    crops = torch.from_numpy(extract_patches(pixels.numpy(), patch_grid(*pixels.shape[:2], 32, 4)))
+    assert np.allclose(with_traces[0, 6:], trace_statistics(crops).mean(0).numpy(), atol=1e-5)
+    assert np.array_equal(cache.get(backbone, image), with_traces)  # both blocks read back
 
 
 @pytest.mark.slow

@@ -31,6 +31,7 @@ from scipy.special import expit, log_expit
 
 from synthdiff.realness._calibration import Calibration, fit_calibration
 from synthdiff.realness._data import LabelledImage, _load_8bit, source_balanced_weights, to_grey
+from synthdiff.realness._features import trace_statistics
 from synthdiff.realness._model import RealnessEffNet
 from synthdiff.realness._patches import extract_patches, patch_grid
 from synthdiff.realness._score import _jpeg
@@ -40,6 +41,8 @@ __all__ = ["VARIANTS", "EmbeddingCache", "HeadFit", "fit_image_head", "image_emb
 #: How each training image is presented (identically for both classes).
 VARIANTS = ("decoded", "jpeg90", "jpeg75", "jpeg60", "grey")
 
+#: Bumped whenever :func:`trace_statistics` changes, so cached statistics are recomputed.
+TRACE_VERSION = 1
 #: Strengths of the L2 penalty tried (on standardised features, per unit of total sample weight).
 PENALTIES = tuple(float(v) for v in np.logspace(-4, 2, 13))
 #: The same for a head with a hidden layer (fewer: each fit costs seconds, not milliseconds).
@@ -62,21 +65,32 @@ def _variant(pixels: np.ndarray, variant: str) -> np.ndarray:
 def image_embeddings(
     network: RealnessEffNet, pixels: np.ndarray, crop: int, max_patches: int, variants: Sequence[str]
 ) -> np.ndarray:
-    """(len(variants), D) mean embeddings (``network.embed``) of an image's scoring grid, one row per
-    variant; D is 1280, or 1792 for a network that reads every backbone level."""
-    rows = []
+    """(len(variants), D) mean features (``network.features``) of an image's scoring grid, one row per
+    variant; D is the network's :attr:`~RealnessEffNet.width`."""
     device = next(network.backbone.parameters()).device
+    return _mean_rows(network.features, device, pixels, crop, max_patches, variants)
+
+
+def _mean_rows(
+    extract: Callable[[torch.Tensor], torch.Tensor],
+    device: torch.device,
+    pixels: np.ndarray,
+    crop: int,
+    max_patches: int,
+    variants: Sequence[str],
+) -> np.ndarray:
+    rows = []
     for variant in variants:
         image = _variant(pixels, variant)
         crops = extract_patches(image, patch_grid(image.shape[0], image.shape[1], crop, max_patches))
-        embedding = network.embed(torch.from_numpy(crops).to(device))
-        rows.append(embedding.float().mean(0).cpu().numpy())
+        rows.append(extract(torch.from_numpy(crops).to(device)).float().mean(0).cpu().numpy())
     return np.stack(rows)
 
 
 class EmbeddingCache:
-    """Embeddings on disk, one ``.npy`` per (file contents, crop, patches, variants): a run that stops
-    resumes without recomputing them, and folds of an evaluation share them."""
+    """Features on disk, one ``.npy`` per (file contents, crop, patches, variants, block): a run that
+    stops resumes without recomputing them, and folds of an evaluation share them. The backbone's
+    embedding and the trace statistics are stored apart, so models that share one reuse it."""
 
     def __init__(self, folder: str | os.PathLike[str], crop: int, max_patches: int) -> None:
         self.folder = Path(folder)
@@ -84,32 +98,44 @@ class EmbeddingCache:
         # Contents hashed once per file version: every fold of a cross-validation asks for each image.
         self._digests: dict[tuple[Path, int, int], str] = {}
 
-    def _path(self, image: LabelledImage, width: int) -> Path:
+    def _path(self, image: LabelledImage, block: str) -> Path:
         stat = image.path.stat()
         key = (image.path.resolve(), stat.st_size, stat.st_mtime_ns)
         if key not in self._digests:
             self._digests[key] = hashlib.sha256(image.path.read_bytes()).hexdigest()[:24]
-        digest = self._digests[key]
-        # The width tells the head-only embeddings (1280) from the all-levels ones (1792).
-        tag = f"{digest}-c{self.crop}-p{self.max_patches}-{'.'.join(VARIANTS)}"
-        if width != 1280:
-            tag += f"-d{width}"
+        tag = f"{self._digests[key]}-c{self.crop}-p{self.max_patches}-{'.'.join(VARIANTS)}{block}"
         return self.folder / f"{tag}.npy"
 
-    def get(self, network: RealnessEffNet, image: LabelledImage) -> np.ndarray:
-        path = self._path(image, network.width)
+    def _block(
+        self,
+        image: LabelledImage,
+        block: str,
+        extract: Callable[[torch.Tensor], torch.Tensor],
+        device: torch.device,
+    ) -> np.ndarray:
+        path = self._path(image, block)
         if path.is_file():
             try:
                 return np.load(path)
             except (OSError, ValueError):
                 pass  # a damaged entry is recomputed
-        rows = image_embeddings(network, _load_8bit(image.path), self.crop, self.max_patches, VARIANTS)
+        rows = _mean_rows(extract, device, _load_8bit(image.path), self.crop, self.max_patches, VARIANTS)
         self.folder.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         with open(partial, "wb") as handle:
             np.save(handle, rows)
         os.replace(partial, path)
         return rows
+
+    def get(self, network: RealnessEffNet, image: LabelledImage) -> np.ndarray:
+        """(len(VARIANTS), network.width) rows: what :func:`image_embeddings` gives, from disk if there."""
+        device = next(network.backbone.parameters()).device
+        # The width tells the head-only embeddings (1280) from the all-levels ones (1792).
+        width = network.embedding_width
+        blocks = [self._block(image, "" if width == 1280 else f"-d{width}", network.embed, device)]
+        if network.traces:  # versioned: a change to trace_statistics must not reuse old entries
+            blocks.append(self._block(image, f"-traces{TRACE_VERSION}", trace_statistics, device))
+        return np.concatenate(blocks, axis=-1)
 
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, penalty: float) -> np.ndarray:

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from synthdiff.backbones import EfficientNetLite0
-from synthdiff.realness._features import crop_features, feature_channels
+from synthdiff.realness._features import TRACE_NAMES, crop_features, feature_channels, trace_statistics
 
 __all__ = ["RealnessEffNet", "RealnessNet"]
 
@@ -93,12 +93,16 @@ class RealnessEffNet(nn.Module):
         levels: read the pooled features of all five backbone levels as well as the head's (1,792
             features instead of 1,280; see :meth:`EfficientNetLite0.embedding`).
         hidden: ReLU units of a hidden layer in the head; 0 for a linear head.
+        traces: read the eleven :func:`trace_statistics` of each crop (noise, flatness, clipping, edge
+            sparsity, spectrum shape) beside the frozen features.
 
     Shape:
         crops (N, 3, P, P) sRGB in [0, 1] -> logits (N,), positive meaning "synthetic".
     """
 
-    def __init__(self, cues: tuple[str, ...] = ("rgb",), levels: bool = False, hidden: int = 0) -> None:
+    def __init__(
+        self, cues: tuple[str, ...] = ("rgb",), levels: bool = False, hidden: int = 0, traces: bool = False
+    ) -> None:
         super().__init__()
         if tuple(cues) != ("rgb",):
             raise ValueError(f"Expected cues ['rgb'] for the EfficientNet model, got {list(cues)!r}.")
@@ -106,12 +110,14 @@ class RealnessEffNet(nn.Module):
 
         self.cues = ("rgb",)
         self.levels = levels
+        self.traces = traces
         backbone = efficientnet_lite0(pretrained=True).eval()
         for parameter in backbone.parameters():
             parameter.requires_grad_(False)
         self.backbone: EfficientNetLite0
         object.__setattr__(self, "backbone", backbone)  # not a registered submodule: frozen, not saved
-        width = 1280 + (sum(level.channels for level in backbone.LEVELS) if levels else 0)
+        self.embedding_width = 1280 + (sum(level.channels for level in backbone.LEVELS) if levels else 0)
+        width = self.embedding_width + (len(TRACE_NAMES) if traces else 0)
         self.standardise = nn.BatchNorm1d(width, affine=False)
         self.hidden: int = hidden
         self.head: nn.Module = (
@@ -132,16 +138,18 @@ class RealnessEffNet(nn.Module):
 
     @property
     def width(self) -> int:
-        """Features per crop (1280, or 1792 with levels)."""
+        """Features per crop (1280, or 1792 with levels; 11 more with traces)."""
         return int(self.standardise.num_features)
 
     def features(self, crops: torch.Tensor) -> torch.Tensor:
-        """The features the head reads (:meth:`embed`)."""
-        return self.embed(crops)
+        """The features the head reads: :meth:`embed`, then the trace statistics if the model reads them."""
+        if not self.traces:
+            return self.embed(crops)
+        return torch.cat([self.embed(crops), trace_statistics(crops).to(crops.device)], dim=1)
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         """Logits (N,) of (N, D) features: standardised, then the head."""
         return self.head(self.standardise(features)).squeeze(-1)
 
     def forward(self, crops: torch.Tensor) -> torch.Tensor:
-        return self.classify(self.embed(crops))
+        return self.classify(self.features(crops))

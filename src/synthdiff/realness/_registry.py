@@ -45,6 +45,10 @@ MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], nn.Module]]] = {
         "one hidden layer (32 ReLU units) on frozen EfficientNet-Lite0 features of RGB crops",
         lambda cues: RealnessEffNet(cues, hidden=32),
     ),
+    "realness-effnet-traces": (
+        "linear head on frozen EfficientNet-Lite0 features of RGB crops and 11 noise and spectrum statistics",
+        lambda cues: RealnessEffNet(cues, traces=True),
+    ),
     "realness-tiny": ("widths 4-8 (tests)", lambda cues: RealnessNet(cues, widths=(4, 8))),
 }
 

@@ -36,7 +36,12 @@ __all__ = ["RealnessTrainConfig", "RealnessTrainResult", "load_realness_config",
 
 
 #: Models whose network is a fixed feature extractor with a small head, so ``head: images`` applies.
-IMAGE_HEAD_MODELS = ("realness-effnet", "realness-effnet-levels", "realness-effnet-mlp")
+IMAGE_HEAD_MODELS = (
+    "realness-effnet",
+    "realness-effnet-levels",
+    "realness-effnet-mlp",
+    "realness-effnet-traces",
+)
 #: Settings that follow the model when neither the config file nor a flag sets them: the recipe of
 #: the shipped realness-effnet weights (docs/models.md), shared by every fixed-feature model.
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
