@@ -8,7 +8,14 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, log_expit
 
-__all__ = ["Calibration", "expected_calibration_error", "fit_calibration"]
+__all__ = ["Calibration", "expected_calibration_error", "fit_calibration", "weighted_log_loss"]
+
+
+def weighted_log_loss(logits: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted mean negative log-likelihood of 0/1 labels under ``sigmoid(logits)``, computed from the
+    logits (exact where probabilities would round to 0 or 1)."""
+    nll = -(labels * log_expit(logits) + (1 - labels) * log_expit(-logits))
+    return float((weights * nll).sum() / weights.sum())
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,7 @@ def fit_calibration(logits: np.ndarray, labels: np.ndarray, weights: np.ndarray 
     w = w / w.sum()
 
     def loss(params: np.ndarray) -> float:
-        z = params[0] * logits + params[1]
-        return float(-(w * (labels * log_expit(z) + (1 - labels) * log_expit(-z))).sum())
+        return weighted_log_loss(params[0] * logits + params[1], labels, w)
 
     result = minimize(loss, np.array([1.0, 0.0]), method="L-BFGS-B", bounds=[(1e-3, 1e3), (-1e3, 1e3)])
     return Calibration(float(result.x[0]), float(result.x[1]))

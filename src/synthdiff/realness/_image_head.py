@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy.optimize import minimize
-from scipy.special import expit, log_expit
+from scipy.special import expit
 
-from synthdiff.realness._calibration import Calibration, fit_calibration
+from synthdiff.realness._calibration import Calibration, fit_calibration, weighted_log_loss
 from synthdiff.realness._data import LabelledImage, _load_8bit, source_balanced_weights, to_grey
 from synthdiff.realness._features import trace_statistics
 from synthdiff.realness._model import RealnessEffNet
@@ -144,7 +144,7 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, penalty: float) -
 
     def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         z = x @ theta[:-1] + theta[-1]
-        loss = -(w * (y * log_expit(z) + (1 - y) * log_expit(-z))).sum()
+        loss = weighted_log_loss(z, y, w)  # w sums to 1
         residual = w * (expit(z) - y)
         gradient = np.append(x.T @ residual + penalty * theta[:-1], residual.sum())
         return float(loss + 0.5 * penalty * theta[:-1] @ theta[:-1]), gradient
@@ -195,10 +195,6 @@ def _head_logits(state: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
         return x @ state["weight"][0] + state["bias"][0]
     hidden = np.maximum(x @ state["0.weight"].T + state["0.bias"], 0.0)
     return hidden @ state["2.weight"][0] + state["2.bias"][0]
-
-
-def _log_loss(z: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
-    return float(-(w * (y * log_expit(z) + (1 - y) * log_expit(-z))).sum() / w.sum())
 
 
 @dataclass
@@ -281,7 +277,8 @@ def fit_image_head(
             out_of_source[k, held] = _head_logits(fit(x_train, y[train], w[train], penalty), x_held)
         if on_fold is not None:
             on_fold(source)
-    cv_loss = {p: _log_loss(out_of_source[k, scored], y[scored], w[scored]) for k, p in enumerate(penalties)}
+    losses = [weighted_log_loss(scores[scored], y[scored], w[scored]) for scores in out_of_source]
+    cv_loss = dict(zip(penalties, losses, strict=True))
     best = int(np.argmin([cv_loss[p] for p in penalties]))
     calibration = fit_calibration(out_of_source[best, scored], y[scored], weights=w[scored])
     mean, variance = x_all.mean(0), x_all.var(0)

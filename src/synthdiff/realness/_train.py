@@ -49,6 +49,11 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+def _has_hidden_layer(model: str) -> bool:
+    """Whether a registered fixed-feature model's head is non-linear (asked of the model itself)."""
+    return bool(getattr(create_model(model, RealnessSettings(("rgb",))).net, "hidden", 0))
+
+
 @dataclass
 class RealnessTrainConfig:
     """Everything that decides a realness training run (saved as config.yaml in the run folder).
@@ -102,9 +107,9 @@ class RealnessTrainConfig:
                 f"Expected model {', '.join(IMAGE_HEAD_MODELS)} with head images (a small head on "
                 f"fixed features), got {self.model!r}."
             )
-        if self.head == "crops" and self.model == "realness-effnet-mlp":
+        if self.head == "crops" and self.model in IMAGE_HEAD_MODELS and _has_hidden_layer(self.model):
             raise InvalidArgumentError(
-                "Expected head images for realness-effnet-mlp, got crops: a non-linear head scores the "
+                f"Expected head images for {self.model}, got crops: a non-linear head scores the "
                 "mean embedding of an image's crops, so it must be fitted on those, not on single crops."
             )
         if not 0.0 < self.val_fraction < 1.0:
