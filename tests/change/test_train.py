@@ -56,6 +56,18 @@ def test_training_lowers_the_loss_and_selects_on_validation(tmp_path: Path) -> N
     assert scores.pairs == {"texture": 1}
 
 
+def test_bfloat16_training_lowers_the_loss_and_keeps_float32_weights(tmp_path: Path) -> None:
+    data = fake_dataset(tmp_path / "data", pairs=6)
+    config = load_config(None, config_for(data, epochs=6, precision="bfloat16"))
+    result = train_change(config, tmp_path / "run")
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    model, metadata = load_checkpoint(tmp_path / "run" / "best.pt")
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert metadata["config"]["precision"] == "bfloat16"
+    with pytest.raises(InvalidArgumentError, match="precision float32 or bfloat16"):
+        load_config(None, config_for(data, precision="float16"))
+
+
 def test_interrupted_training_resumes_after_the_last_finished_epoch(tmp_path: Path) -> None:
     data = fake_dataset(tmp_path / "data", pairs=4)
     config = load_config(None, config_for(data))

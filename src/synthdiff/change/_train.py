@@ -20,6 +20,7 @@ from synthdiff._config import load_settings, save_or_check_settings
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._metrics import change_loss
+from synthdiff.change._models import ChangeOutput
 from synthdiff.change._registry import FEATURES, create_model, load_checkpoint, save_checkpoint
 from synthdiff.errors import InvalidArgumentError
 
@@ -53,6 +54,9 @@ class TrainConfig:
     device: str = "auto"
     loader_workers: int = 2
     cache: bool = False  # keep the decoded training pairs in memory (then the loader runs in-process)
+    # bfloat16: the training forward pass under autocast (weights, optimiser and loss stay float32;
+    # validation runs in float32). About 1.6x faster for FresUNet on a CPU with AMX, and on GPUs.
+    precision: str = "float32"
     # Start from this checkpoint's weights (same features): a warm restart of the same model, or a
     # larger one that contains it (fresunet-deep from fresunet: the added blocks start as identities).
     init: str | None = None
@@ -70,6 +74,8 @@ class TrainConfig:
                 raise InvalidArgumentError(f"Expected {name} >= 1, got {getattr(self, name)!r}.")
         if not 0.0 <= self.swap <= 1.0 or not 0.0 < self.threshold < 1.0:
             raise InvalidArgumentError("Expected swap in [0, 1] and threshold in (0, 1).")
+        if self.precision not in ("float32", "bfloat16"):
+            raise InvalidArgumentError(f"Expected precision float32 or bfloat16, got {self.precision!r}.")
         if not self.max_pos_weight >= 1.0:
             raise InvalidArgumentError(f"Expected max_pos_weight >= 1, got {self.max_pos_weight!r}.")
 
@@ -197,7 +203,9 @@ def train_change(
             tensors = {
                 k: v.to(device, non_blocking=True) for k, v in batch.items() if isinstance(v, torch.Tensor)
             }
-            output = model(tensors["reference"], tensors["test"])
+            with torch.autocast(device.type, torch.bfloat16, enabled=config.precision == "bfloat16"):
+                output = model(tensors["reference"], tensors["test"])
+            output = ChangeOutput(output.seg_ref.float(), output.seg_test.float(), output.change.float())
             loss, parts = change_loss(
                 output, tensors, config.seg_weight, config.change_weight, config.max_pos_weight
             )
