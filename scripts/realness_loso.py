@@ -29,6 +29,7 @@ from synthdiff.realness._evaluate import ImageResult, evaluate_images, summarise
 from synthdiff.realness._image_head import EmbeddingCache
 from synthdiff.realness._registry import RealnessSettings, create_model
 from synthdiff.realness._train import load_realness_config, train_realness
+from synthdiff.realness._tune import TrunkCache
 
 
 def _sources(data: Path) -> dict[str, tuple[str, Path]]:
@@ -75,7 +76,9 @@ def _embed_all(sources: dict[str, tuple[str, Path]], args: argparse.Namespace, c
     in parallel would otherwise each embed the same images (head ``images`` only)."""
     model = create_model(args.model, RealnessSettings(tuple(cues), args.crop, args.max_patches))
     network = model.net.to(resolve_device(args.device)).eval()
-    cache = EmbeddingCache(args.out / "embeddings", args.crop, args.max_patches)
+    # A fine-tuned model caches its frozen trunk's maps (the embeddings depend on each fold's tuning).
+    tuned = getattr(network, "tail", None) is not None
+    cache = (TrunkCache if tuned else EmbeddingCache)(args.out / "embeddings", args.crop, args.max_patches)
     images = [image for name, (label, path) in sources.items() for image in list_source(path, label, name)]
     for k, image in enumerate(images, 1):
         cache.get(network, image)  # type: ignore[arg-type]

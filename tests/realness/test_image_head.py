@@ -18,6 +18,8 @@ from synthdiff.realness._evaluate import image_logits
 from synthdiff.realness._features import TRACE_NAMES, trace_statistics
 from synthdiff.realness._image_head import VARIANTS, EmbeddingCache, fit_image_head, image_embeddings
 from synthdiff.realness._patches import extract_patches, patch_grid
+from synthdiff.realness._registry import RealnessSettings, create_model
+from synthdiff.realness._tune import tune_tail
 
 from .test_train import fake_sources
 
@@ -220,3 +222,55 @@ def test_the_effnet_model_brings_its_own_recipe_unless_told_otherwise(tmp_path: 
     from_file = load_realness_config(settings, {"real": ["a"], "synthetic": ["b"]})
     assert (from_file.max_patches, from_file.crop, from_file.head) == (8, 128, "images")
     assert load_realness_config(None, {"real": ["a"], "synthetic": ["b"]}).crop == 64  # realness-cnn's
+
+
+def test_the_tuned_model_starts_from_the_frozen_features_and_saves_only_its_tail() -> None:
+    tuned = create_model("realness-effnet-tuned", RealnessSettings(("rgb",), 64, 4)).net
+    frozen = create_model("realness-effnet", RealnessSettings(("rgb",), 64, 4)).net
+    crops = torch.rand((2, 3, 64, 64), generator=torch.Generator().manual_seed(0))
+    tuned.eval(), frozen.eval()
+    torch.testing.assert_close(tuned.embed(crops), frozen.embed(crops))
+    keys = tuned.state_dict().keys()
+    assert any(k.startswith("tail.blocks.") for k in keys) and not any(k.startswith("backbone") for k in keys)
+    trainable = {name.split(".")[0] for name, p in tuned.named_parameters() if p.requires_grad}
+    assert trainable == {"tail", "head"}
+    assert tuned.trunk(crops).shape == (2, 112, 4, 4)
+    with pytest.raises(ValueError, match="tune_from"):
+        tune_tail(frozen, [], [], epochs=1, learning_rate=1e-3, weight_decay=0.0, batch_images=2, seed=0,
+                  device=torch.device("cpu"))  # fmt: skip
+
+
+@pytest.mark.slow
+def test_fine_tuning_lowers_the_loss_and_the_run_writes_a_calibrated_checkpoint(tmp_path: Path) -> None:
+    """End to end: the last blocks are tuned on tiny fake sources, then the head is fitted on them."""
+    data = tmp_path / "data"
+    sources = [fake_sources(data / f"set{i}", count=4, seed=i) for i in range(3)]
+    overrides = {
+        "real": [f"photos{i}={real}" for i, (real, _) in enumerate(sources)],
+        "synthetic": [f"renders{i}={synthetic}" for i, (_, synthetic) in enumerate(sources)],
+        "model": "realness-effnet-tuned",
+        "crop": 64,
+        "max_patches": 2,
+        "epochs": 4,
+        "batch_size": 6,
+        "learning_rate": 1e-3,
+        "device": "cpu",
+        "precision": "bfloat16",
+    }
+    config = load_realness_config(None, overrides)
+    assert config.head == "images"
+    train_realness(config, tmp_path / "run")
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert len(history) == 4 and history[-1]["train_loss"] < history[0]["train_loss"]
+    model = load_realness_model(tmp_path / "run" / "best.pt")
+    untuned = create_model("realness-effnet-tuned", model.settings).net.state_dict()
+    tail = {k: v for k, v in model.net.state_dict().items() if k.startswith("tail.")}
+    assert any(not torch.equal(value, untuned[key]) for key, value in tail.items())  # the tail was trained
+    from synthdiff.realness._data import _load_8bit
+
+    real_logit = image_logits(model, _load_8bit(sources[0][0] / "00.png"))
+    render_logit = image_logits(model, _load_8bit(sources[0][1] / "00.png"))
+    assert render_logit > real_logit
+    assert len(list((tmp_path / "run" / "embeddings").glob("*-trunk11.npy"))) == 24
+    with pytest.raises(InvalidArgumentError, match="precision"):
+        load_realness_config(None, {**overrides, "precision": "half"})

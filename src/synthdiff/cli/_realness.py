@@ -16,8 +16,8 @@ from synthdiff.errors import InvalidArgumentError
 MODEL_HELP = "Shipped model name (realness-effnet, realness-cnn) or a checkpoint from train realness."
 # Written out so that --help does not import torch; tests/realness/test_cli.py checks it lists MODELS.
 TRAIN_MODEL_HELP = (
-    "realness-cnn, realness-effnet, realness-effnet-levels, realness-effnet-mlp, realness-effnet-traces or "
-    "realness-tiny."
+    "realness-cnn, realness-effnet, realness-effnet-levels, realness-effnet-mlp, realness-effnet-traces, "
+    "realness-effnet-tuned or realness-tiny."
 )
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+from typing import cast
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from synthdiff.backbones import EfficientNetLite0
@@ -95,13 +99,21 @@ class RealnessEffNet(nn.Module):
         hidden: ReLU units of a hidden layer in the head; 0 for a linear head.
         traces: read the eleven :func:`trace_statistics` of each crop (noise, flatness, clipping, edge
             sparsity, spectrum shape) beside the frozen features.
+        tune_from: fine-tune the backbone from this block on (``_blocks[tune_from:]``, the head
+            convolution and its batch norm, copied into :attr:`tail`, trained and saved); 0 keeps the
+            whole backbone frozen. The blocks before it stay frozen (:meth:`trunk`).
 
     Shape:
         crops (N, 3, P, P) sRGB in [0, 1] -> logits (N,), positive meaning "synthetic".
     """
 
     def __init__(
-        self, cues: tuple[str, ...] = ("rgb",), levels: bool = False, hidden: int = 0, traces: bool = False
+        self,
+        cues: tuple[str, ...] = ("rgb",),
+        levels: bool = False,
+        hidden: int = 0,
+        traces: bool = False,
+        tune_from: int = 0,
     ) -> None:
         super().__init__()
         if tuple(cues) != ("rgb",):
@@ -109,13 +121,28 @@ class RealnessEffNet(nn.Module):
         from synthdiff.backbones import efficientnet_lite0
 
         self.cues = ("rgb",)
+        if tune_from and levels:
+            raise ValueError("Expected either levels or tune_from, not both.")
         self.levels = levels
         self.traces = traces
+        self.tune_from = tune_from
         backbone = efficientnet_lite0(pretrained=True).eval()
         for parameter in backbone.parameters():
             parameter.requires_grad_(False)
         self.backbone: EfficientNetLite0
         object.__setattr__(self, "backbone", backbone)  # not a registered submodule: frozen, not saved
+        self.tail: nn.ModuleDict | None = None
+        if tune_from:
+            if not 1 <= tune_from < len(backbone._blocks):
+                raise ValueError(f"Expected tune_from in 1..{len(backbone._blocks) - 1}, got {tune_from}.")
+            # Copies, registered: trained and saved (the frozen backbone's own blocks go unused).
+            self.tail = nn.ModuleDict(
+                {
+                    "blocks": copy.deepcopy(backbone._blocks[tune_from:]),
+                    "conv": copy.deepcopy(backbone._conv_head),
+                    "norm": copy.deepcopy(backbone._bn1),
+                }
+            ).requires_grad_(True)
         self.embedding_width = 1280 + (sum(level.channels for level in backbone.LEVELS) if levels else 0)
         width = self.embedding_width + (len(TRACE_NAMES) if traces else 0)
         self.standardise = nn.BatchNorm1d(width, affine=False)
@@ -132,8 +159,27 @@ class RealnessEffNet(nn.Module):
         return self
 
     @torch.no_grad()
+    def trunk(self, crops: torch.Tensor) -> torch.Tensor:
+        """The frozen blocks before :attr:`tail`: (N, 3, P, P) -> (N, C, P/s, P/s) (with ``tune_from``)."""
+        backbone = self.backbone
+        x = F.relu6(backbone._bn0(backbone._conv_stem(backbone.normalise(crops))))
+        for block in backbone._blocks[: self.tune_from]:
+            x = block(x)
+        return x
+
+    def tail_embedding(self, maps: torch.Tensor) -> torch.Tensor:
+        """The fine-tuned blocks on :meth:`trunk` maps, pooled: (N, C, h, w) -> (N, 1280)."""
+        assert self.tail is not None, "tail_embedding needs a model made with tune_from"
+        x = maps
+        for block in cast(nn.ModuleList, self.tail["blocks"]):
+            x = block(x)
+        return F.relu6(self.tail["norm"](self.tail["conv"](x))).mean(dim=(-2, -1))
+
+    @torch.no_grad()
     def embed(self, crops: torch.Tensor) -> torch.Tensor:
-        """The frozen features the head reads: (N, 3, P, P) -> (N, 1280), or (N, 1792) with levels."""
+        """The backbone features the head reads: (N, 3, P, P) -> (N, 1280), or (N, 1792) with levels."""
+        if self.tail is not None:
+            return self.tail_embedding(self.trunk(crops))
         return self.backbone.embedding(crops, levels=self.levels)
 
     @property

@@ -49,6 +49,10 @@ MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], nn.Module]]] = {
         "linear head on frozen EfficientNet-Lite0 features of RGB crops and 11 noise and spectrum statistics",
         lambda cues: RealnessEffNet(cues, traces=True),
     ),
+    "realness-effnet-tuned": (
+        "EfficientNet-Lite0 with its last five blocks fine-tuned on whole images, and a linear head",
+        lambda cues: RealnessEffNet(cues, tune_from=11),
+    ),
     "realness-tiny": ("widths 4-8 (tests)", lambda cues: RealnessNet(cues, widths=(4, 8))),
 }
 

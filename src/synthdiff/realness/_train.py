@@ -41,12 +41,17 @@ IMAGE_HEAD_MODELS = (
     "realness-effnet-levels",
     "realness-effnet-mlp",
     "realness-effnet-traces",
+    "realness-effnet-tuned",
 )
 #: Settings that follow the model when neither the config file nor a flag sets them: the recipe of
-#: the shipped realness-effnet weights (docs/models.md), shared by every fixed-feature model.
+#: the shipped realness-effnet weights (docs/models.md), shared by every fixed-feature model; the
+#: fine-tuned one adds how its last blocks are tuned (epochs, images per batch, learning rate).
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     name: {"cues": ["rgb"], "crop": 128, "max_patches": 16, "head": "images"} for name in IMAGE_HEAD_MODELS
 }
+MODEL_DEFAULTS["realness-effnet-tuned"].update(
+    {"epochs": 6, "batch_size": 16, "learning_rate": 1e-4, "weight_decay": 1e-2}
+)
 
 
 def _has_hidden_layer(model: str) -> bool:
@@ -65,8 +70,11 @@ class RealnessTrainConfig:
     chosen on a val split, calibrated on it); ``images`` (the ``realness-effnet`` models only) fits
     their head on whole-image embeddings, with the penalty and the calibration chosen by
     leave-one-source-out inside the training sources (epochs, batch and learning-rate settings do
-    not apply; see ``synthdiff.realness._image_head``). ``embedding_cache`` is where ``images`` keeps
-    its embeddings (default: the run folder's ``embeddings/``).
+    not apply; see ``synthdiff.realness._image_head``), except for ``realness-effnet-tuned``, whose
+    last backbone blocks are first fine-tuned on whole images for ``epochs`` epochs of
+    ``batch_size`` images (``synthdiff.realness._tune``). ``embedding_cache`` is where ``images``
+    keeps its embeddings (default: the run folder's ``embeddings/``). ``precision: bfloat16`` runs
+    the fine-tuning under bfloat16 autocast.
     """
 
     real: list[str] = field(default_factory=list)
@@ -88,6 +96,7 @@ class RealnessTrainConfig:
     loader_workers: int = 2
     head: str = "crops"
     embedding_cache: str = ""
+    precision: str = "float32"
 
     def validate(self) -> None:
         if not self.real or not self.synthetic:
@@ -112,6 +121,8 @@ class RealnessTrainConfig:
                 f"Expected head images for {self.model}, got crops: a non-linear head scores the "
                 "mean embedding of an image's crops, so it must be fitted on those, not on single crops."
             )
+        if self.precision not in ("float32", "bfloat16"):
+            raise InvalidArgumentError(f"Expected precision float32 or bfloat16, got {self.precision!r}.")
         if not 0.0 < self.val_fraction < 1.0:
             raise InvalidArgumentError(f"Expected val_fraction in (0, 1), got {self.val_fraction}.")
 
@@ -330,15 +341,31 @@ def _train_image_head(
     (out / "split.json").write_text(json.dumps({"train": [str(i.path) for i in images], "val": []}, indent=1))
     model = create_model(config.model, RealnessSettings(tuple(config.cues), config.crop, config.max_patches))
     model.config = resolved
-    net = model.net.to(device).eval()
-    cache = EmbeddingCache(config.embedding_cache or out / "embeddings", config.crop, config.max_patches)
-    embeddings = np.stack([cache.get(net, image) for image in images])  # type: ignore[arg-type]
+    net = cast(RealnessEffNet, model.net.to(device).eval())
+    folder = config.embedding_cache or out / "embeddings"
+    tuning: list[dict[str, float]] = []
+    if net.tail is not None:  # fine-tune the last blocks first, then fit the head on their features
+        from synthdiff.realness._tune import TrunkCache, tail_embeddings, tune_tail
+
+        trunks = [TrunkCache(folder, config.crop, config.max_patches).get(net, image) for image in images]
+        tuning = tune_tail(
+            net, trunks, images, epochs=config.epochs, learning_rate=config.learning_rate,
+            weight_decay=config.weight_decay, batch_images=config.batch_size, seed=config.seed,
+            device=device, bfloat16=config.precision == "bfloat16",
+            on_epoch=None if on_epoch is None else lambda entry: on_epoch(dict(entry)),
+        )  # fmt: skip
+        embeddings = tail_embeddings(net, trunks, device)
+        with open(out / "history.jsonl", "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(entry) + "\n" for entry in tuning)
+    else:
+        cache = EmbeddingCache(folder, config.crop, config.max_patches)
+        embeddings = np.stack([cache.get(net, image) for image in images])
 
     def on_fold(source: str) -> None:
         if on_epoch is not None:
             on_epoch({"held_out_source": source})
 
-    fit = fit_image_head(embeddings, images, hidden=cast(RealnessEffNet, net).hidden, on_fold=on_fold)
+    fit = fit_image_head(embeddings, images, hidden=net.hidden, on_fold=on_fold)
     state = net.state_dict()
     state["standardise.running_mean"] = torch.as_tensor(fit.mean, dtype=torch.float32)
     state["standardise.running_var"] = torch.as_tensor(fit.variance, dtype=torch.float32)
