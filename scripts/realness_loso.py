@@ -22,6 +22,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from synthdiff._device import resolve_device
 from synthdiff.realness import load_realness_model
 from synthdiff.realness._data import list_source
@@ -133,6 +135,13 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--head", default="crops", help="crops or images (see RealnessTrainConfig)")
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other training setting, as YAML (repeatable): --set precision=bfloat16",
+    )
+    parser.add_argument(
         "--pool",
         action="append",
         default=[],
@@ -155,6 +164,12 @@ def main() -> None:
         "head": args.head,
         "embedding_cache": str(args.out / "embeddings"),  # shared by the folds (head: images)
     }
+    for setting in args.set:
+        key, separator, value = setting.partition("=")
+        if not separator:
+            raise SystemExit(f"Expected --set KEY=VALUE, got {setting!r}.")
+        extra[key.strip().replace("-", "_")] = yaml.safe_load(value)
+    load_realness_config(None, {"real": ["."], "synthetic": ["."], **extra})  # bad settings fail now
 
     def job(cues: list[str], fold: str, train: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
         return {
