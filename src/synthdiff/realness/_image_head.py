@@ -113,13 +113,23 @@ class EmbeddingCache:
         extract: Callable[[torch.Tensor], torch.Tensor],
         device: torch.device,
     ) -> np.ndarray:
+        return self._cached(
+            image,
+            block,
+            lambda: _mean_rows(
+                extract, device, _load_8bit(image.path), self.crop, self.max_patches, VARIANTS
+            ),
+        )
+
+    def _cached(self, image: LabelledImage, block: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The array stored for ``image`` and ``block``, or ``compute()`` written there atomically."""
         path = self._path(image, block)
         if path.is_file():
             try:
                 return np.load(path)
             except (OSError, ValueError):
                 pass  # a damaged entry is recomputed
-        rows = _mean_rows(extract, device, _load_8bit(image.path), self.crop, self.max_patches, VARIANTS)
+        rows = compute()
         self.folder.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         with open(partial, "wb") as handle:

@@ -16,7 +16,6 @@ nothing is chosen on held-out images.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -35,14 +34,11 @@ class TrunkCache(EmbeddingCache):
     """The frozen trunk's output for every crop of an image's scoring grid, per presentation: a
     (len(VARIANTS), crops, C, h, w) float16 array per image on disk, keyed like the embeddings."""
 
-    @torch.no_grad()
     def get(self, network: RealnessEffNet, image: LabelledImage) -> np.ndarray:
-        path = self._path(image, f"-trunk{network.tune_from}")
-        if path.is_file():
-            try:
-                return np.load(path)
-            except (OSError, ValueError):
-                pass  # a damaged entry is recomputed
+        return self._cached(image, f"-trunk{network.tune_from}", lambda: self._trunk_maps(network, image))
+
+    @torch.no_grad()
+    def _trunk_maps(self, network: RealnessEffNet, image: LabelledImage) -> np.ndarray:
         pixels = _load_8bit(image.path)
         device = next(network.backbone.parameters()).device
         rows = []
@@ -51,13 +47,7 @@ class TrunkCache(EmbeddingCache):
             grid = patch_grid(picture.shape[0], picture.shape[1], self.crop, self.max_patches)
             crops = torch.from_numpy(extract_patches(picture, grid)).to(device)
             rows.append(network.trunk(crops).half().cpu().numpy())
-        stacked = np.stack(rows)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(partial, "wb") as handle:
-            np.save(handle, stacked)
-        os.replace(partial, path)
-        return stacked
+        return np.stack(rows)
 
 
 def _pooled(network: RealnessEffNet, bags: Sequence[np.ndarray], device: torch.device) -> torch.Tensor:
