@@ -240,6 +240,31 @@ def test_the_tuned_model_starts_from_the_frozen_features_and_saves_only_its_tail
                   device=torch.device("cpu"))  # fmt: skip
 
 
+def test_keeping_part_of_the_tuning_step_interpolates_the_tail_towards_imagenet() -> None:
+    """keep=0.5 ends exactly half-way between the starting weights and where keep=1 ends (WiSE-FT)."""
+    images = _images({"photos": (0, 4), "renders": (1, 4)})
+    rng = np.random.default_rng(0)
+    trunks = [rng.normal(size=(len(VARIANTS), 2, 112, 4, 4)).astype(np.float16) for _ in images]
+    settings = RealnessSettings(("rgb",), 64, 2)
+    start, full, half = (create_model("realness-effnet-tuned", settings).net for _ in range(3))
+    common = dict(
+        epochs=2, learning_rate=1e-3, weight_decay=0.0, batch_images=4, seed=0, device=torch.device("cpu")
+    )
+    tune_tail(full, trunks, images, **common)  # type: ignore[arg-type]
+    tune_tail(half, trunks, images, keep=0.5, **common)  # type: ignore[arg-type]
+    moved = 0
+    for (name, before), after, middle in zip(
+        start.tail.named_parameters(), full.tail.parameters(), half.tail.parameters(), strict=True
+    ):
+        torch.testing.assert_close(middle, (before + after) / 2, msg=name)
+        moved += int(not torch.equal(before, after))
+    assert moved > 0  # the full step did change the weights, so the check above has teeth
+    with pytest.raises(ValueError, match="keep in"):
+        tune_tail(half, trunks, images, keep=0.0, **common)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="tune_keep"):
+        load_realness_config(None, {"real": ["a"], "synthetic": ["b"], "tune_keep": 1.5})
+
+
 @pytest.mark.slow
 def test_fine_tuning_lowers_the_loss_and_the_run_writes_a_calibrated_checkpoint(tmp_path: Path) -> None:
     """End to end: the last blocks are tuned on tiny fake sources, then the head is fitted on them."""

@@ -74,7 +74,8 @@ class RealnessTrainConfig:
     last backbone blocks are first fine-tuned on whole images for ``epochs`` epochs of
     ``batch_size`` images (``synthdiff.realness._tune``). ``embedding_cache`` is where ``images``
     keeps its embeddings (default: the run folder's ``embeddings/``). ``precision: bfloat16`` runs
-    the fine-tuning under bfloat16 autocast.
+    the fine-tuning under bfloat16 autocast; ``tune_keep`` below 1 keeps only that fraction of the
+    fine-tuning step (weights interpolated towards ImageNet's, WiSE-FT).
     """
 
     real: list[str] = field(default_factory=list)
@@ -97,6 +98,7 @@ class RealnessTrainConfig:
     head: str = "crops"
     embedding_cache: str = ""
     precision: str = "float32"
+    tune_keep: float = 1.0
 
     def validate(self) -> None:
         if not self.real or not self.synthetic:
@@ -123,6 +125,8 @@ class RealnessTrainConfig:
             )
         if self.precision not in ("float32", "bfloat16"):
             raise InvalidArgumentError(f"Expected precision float32 or bfloat16, got {self.precision!r}.")
+        if not 0.0 < self.tune_keep <= 1.0:
+            raise InvalidArgumentError(f"Expected tune_keep in (0, 1], got {self.tune_keep}.")
         if not 0.0 < self.val_fraction < 1.0:
             raise InvalidArgumentError(f"Expected val_fraction in (0, 1), got {self.val_fraction}.")
 
@@ -351,7 +355,7 @@ def _train_image_head(
         tuning = tune_tail(
             net, trunks, images, epochs=config.epochs, learning_rate=config.learning_rate,
             weight_decay=config.weight_decay, batch_images=config.batch_size, seed=config.seed,
-            device=device, bfloat16=config.precision == "bfloat16",
+            device=device, bfloat16=config.precision == "bfloat16", keep=config.tune_keep,
             on_epoch=None if on_epoch is None else lambda entry: on_epoch(dict(entry)),
         )  # fmt: skip
         embeddings = tail_embeddings(net, trunks, device)

@@ -12,6 +12,11 @@ crops of each image's scoring grid, pools them per image and applies a temporary
 once and cached on disk (float16), so an epoch costs only the tail. Batch norm keeps its ImageNet
 statistics (eval mode; its scale and shift are trained). The number of epochs is fixed beforehand:
 nothing is chosen on held-out images.
+
+``keep`` below 1 keeps only that fraction of the tuning step: the tail ends at
+ImageNet + keep x (tuned - ImageNet), weight by weight. Interpolating between the pretrained and the
+fine-tuned weights (WiSE-FT, Wortsman et al., CVPR 2022) keeps most of the gain on the training
+distribution and loses less of the pretrained model's robustness to data it was never tuned on.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ def tune_tail(
     seed: int,
     device: torch.device,
     bfloat16: bool = False,
+    keep: float = 1.0,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``network.tail`` (and a temporary linear head, at ten times the learning rate) on the
@@ -78,9 +84,14 @@ def tune_tail(
     Args:
         trunks: per image, its :class:`TrunkCache` array (variants, crops, C, h, w).
         bfloat16: run the tail under bfloat16 autocast (faster on CPUs with AMX and on GPUs).
+        keep: the fraction of the tuning step kept, in (0, 1]: 1 keeps the tuned weights, 0.5 ends
+            half-way between them and the starting (ImageNet) weights.
     """
     if network.tail is None:
         raise ValueError("Expected a model made with tune_from (realness-effnet-tuned).")
+    if not 0.0 < keep <= 1.0:
+        raise ValueError(f"Expected keep in (0, 1], got {keep}.")
+    initial = {name: value.detach().clone() for name, value in network.tail.named_parameters()}
     labels = torch.tensor([float(i.label) for i in images], device=device)
     weights = torch.from_numpy(source_balanced_weights(images)).float().to(device)
     with torch.no_grad():  # standardise the temporary head's input with the untuned features' scale
@@ -123,6 +134,10 @@ def tune_tail(
         history.append({"epoch": epoch, "train_loss": round(total / seen, 5)})
         if on_epoch is not None:
             on_epoch(history[-1])
+    if keep < 1.0:
+        with torch.no_grad():
+            for name, value in network.tail.named_parameters():
+                value.copy_(torch.lerp(initial[name], value, keep))
     network.eval()
     return history
 
