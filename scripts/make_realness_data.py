@@ -16,6 +16,11 @@ TEST_OUT/real/package-photos: six photographs from the wheels of four PyPI packa
 Non-photographs among the packages' images (drawings, logos, charts, paintings, edited images) are
 left out by the lists below.
 
+One more real source, EXTRA_OUT/real/lomiri-photos, holds 14 photographs from Ubuntu's wallpaper
+contests, in Debian's lomiri-wallpapers packages (``apt-get download``, pinned versions). It is for
+training in later rounds; it sits apart from OUT so that the documented runs on OUT's nine sources
+still read exactly those.
+
 Two more test-only sources come from Debian's desktop wallpaper packages (``apt-get download``, not
 installed; pinned versions): TEST_OUT/real/wallpaper-photos, 20 photographs from mate-backgrounds and
 plasma-workspace-wallpapers, and TEST_OUT/synthetic/wallpaper-renders, 15 abstract 3D-rendered
@@ -95,6 +100,22 @@ WALLPAPERS = [
         "2004default.jpg", "rhythm.jpg", "string.jpg",
     ], "synthetic/wallpaper-renders"),
 ]  # fmt: skip
+#: Real training photos: Ubuntu's wallpaper-contest photographs in Debian's lomiri-wallpapers packages
+#: (the other files there are digital art, and analogpattern, a colour-graded close-up of textured
+#: glass, could be either). Added on 2026-12-02 for the next realness round; no model has been
+#: trained, tuned or scored on them yet.
+DEBIAN_PHOTOS = [
+    ("lomiri-wallpapers-16.04=20.04.0-2", "usr/share/backgrounds", [
+        "Bridge_by_Sander_Klootwijk.jpg", "Dragonfly_by_Bolly.jpg", "Picture_0B_by_freespace.jpg",
+        "Picture_1A_by_freespace.jpg", "Wine_by_Jakkub_Mede.jpg", "aitzgorri_by_Aitzol_Berasategi.jpg",
+        "free_by_Peter_Nerlich.jpg", "friends_by_Aitzol_Berasategi.jpg", "greentock_by_Peter_Nerlich.jpg",
+        "life_by_Aitzol_Berasategi.jpg", "picosdeeuropa_by_Aitzol_Berasategi.jpg",
+        "seeding_by_Clements_Engelhardt.jpg", "sunset_by_Aitzol_Berasategi.jpg",
+    ], "real/lomiri-photos"),
+    ("lomiri-wallpapers-20.04=20.04.0-2", "usr/share/backgrounds", [
+        "Kleiber_by_Lukas_Baubkus.jpg",
+    ], "real/lomiri-photos"),
+]  # fmt: skip
 #: Synthetic sources: name -> (dataset folder made by synthdiff generate, which images to take).
 RENDERS = {
     "cycles-8spp-denoised": ("data/change/texture", "scenes/*/reference.png"),
@@ -135,12 +156,14 @@ def _wheel_photos(folder: Path) -> int:
     return len(WHEEL_PHOTOS)
 
 
-def _wallpapers(test_out: Path) -> dict[str, int]:
-    """Download WALLPAPERS' Debian packages (not installed), unpack them and copy the chosen files,
-    each named after the package and its path (several share a file name)."""
+def _debian_images(
+    entries: list[tuple[str, str, list[str], str]], root: Path, prefix: str = ""
+) -> dict[str, int]:
+    """Download the entries' Debian packages (not installed), unpack them and copy the chosen files
+    into root/source, each named after the package and its path (several share a file name)."""
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as temporary:
-        for package, folder, files, source in WALLPAPERS:
+        for package, folder, files, source in entries:
             # apt-get download writes to the current folder; -o keeps it from needing the _apt user
             subprocess.run(
                 ["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", package],
@@ -150,12 +173,12 @@ def _wallpapers(test_out: Path) -> dict[str, int]:
             (deb,) = Path(temporary).glob(f"{name}_*.deb")
             unpacked = Path(temporary) / name
             subprocess.run(["dpkg-deb", "-x", str(deb), str(unpacked)], check=True)
-            target = test_out / source
+            target = root / source
             target.mkdir(parents=True, exist_ok=True)
             for file in files:
                 copy = f"{name.split('-')[0]}-{file.split('/')[0] if '/' in file else Path(file).stem}"
                 shutil.copyfile(unpacked / folder / file, target / f"{copy}{Path(file).suffix}")
-            counts[f"test only: {source}"] = counts.get(f"test only: {source}", 0) + len(files)
+            counts[f"{prefix}{source}"] = counts.get(f"{prefix}{source}", 0) + len(files)
     return counts
 
 
@@ -163,6 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("data/realness"))
     parser.add_argument("--test-out", type=Path, default=Path("data/realness-test"))
+    parser.add_argument("--extra-out", type=Path, default=Path("data/realness-extra"))
     args = parser.parse_args()
     skimage_dir = Path(skimage.data.__file__).parent
     counts = {
@@ -192,9 +216,10 @@ def main() -> None:
         print(f"{OPENCV} is missing: apt-get install opencv-doc (its photos are two real sources)")
     counts["test only: real/package-photos"] = _wheel_photos(args.test_out / "real" / "package-photos")
     if shutil.which("apt-get") and shutil.which("dpkg-deb"):
-        counts.update(_wallpapers(args.test_out))
+        counts.update(_debian_images(DEBIAN_PHOTOS, args.extra_out, "extra: "))
+        counts.update(_debian_images(WALLPAPERS, args.test_out, "test only: "))
     else:
-        print("apt-get and dpkg-deb are missing: the two wallpaper test sources are skipped")
+        print("apt-get and dpkg-deb are missing: skipped lomiri-photos and the two wallpaper test sources")
     for name, (dataset, pattern) in RENDERS.items():
         files = sorted(Path(dataset).glob(pattern))
         if files:
