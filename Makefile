@@ -73,6 +73,8 @@ HDRIS = $(shell $(BIN)/python -c "import bpy; print(bpy.utils.system_resource('D
 $(ENGINES)/.installed:
 	$(PYTHON) -m venv $(ENGINES)
 	$(ENGINES)/bin/pip install --quiet mitsuba==3.9.1 vtk==9.7.2 "numpy<2" pillow
+	# LuxCore's CPU renderer only: --no-deps leaves out the CUDA compiler its wheel asks for
+	$(ENGINES)/bin/pip install --quiet --no-deps pyluxcore==2.11.2
 	touch $@
 
 engine-renders: setup-dev $(ENGINES)/.installed
@@ -82,7 +84,9 @@ engine-renders: setup-dev $(ENGINES)/.installed
 			--textures $$textures --hdris $(HDRIS); \
 		$(ENGINES)/bin/python scripts/make_engine_renders.py --engine $$engine --first 1000 --count 30 \
 			--name $$engine-showcase --out data/realness-test --textures $$textures --hdris $(HDRIS); \
-	done
+	done; \
+	$(ENGINES)/bin/python scripts/make_engine_renders.py --engine luxcore --first 1000 --count 30 \
+		--name luxcore-showcase --out data/realness-test --textures $$textures --hdris $(HDRIS)
 	$(BIN)/python scripts/make_engine_renders.py --engine eevee --count 50 --out data/realness-engines
 	$(BIN)/python scripts/make_engine_renders.py --engine eevee --first 1000 --count 20 --name eevee-showcase \
 		--out data/realness-test

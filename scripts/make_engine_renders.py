@@ -1,4 +1,5 @@
-"""Render synthetic sources with engines other than Cycles: Mitsuba 3, VTK (OpenGL) and Blender EEVEE.
+"""Render synthetic sources with engines other than Cycles: Mitsuba 3, VTK (OpenGL), LuxCoreRender and
+Blender EEVEE.
 
 The realness classifier learnt from Cycles renders calls half of POV-Ray's renders photos
 (docs/models.md): it had seen one engine. This script makes three more, so that a model can be trained
@@ -11,12 +12,16 @@ on several engines and tested, leave-one-engine-out, on one it never saw:
 - ``vtk``: VTK's OpenGL rasteriser (offscreen through EGL) on the same kind of scenes: flat, Gouraud,
   Phong or physically based shading, optional ambient occlusion, FXAA or multisampling, solid or
   gradient backgrounds.
+- ``luxcore``: LuxCoreRender's unbiased CPU path tracer (``PATHCPU``) on the same scenes, given as
+  inline meshes: its own material models (matte, glossy2, metal2, glass and roughglass), its
+  physical sky and sun, Sobol, random or Metropolis sampling, 16 to 256 samples, no denoiser. Added
+  for a test-only source (``luxcore-showcase``), an engine no realness model has seen.
 - ``eevee``: Blender's EEVEE (a rasteriser, offscreen through EGL) on the generator's scenes (seed
   ``--seed``, other scenes than the Cycles sources' seeds 0, 101 and 102), through ``synthdiff``'s own
   scene builder.
 
-Mitsuba and VTK run in their own environment (``make engine-renders`` makes ``.venv-engines``, since
-neither is a dependency of synthdiff); EEVEE runs in the project's environment, which has ``bpy``.
+Mitsuba, VTK and LuxCore run in their own environment (``make engine-renders`` makes ``.venv-engines``,
+since none is a dependency of synthdiff); EEVEE runs in the project's environment, which has ``bpy``.
 Images go to ``OUT/synthetic/ENGINE/NNNN.png``, each scene's description and render settings to
 ``OUT/ENGINE-scenes.jsonl``. A scene that renders an almost uniform picture (the camera behind a
 wall) is skipped and recorded there as skipped. Resumable: images already written, and scenes already
@@ -37,6 +42,7 @@ import argparse
 import colorsys
 import json
 import math
+import subprocess
 import sys
 import tempfile
 import time
@@ -566,12 +572,372 @@ def render_eevee(seed: int, index: int, path: Path) -> dict[str, Any]:
     return {"seed": seed, "index": index, "scene": description, **settings}
 
 
+# --- LuxCoreRender -------------------------------------------------------------------------------
+
+
+def _rotation(degrees: list[float]) -> np.ndarray:
+    """Rz @ Ry @ Rx, as the Mitsuba and VTK scenes apply a scene object's rotation."""
+    x, y, z = (math.radians(a) for a in degrees)
+    rx = np.array([[1, 0, 0], [0, math.cos(x), -math.sin(x)], [0, math.sin(x), math.cos(x)]])
+    ry = np.array([[math.cos(y), 0, math.sin(y)], [0, 1, 0], [-math.sin(y), 0, math.cos(y)]])
+    rz = np.array([[math.cos(z), -math.sin(z), 0], [math.sin(z), math.cos(z), 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+def unit_mesh(shape: str, segments: int = 48) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(vertices, triangles, normals, uvs) of a unit sphere, a cube of side 2, or a closed cylinder of
+    radius 0.8 from z=-1 to 1 (the shapes of the Mitsuba scenes), for engines that take only meshes."""
+    if shape == "sphere":
+        theta, phi = np.meshgrid(
+            np.linspace(0, math.pi, segments // 2 + 1), np.linspace(0, 2 * math.pi, segments + 1)
+        )
+        normals = np.stack([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)], -1)
+        uvs = np.stack([phi / (2 * math.pi), 1 - theta / math.pi], -1)
+        rows, cols = normals.shape[:2]
+        index = np.arange(rows * cols).reshape(rows, cols)
+        a, b, c, d = index[:-1, :-1], index[1:, :-1], index[1:, 1:], index[:-1, 1:]
+        triangles = np.concatenate(
+            [np.stack([a, b, c], -1).reshape(-1, 3), np.stack([a, c, d], -1).reshape(-1, 3)]
+        )
+        normals = normals.reshape(-1, 3)
+        return _outward(normals.copy(), triangles, normals, uvs.reshape(-1, 2))
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (vertices, normals, uvs) of quads
+    if shape == "cube":
+        for axis in range(3):
+            for sign in (-1.0, 1.0):
+                u_axis, v_axis = [k for k in range(3) if k != axis]
+                corners = np.zeros((4, 3))
+                corners[:, axis] = sign
+                corners[:, u_axis] = [-1, 1, 1, -1]
+                corners[:, v_axis] = [-1, -1, 1, 1]
+                normal = np.zeros(3)
+                normal[axis] = sign
+                parts.append((corners, np.tile(normal, (4, 1)), np.array([[0, 0], [1, 0], [1, 1], [0, 1]])))
+    elif shape == "cylinder":  # the side, then the two caps as fans of quads
+        angles = np.linspace(0, 2 * math.pi, segments + 1)
+        for k in range(segments):
+            ring = [
+                (math.cos(angles[k]), math.sin(angles[k])),
+                (math.cos(angles[k + 1]), math.sin(angles[k + 1])),
+            ]
+            corners = np.array(
+                [
+                    [0.8 * ring[0][0], 0.8 * ring[0][1], -1],
+                    [0.8 * ring[1][0], 0.8 * ring[1][1], -1],
+                    [0.8 * ring[1][0], 0.8 * ring[1][1], 1],
+                    [0.8 * ring[0][0], 0.8 * ring[0][1], 1],
+                ]
+            )
+            normals = np.array(
+                [
+                    [ring[0][0], ring[0][1], 0],
+                    [ring[1][0], ring[1][1], 0],
+                    [ring[1][0], ring[1][1], 0],
+                    [ring[0][0], ring[0][1], 0],
+                ]
+            )
+            u = np.array([k, k + 1, k + 1, k]) / segments
+            parts.append((corners, normals, np.stack([u, [0, 0, 1, 1]], -1)))
+            for z in (-1.0, 1.0):
+                # a quad with two corners at the centre: one real triangle (centre, rim, rim), one empty
+                rim = (corners[1], corners[0]) if z < 0 else (corners[3], corners[2])
+                cap = np.array([[0, 0, z], [0, 0, z], rim[0], rim[1]])
+                parts.append((cap, np.tile([0, 0, z], (4, 1)), 0.5 + 0.5 * cap[:, :2] / 0.8))
+    else:
+        raise ValueError(f"Expected a shape from {SHAPES}, got {shape!r}.")
+    vertices = np.concatenate([q[0] for q in parts])
+    normals = np.concatenate([q[1] for q in parts])
+    uvs = np.concatenate([q[2] for q in parts])
+    start = np.arange(len(parts))[:, None] * 4
+    triangles = np.concatenate([start + np.array([0, 1, 2]), start + np.array([0, 2, 3])])
+    return _outward(vertices, triangles, normals, uvs)
+
+
+def _outward(
+    vertices: np.ndarray, triangles: np.ndarray, normals: np.ndarray, uvs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Wind every triangle counter-clockwise seen from outside (its normals' side), so that engines
+    which take the inside of a closed mesh from the winding (glass) see it right."""
+    a, b, c = (vertices[triangles[:, k]] for k in range(3))
+    inward = np.einsum("ij,ij->i", np.cross(b - a, c - a), normals[triangles].mean(1)) < 0
+    triangles = triangles.copy()
+    triangles[inward] = triangles[inward][:, [0, 2, 1]]
+    return vertices, triangles, normals, uvs
+
+
+def _numbers(values: np.ndarray | list[float]) -> str:
+    return " ".join(f"{float(v):.6g}" for v in np.asarray(values).ravel())
+
+
+CLEAN_EXR = """
+import sys, numpy as np, mitsuba as mi
+mi.set_variant("scalar_rgb")
+pixels = np.nan_to_num(np.asarray(mi.Bitmap(sys.argv[1]), dtype=np.float32), nan=0.0, posinf=0.0)
+mi.Bitmap(np.maximum(pixels, 0.0)).write(sys.argv[2])
+"""
+
+
+def render_luxcore(scene: dict[str, Any], textures: Path) -> np.ndarray:
+    """LuxCoreRender's CPU path tracer (``PATHCPU``) on a scene from :func:`describe`: meshes given
+    inline, its own material models, sun and sky or image-based lighting, and its own samplers."""
+    import pyluxcore
+
+    pyluxcore.Init(lambda message: None)  # its log goes nowhere; failures raise
+    lines: list[str] = []
+
+    def material(name: str, spec: dict[str, Any]) -> None:
+        prefix = f"scene.materials.{name}"
+        roughness = max(spec["roughness"], 0.02) ** 2
+        colour = _numbers(spec["colour"])
+        if spec["kind"] == "plastic":
+            lines.extend(
+                [
+                    f"{prefix}.type = glossy2",
+                    f"{prefix}.kd = {colour}",
+                    f"{prefix}.ks = 0.04 0.04 0.04",
+                    f"{prefix}.uroughness = {roughness}",
+                    f"{prefix}.vroughness = {roughness}",
+                ]
+            )
+        elif spec["kind"] == "metal":
+            lines.extend(
+                [
+                    f"scene.textures.{name}_fresnel.type = fresnelcolor",
+                    f"scene.textures.{name}_fresnel.kr = {colour}",
+                    f"{prefix}.type = metal2",
+                    f"{prefix}.fresnel = {name}_fresnel",
+                    f"{prefix}.uroughness = {roughness}",
+                    f"{prefix}.vroughness = {roughness}",
+                ]
+            )
+        elif spec["kind"] == "glass":
+            kind = "glass" if spec["roughness"] < 0.2 else "roughglass"
+            lines.extend(
+                [
+                    f"{prefix}.type = {kind}",
+                    f"{prefix}.kr = 1 1 1",
+                    f"{prefix}.kt = 1 1 1",
+                    f"{prefix}.interiorior = 1.5",
+                ]
+            )
+            if kind == "roughglass":
+                lines.extend([f"{prefix}.uroughness = {roughness}", f"{prefix}.vroughness = {roughness}"])
+        elif spec["kind"] == "textured":
+            tiling = spec["tiling"]
+            lines.extend(
+                [
+                    f"scene.textures.{name}_image.type = imagemap",
+                    f'scene.textures.{name}_image.file = "{_texture_file(spec["texture"], textures)}"',
+                    f"scene.textures.{name}_image.gamma = 2.2",
+                    f"scene.textures.{name}_image.mapping.uvscale = {tiling} {tiling}",
+                    f"{prefix}.type = glossy2",
+                    f"{prefix}.kd = {name}_image",
+                    f"{prefix}.ks = 0.03 0.03 0.03",
+                    f"{prefix}.uroughness = {roughness}",
+                    f"{prefix}.vroughness = {roughness}",
+                ]
+            )
+        else:
+            lines.extend([f"{prefix}.type = matte", f"{prefix}.kd = {colour}"])
+
+    def mesh(
+        name: str,
+        material_name: str,
+        vertices: np.ndarray,
+        triangles: np.ndarray,
+        normals: np.ndarray | None,
+        uvs: np.ndarray,
+    ) -> None:
+        prefix = f"scene.objects.{name}"
+        lines.extend(
+            [
+                f"{prefix}.material = {material_name}",
+                f"{prefix}.vertices = {_numbers(vertices)}",
+                f"{prefix}.faces = {' '.join(str(int(i)) for i in triangles.ravel())}",
+                f"{prefix}.uvs = {_numbers(uvs)}",
+            ]
+        )
+        if normals is not None:
+            lines.append(f"{prefix}.normals = {_numbers(normals)}")
+
+    def quad(
+        name: str, material_name: str, centre: np.ndarray, u: np.ndarray, v: np.ndarray, scale: float
+    ) -> None:
+        corners = np.array([centre - u - v, centre + u - v, centre + u + v, centre - u + v])
+        mesh(
+            name,
+            material_name,
+            corners,
+            np.array([[0, 1, 2], [0, 2, 3]]),
+            None,
+            np.array([[0, 0], [scale, 0], [scale, scale], [0, scale]]),
+        )
+
+    width, height = scene["width"], scene["height"]
+    camera = scene["camera"]
+    # LuxCore's field of view spans the shorter side; the scene's spans the longer one (as in Mitsuba).
+    short_fov = 2 * math.degrees(
+        math.atan(math.tan(math.radians(camera["fov"]) / 2) * min(width, height) / max(width, height))
+    )
+    lines.extend(
+        [
+            'scene.camera.type = "perspective"',
+            f"scene.camera.lookat.orig = {_numbers(camera['origin'])}",
+            f"scene.camera.lookat.target = {_numbers(camera['target'])}",
+            "scene.camera.up = 0 0 1",
+            f"scene.camera.fieldofview = {short_fov:.4f}",
+        ]
+    )
+    world = scene["world"]
+    if world["kind"] == "constant":
+        lines.extend(
+            [
+                "scene.lights.world.type = constantinfinite",
+                f"scene.lights.world.color = {_numbers([c * world['strength'] for c in world['colour']])}",
+            ]
+        )
+    elif world["kind"] == "gradient":  # an 8-bit linear image is enough for a smooth backdrop
+        rows = np.linspace(np.array(world["colour"]), np.array(world["colour2"]), 64)[:, None, :] * np.ones(
+            (1, 128, 1)
+        )
+        path = textures / f"gradient-{scene['seed']}-{scene['index']}.png"
+        Image.fromarray((np.clip(rows, 0, 1) * 255 + 0.5).astype(np.uint8)).save(path)
+        lines.extend(
+            [
+                "scene.lights.world.type = infinite",
+                f'scene.lights.world.file = "{path}"',
+                "scene.lights.world.gamma = 1.0",
+                f"scene.lights.world.gain = {_numbers([world['strength']] * 3)}",
+            ]
+        )
+    elif world["kind"] == "sky":  # LuxCore's own physical sky and sun
+        elevation, azimuth = math.radians(world["sun_elevation"]), math.radians(world["sun_azimuth"])
+        towards_sun = [
+            math.cos(elevation) * math.cos(azimuth),
+            math.cos(elevation) * math.sin(azimuth),
+            math.sin(elevation),
+        ]
+        lines.extend(
+            [
+                "scene.lights.sky.type = sky2",
+                f"scene.lights.sky.dir = {_numbers(towards_sun)}",
+                "scene.lights.sky.gain = 0.00005 0.00005 0.00005",
+                "scene.lights.sun.type = sun",
+                f"scene.lights.sun.dir = {_numbers(towards_sun)}",
+                "scene.lights.sun.gain = 0.00005 0.00005 0.00005",
+            ]
+        )
+    else:
+        angle = math.radians(world["sun_azimuth"])
+        turn = [
+            math.cos(angle),
+            -math.sin(angle),
+            0,
+            0,
+            math.sin(angle),
+            math.cos(angle),
+            0,
+            0,
+            0,
+            0,
+            1,
+            0,
+            0,
+            0,
+            0,
+            1,
+        ]
+        # LuxCore refuses maps with NaN pixels, which some of Blender's studio lights have: clean a copy
+        # with Mitsuba's image I/O (installed beside it in .venv-engines), in another process, since
+        # the two libraries crash when loaded into one.
+        hdri = textures / f"clean-{Path(world['hdri']).name}"
+        if not hdri.is_file():
+            subprocess.run([sys.executable, "-c", CLEAN_EXR, world["hdri"], str(hdri)], check=True)
+        lines.extend(
+            [
+                "scene.lights.world.type = infinite",
+                f'scene.lights.world.file = "{hdri}"',
+                f"scene.lights.world.gain = {world['strength']} {world['strength']} {world['strength']}",
+                f"scene.lights.world.transformation = {_numbers(turn)}",
+            ]
+        )
+    for k, light in enumerate(scene["lights"]):
+        power = [c * light["power"] for c in light["colour"]]
+        if light["kind"] == "point":
+            lines.extend(
+                [
+                    f"scene.lights.light{k}.type = point",
+                    f"scene.lights.light{k}.position = {_numbers(light['position'])}",
+                    f"scene.lights.light{k}.color = {_numbers(power)}",
+                ]
+            )
+        else:  # an emitting square facing the origin
+            size = light["size"]
+            lines.extend(
+                [
+                    f"scene.materials.emit{k}.type = matte",
+                    f"scene.materials.emit{k}.kd = 0 0 0",
+                    f"scene.materials.emit{k}.emission = {_numbers([p / (4 * size * size) for p in power])}",
+                ]
+            )
+            centre = np.array(light["position"], dtype=float)
+            facing = -centre / np.linalg.norm(centre)
+            u = np.cross(facing, [0, 0, 1.0])
+            u = u / np.linalg.norm(u) if np.linalg.norm(u) > 1e-6 else np.array([1.0, 0, 0])
+            v = np.cross(u, facing)
+            quad(f"lamp{k}", f"emit{k}", centre, size * v, size * u, 1.0)
+    if scene["ground"] is not None:
+        material("ground", scene["ground"])
+        quad("ground", "ground", np.zeros(3), np.array([12.0, 0, 0]), np.array([0, 12.0, 0]), 12.0)
+        if scene["layout"] == "room":
+            quad("wall0", "ground", np.array([6.0, 0, 6]), np.array([0, 6.0, 0]), np.array([0, 0, 6.0]), 6.0)
+            quad("wall1", "ground", np.array([0, 6.0, 6]), np.array([6.0, 0, 0]), np.array([0, 0, 6.0]), 6.0)
+    for k, obj in enumerate(scene["objects"]):
+        material(f"m{k}", obj["material"])
+        vertices, triangles, normals, uvs = unit_mesh(obj["shape"])
+        turn = _rotation(obj["rotation"])
+        placed = vertices @ turn.T * obj["scale"] + np.array(obj["position"])
+        mesh(f"object{k}", f"m{k}", placed, triangles, normals @ turn.T, uvs)
+    properties = pyluxcore.Properties()
+    properties.SetFromString("\n".join(lines))
+    luxscene = pyluxcore.Scene()
+    luxscene.Parse(properties)
+    filters = {"box": "BOX", "tent": "MITCHELL_SS", "gaussian": "GAUSSIAN"}
+    sampler = ("SOBOL", "RANDOM", "METROPOLIS")[scene["index"] % 3]
+    config = pyluxcore.Properties()
+    config.SetFromString(
+        "\n".join(
+            [
+                "renderengine.type = PATHCPU",
+                f"sampler.type = {sampler}",
+                f"film.width = {width}",
+                f"film.height = {height}",
+                f"film.filter.type = {filters[scene['filter']]}",
+                f"path.pathdepth.total = {scene['max_depth']}",
+                f"batch.haltspp = {scene['samples']}",
+                f"renderengine.seed = {scene['index'] + 1}",
+                "film.imagepipelines.0.0.type = TONEMAP_LINEAR",
+                "film.imagepipelines.0.0.scale = 1.0",
+            ]
+        )
+    )
+    session = pyluxcore.RenderSession(pyluxcore.RenderConfig(config, luxscene))
+    session.Start()
+    while not session.HasDone():  # WaitForDone does not return here once the sample count is reached
+        time.sleep(0.2)
+        session.UpdateStats()
+    session.Stop()
+    buffer = np.zeros((height, width, 3), dtype=np.float32)
+    session.GetFilm().GetOutputFloat(pyluxcore.FilmOutputType.RGB_IMAGEPIPELINE, buffer)
+    return tone_map(np.nan_to_num(np.flipud(buffer)), scene["tone"], scene["exposure"])
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=("mitsuba", "vtk", "eevee"), required=True)
+    parser.add_argument("--engine", choices=("mitsuba", "vtk", "luxcore", "eevee"), required=True)
     parser.add_argument("--count", type=int, default=80)
     parser.add_argument(
         "--first", type=int, default=0, help="index of the first scene (test-only runs use others)"
@@ -602,7 +968,9 @@ def main() -> None:
                 record = render_eevee(args.seed, index, partial)
             else:
                 scene = describe(args.seed, index, photos, hdris)
-                render = render_mitsuba if args.engine == "mitsuba" else render_vtk
+                render = {"mitsuba": render_mitsuba, "vtk": render_vtk, "luxcore": render_luxcore}[
+                    args.engine
+                ]
                 Image.fromarray(render(scene, Path(temporary))).save(partial)
                 record = scene
             grey = np.asarray(Image.open(partial).convert("L"), np.float32) / 255.0
