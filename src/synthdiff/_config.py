@@ -55,6 +55,16 @@ def load_settings(
     return cls(**values)
 
 
+def _defaults(kind: type) -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for item in dataclasses.fields(kind):
+        if item.default is not dataclasses.MISSING:
+            defaults[item.name] = item.default
+        elif item.default_factory is not dataclasses.MISSING:
+            defaults[item.name] = item.default_factory()
+    return defaults
+
+
 def save_or_check_settings(settings: Any, out: Path) -> dict[str, Any]:
     """Write ``out/config.yaml``, or check that a run already there used the same settings.
 
@@ -68,6 +78,8 @@ def save_or_check_settings(settings: Any, out: Path) -> dict[str, Any]:
     path = out / "config.yaml"
     if path.is_file():
         previous = yaml.safe_load(path.read_text()) or {}
+        # A setting added after that run was made ran at its default there.
+        previous = {**_defaults(type(settings)), **previous}
         if previous != resolved:
             differing = sorted(k for k in resolved if previous.get(k) != resolved[k])
             raise OutputError(

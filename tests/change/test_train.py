@@ -19,6 +19,7 @@ from synthdiff.change import (
     train_change,
     tune_thresholds,
 )
+from synthdiff.change._train import sampling_weights
 from synthdiff.errors import InvalidArgumentError, OutputError
 from tests.change.test_data import fake_dataset
 
@@ -68,6 +69,26 @@ def test_bfloat16_training_lowers_the_loss_and_keeps_float32_weights(tmp_path: P
         load_config(None, config_for(data, precision="float16"))
 
 
+def test_dataset_weights_set_each_datasets_share_of_the_draws_whatever_its_size(tmp_path: Path) -> None:
+    index = [0] * 10 + [1] * 30 + [2] * 5
+    weights = sampling_weights(index, [1.0, 1.0, 2.0])
+    shares = [sum(w for w, k in zip(weights, index, strict=True) if k == d) for d in range(3)]
+    assert shares == pytest.approx([0.25, 0.25, 0.5])
+    small, large = (
+        fake_dataset(tmp_path / "small", pairs=6),
+        fake_dataset(tmp_path / "large", pairs=9),
+    )
+    assert ChangePairs([small, large], "train", ["texture"]).dataset_index.count(1) > 0
+    settings = {**config_for(small, data_weights=[3, 1], epochs=2), "data": [str(small), str(large)]}
+    config = load_config(None, settings)
+    result = train_change(config, tmp_path / "run")  # the weighted sampler runs end to end
+    assert len(result.history) == 2
+    with pytest.raises(InvalidArgumentError, match="one positive data_weights entry per data folder"):
+        load_config(None, config_for(small, data_weights=[1, 1]))
+    with pytest.raises(InvalidArgumentError, match="data_weights"):
+        load_config(None, config_for(small, data_weights=[0]))
+
+
 def test_interrupted_training_resumes_after_the_last_finished_epoch(tmp_path: Path) -> None:
     data = fake_dataset(tmp_path / "data", pairs=4)
     config = load_config(None, config_for(data))
@@ -79,6 +100,10 @@ def test_interrupted_training_resumes_after_the_last_finished_epoch(tmp_path: Pa
     with pytest.raises(KeyboardInterrupt):
         train_change(config, tmp_path / "run", on_step=stop_in_second_epoch)
     assert len((tmp_path / "run" / "history.jsonl").read_text().splitlines()) == 1
+    # a run made before a setting existed (no data_weights in its config.yaml) still resumes
+    saved = tmp_path / "run" / "config.yaml"
+    older = {k: v for k, v in yaml.safe_load(saved.read_text()).items() if k != "data_weights"}
+    saved.write_text(yaml.safe_dump(older))
     result = train_change(config, tmp_path / "run")
     epochs = [h["epoch"] for h in result.history]
     assert epochs == [0, 1, 2]

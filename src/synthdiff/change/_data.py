@@ -110,7 +110,10 @@ class ChangePairs(Dataset[dict[str, Any]]):
     ) -> None:
         if not folders:
             raise InvalidArgumentError("Expected at least one dataset folder (--data DIR).")
-        self.pairs = [pair for folder in folders for pair in read_manifest(folder, split)]
+        per_folder = [read_manifest(folder, split) for folder in folders]
+        self.pairs = [pair for pairs in per_folder for pair in pairs]
+        #: For each pair, the index of the folder it came from (for per-dataset sampling weights).
+        self.dataset_index = [k for k, pairs in enumerate(per_folder) for _ in pairs]
         self.features = list(features)
         self.augment, self.swap, self.crop, self.seed = augment, swap, crop, seed
         self.epoch = 0

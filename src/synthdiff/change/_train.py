@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from synthdiff._checkpoint import RunState, load_run_state, save_run_state
 from synthdiff._config import load_settings, save_or_check_settings
@@ -35,6 +35,10 @@ class TrainConfig:
     """
 
     data: list[str] = field(default_factory=list)
+    # How often each dataset's pairs are drawn, one weight per ``data`` folder: dataset k makes up
+    # weight_k / sum(weights) of each epoch's pairs (drawn with replacement). Empty: every training
+    # pair once per epoch, so larger datasets weigh more.
+    data_weights: list[float] = field(default_factory=list)
     model: str = "fresunet"
     features: list[str] = field(
         default_factory=lambda: ["illumination", "reflection", "texture", "transparency"]
@@ -76,8 +80,23 @@ class TrainConfig:
             raise InvalidArgumentError("Expected swap in [0, 1] and threshold in (0, 1).")
         if self.precision not in ("float32", "bfloat16"):
             raise InvalidArgumentError(f"Expected precision float32 or bfloat16, got {self.precision!r}.")
+        if self.data_weights and (
+            len(self.data_weights) != len(self.data) or not all(w > 0 for w in self.data_weights)
+        ):
+            raise InvalidArgumentError(
+                f"Expected one positive data_weights entry per data folder ({len(self.data)}), "
+                f"got {self.data_weights!r}."
+            )
         if not self.max_pos_weight >= 1.0:
             raise InvalidArgumentError(f"Expected max_pos_weight >= 1, got {self.max_pos_weight!r}.")
+
+
+def sampling_weights(dataset_index: list[int], data_weights: list[float]) -> list[float]:
+    """Per-pair sampling weights that give dataset k the share data_weights[k] / sum(data_weights)
+    of the draws, whatever its size (``dataset_index``: each pair's dataset)."""
+    counts = [dataset_index.count(k) for k in range(len(data_weights))]
+    total = sum(w for w, n in zip(data_weights, counts, strict=True) if n)
+    return [data_weights[k] / total / counts[k] for k in dataset_index]
 
 
 def load_config(path: str | os.PathLike[str] | None, overrides: dict[str, Any]) -> TrainConfig:
@@ -189,10 +208,15 @@ def train_change(
             encoder.eval()  # frozen means its batch-norm statistics stay the ImageNet ones too
         train_data.set_epoch(epoch)
         generator = torch.Generator().manual_seed(config.seed * 1000 + epoch)
+        sampler = None
+        if config.data_weights:
+            weights = sampling_weights(train_data.dataset_index, config.data_weights)
+            sampler = WeightedRandomSampler(weights, len(train_data), replacement=True, generator=generator)
         loader = DataLoader(
             train_data,
             batch_size=config.batch_size,
-            shuffle=True,
+            shuffle=sampler is None,
+            sampler=sampler,
             generator=generator,
             num_workers=0 if config.cache else config.loader_workers,
             drop_last=len(train_data) > config.batch_size,
