@@ -180,6 +180,21 @@ def describe(seed: int, index: int, photos: list[str], hdris: list[str]) -> dict
     }
 
 
+def _towards_sun(world: dict[str, Any]) -> list[float]:
+    """Unit vector from the scene towards the sun of a ``sky`` world."""
+    elevation, azimuth = math.radians(world["sun_elevation"]), math.radians(world["sun_azimuth"])
+    return [
+        math.cos(elevation) * math.cos(azimuth),
+        math.cos(elevation) * math.sin(azimuth),
+        math.sin(elevation),
+    ]
+
+
+def _backdrop(top: list[float], bottom: list[float]) -> np.ndarray:
+    """A 64x128 vertical gradient from ``top`` to ``bottom`` (linear RGB), as an environment map."""
+    return np.linspace(np.array(top), np.array(bottom), 64)[:, None, :] * np.ones((1, 128, 1))
+
+
 def pattern_image(texture: dict[str, Any], size: int = 256) -> np.ndarray:
     """A procedural texture as an HxWx3 uint8 sRGB image (for engines that take texture files)."""
     rng = np.random.default_rng(texture["seed"])
@@ -301,7 +316,7 @@ def render_mitsuba(scene: dict[str, Any], textures: Path) -> np.ndarray:
             if world["kind"] == "sky"
             else (world["colour"], world["colour2"])
         )
-        rows = np.linspace(np.array(top), np.array(bottom), 64)[:, None, :] * np.ones((1, 128, 1))
+        rows = _backdrop(top, bottom)
         path = textures / f"gradient-{scene['seed']}-{scene['index']}.exr"
         mi.Bitmap((rows * world["strength"]).astype(np.float32)).write(str(path))
         description["world"] = {
@@ -310,15 +325,9 @@ def render_mitsuba(scene: dict[str, Any], textures: Path) -> np.ndarray:
             "to_world": T().rotate([1, 0, 0], 90),
         }
         if world["kind"] == "sky":
-            elevation, azimuth = math.radians(world["sun_elevation"]), math.radians(world["sun_azimuth"])
-            towards_sun = [
-                math.cos(elevation) * math.cos(azimuth),
-                math.cos(elevation) * math.sin(azimuth),
-                math.sin(elevation),
-            ]
             description["sun"] = {
                 "type": "directional",
-                "direction": [-v for v in towards_sun],
+                "direction": [-v for v in _towards_sun(world)],
                 "irradiance": {"type": "rgb", "value": [3.0, 2.9, 2.7]},
             }
     else:
@@ -797,9 +806,7 @@ def render_luxcore(scene: dict[str, Any], textures: Path) -> np.ndarray:
             ]
         )
     elif world["kind"] == "gradient":  # an 8-bit linear image is enough for a smooth backdrop
-        rows = np.linspace(np.array(world["colour"]), np.array(world["colour2"]), 64)[:, None, :] * np.ones(
-            (1, 128, 1)
-        )
+        rows = _backdrop(world["colour"], world["colour2"])
         path = textures / f"gradient-{scene['seed']}-{scene['index']}.png"
         Image.fromarray((np.clip(rows, 0, 1) * 255 + 0.5).astype(np.uint8)).save(path)
         lines.extend(
@@ -811,12 +818,7 @@ def render_luxcore(scene: dict[str, Any], textures: Path) -> np.ndarray:
             ]
         )
     elif world["kind"] == "sky":  # LuxCore's own physical sky and sun
-        elevation, azimuth = math.radians(world["sun_elevation"]), math.radians(world["sun_azimuth"])
-        towards_sun = [
-            math.cos(elevation) * math.cos(azimuth),
-            math.cos(elevation) * math.sin(azimuth),
-            math.sin(elevation),
-        ]
+        towards_sun = _towards_sun(world)
         lines.extend(
             [
                 "scene.lights.sky.type = sky2",
@@ -828,25 +830,8 @@ def render_luxcore(scene: dict[str, Any], textures: Path) -> np.ndarray:
             ]
         )
     else:
-        angle = math.radians(world["sun_azimuth"])
-        turn = [
-            math.cos(angle),
-            -math.sin(angle),
-            0,
-            0,
-            math.sin(angle),
-            math.cos(angle),
-            0,
-            0,
-            0,
-            0,
-            1,
-            0,
-            0,
-            0,
-            0,
-            1,
-        ]
+        turn = np.eye(4)  # the map turned about the vertical axis by the scene's sun azimuth
+        turn[:3, :3] = _rotation([0.0, 0.0, world["sun_azimuth"]])
         # LuxCore refuses maps with NaN pixels, which some of Blender's studio lights have: clean a copy
         # with Mitsuba's image I/O (installed beside it in .venv-engines), in another process, since
         # the two libraries crash when loaded into one.
@@ -857,7 +842,7 @@ def render_luxcore(scene: dict[str, Any], textures: Path) -> np.ndarray:
             [
                 "scene.lights.world.type = infinite",
                 f'scene.lights.world.file = "{hdri}"',
-                f"scene.lights.world.gain = {world['strength']} {world['strength']} {world['strength']}",
+                f"scene.lights.world.gain = {_numbers([world['strength']] * 3)}",
                 f"scene.lights.world.transformation = {_numbers(turn)}",
             ]
         )

@@ -200,6 +200,9 @@ def train_change(
         run.history,
     )
 
+    pair_weights = (
+        sampling_weights(train_data.dataset_index, config.data_weights) if config.data_weights else []
+    )
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
         epoch_started = time.perf_counter()
@@ -209,9 +212,10 @@ def train_change(
         train_data.set_epoch(epoch)
         generator = torch.Generator().manual_seed(config.seed * 1000 + epoch)
         sampler = None
-        if config.data_weights:
-            weights = sampling_weights(train_data.dataset_index, config.data_weights)
-            sampler = WeightedRandomSampler(weights, len(train_data), replacement=True, generator=generator)
+        if pair_weights:
+            sampler = WeightedRandomSampler(
+                pair_weights, len(train_data), replacement=True, generator=generator
+            )
         loader = DataLoader(
             train_data,
             batch_size=config.batch_size,
