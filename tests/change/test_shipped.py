@@ -39,11 +39,15 @@ def test_fresunet_finds_a_glossy_sphere_as_a_reflection_change() -> None:
     fractions = changed_fractions("wrong-roughness", "fresunet")
     assert max(fractions, key=fractions.__getitem__) == "reflection"
     assert fractions["reflection"] > 0.02
-    # At most a speck of texture (0.07 % of the picture with the weights of 2026-11-23, none before).
-    assert fractions["texture"] < 0.005
+    # At most a speck of texture beside the reflection change: 0.07 % of the picture against 12 %
+    # with the weights of 2026-11-23, 0.58 % against 9.1 % with those of 2026-12-02.
+    assert fractions["texture"] < 0.1 * fractions["reflection"]
 
 
-def test_changestar_finds_a_moved_light_as_an_illumination_change() -> None:
-    fractions = changed_fractions("wrong-light", "changestar")
+@pytest.mark.parametrize("model", ["fresunet", "changestar"])
+def test_a_moved_light_is_found_as_an_illumination_change(model: str) -> None:
+    # FresUNet's weights of 2026-11-23 marked more of this picture as reflection (66 %) than as
+    # illumination (61 %); those of 2026-12-02 mark illumination 65 % and reflection 48 %.
+    fractions = changed_fractions("wrong-light", model)
     assert max(fractions, key=fractions.__getitem__) == "illumination"
     assert fractions["illumination"] > 0.2
