@@ -152,6 +152,14 @@ def main() -> None:
         default=[],
         help="also pool the held-out scores of only these sources: a,b,c (repeatable)",
     )
+    parser.add_argument(
+        "--run-first",
+        action="append",
+        default=[],
+        metavar="FOLD",
+        help="train these folds (a held-out source or group name a,b) before the others (repeatable); "
+        "every fold is trained independently, so the order changes when results arrive, not what they are",
+    )
     args = parser.parse_args()
 
     sources = _sources(args.data)
@@ -160,6 +168,11 @@ def main() -> None:
             raise SystemExit(f"Expected --pool sources from {', '.join(sources)}, got {sorted(unknown)}.")
     grouped = {name for group in args.group for name in group.split(",")}
     folds = [group.split(",") for group in args.group] + [[n] for n in sources if n not in grouped]
+    fold_names = [",".join(fold) for fold in folds]
+    if unknown_folds := set(args.run_first) - set(fold_names):
+        raise SystemExit(
+            f"Expected --run-first folds from {' / '.join(fold_names)}, got {sorted(unknown_folds)}."
+        )
     cue_sets = [c.split(",") for c in (args.cues or ["fourier"])]
     extra = {
         "model": args.model,
@@ -204,6 +217,9 @@ def main() -> None:
     ]
     if args.final:  # trained alongside the folds; the chosen one is kept afterwards
         jobs += [job(cues, "final", sources, {}) for cues in cue_sets]
+    # Folds named by --run-first go first, in the order given (a stable sort keeps the rest in order).
+    first = {"__".join(name.split(",")): k for k, name in enumerate(args.run_first)}
+    jobs.sort(key=lambda j: first.get(j["fold"], len(first)))
     done = {}
     pending = []
     for job in jobs:  # resumable: finished folds are read back
