@@ -173,6 +173,9 @@ def main() -> None:
         raise SystemExit(
             f"Expected --run-first folds from {' / '.join(fold_names)}, got {sorted(unknown_folds)}."
         )
+    # Folds named by --run-first go first, in the order given (a stable sort keeps the rest in order).
+    rank = {name: k for k, name in enumerate(args.run_first)}
+    folds.sort(key=lambda fold: rank.get(",".join(fold), len(rank)))
     cue_sets = [c.split(",") for c in (args.cues or ["fourier"])]
     extra = {
         "model": args.model,
@@ -217,9 +220,6 @@ def main() -> None:
     ]
     if args.final:  # trained alongside the folds; the chosen one is kept afterwards
         jobs += [job(cues, "final", sources, {}) for cues in cue_sets]
-    # Folds named by --run-first go first, in the order given (a stable sort keeps the rest in order).
-    first = {"__".join(name.split(",")): k for k, name in enumerate(args.run_first)}
-    jobs.sort(key=lambda j: first.get(j["fold"], len(first)))
     done = {}
     pending = []
     for job in jobs:  # resumable: finished folds are read back
