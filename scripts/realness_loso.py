@@ -7,6 +7,11 @@ folds are then pooled: accuracy at the calibrated threshold, AUC, ECE and the ac
 quality 75, overall and per source. Several cue sets can be compared; the one to ship is chosen by the
 mean validation loss of its folds (never by the held-out scores), then trained on every source.
 
+Resumable: a fold whose OUT/CUES/FOLD/fold.json exists is read back, not trained again. With
+--archive DIR each finished fold's record (its per-image scores, a few kilobytes) is also copied to
+DIR/CUES/FOLD.json and read back from there, so a run spread over several sessions survives the loss
+of OUT: keep DIR in the repository (docs/training-logs/...) and commit it as folds finish.
+
     python scripts/realness_loso.py --data data/realness --out runs/loso --cues fourier \\
         --cues fourier,rgb,residual --group skimage,matplotlib --group exam-scene,opencv-renders --final
 """
@@ -76,6 +81,34 @@ def _train_fold(job: dict[str, Any]) -> dict[str, Any]:
         record["images"] = [asdict(r) for r in evaluation.images]
     (out / "fold.json").write_text(json.dumps(record, indent=1))
     return record
+
+
+def _archived(job: dict[str, Any], archive: Path | None) -> Path | None:
+    """Where ``job``'s record is archived; None without an archive or for the final model, whose
+    checkpoint (not kept in the archive) is needed afterwards."""
+    if archive is None or job["fold"] == "final":
+        return None
+    return archive / "-".join(job["cues"]) / f"{job['fold']}.json"
+
+
+def _finished(job: dict[str, Any], archive: Path | None) -> dict[str, Any] | None:
+    """The record of a fold finished earlier, from OUT or else from the archive; None if not run yet."""
+    for path in (Path(job["out"]) / "fold.json", _archived(job, archive)):
+        if path is not None and path.is_file():
+            record: dict[str, Any] = json.loads(path.read_text())
+            if record.get("fold") != job["fold"] or record.get("cues") != job["cues"]:
+                raise SystemExit(
+                    f"Expected the record of fold {job['fold']} with cues {job['cues']} in {path}, found "
+                    f"fold {record.get('fold')} with cues {record.get('cues')}. Fix: move that file away."
+                )
+            return record
+    return None
+
+
+def _archive(record: dict[str, Any], job: dict[str, Any], archive: Path | None) -> None:
+    if (path := _archived(job, archive)) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=1) + "\n")
 
 
 def _embed_all(sources: dict[str, tuple[str, Path]], args: argparse.Namespace, cues: list[str]) -> None:
@@ -153,6 +186,11 @@ def main() -> None:
         help="also pool the held-out scores of only these sources: a,b,c (repeatable)",
     )
     parser.add_argument(
+        "--archive",
+        type=Path,
+        help="also keep each finished fold's record here and read finished folds back from it",
+    )
+    parser.add_argument(
         "--run-first",
         action="append",
         default=[],
@@ -223,9 +261,9 @@ def main() -> None:
     done = {}
     pending = []
     for job in jobs:  # resumable: finished folds are read back
-        path = Path(job["out"]) / "fold.json"
-        if path.is_file():
-            done[job["out"]] = json.loads(path.read_text())
+        if (record := _finished(job, args.archive)) is not None:
+            done[job["out"]] = record
+            _archive(record, job, args.archive)
         else:
             pending.append(job)
     if pending and args.head == "images":
@@ -236,6 +274,7 @@ def main() -> None:
     with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
         for record, job in zip(pool.map(_train_fold, pending), pending, strict=True):
             done[job["out"]] = record
+            _archive(record, job, args.archive)
             print(f"{'-'.join(job['cues'])} / {job['fold']}: val loss {record['val_loss']:.4f}", flush=True)
 
     report: dict[str, Any] = {"folds": ["__".join(f) for f in folds], "cue_sets": {}}

@@ -1,0 +1,59 @@
+"""How scripts/realness_loso.py resumes: finished folds are read back from OUT or from --archive."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "realness_loso.py"
+
+
+def _script():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("realness_loso", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _job(out: Path, fold: str) -> dict[str, Any]:
+    return {"fold": fold, "cues": ["rgb"], "out": str(out / "rgb" / fold)}
+
+
+def test_a_fold_lost_from_out_is_read_back_from_the_archive(tmp_path: Path) -> None:
+    loso = _script()
+    archive = tmp_path / "archive"
+    job = _job(tmp_path / "runs", "skimage__matplotlib")
+    assert loso._finished(job, archive) is None  # never run
+
+    record = {"fold": "skimage__matplotlib", "cues": ["rgb"], "val_loss": 0.1, "images": [{"path": "a.png"}]}
+    loso._archive(record, job, archive)
+    assert json.loads((archive / "rgb" / "skimage__matplotlib.json").read_text()) == record
+    assert loso._finished(job, archive) == record  # OUT has nothing: the archive answers
+    assert loso._finished(job, None) is None  # without --archive the fold would be trained again
+
+    (tmp_path / "runs" / "rgb" / "skimage__matplotlib").mkdir(parents=True)
+    newer = dict(record, val_loss=0.2)
+    (tmp_path / "runs" / "rgb" / "skimage__matplotlib" / "fold.json").write_text(json.dumps(newer))
+    assert loso._finished(job, archive) == newer  # OUT comes first
+
+
+def test_the_final_model_is_never_archived(tmp_path: Path) -> None:
+    loso = _script()
+    job = _job(tmp_path / "runs", "final")
+    loso._archive({"fold": "final", "cues": ["rgb"], "val_loss": 0.1}, job, tmp_path / "archive")
+    assert not (tmp_path / "archive").exists()  # its checkpoint is needed, not only its record
+    assert loso._finished(job, tmp_path / "archive") is None
+
+
+def test_a_record_of_another_fold_is_refused(tmp_path: Path) -> None:
+    loso = _script()
+    archive = tmp_path / "archive"
+    (archive / "rgb").mkdir(parents=True)
+    (archive / "rgb" / "vtk.json").write_text(json.dumps({"fold": "eevee", "cues": ["rgb"]}))
+    with pytest.raises(SystemExit, match="Expected the record of fold vtk"):
+        loso._finished(_job(tmp_path / "runs", "vtk"), archive)
