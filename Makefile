@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-test-renders povray-renders engine-renders gap-example clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders gap-example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,20 @@ engine-renders: setup-dev $(ENGINES)/.installed
 # A synthetic source for testing only (never trained on): Blender scenes unlike the generator's.
 realness-test-renders: setup-dev
 	$(BIN)/python scripts/make_realness_test_renders.py
+
+# Every image source of the realness rounds, from scratch, with fixed seeds (docs/models.md): the first
+# variant of the generator renders that `realness-data` copies (the same images the full datasets of
+# scripts/make_training_data.sh and make_unseen_scene_data.sh start with), the photos, POV-Ray, the
+# other engines and the test-only renders, then the folder of links scripts/realness_loso.py reads.
+# About an hour on 2 cores; every step resumes where it stopped.
+realness-sources: setup-dev
+	$(BIN)/synthdiff generate --feature texture --scenes 100 --size 256 --seed 0 --workers 2 --variants 1 \
+		--samples 8 --out data/change/texture
+	bash scripts/make_realness_renders.sh
+	$(BIN)/synthdiff generate --feature texture --scene examples/exam.blend --scenes 6 --size 256 --seed 1 \
+		--workers 2 --split 0,0,1 --variants 1 --samples 8 --out data/unseen/texture
+	$(MAKE) realness-data povray-renders engine-renders realness-test-renders
+	bash scripts/link_realness_round.sh data/realness-photos-round --with-lomiri
 
 # `synthdiff gap` on generated renders against the photos bundled in installed packages (docs/gap.md).
 gap-example: setup-dev
