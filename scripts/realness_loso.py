@@ -83,6 +83,22 @@ def _train_fold(job: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def _ordered_units(
+    folds: list[list[str]], final: bool, run_first: list[str]
+) -> list[tuple[str, list[str] | None]]:
+    """The folds (named by their sources, a,b) and, with ``final``, the final model (named final, with
+    no fold), in training order: those named in ``run_first`` first, in the order given, then the
+    rest in their own order, the final model last."""
+    units: list[tuple[str, list[str] | None]] = [(",".join(fold), fold) for fold in folds]
+    units += [("final", None)] if final else []
+    if unknown := set(run_first) - {name for name, _ in units}:
+        raise SystemExit(
+            f"Expected --run-first folds from {' / '.join(name for name, _ in units)}, got {sorted(unknown)}."
+        )
+    rank = {name: k for k, name in enumerate(run_first)}
+    return sorted(units, key=lambda unit: rank.get(unit[0], len(rank)))  # stable: the rest keep order
+
+
 def _archived(job: dict[str, Any], archive: Path | None) -> Path | None:
     """Where ``job``'s record is archived; None without an archive or for the final model, whose
     checkpoint (not kept in the archive) is needed afterwards."""
@@ -195,8 +211,9 @@ def main() -> None:
         action="append",
         default=[],
         metavar="FOLD",
-        help="train these folds (a held-out source or group name a,b) before the others (repeatable); "
-        "every fold is trained independently, so the order changes when results arrive, not what they are",
+        help="train these folds (a held-out source or group name a,b, or final for the final model) before "
+        "the others (repeatable); each is trained independently, so the order changes when results "
+        "arrive, not what they are",
     )
     args = parser.parse_args()
 
@@ -206,14 +223,8 @@ def main() -> None:
             raise SystemExit(f"Expected --pool sources from {', '.join(sources)}, got {sorted(unknown)}.")
     grouped = {name for group in args.group for name in group.split(",")}
     folds = [group.split(",") for group in args.group] + [[n] for n in sources if n not in grouped]
-    fold_names = [",".join(fold) for fold in folds]
-    if unknown_folds := set(args.run_first) - set(fold_names):
-        raise SystemExit(
-            f"Expected --run-first folds from {' / '.join(fold_names)}, got {sorted(unknown_folds)}."
-        )
-    # Folds named by --run-first go first, in the order given (a stable sort keeps the rest in order).
-    rank = {name: k for k, name in enumerate(args.run_first)}
-    folds.sort(key=lambda fold: rank.get(",".join(fold), len(rank)))
+    units = _ordered_units(folds, args.final, args.run_first)
+    folds = [fold for _, fold in units if fold is not None]
     cue_sets = [c.split(",") for c in (args.cues or ["fourier"])]
     extra = {
         "model": args.model,
@@ -247,17 +258,17 @@ def main() -> None:
         }
 
     jobs = [
-        job(
+        job(cues, "final", sources, {})  # trained alongside the folds; the chosen one is kept afterwards
+        if fold is None
+        else job(
             cues,
             "__".join(fold),
             {n: s for n, s in sources.items() if n not in fold},
             {n: sources[n] for n in fold},
         )
         for cues in cue_sets
-        for fold in folds
+        for _, fold in units
     ]
-    if args.final:  # trained alongside the folds; the chosen one is kept afterwards
-        jobs += [job(cues, "final", sources, {}) for cues in cue_sets]
     done = {}
     pending = []
     for job in jobs:  # resumable: finished folds are read back

@@ -57,3 +57,17 @@ def test_a_record_of_another_fold_is_refused(tmp_path: Path) -> None:
     (archive / "rgb" / "vtk.json").write_text(json.dumps({"fold": "eevee", "cues": ["rgb"]}))
     with pytest.raises(SystemExit, match="Expected the record of fold vtk"):
         loso._finished(_job(tmp_path / "runs", "vtk"), archive)
+
+
+def test_run_first_orders_folds_and_the_final_model() -> None:
+    loso = _script()
+    folds = [["skimage", "matplotlib"], ["eevee"], ["vtk"], ["lomiri-photos"]]
+    names = [name for name, _ in loso._ordered_units(folds, True, [])]
+    assert names == ["skimage,matplotlib", "eevee", "vtk", "lomiri-photos", "final"]
+    units = loso._ordered_units(folds, True, ["lomiri-photos", "final", "skimage,matplotlib"])
+    assert [name for name, _ in units] == ["lomiri-photos", "final", "skimage,matplotlib", "eevee", "vtk"]
+    assert units[1][1] is None and units[0][1] == ["lomiri-photos"]
+    with pytest.raises(SystemExit, match=r"got \['final'\]"):
+        loso._ordered_units(folds, False, ["final"])  # no final model without --final
+    with pytest.raises(SystemExit, match="Expected --run-first folds from"):
+        loso._ordered_units(folds, True, ["skimage"])  # a grouped source is held out with its group
