@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_engine_renders.py"
-
-
-def _script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("make_engine_renders", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.scripts.conftest import load_script
 
 
 @pytest.mark.parametrize("shape", ["sphere", "cube", "cylinder"])
 def test_unit_meshes_are_outward_facing_and_fill_their_bounds(shape: str) -> None:
-    vertices, triangles, normals, uvs = _script().unit_mesh(shape, segments=16)
+    vertices, triangles, normals, uvs = load_script("make_engine_renders").unit_mesh(shape, segments=16)
     assert triangles.min() == 0 and triangles.max() == len(vertices) - 1
     assert normals.shape == vertices.shape and uvs.shape == (len(vertices), 2)
     np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-6)
@@ -39,4 +28,4 @@ def test_unit_meshes_are_outward_facing_and_fill_their_bounds(shape: str) -> Non
 
 def test_an_unknown_shape_is_refused() -> None:
     with pytest.raises(ValueError, match="got 'cone'"):
-        _script().unit_mesh("cone")
+        load_script("make_engine_renders").unit_mesh("cone")

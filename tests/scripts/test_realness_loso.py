@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "realness_loso.py"
-
-
-def _script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("realness_loso", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.scripts.conftest import load_script
 
 
 def _job(out: Path, fold: str) -> dict[str, Any]:
@@ -25,7 +16,7 @@ def _job(out: Path, fold: str) -> dict[str, Any]:
 
 
 def test_a_fold_lost_from_out_is_read_back_from_the_archive(tmp_path: Path) -> None:
-    loso = _script()
+    loso = load_script("realness_loso")
     archive = tmp_path / "archive"
     job = _job(tmp_path / "runs", "skimage__matplotlib")
     assert loso._finished(job, archive) is None  # never run
@@ -43,7 +34,7 @@ def test_a_fold_lost_from_out_is_read_back_from_the_archive(tmp_path: Path) -> N
 
 
 def test_the_final_model_is_never_archived(tmp_path: Path) -> None:
-    loso = _script()
+    loso = load_script("realness_loso")
     job = _job(tmp_path / "runs", "final")
     loso._archive({"fold": "final", "cues": ["rgb"], "val_loss": 0.1}, job, tmp_path / "archive")
     assert not (tmp_path / "archive").exists()  # its checkpoint is needed, not only its record
@@ -51,7 +42,7 @@ def test_the_final_model_is_never_archived(tmp_path: Path) -> None:
 
 
 def test_a_record_of_another_fold_is_refused(tmp_path: Path) -> None:
-    loso = _script()
+    loso = load_script("realness_loso")
     archive = tmp_path / "archive"
     (archive / "rgb").mkdir(parents=True)
     (archive / "rgb" / "vtk.json").write_text(json.dumps({"fold": "eevee", "cues": ["rgb"]}))
@@ -60,7 +51,7 @@ def test_a_record_of_another_fold_is_refused(tmp_path: Path) -> None:
 
 
 def test_run_first_orders_folds_and_the_final_model() -> None:
-    loso = _script()
+    loso = load_script("realness_loso")
     folds = [["skimage", "matplotlib"], ["eevee"], ["vtk"], ["lomiri-photos"]]
     names = [name for name, _ in loso._ordered_units(folds, True, [])]
     assert names == ["skimage,matplotlib", "eevee", "vtk", "lomiri-photos", "final"]
