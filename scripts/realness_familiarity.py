@@ -130,12 +130,12 @@ NINE = (
 GROUPS = (("skimage", "matplotlib"), ("exam-scene", "opencv-renders"))
 
 
-def _folds(sources: Sequence[str]) -> list[tuple[str, ...]]:
+def folds(sources: Sequence[str]) -> list[tuple[str, ...]]:
     grouped = {name for group in GROUPS for name in group}
     return [*GROUPS, *((name,) for name in sources if name not in grouped)]
 
 
-def _images(data: Path) -> list[LabelledImage]:
+def images_of(data: Path) -> list[LabelledImage]:
     images = []
     for label in ("real", "synthetic"):
         for folder in sorted(p for p in (data / label).iterdir() if p.is_dir()):
@@ -220,7 +220,7 @@ def _table(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _log_loss(records: list[dict[str, Any]]) -> float:
+def log_loss(records: list[dict[str, Any]]) -> float:
     p = np.clip([r["probability_synthetic"] for r in records], 1e-7, 1 - 1e-7)
     y = np.array([r["label"] for r in records], float)
     return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
@@ -240,7 +240,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     net = RealnessEffNet().eval()
     cache = EmbeddingCache(args.out / "embeddings", 128, 16)
-    images = _images(args.data)
+    images = images_of(args.data)
     rows = np.stack([cache.get(net, image) for image in images])
     source = np.array([i.source for i in images])
     nine = np.isin(source, NINE)
@@ -249,7 +249,7 @@ def main() -> None:
         raise SystemExit(f"Expected the nine sources under {args.data}; missing {sorted(missing)}.")
 
     records: list[dict[str, Any]] = []
-    for fold in _folds(NINE):
+    for fold in folds(NINE):
         held = np.isin(source, fold)
         train = nine & ~held
         fit, check = _fit(rows[train], [images[i] for i in np.flatnonzero(train)], args.k, args.quantile)
@@ -283,7 +283,7 @@ def main() -> None:
         "quantile": args.quantile,
         "control": {
             "A_accuracy": sa["accuracy"],
-            "A_log_loss": _log_loss(a),
+            "A_log_loss": log_loss(a),
             "A_ece": expected_calibration_error(
                 np.array([r["probability_synthetic"] for r in a]), np.array([r["label"] for r in a])
             ),
