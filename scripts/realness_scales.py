@@ -106,24 +106,10 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="DATA/real/* and DATA/synthetic/* sources")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument(
-        "--crop", type=int, action="append", required=True, help="crop size (repeat for more)"
-    )
-    parser.add_argument(
-        "--test", type=Path, action="append", default=[], help="test-only .../LABEL/NAME folders"
-    )
-    parser.add_argument(
-        "--gate", type=Path, help="a .../LABEL/NAME folder scored by the final and the shipped model"
-    )
-    args = parser.parse_args()
-    torch.set_num_threads(2)
-    net = RealnessEffNet().eval()
-    images = images_of(args.data)
-    rows = features(args.out / "embeddings", args.crop, net, images)
+def _leave_one_source_out(
+    rows: np.ndarray, images: Sequence[LabelledImage]
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Held-out records of every fold (each source or group scored by a head fitted on the others)."""
     source = np.array([i.source for i in images])
     held: list[dict[str, Any]] = []
     penalties: dict[str, float] = {}
@@ -135,31 +121,60 @@ def main() -> None:
         held += records(fit, rows[out], [images[i] for i in np.flatnonzero(out)], name)
         accuracy = _accuracy(held[-int(out.sum()) :])
         print(f"{name}: penalty {fit.penalty:g}, held-out accuracy {100 * accuracy:.1f} %", flush=True)
+    return held, penalties
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="DATA/real/* and DATA/synthetic/* sources")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--crop", type=int, action="append", required=True, help="crop size (repeat for more)"
+    )
+    parser.add_argument(
+        "--test", type=Path, action="append", default=[], help="test-only .../LABEL/NAME folders"
+    )
+    parser.add_argument(
+        "--final-only",
+        action="store_true",
+        help="skip the folds: fit the final model, score --test and --gate",
+    )
+    parser.add_argument(
+        "--gate", type=Path, help="a .../LABEL/NAME folder scored by the final and the shipped model"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    net = RealnessEffNet().eval()
+    images = images_of(args.data)
+    rows = features(args.out / "embeddings", args.crop, net, images)
+    tag, crops = "-".join(map(str, args.crop)), " + ".join(map(str, args.crop))
     final = fit_image_head(rows, images)
-    verdict = conditions(held)
-    tag = "-".join(str(c) for c in args.crop)
     report: dict[str, Any] = {
         "crops": args.crop,
-        "penalties": penalties,
         "final": {"penalty": final.penalty, "scale": final.calibration.scale, "bias": final.calibration.bias},
-        **verdict,
-        "records": held,
     }
     lines = [
-        f"# Frozen `realness-effnet` recipe, crops {' + '.join(map(str, args.crop))}: leave-one-source-out",
-        "",
-        *_table(held),
-        "",
-        f"Unseen engines: {', '.join(f'{k} {100 * v:.1f} %' for k, v in verdict['engines'].items())}; "
-        f"mean {100 * verdict['engines_mean']:.1f} %.",
-        f"The nine earlier sources: {100 * verdict['nine_accuracy']:.1f} %, "
-        f"log loss {verdict['nine_log_loss']:.3f}, ECE {verdict['nine_ece']:.3f}. "
-        f"Their photos: {verdict['photos']} ({100 * verdict['photos_accuracy']:.1f} %).",
-        f"Final model: penalty {final.penalty:g}, calibration scale {final.calibration.scale:.3f}, "
-        f"bias {final.calibration.bias:.3f}.",
-        "",
-        *(f"- {name}: **{'yes' if ok else 'no'}**" for name, ok in verdict["pass"].items()),
+        f"Final model (crops {crops}, {len(images)} images): penalty {final.penalty:g}, "
+        f"calibration scale {final.calibration.scale:.3f}, bias {final.calibration.bias:.3f}."
     ]
+    if not args.final_only:
+        held, penalties = _leave_one_source_out(rows, images)
+        verdict = conditions(held)
+        report |= {"penalties": penalties, **verdict, "records": held}
+        lines = [
+            f"# Frozen `realness-effnet` recipe, crops {crops}: leave-one-source-out",
+            "",
+            *_table(held),
+            "",
+            f"Unseen engines: {', '.join(f'{k} {100 * v:.1f} %' for k, v in verdict['engines'].items())}; "
+            f"mean {100 * verdict['engines_mean']:.1f} %.",
+            f"The nine earlier sources: {100 * verdict['nine_accuracy']:.1f} %, "
+            f"log loss {verdict['nine_log_loss']:.3f}, ECE {verdict['nine_ece']:.3f}. "
+            f"Their photos: {verdict['photos']} ({100 * verdict['photos_accuracy']:.1f} %).",
+            *lines,
+            "",
+            *(f"- {name}: **{'yes' if ok else 'no'}**" for name, ok in verdict["pass"].items()),
+        ]
     if args.test:
         tests = [i for folder in args.test for i in list_source(folder, folder.parent.name, folder.name)]
         report["test"] = records(
@@ -179,8 +194,9 @@ def main() -> None:
         report["gate"] = {"candidate": _accuracy(candidate), "shipped": float(shipped_correct.mean())}
         lines += ["", f"Gate {args.gate.name}: candidate {100 * report['gate']['candidate']:.1f} %, shipped "
                   f"{100 * report['gate']['shipped']:.1f} %."]  # fmt: skip
-    (args.out / f"scales-{tag}.json").write_text(json.dumps(report, indent=1))
-    (args.out / f"scales-{tag}.md").write_text("\n".join(lines) + "\n")
+    name = f"scales-{tag}{'-final' if args.final_only else ''}"
+    (args.out / f"{name}.json").write_text(json.dumps(report, indent=1))
+    (args.out / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
