@@ -7,8 +7,9 @@ folds are then pooled: accuracy at the calibrated threshold, AUC, ECE and the ac
 quality 75, overall and per source. Several cue sets can be compared; the one to ship is chosen by the
 mean validation loss of its folds (never by the held-out scores), then trained on every source.
 
-Resumable: a fold whose OUT/CUES/FOLD/fold.json exists is read back, not trained again. With
---archive DIR each finished fold's record (its per-image scores, a few kilobytes) is also copied to
+Resumable: a fold whose OUT/CUES/FOLD/fold.json exists is read back, not trained again. Stopping the
+script (Ctrl-C, or kill) stops the folds in progress with it, so a restarted run never trains beside
+them. With --archive DIR each finished fold's record (its per-image scores, a few kilobytes) is also copied to
 DIR/CUES/FOLD.json and read back from there, so a run spread over several sessions survives the loss
 of OUT: keep DIR in the repository (docs/training-logs/...) and commit it as folds finish.
 
@@ -23,6 +24,8 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -168,6 +171,37 @@ def _table(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def run_folds(
+    worker: Callable[[dict[str, Any]], dict[str, Any]],
+    jobs: list[dict[str, Any]],
+    processes: int,
+    on_result: Callable[[dict[str, Any], dict[str, Any]], None],
+) -> None:
+    """Run ``worker`` on every job in ``processes`` spawned processes; ``on_result(record, job)`` in order.
+
+    Stopping this process (Ctrl-C, or SIGTERM from ``kill``) stops the folds in progress too: a fold
+    left running would go on writing into OUT while a restarted run trains the same fold.
+    """
+    # Not multiprocessing.Pool: its daemonic workers may not start data-loader processes.
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        for record, job in zip(pool.map(worker, jobs), jobs, strict=True):
+            on_result(record, job)
+    except BaseException:
+        # The executor has no public way to stop a running task; its worker processes are stopped here.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -280,13 +314,13 @@ def main() -> None:
     if pending and args.head == "images":
         for cues in cue_sets:
             _embed_all(sources, args, cues)
-    # Not multiprocessing.Pool: its daemonic workers may not start data-loader processes.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
-        for record, job in zip(pool.map(_train_fold, pending), pending, strict=True):
-            done[job["out"]] = record
-            _archive(record, job, args.archive)
-            print(f"{'-'.join(job['cues'])} / {job['fold']}: val loss {record['val_loss']:.4f}", flush=True)
+
+    def finished(record: dict[str, Any], job: dict[str, Any]) -> None:
+        done[job["out"]] = record
+        _archive(record, job, args.archive)
+        print(f"{'-'.join(job['cues'])} / {job['fold']}: val loss {record['val_loss']:.4f}", flush=True)
+
+    run_folds(_train_fold, pending, args.jobs, finished)
 
     report: dict[str, Any] = {"folds": ["__".join(f) for f in folds], "cue_sets": {}}
     lines = ["# Leave-one-source-out results", ""]

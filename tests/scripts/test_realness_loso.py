@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.scripts.conftest import load_script
+from tests.scripts.conftest import SCRIPTS, load_script
 
 
 def _job(out: Path, fold: str) -> dict[str, Any]:
@@ -62,3 +66,55 @@ def test_run_first_orders_folds_and_the_final_model() -> None:
         loso._ordered_units(folds, False, ["final"])  # no final model without --final
     with pytest.raises(SystemExit, match="Expected --run-first folds from"):
         loso._ordered_units(folds, True, ["skimage"])  # a grouped source is held out with its group
+
+
+_SLEEPER = """
+import os, sys, time
+sys.path.insert(0, {scripts!r})
+import realness_loso
+
+
+def sleeper(job):
+    with open(job["pidfile"], "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(120)
+    return {{}}
+
+
+if __name__ == "__main__":
+    realness_loso.run_folds(sleeper, [{{"pidfile": {pidfile!r}}}], 1, lambda record, job: None)
+"""
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_stopping_a_run_stops_the_fold_in_progress(tmp_path: Path) -> None:
+    """A fold left running after `kill` would keep writing into OUT beside a restarted run."""
+    pidfile = tmp_path / "worker.pid"
+    program = tmp_path / "run.py"
+    program.write_text(_SLEEPER.format(scripts=str(SCRIPTS), pidfile=str(pidfile)))
+    with subprocess.Popen([sys.executable, str(program)], stderr=subprocess.PIPE) as run:
+        try:
+            deadline = time.monotonic() + 120
+            while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
+                assert run.poll() is None, run.stderr.read().decode() if run.stderr else ""
+                time.sleep(0.2)
+            worker = int(pidfile.read_text())
+            assert _running(worker)
+            run.send_signal(signal.SIGTERM)
+            assert run.wait(timeout=60) == 128 + signal.SIGTERM
+            deadline = time.monotonic() + 30
+            while _running(worker) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not _running(worker)
+        finally:
+            if run.poll() is None:
+                run.kill()
