@@ -4,13 +4,14 @@ Every rendering-feature change the labels count is a visible change of the pictu
 texture counts where the surface colour changed by more than 0.05, reflection where the glossy light
 changed, ...), but the detectors' change maps spill a pixel or two past the edges of what changed. The
 gate sets a feature's change probability to zero wherever the largest channel difference between the
-two images is at most ``tau``. It is symmetric in the two inputs, so swap consistency is kept, and it can
-only remove changed pixels, so it cannot add false alarms on unchanged pairs.
+two images is at most ``tau``. It is symmetric in the two inputs, so swap consistency is kept, and by
+itself it can only remove changed pixels (thresholds re-tuned with it can still move false alarms
+either way).
 
 For every ``tau`` tried, the change thresholds are re-tuned on the chosen split and the model is scored at
 them with ``synthdiff``'s own evaluation (the numbers are those of ``synthdiff eval change``). Use the
 validation split to choose; the test split only to score a choice fixed beforehand (``--tau`` with
-``--thresholds``, from a JSON written by a val run).
+``--thresholds``: a val report of this script, whose run at that ``tau`` gives the thresholds).
 
     python scripts/change_visibility.py --model fresunet --data data/change/texture --split val \\
         -o runs/visibility/fresunet-texture-val.json
@@ -78,6 +79,20 @@ def _scores(result: Any, features: list[str]) -> dict[str, Any]:
     return out
 
 
+def _fixed_thresholds(path: Path, taus: list[float] | None) -> dict[str, float]:
+    """Thresholds to score at: a JSON {feature: threshold}, or a val report of this script, from which
+    the run of the one ``--tau`` given is taken."""
+    stored = json.loads(path.read_text())
+    if "runs" not in stored:
+        return {str(k): float(v) for k, v in stored.items()}
+    if not taus or len(taus) != 1:
+        raise SystemExit("Expected exactly one --tau with a val report as --thresholds.")
+    for run in stored["runs"]:
+        if abs(run["tau"] - taus[0]) < 1e-12:
+            return {str(k): float(v) for k, v in run["thresholds"].items()}
+    raise SystemExit(f"{path} has no run with tau {taus[0]}.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="fresunet", help="shipped model name or checkpoint")
@@ -93,7 +108,7 @@ def main() -> None:
     detector, metadata = load_checkpoint(args.model)
     features = list(metadata["features"])
     data = ChangePairs(args.data, args.split, features, cache=True)
-    fixed = json.loads(args.thresholds.read_text()) if args.thresholds else None
+    fixed = _fixed_thresholds(args.thresholds, args.tau) if args.thresholds else None
     report: dict[str, Any] = {"model": str(args.model), "split": args.split, "pairs": len(data), "runs": []}
     for tau in args.tau or TAUS:
         model = VisibilityGate(detector, [tau] * len(features)).eval()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 import torch
 from torch import nn
 
@@ -33,3 +37,17 @@ def test_the_gate_hides_change_where_the_images_do_not_differ_enough() -> None:
     # The segmentations pass through untouched, and the gate is symmetric in the two inputs.
     assert torch.equal(output.seg_ref, torch.full((1, 2, 4, 4), 3.0))
     assert torch.equal(gate(test, reference).change, output.change)
+
+
+def test_test_scoring_takes_the_thresholds_of_the_chosen_tau_from_a_val_report(tmp_path: Path) -> None:
+    report = tmp_path / "val.json"
+    runs = [{"tau": 0.0, "thresholds": {"texture": 0.6}}, {"tau": 0.03, "thresholds": {"texture": 0.4}}]
+    report.write_text(json.dumps({"runs": runs}))
+    assert visibility._fixed_thresholds(report, [0.03]) == {"texture": 0.4}
+    plain = tmp_path / "thresholds.json"
+    plain.write_text('{"texture": 0.7}')
+    assert visibility._fixed_thresholds(plain, None) == {"texture": 0.7}
+    with pytest.raises(SystemExit, match="exactly one --tau"):
+        visibility._fixed_thresholds(report, [0.0, 0.03])
+    with pytest.raises(SystemExit, match=r"no run with tau 0\.05"):
+        visibility._fixed_thresholds(report, [0.05])
