@@ -143,6 +143,26 @@ def images_of(data: Path) -> list[LabelledImage]:
     return images
 
 
+def image_record(image: LabelledImage, probability: float, **extra: Any) -> dict[str, Any]:
+    """One image's held-out record: where it is from, its p(synthetic) and whether that is right at 0.5."""
+    return {
+        "path": str(image.path),
+        "source": image.source,
+        "label": int(image.label),
+        "probability_synthetic": round(float(probability), 5),
+        "correct": bool((probability >= 0.5) == bool(image.label)),
+        **extra,
+    }
+
+
+def shipped_probabilities(rows: np.ndarray) -> np.ndarray:
+    """The shipped ``realness-effnet`` checkpoint's calibrated p(synthetic) of (N, 1280) embedding rows."""
+    shipped = load_realness_model("realness-effnet")
+    with torch.no_grad():
+        logits = shipped.net.classify(torch.from_numpy(rows).float()).numpy()  # type: ignore[operator]
+    return np.asarray(shipped.calibration.probability(logits))
+
+
 def _score(
     fit: HeadFit, check: Familiarity, rows: np.ndarray, images: Sequence[LabelledImage], part: str
 ) -> list[dict[str, Any]]:
@@ -153,14 +173,13 @@ def _score(
     return [
         {
             "part": part,
-            "path": str(image.path),
-            "source": image.source,
-            "label": int(image.label),
-            "probability_synthetic": round(float(p), 5),
-            "correct": bool((p >= 0.5) == bool(image.label)),
-            "distance": round(float(d), 5),
-            "threshold": round(float(check.threshold), 5),
-            "unfamiliar": bool(d > check.threshold),
+            **image_record(
+                image,
+                p,
+                distance=round(float(d), 5),
+                threshold=round(float(check.threshold), 5),
+                unfamiliar=bool(d > check.threshold),
+            ),
         }
         for image, p, d in zip(images, probabilities, distances, strict=True)
     ]
@@ -260,11 +279,8 @@ def main() -> None:
     print(f"B: penalty {fit.penalty:g}, threshold {check.threshold:.4f}", flush=True)
 
     # Control: the nine-source fit is the shipped checkpoint (same recipe, same images).
-    shipped = load_realness_model("realness-effnet")
-    with torch.no_grad():
-        logits = shipped.net.classify(torch.from_numpy(rows[:, 0]).float()).numpy()  # type: ignore[operator]
     mine = fit.calibration.probability(fit.logits(rows[:, 0]))
-    control_gap = float(np.abs(shipped.calibration.probability(logits) - mine).max())
+    control_gap = float(np.abs(shipped_probabilities(rows[:, 0]) - mine).max())
 
     a = [r for r in records if r["part"] == "A"]
     b = [r for r in records if r["part"] == "B"]

@@ -23,9 +23,15 @@ import numpy as np
 import torch
 
 # scripts/ is on sys.path when this runs as a script; the tests load realness_familiarity first.
-from realness_familiarity import NINE, folds, images_of, log_loss  # type: ignore[import-not-found]
+from realness_familiarity import (  # type: ignore[import-not-found]
+    NINE,
+    folds,
+    image_record,
+    images_of,
+    log_loss,
+    shipped_probabilities,
+)
 
-from synthdiff.realness import load_realness_model
 from synthdiff.realness._calibration import expected_calibration_error
 from synthdiff.realness._data import LabelledImage, list_source
 from synthdiff.realness._image_head import EmbeddingCache, HeadFit, fit_image_head
@@ -49,15 +55,7 @@ def records(
     decoded = fit.calibration.probability(fit.logits(rows[:, 0]))
     jpeg75 = fit.calibration.probability(fit.logits(rows[:, 2]))
     return [
-        {
-            "fold": fold,
-            "path": str(image.path),
-            "source": image.source,
-            "label": int(image.label),
-            "probability_synthetic": round(float(p), 5),
-            "probability_synthetic_jpeg75": round(float(q), 5),
-            "correct": bool((p >= 0.5) == bool(image.label)),
-        }
+        {"fold": fold, **image_record(image, p, probability_synthetic_jpeg75=round(float(q), 5))}
         for image, p, q in zip(images, decoded, jpeg75, strict=True)
     ]
 
@@ -184,13 +182,8 @@ def main() -> None:
     if args.gate:
         gate = list_source(args.gate, args.gate.parent.name, args.gate.name)
         candidate = records(final, features(args.out / "embeddings", args.crop, net, gate), gate, "final")
-        shipped = load_realness_model("realness-effnet")
         base = features(args.out / "embeddings", [128], net, gate)[:, 0]
-        with torch.no_grad():
-            logits = shipped.net.classify(torch.from_numpy(base).float()).numpy()  # type: ignore[operator]
-        shipped_correct = (shipped.calibration.probability(logits) >= 0.5) == np.array(
-            [i.label for i in gate], bool
-        )
+        shipped_correct = (shipped_probabilities(base) >= 0.5) == np.array([i.label for i in gate], bool)
         report["gate"] = {"candidate": _accuracy(candidate), "shipped": float(shipped_correct.mean())}
         lines += ["", f"Gate {args.gate.name}: candidate {100 * report['gate']['candidate']:.1f} %, shipped "
                   f"{100 * report['gate']['shipped']:.1f} %."]  # fmt: skip
