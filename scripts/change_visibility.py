@@ -102,12 +102,17 @@ def main() -> None:
     parser.add_argument(
         "--thresholds", type=Path, help="JSON {feature: threshold}: score at these, no tuning"
     )
+    parser.add_argument(
+        "--in-progress",
+        action="store_true",
+        help="read the split from a dataset still being generated, once that split is complete",
+    )
     parser.add_argument("-o", "--out", type=Path, required=True)
     args = parser.parse_args()
     torch.set_num_threads(2)
     detector, metadata = load_checkpoint(args.model)
     features = list(metadata["features"])
-    data = ChangePairs(args.data, args.split, features, cache=True)
+    data = ChangePairs(args.data, args.split, features, cache=True, in_progress=args.in_progress)
     fixed = _fixed_thresholds(args.thresholds, args.tau) if args.thresholds else None
     report: dict[str, Any] = {"model": str(args.model), "split": args.split, "pairs": len(data), "runs": []}
     for tau in args.tau or TAUS:

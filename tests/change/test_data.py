@@ -100,6 +100,31 @@ def test_bad_datasets_give_clear_errors(tmp_path: Path) -> None:
         read_manifest(root)
 
 
+def test_a_complete_split_of_a_dataset_in_progress_can_be_read(tmp_path: Path) -> None:
+    root = fake_dataset(tmp_path)  # pairs 0 and 1 in train, pair 2 in val
+    finished = {r.pair_id: r.record for r in read_manifest(root)}
+    # As generate leaves a run in progress: a journal (its last line cut short), no manifest yet.
+    journal = (root / "manifest.jsonl").read_text()
+    (root / "manifest.jsonl").unlink()
+    (root / "progress.jsonl").write_text(journal + journal.splitlines()[0][:30])
+    options = {"scenes": 10, "seed": 0, "variants": 1, "split": [0.8, 0.1, 0.1]}  # 1 val scene, 8 train
+    (root / "dataset.json").write_text(json.dumps({"options": options}))
+
+    val = read_manifest(root, "val", in_progress=True)
+    assert [(r.pair_id, r.record) for r in val] == [("s00000_v002", finished["s00000_v002"])]
+    assert len(ChangePairs([root], "val", ["texture"], in_progress=True)) == 1
+    with pytest.raises(OutputError, match=r"only 2 of 8 are"):
+        read_manifest(root, "train", in_progress=True)
+    with pytest.raises(OutputError, match=r"no manifest\.jsonl"):
+        read_manifest(root, "val")  # only on request
+    (root / "dataset.json").write_text(json.dumps({"options": {**options, "variants": 2}}))
+    with pytest.raises(OutputError, match=r"only 1 of 2 are"):
+        read_manifest(root, "val", in_progress=True)
+    (root / "dataset.json").unlink()
+    with pytest.raises(OutputError, match=r"dataset\.json"):
+        read_manifest(root, "val", in_progress=True)
+
+
 @pytest.mark.blender
 @pytest.mark.skipif(importlib.util.find_spec("bpy") is None, reason="the blender extra is not installed")
 def test_reads_a_real_generated_dataset(tmp_path: Path) -> None:

@@ -97,6 +97,14 @@ def test_splits_are_by_scene_and_cover_every_split() -> None:
     assert _generate.assign_splits(6, 1, (0.0, 0.5, 0.5)).count("train") == 0
 
 
+def test_evaluation_scenes_render_first() -> None:
+    splits = ["train", "test", "train", "val", "train", "val", "test"]
+    order = _generate.render_order(splits)
+    assert order == [3, 5, 1, 6, 0, 2, 4]
+    assert sorted(order) == list(range(len(splits)))  # every scene once
+    assert _generate.render_order([]) == []
+
+
 def test_wrong_python_version_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_generate, "BPY_PYTHON", (3, 99))
     with pytest.raises(MissingDependencyError, match=r"Python 3\.99 only.*pip install"):

@@ -35,14 +35,26 @@ class PairRecord:
         return str(self.record["feature"])
 
 
-def read_manifest(folder: str | os.PathLike[str], split: str | None = None) -> list[PairRecord]:
+def read_manifest(
+    folder: str | os.PathLike[str], split: str | None = None, *, in_progress: bool = False
+) -> list[PairRecord]:
     """The pairs of a dataset folder (optionally one split), in manifest order.
 
+    Args:
+        folder: a dataset made by ``synthdiff generate``.
+        split: "train", "val" or "test" (None: all pairs).
+        in_progress: when the dataset is still being generated (no manifest yet), read ``split`` from
+            the run's journal, provided that every pair of that split has been rendered (generate
+            renders the val scenes first, then test, then train).
+
     Raises:
-        OutputError: the folder is not a finished dataset (no manifest.jsonl) or a line is broken.
+        OutputError: the folder is not a finished dataset (no manifest.jsonl; with ``in_progress``, the
+            split is not complete yet) or a line is broken.
     """
     root = Path(folder)
     manifest = root / "manifest.jsonl"
+    if not manifest.is_file() and in_progress and split is not None:
+        return _read_finished_split(root, split)
     if not manifest.is_file():
         raise OutputError(
             f"Expected a dataset made by 'synthdiff generate' in {str(root)!r}, "
@@ -60,6 +72,39 @@ def read_manifest(folder: str | os.PathLike[str], split: str | None = None) -> l
         if split is None or record["split"] == split:
             pairs.append(PairRecord(root, record))
     return pairs
+
+
+def _read_finished_split(root: Path, split: str) -> list[PairRecord]:
+    """One complete split of a dataset still being generated, from its journal (progress.jsonl)."""
+    from synthdiff.synth._generate import assign_splits
+
+    try:
+        options = json.loads((root / "dataset.json").read_text())["options"]
+        train, val, test = (float(f) for f in options["split"])
+        splits = assign_splits(int(options["scenes"]), int(options["seed"]), (train, val, test))
+        scenes_in_split = splits.count(split)
+        expected = scenes_in_split * int(options["variants"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise OutputError(
+            f"Expected a dataset made by 'synthdiff generate' in {str(root)!r} (a readable dataset.json), "
+            "but there is none. Fix: check the folder."
+        ) from None
+    records: dict[str, dict[str, Any]] = {}
+    journal = root / "progress.jsonl"
+    lines = journal.read_text().splitlines() if journal.is_file() else []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by an interruption: generate renders that pair again
+        if record.get("split") == split:
+            records[str(record["pair_id"])] = record
+    if len(records) < expected:
+        raise OutputError(
+            f"Expected every {split} pair of the dataset in {str(root)!r} to be rendered, but only "
+            f"{len(records)} of {expected} are. Fix: let generate run on until the {split} split is complete."
+        )
+    return [PairRecord(root, records[key]) for key in sorted(records)]
 
 
 def _image(path: Path) -> np.ndarray:
@@ -94,6 +139,8 @@ class ChangePairs(Dataset[dict[str, Any]]):
         seed: seeds the augmentation (with the item index and the epoch set by :meth:`set_epoch`).
         cache: keep decoded pairs in memory (8-bit images and boolean labels, about 1.4 MB per
             256x256 pair with 5 label features).
+        in_progress: read ``split`` of a dataset still being generated once that split is complete
+            (see :func:`read_manifest`).
     """
 
     def __init__(
@@ -107,10 +154,11 @@ class ChangePairs(Dataset[dict[str, Any]]):
         crop: int | None = None,
         seed: int = 0,
         cache: bool = False,
+        in_progress: bool = False,
     ) -> None:
         if not folders:
             raise InvalidArgumentError("Expected at least one dataset folder (--data DIR).")
-        per_folder = [read_manifest(folder, split) for folder in folders]
+        per_folder = [read_manifest(folder, split, in_progress=in_progress) for folder in folders]
         self.pairs = [pair for pairs in per_folder for pair in pairs]
         #: For each pair, the index of the folder it came from (for per-dataset sampling weights).
         self.dataset_index = [k for k, pairs in enumerate(per_folder) for _ in pairs]

@@ -99,6 +99,15 @@ def assign_splits(scenes: int, seed: int, fractions: tuple[float, float, float])
     return split
 
 
+def render_order(splits: list[str]) -> list[int]:
+    """Scene indices in the order they are rendered: val scenes, then test, then train (each in index
+    order). The pairs do not depend on the order (every scene has its own seeds), but an interrupted
+    or unfinished run then holds complete evaluation splits first: ``read_manifest(..., in_progress=True)``
+    reads them while the training scenes are still rendering."""
+    rank = {"val": 0, "test": 1, "train": 2}
+    return sorted(range(len(splits)), key=lambda index: (rank[splits[index]], index))
+
+
 def _read_journal(path: Path) -> dict[str, dict[str, Any]]:
     done: dict[str, dict[str, Any]] = {}
     if not path.is_file():
@@ -232,7 +241,7 @@ def _run(
     workers = min(workers, options.scenes)
     threads = max(1, (os.cpu_count() or 1) // workers)
     tasks = []
-    for index in range(options.scenes):
+    for index in render_order(splits):
         pending = tuple(v for v in range(options.variants) if pair_id(index, v) not in done)
         if pending:
             tasks.append(
