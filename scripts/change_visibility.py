@@ -61,6 +61,8 @@ class VisibilityGate(nn.Module):
 def _scores(result: Any, features: list[str]) -> dict[str, Any]:
     """Per dataset feature: its own change F1, precision and recall; and the pooled mean change F1."""
     out: dict[str, Any] = {"pooled_mean_change_f1": result.mean_change_f1()}
+    # Each feature's change F1 over every pair together (the pooled mean is their mean).
+    out["pooled_change_f1"] = {name: result.scores["pooled"]["change"][name]["f1"] for name in features}
     for group, maps in result.scores.items():
         if group in features:
             out[group] = {k: maps["change"][group][k] for k in ("f1", "precision", "recall")}
