@@ -20,6 +20,7 @@ validation split to choose; the test split only to score a choice fixed beforeha
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,54 @@ class VisibilityGate(nn.Module):
         return ChangeOutput(output.seg_ref, output.seg_test, change)
 
 
+class CachedDetector(nn.Module):
+    """The wrapped detector's outputs, remembered by input: every gate tried reads one forward pass.
+
+    The key is a hash of the two input batches, so the same batches (same data, order and batch size,
+    as in :func:`tune_thresholds` and :func:`evaluate`) reuse the stored outputs; about 3 MB per
+    256x256 pair with four features.
+    """
+
+    def __init__(self, detector: nn.Module) -> None:
+        super().__init__()
+        self.detector = detector
+        self.outputs: dict[bytes, ChangeOutput] = {}
+
+    def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
+        key = hashlib.sha1(reference.detach().cpu().numpy().tobytes())
+        key.update(test.detach().cpu().numpy().tobytes())
+        digest = key.digest()
+        if digest not in self.outputs:
+            self.outputs[digest] = self.detector(reference, test)
+        return self.outputs[digest]
+
+
+def parse_gate(text: str, features: list[str]) -> list[float]:
+    """``"texture=0.03,transparency=0.01"`` -> one tau per feature in model order (0 where unnamed)."""
+    taus = dict.fromkeys(features, 0.0)
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        if name not in taus:
+            raise SystemExit(f"--gate names {name!r}; the model's features are {', '.join(features)}.")
+        try:
+            taus[name] = float(value)
+        except ValueError:
+            raise SystemExit(f"--gate: expected FEATURE=TAU, got {item!r}.") from None
+    return [taus[name] for name in features]
+
+
+def choose_per_feature(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Per feature, the tau of the single-tau runs with the highest pooled change F1 of that feature
+    (ties: the smaller tau). A feature's gate and threshold touch only its own channel, so together
+    these give the highest pooled mean over the runs' combinations."""
+    single = sorted((run for run in runs if isinstance(run["tau"], float | int)), key=lambda r: r["tau"])
+    chosen: dict[str, float] = {}
+    for name in single[0]["pooled_change_f1"]:
+        best = max(single, key=lambda run: (run["pooled_change_f1"][name] or 0.0, -run["tau"]))
+        chosen[name] = float(best["tau"])
+    return chosen
+
+
 def _scores(result: Any, features: list[str]) -> dict[str, Any]:
     """Per dataset feature: its own change F1, precision and recall; and the pooled mean change F1."""
     out: dict[str, Any] = {"pooled_mean_change_f1": result.mean_change_f1()}
@@ -81,18 +130,22 @@ def _scores(result: Any, features: list[str]) -> dict[str, Any]:
     return out
 
 
-def _fixed_thresholds(path: Path, taus: list[float] | None) -> dict[str, float]:
+def _fixed_thresholds(path: Path, gates: list[Any]) -> dict[str, float]:
     """Thresholds to score at: a JSON {feature: threshold}, or a val report of this script, from which
-    the run of the one ``--tau`` given is taken."""
+    the run of the one gate given (``--tau`` or ``--gate``) is taken."""
     stored = json.loads(path.read_text())
     if "runs" not in stored:
         return {str(k): float(v) for k, v in stored.items()}
-    if not taus or len(taus) != 1:
-        raise SystemExit("Expected exactly one --tau with a val report as --thresholds.")
+    if len(gates) != 1:
+        raise SystemExit("Expected exactly one --tau or --gate with a val report as --thresholds.")
     for run in stored["runs"]:
-        if abs(run["tau"] - taus[0]) < 1e-12:
+        if run["tau"] == gates[0] or (
+            isinstance(run["tau"], float | int)
+            and isinstance(gates[0], float | int)
+            and abs(run["tau"] - gates[0]) < 1e-12
+        ):
             return {str(k): float(v) for k, v in run["thresholds"].items()}
-    raise SystemExit(f"{path} has no run with tau {taus[0]}.")
+    raise SystemExit(f"{path} has no run with tau {gates[0]}.")
 
 
 def main() -> None:
@@ -102,6 +155,12 @@ def main() -> None:
     parser.add_argument("--split", default="val", choices=("val", "test"))
     parser.add_argument("--tau", type=float, action="append", help=f"gates to try (default: {TAUS})")
     parser.add_argument(
+        "--gate", help="one gate with a tau per feature, e.g. texture=0.03,transparency=0.01 (others 0)"
+    )
+    parser.add_argument(
+        "--choose", type=Path, help="print the per-feature gate chosen from this val report, and stop"
+    )
+    parser.add_argument(
         "--thresholds", type=Path, help="JSON {feature: threshold}: score at these, no tuning"
     )
     parser.add_argument(
@@ -109,28 +168,43 @@ def main() -> None:
         action="store_true",
         help="read the split from a dataset still being generated, once that split is complete",
     )
-    parser.add_argument("-o", "--out", type=Path, required=True)
+    parser.add_argument("-o", "--out", type=Path)
     args = parser.parse_args()
+    if args.choose:
+        chosen = choose_per_feature(json.loads(args.choose.read_text())["runs"])
+        print(",".join(f"{name}={tau:g}" for name, tau in chosen.items()))
+        return
+    if args.out is None:
+        parser.error("-o/--out is required")
+    if args.gate and args.tau:
+        parser.error("give --tau or --gate, not both")
     torch.set_num_threads(2)
     detector, metadata = load_checkpoint(args.model)
     features = list(metadata["features"])
     data = ChangePairs(args.data, args.split, features, cache=True, in_progress=args.in_progress)
-    fixed = _fixed_thresholds(args.thresholds, args.tau) if args.thresholds else None
+    # Each run: a tau for every feature (a number) or per feature (a dict, from --gate).
+    gates: list[Any] = (
+        [dict(zip(features, parse_gate(args.gate, features), strict=True))] if args.gate else args.tau or TAUS
+    )
+    fixed = _fixed_thresholds(args.thresholds, gates) if args.thresholds else None
+    cached = CachedDetector(detector).eval()
     report: dict[str, Any] = {"model": str(args.model), "split": args.split, "pairs": len(data), "runs": []}
-    for tau in args.tau or TAUS:
-        model = VisibilityGate(detector, [tau] * len(features)).eval()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for gate in gates:
+        taus = [gate[name] for name in features] if isinstance(gate, dict) else [gate] * len(features)
+        model = VisibilityGate(cached, taus).eval()
         thresholds = fixed or tune_thresholds(model, data)
         scores = _scores(evaluate(model, data, change_thresholds=thresholds), features)
-        report["runs"].append({"tau": tau, "thresholds": thresholds, **scores})
+        report["runs"].append({"tau": gate, "thresholds": thresholds, **scores})
+        args.out.write_text(json.dumps(report, indent=1))  # after every run: an interruption keeps them
         shown = {
-            k: round(v["f1"], 4) for k, v in scores.items() if isinstance(v, dict) and v["f1"] is not None
+            k: round(v["f1"], 4) for k, v in scores.items() if isinstance(v, dict) and v.get("f1") is not None
         }
-        print(f"tau {tau}: pooled mean change F1 {scores['pooled_mean_change_f1']:.4f}; {shown}", flush=True)
+        print(f"tau {gate}: pooled mean change F1 {scores['pooled_mean_change_f1']:.4f}; {shown}", flush=True)
     if not fixed:  # the stored thresholds, without a gate, for reference
-        scores = _scores(evaluate(detector, data, change_thresholds=metadata.get("thresholds")), features)
+        scores = _scores(evaluate(cached, data, change_thresholds=metadata.get("thresholds")), features)
         report["stored_thresholds_no_gate"] = scores
         print(f"stored thresholds, no gate: pooled mean change F1 {scores['pooled_mean_change_f1']:.4f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
 
 

@@ -51,3 +51,60 @@ def test_test_scoring_takes_the_thresholds_of_the_chosen_tau_from_a_val_report(t
         visibility._fixed_thresholds(report, [0.0, 0.03])
     with pytest.raises(SystemExit, match=r"no run with tau 0\.05"):
         visibility._fixed_thresholds(report, [0.05])
+
+
+class _Counting(nn.Module):
+    """A detector whose change logit is the pixel difference; it counts its calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
+        self.calls += 1
+        change = (reference - test).abs().sum(dim=1, keepdim=True).repeat(1, 2, 1, 1)
+        return ChangeOutput(change, change, change)
+
+
+def test_the_cached_detector_runs_once_per_input_and_answers_the_same() -> None:
+    inner = _Counting()
+    cached = visibility.CachedDetector(inner)
+    a, b = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
+    first = cached(a, b)
+    assert torch.equal(first.change, inner(a, b).change)
+    assert inner.calls == 2
+    assert torch.equal(cached(a.clone(), b.clone()).change, first.change) and inner.calls == 2
+    cached(b, a)  # another input (the swapped order) is a new forward pass
+    assert inner.calls == 3
+    gated = visibility.VisibilityGate(cached, [0.0, 10.0])(a, b)  # the stored output is not changed
+    assert torch.equal(cached(a, b).change, first.change) and (gated.change[:, 1] < -29).all()
+
+
+def test_a_gate_per_feature_is_parsed_in_model_order() -> None:
+    features = ["illumination", "reflection", "texture", "transparency"]
+    assert visibility.parse_gate("texture=0.03, transparency=0.01", features) == [0.0, 0.0, 0.03, 0.01]
+    assert visibility.parse_gate("", features) == [0.0] * 4
+    with pytest.raises(SystemExit, match="'objects'"):
+        visibility.parse_gate("objects=0.02", features)
+    with pytest.raises(SystemExit, match="FEATURE=TAU"):
+        visibility.parse_gate("texture=high", features)
+
+
+def test_per_feature_choice_takes_each_features_best_tau_and_the_smaller_on_ties() -> None:
+    def run(tau: float, texture: float, reflection: float) -> dict[str, object]:
+        return {"tau": tau, "pooled_change_f1": {"reflection": reflection, "texture": texture}}
+
+    runs = [run(0.03, 0.88, 0.70), run(0.0, 0.84, 0.75), run(0.01, 0.86, 0.75), run(0.05, 0.87, None)]
+    runs.append({"tau": {"texture": 0.03, "reflection": 0.0}, "pooled_change_f1": {}})  # a --gate run
+    assert visibility.choose_per_feature(runs) == {"reflection": 0.0, "texture": 0.03}
+
+
+def test_test_scoring_finds_a_per_feature_gate_in_a_val_report(tmp_path: Path) -> None:
+    report = tmp_path / "val.json"
+    gate = {"reflection": 0.0, "texture": 0.03}
+    runs = [{"tau": 0.0, "thresholds": {"texture": 0.6}}, {"tau": gate, "thresholds": {"texture": 0.45}}]
+    report.write_text(json.dumps({"runs": runs}))
+    assert visibility._fixed_thresholds(report, [dict(gate)]) == {"texture": 0.45}
+    assert visibility._fixed_thresholds(report, [0.0]) == {"texture": 0.6}
+    with pytest.raises(SystemExit, match="no run"):
+        visibility._fixed_thresholds(report, [{"reflection": 0.0, "texture": 0.02}])
