@@ -115,6 +115,11 @@ def _scores(result: Any, features: list[str]) -> dict[str, Any]:
     for group, maps in result.scores.items():
         if group in features:
             out[group] = {k: maps["change"][group][k] for k in ("f1", "precision", "recall")}
+    # Every group's change F1 per feature (the mixed and all sets too), as `eval change` tables them.
+    out["change_f1_by_set"] = {
+        group: {name: maps["change"][name]["f1"] for name in features}
+        for group, maps in result.scores.items()
+    }
     out["none_false_positive_rate"] = result.none_false_positive_rate
     # On a set that changes one feature, pixels marked changed for another: naming the wrong feature.
     # The mean over every (set, other feature) pair of the single-feature sets present (stage 4's measure).
