@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._evaluate import evaluate, tune_thresholds
@@ -107,6 +108,58 @@ def choose_per_feature(runs: list[dict[str, Any]]) -> dict[str, float]:
     return chosen
 
 
+@torch.no_grad()
+def histograms(model: nn.Module, data: ChangePairs, bins: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per feature, the counts of changed and of unchanged pixels by change-probability bin."""
+    count = len(data.features)
+    positives = torch.zeros(count, bins, dtype=torch.float64)
+    negatives = torch.zeros(count, bins, dtype=torch.float64)
+    for batch in DataLoader(data, batch_size=8, shuffle=False):
+        probability = model(batch["reference"], batch["test"]).probabilities().change
+        index = (probability * bins).long().clamp_(0, bins - 1)
+        changed = batch["change"] > 0.5
+        for f in range(count):
+            positives[f] += torch.bincount(index[:, f][changed[:, f]], minlength=bins).double()
+            negatives[f] += torch.bincount(index[:, f][~changed[:, f]], minlength=bins).double()
+    return positives, negatives
+
+
+def budgeted_choice(
+    per_tau: dict[float, tuple[torch.Tensor, torch.Tensor, torch.Tensor]], features: list[str], budget: float
+) -> dict[str, tuple[float, float]]:
+    """Per feature, the (tau, threshold) with the highest F1 among those whose false-positive pixel
+    rate on unchanged pairs is at most ``budget`` (ties: smaller tau, then threshold nearer 0.5).
+
+    Args:
+        per_tau: for each tau, the histograms of :func:`histograms` on the F1 data (positives,
+            negatives) and the negatives on the unchanged pairs; threshold k/bins marks bins >= k,
+            as :func:`tune_thresholds` does.
+
+    Raises:
+        SystemExit: no threshold of some feature keeps within the budget.
+    """
+    chosen: dict[str, tuple[float, float]] = {}
+    for f, name in enumerate(features):
+        best: tuple[tuple[float, float, float], float, float] | None = None
+        for tau in sorted(per_tau):
+            positives, negatives, unchanged = (h[f] for h in per_tau[tau])
+            bins = positives.numel()
+            true_pos = positives.flip(0).cumsum(0).flip(0)[1:]
+            false_pos = negatives.flip(0).cumsum(0).flip(0)[1:]
+            false_neg = positives.sum() - true_pos
+            f1 = 2 * true_pos / (2 * true_pos + false_pos + false_neg).clamp(min=1)
+            alarms = unchanged.flip(0).cumsum(0).flip(0)[1:] / unchanged.sum().clamp(min=1)
+            for k in range(bins - 1):
+                threshold = round((k + 1) / bins, 4)
+                key = (float(f1[k]), -tau, -abs(threshold - 0.5))
+                if float(alarms[k]) <= budget and (best is None or key > best[0]):
+                    best = (key, tau, threshold)
+        if best is None:
+            raise SystemExit(f"No threshold keeps {name}'s false alarms within {budget}.")
+        chosen[name] = (best[1], best[2])
+    return chosen
+
+
 def _scores(result: Any, features: list[str]) -> dict[str, Any]:
     """Per dataset feature: its own change F1, precision and recall; and the pooled mean change F1."""
     out: dict[str, Any] = {"pooled_mean_change_f1": result.mean_change_f1()}
@@ -173,6 +226,15 @@ def main() -> None:
         action="store_true",
         help="read the split from a dataset still being generated, once that split is complete",
     )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        help="choose each feature's tau and threshold for F1 with at most this share of the pixels of "
+        "--none-data marked changed (e.g. 0.00025)",
+    )
+    parser.add_argument(
+        "--none-data", type=Path, action="append", help="unchanged pairs for --budget (repeat)"
+    )
     parser.add_argument("-o", "--out", type=Path)
     args = parser.parse_args()
     if args.choose:
@@ -191,8 +253,11 @@ def main() -> None:
     gates: list[Any] = (
         [dict(zip(features, parse_gate(args.gate, features), strict=True))] if args.gate else args.tau or TAUS
     )
-    fixed = _fixed_thresholds(args.thresholds, gates) if args.thresholds else None
     cached = CachedDetector(detector).eval()
+    if args.budget is not None:
+        _budget_round(args, cached, metadata, data)
+        return
+    fixed = _fixed_thresholds(args.thresholds, gates) if args.thresholds else None
     report: dict[str, Any] = {"model": str(args.model), "split": args.split, "pairs": len(data), "runs": []}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for gate in gates:
@@ -210,6 +275,45 @@ def main() -> None:
         scores = _scores(evaluate(cached, data, change_thresholds=metadata.get("thresholds")), features)
         report["stored_thresholds_no_gate"] = scores
         print(f"stored thresholds, no gate: pooled mean change F1 {scores['pooled_mean_change_f1']:.4f}")
+    args.out.write_text(json.dumps(report, indent=1))
+
+
+def _budget_round(
+    args: argparse.Namespace, cached: nn.Module, metadata: dict[str, Any], data: ChangePairs
+) -> None:
+    """Choose a gate and thresholds under a false-alarm budget; score them and the shipped model."""
+    if not args.none_data:
+        raise SystemExit("--budget needs --none-data (the unchanged pairs whose false alarms it limits).")
+    features = list(metadata["features"])
+    unchanged = ChangePairs(args.none_data, args.split, features, cache=True, in_progress=args.in_progress)
+    per_tau = {}
+    for tau in args.tau or TAUS:
+        model = VisibilityGate(cached, [tau] * len(features)).eval()
+        per_tau[tau] = (*histograms(model, data), histograms(model, unchanged)[1])
+    chosen = budgeted_choice(per_tau, features, args.budget)
+    gate = {name: tau for name, (tau, _) in chosen.items()}
+    thresholds = {name: threshold for name, (_, threshold) in chosen.items()}
+    report: dict[str, Any] = {"model": str(args.model), "split": args.split, "pairs": len(data)}
+    report["budget"], report["unchanged_pairs"] = args.budget, len(unchanged)
+    for key, model, at in (
+        ("shipped", cached, metadata["thresholds"]),
+        ("chosen", VisibilityGate(cached, [gate[name] for name in features]).eval(), thresholds),
+    ):
+        scores = _scores(evaluate(model, data, change_thresholds=at), features)
+        alarms = evaluate(model, unchanged, change_thresholds=at).none_false_positive_rate
+        report[key] = {"tau": gate if key == "chosen" else 0, "thresholds": at, **scores}
+        report[key]["unchanged_false_positive_rate"] = alarms
+        shown = {
+            k: round(v["f1"], 4) for k, v in scores.items() if isinstance(v, dict) and v.get("f1") is not None
+        }
+        print(
+            f"{key}: gate {report[key]['tau']}, thresholds {at}: pooled mean change F1 "
+            f"{scores['pooled_mean_change_f1']:.4f}; {shown}; "
+            f"wrong feature {scores['mean_wrong_feature_rate']:.4f}; "
+            f"unchanged pairs marked {alarms:.6f}",
+            flush=True,
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
 
 

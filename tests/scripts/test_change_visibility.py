@@ -108,3 +108,29 @@ def test_test_scoring_finds_a_per_feature_gate_in_a_val_report(tmp_path: Path) -
     assert visibility._fixed_thresholds(report, [0.0]) == {"texture": 0.6}
     with pytest.raises(SystemExit, match="no run"):
         visibility._fixed_thresholds(report, [{"reflection": 0.0, "texture": 0.02}])
+
+
+def test_budgeted_choice_takes_the_best_f1_that_keeps_false_alarms_within_the_budget() -> None:
+    bins = 10
+    # One feature. Changed pixels sit at probability 0.35-0.45 (bins 3-4) and 0.95 (bin 9); unchanged
+    # pixels of the F1 data at 0.15 (bin 1); unchanged pairs have 1 % of their pixels at 0.45 (bin 4).
+    positives = torch.zeros(1, bins, dtype=torch.float64)
+    positives[0, 3], positives[0, 4], positives[0, 9] = 50, 50, 100
+    negatives = torch.zeros(1, bins, dtype=torch.float64)
+    negatives[0, 1] = 1000
+    unchanged = torch.zeros(1, bins, dtype=torch.float64)
+    unchanged[0, 0], unchanged[0, 4] = 99, 1
+    # tau 0.02 hides half of the bin-3 changes and the unchanged pairs' bin-4 pixel.
+    gated_pos = positives.clone()
+    gated_pos[0, 3], gated_pos[0, 0] = 25, 25
+    gated_unchanged = torch.zeros(1, bins, dtype=torch.float64)
+    gated_unchanged[0, 0] = 100
+    per_tau = {0.0: (positives, negatives, unchanged), 0.02: (gated_pos, negatives, gated_unchanged)}
+    # Without a budget: tau 0 at threshold 0.2 or 0.3 finds every change and no false pixel (F1 1);
+    # of the two, the one nearer 0.5.
+    assert visibility.budgeted_choice(per_tau, ["texture"], 1.0) == {"texture": (0.0, 0.3)}
+    # With a budget below 1 %: at tau 0 only thresholds from 0.5 keep bin 4 out (F1 2*100/(200+100));
+    # tau 0.02 may go down to 0.3 (F1 2*175/(350+25)), which is better.
+    assert visibility.budgeted_choice(per_tau, ["texture"], 0.005) == {"texture": (0.02, 0.3)}
+    with pytest.raises(SystemExit, match="texture"):
+        visibility.budgeted_choice({0.0: (positives, negatives, torch.ones(1, bins))}, ["texture"], 0.0)
