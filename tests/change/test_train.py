@@ -232,3 +232,13 @@ def test_the_positive_weight_cap_sets_where_a_rare_change_tips_over() -> None:
     assert best_constant_logit(1.0) < best_constant_logit(5.0) < -1.0
     with pytest.raises(InvalidArgumentError, match="max_pos_weight >= 1"):
         load_config(None, {"data": ["d"], "max_pos_weight": 0.5})
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parents[2] / "configs").glob("change-*.yaml")), ids=lambda p: p.name
+)
+def test_every_shipped_training_config_is_valid(path: Path) -> None:
+    config = load_config(path, {})
+    assert config.model in ("fresunet", "fresunet-deep", "changestar")
+    assert config.data and all(folder.startswith("data/change/") for folder in config.data)
+    assert not config.data_weights or len(config.data_weights) == len(config.data)
