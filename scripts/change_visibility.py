@@ -15,6 +15,13 @@ validation split to choose; the test split only to score a choice fixed beforeha
 
     python scripts/change_visibility.py --model fresunet --data data/change/texture --split val \\
         -o runs/visibility/fresunet-texture-val.json
+
+Also: ``--gate texture=0.03,...`` runs one gate with a tau per feature; ``--choose REPORT`` prints each
+feature's best tau from a val report's runs; ``--budget RATE --none-data DIR`` chooses each feature's
+tau and threshold for F1 under a false-alarm budget on unchanged pairs and scores the choice against
+the model as shipped; ``--in-progress`` reads a complete split of a dataset still being generated.
+The detector runs once per input whatever the number of gates (its outputs are kept in memory, about
+3 MB per pair). The rounds decided with it: docs/models.md (visibility gate).
 """
 
 from __future__ import annotations
