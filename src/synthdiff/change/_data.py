@@ -76,7 +76,7 @@ def read_manifest(
 
 def _read_finished_split(root: Path, split: str) -> list[PairRecord]:
     """One complete split of a dataset still being generated, from its journal (progress.jsonl)."""
-    from synthdiff.synth._generate import assign_splits
+    from synthdiff.synth._generate import _read_journal, assign_splits
 
     try:
         options = json.loads((root / "dataset.json").read_text())["options"]
@@ -89,16 +89,8 @@ def _read_finished_split(root: Path, split: str) -> list[PairRecord]:
             f"Expected a dataset made by 'synthdiff generate' in {str(root)!r} (a readable dataset.json), "
             "but there is none. Fix: check the folder."
         ) from None
-    records: dict[str, dict[str, Any]] = {}
-    journal = root / "progress.jsonl"
-    lines = journal.read_text().splitlines() if journal.is_file() else []
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by an interruption: generate renders that pair again
-        if record.get("split") == split:
-            records[str(record["pair_id"])] = record
+    journal = _read_journal(root / "progress.jsonl")  # skips a line an interruption cut short
+    records = {key: record for key, record in journal.items() if record.get("split") == split}
     if len(records) < expected:
         raise OutputError(
             f"Expected every {split} pair of the dataset in {str(root)!r} to be rendered, but only "
