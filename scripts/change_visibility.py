@@ -34,10 +34,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from synthdiff.change._data import ChangePairs
-from synthdiff.change._evaluate import evaluate, tune_thresholds
+from synthdiff.change._evaluate import POOLED, change_histograms, evaluate, f1_by_threshold, tune_thresholds
 from synthdiff.change._models import ChangeOutput
 from synthdiff.change._registry import load_checkpoint
 
@@ -115,22 +114,6 @@ def choose_per_feature(runs: list[dict[str, Any]]) -> dict[str, float]:
     return chosen
 
 
-@torch.no_grad()
-def histograms(model: nn.Module, data: ChangePairs, bins: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per feature, the counts of changed and of unchanged pixels by change-probability bin."""
-    count = len(data.features)
-    positives = torch.zeros(count, bins, dtype=torch.float64)
-    negatives = torch.zeros(count, bins, dtype=torch.float64)
-    for batch in DataLoader(data, batch_size=8, shuffle=False):
-        probability = model(batch["reference"], batch["test"]).probabilities().change
-        index = (probability * bins).long().clamp_(0, bins - 1)
-        changed = batch["change"] > 0.5
-        for f in range(count):
-            positives[f] += torch.bincount(index[:, f][changed[:, f]], minlength=bins).double()
-            negatives[f] += torch.bincount(index[:, f][~changed[:, f]], minlength=bins).double()
-    return positives, negatives
-
-
 def budgeted_choice(
     per_tau: dict[float, tuple[torch.Tensor, torch.Tensor, torch.Tensor]], features: list[str], budget: float
 ) -> dict[str, tuple[float, float]]:
@@ -138,7 +121,7 @@ def budgeted_choice(
     rate on unchanged pairs is at most ``budget`` (ties: smaller tau, then threshold nearer 0.5).
 
     Args:
-        per_tau: for each tau, the histograms of :func:`histograms` on the F1 data (positives,
+        per_tau: for each tau, the histograms of :func:`change_histograms` on the F1 data (positives,
             negatives) and the negatives on the unchanged pairs; threshold k/bins marks bins >= k,
             as :func:`tune_thresholds` does.
 
@@ -151,10 +134,7 @@ def budgeted_choice(
         for tau in sorted(per_tau):
             positives, negatives, unchanged = (h[f] for h in per_tau[tau])
             bins = positives.numel()
-            true_pos = positives.flip(0).cumsum(0).flip(0)[1:]
-            false_pos = negatives.flip(0).cumsum(0).flip(0)[1:]
-            false_neg = positives.sum() - true_pos
-            f1 = 2 * true_pos / (2 * true_pos + false_pos + false_neg).clamp(min=1)
+            f1 = f1_by_threshold(positives, negatives)
             alarms = unchanged.flip(0).cumsum(0).flip(0)[1:] / unchanged.sum().clamp(min=1)
             for k in range(bins - 1):
                 threshold = round((k + 1) / bins, 4)
@@ -171,7 +151,7 @@ def _scores(result: Any, features: list[str]) -> dict[str, Any]:
     """Per dataset feature: its own change F1, precision and recall; and the pooled mean change F1."""
     out: dict[str, Any] = {"pooled_mean_change_f1": result.mean_change_f1()}
     # Each feature's change F1 over every pair together (the pooled mean is their mean).
-    out["pooled_change_f1"] = {name: result.scores["pooled"]["change"][name]["f1"] for name in features}
+    out["pooled_change_f1"] = {name: result.scores[POOLED]["change"][name]["f1"] for name in features}
     for group, maps in result.scores.items():
         if group in features:
             out[group] = {k: maps["change"][group][k] for k in ("f1", "precision", "recall")}
@@ -296,7 +276,7 @@ def _budget_round(
     per_tau = {}
     for tau in args.tau or TAUS:
         model = VisibilityGate(cached, [tau] * len(features)).eval()
-        per_tau[tau] = (*histograms(model, data), histograms(model, unchanged)[1])
+        per_tau[tau] = (*change_histograms(model, data), change_histograms(model, unchanged)[1])
     chosen = budgeted_choice(per_tau, features, args.budget)
     gate = {name: tau for name, (tau, _) in chosen.items()}
     thresholds = {name: threshold for name, (_, threshold) in chosen.items()}
