@@ -83,6 +83,16 @@ def test_dataset_weights_set_each_datasets_share_of_the_draws_whatever_its_size(
     config = load_config(None, settings)
     result = train_change(config, tmp_path / "run")  # the weighted sampler runs end to end
     assert len(result.history) == 2
+    seen: list[int] = []
+    short = load_config(None, {**settings, "epoch_pairs": 4, "epochs": 1})
+    train_change(short, tmp_path / "short", on_step=lambda e, step, steps, r: seen.append(steps))
+    assert seen == [2, 2]  # 4 weighted draws in batches of 2, not the 13 training pairs
+    subset: list[int] = []
+    unweighted = load_config(None, config_for(large, epoch_pairs=4, epochs=1))
+    train_change(unweighted, tmp_path / "subset", on_step=lambda e, step, steps, r: subset.append(steps))
+    assert subset == [2, 2]  # 4 of its 8 training pairs
+    with pytest.raises(InvalidArgumentError, match="epoch_pairs >= 0"):
+        load_config(None, config_for(small, epoch_pairs=-1))
     with pytest.raises(InvalidArgumentError, match="one positive data_weights entry per data folder"):
         load_config(None, config_for(small, data_weights=[1, 1]))
     with pytest.raises(InvalidArgumentError, match="data_weights"):

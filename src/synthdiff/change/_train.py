@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, WeightedRandomSampler
+from torch.utils.data import DataLoader, RandomSampler, WeightedRandomSampler
 
 from synthdiff._checkpoint import RunState, load_run_state, save_run_state
 from synthdiff._config import load_settings, save_or_check_settings
@@ -39,6 +39,10 @@ class TrainConfig:
     # weight_k / sum(weights) of each epoch's pairs (drawn with replacement). Empty: every training
     # pair once per epoch, so larger datasets weigh more.
     data_weights: list[float] = field(default_factory=list)
+    # Pairs drawn per epoch; 0: as many as there are training pairs. Fewer make shorter epochs, so that a
+    # slow model (changestar on a CPU) is validated and checkpointed more often. Without data_weights
+    # the draw is a fresh random subset each epoch (without replacement, so at most every pair once).
+    epoch_pairs: int = 0
     model: str = "fresunet"
     features: list[str] = field(
         default_factory=lambda: ["illumination", "reflection", "texture", "transparency"]
@@ -86,6 +90,10 @@ class TrainConfig:
             raise InvalidArgumentError(
                 f"Expected one positive data_weights entry per data folder ({len(self.data)}), "
                 f"got {self.data_weights!r}."
+            )
+        if self.epoch_pairs < 0:
+            raise InvalidArgumentError(
+                f"Expected epoch_pairs >= 0 (0: every training pair), got {self.epoch_pairs!r}."
             )
         if not self.max_pos_weight >= 1.0:
             raise InvalidArgumentError(f"Expected max_pos_weight >= 1, got {self.max_pos_weight!r}.")
@@ -211,11 +219,12 @@ def train_change(
             encoder.eval()  # frozen means its batch-norm statistics stay the ImageNet ones too
         train_data.set_epoch(epoch)
         generator = torch.Generator().manual_seed(config.seed * 1000 + epoch)
-        sampler = None
+        draws = config.epoch_pairs or len(train_data)
+        sampler: WeightedRandomSampler | RandomSampler | None = None
         if pair_weights:
-            sampler = WeightedRandomSampler(
-                pair_weights, len(train_data), replacement=True, generator=generator
-            )
+            sampler = WeightedRandomSampler(pair_weights, draws, replacement=True, generator=generator)
+        elif config.epoch_pairs:
+            sampler = RandomSampler(train_data, num_samples=min(draws, len(train_data)), generator=generator)
         loader = DataLoader(
             train_data,
             batch_size=config.batch_size,
@@ -223,7 +232,7 @@ def train_change(
             sampler=sampler,
             generator=generator,
             num_workers=0 if config.cache else config.loader_workers,
-            drop_last=len(train_data) > config.batch_size,
+            drop_last=(len(sampler) if sampler is not None else len(train_data)) > config.batch_size,
             pin_memory=device.type == "cuda",
         )
         running: dict[str, float] = {}
