@@ -222,6 +222,12 @@ def main() -> None:
     parser.add_argument(
         "--none-data", type=Path, action="append", help="unchanged pairs for --budget (repeat)"
     )
+    parser.add_argument(
+        "--stored",
+        action="store_true",
+        help="only score the model at its stored thresholds, no gate and no tuning (with --none-data: "
+        "also its false alarms there); for a decision set nothing may be tuned on",
+    )
     parser.add_argument("-o", "--out", type=Path)
     args = parser.parse_args()
     if args.choose:
@@ -241,7 +247,7 @@ def main() -> None:
         [dict(zip(features, parse_gate(args.gate, features), strict=True))] if args.gate else args.tau or TAUS
     )
     cached = CachedDetector(detector).eval()
-    if args.budget is not None:
+    if args.budget is not None or args.stored:
         _budget_round(args, cached, metadata, data)
         return
     fixed = _fixed_thresholds(args.thresholds, gates) if args.thresholds else None
@@ -268,11 +274,17 @@ def main() -> None:
 def _budget_round(
     args: argparse.Namespace, cached: nn.Module, metadata: dict[str, Any], data: ChangePairs
 ) -> None:
-    """Choose a gate and thresholds under a false-alarm budget; score them and the shipped model."""
+    """Choose a gate and thresholds under a false-alarm budget; score them and the shipped model.
+
+    With ``--stored``, only the model as shipped is scored (no gate, no tuning on this split)."""
     if not args.none_data:
-        raise SystemExit("--budget needs --none-data (the unchanged pairs whose false alarms it limits).")
+        raise SystemExit("--budget and --stored need --none-data (unchanged pairs, for their false alarms).")
     features = list(metadata["features"])
     unchanged = ChangePairs(args.none_data, args.split, features, cache=True, in_progress=args.in_progress)
+    runs: list[tuple[str, nn.Module, Any]] = [("shipped", cached, metadata["thresholds"])]
+    if args.stored:
+        _score_runs(args, runs, data, unchanged, features, {})
+        return
     per_tau = {}
     for tau in args.tau or TAUS:
         model = VisibilityGate(cached, [tau] * len(features)).eval()
@@ -280,12 +292,22 @@ def _budget_round(
     chosen = budgeted_choice(per_tau, features, args.budget)
     gate = {name: tau for name, (tau, _) in chosen.items()}
     thresholds = {name: threshold for name, (_, threshold) in chosen.items()}
+    runs.append(("chosen", VisibilityGate(cached, [gate[name] for name in features]).eval(), thresholds))
+    _score_runs(args, runs, data, unchanged, features, gate)
+
+
+def _score_runs(
+    args: argparse.Namespace,
+    runs: list[tuple[str, nn.Module, Any]],
+    data: ChangePairs,
+    unchanged: ChangePairs,
+    features: list[str],
+    gate: dict[str, float],
+) -> None:
+    """Score each (name, model, thresholds) on the pairs and on the unchanged pairs; print and save."""
     report: dict[str, Any] = {"model": str(args.model), "split": args.split, "pairs": len(data)}
     report["budget"], report["unchanged_pairs"] = args.budget, len(unchanged)
-    for key, model, at in (
-        ("shipped", cached, metadata["thresholds"]),
-        ("chosen", VisibilityGate(cached, [gate[name] for name in features]).eval(), thresholds),
-    ):
+    for key, model, at in runs:
         scores = _scores(evaluate(model, data, change_thresholds=at), features)
         alarms = evaluate(model, unchanged, change_thresholds=at).none_false_positive_rate
         report[key] = {"tau": gate if key == "chosen" else 0, "thresholds": at, **scores}
