@@ -92,3 +92,16 @@ def test_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "change", "--model", str(broken), "--data", str(data)])
     assert result.exit_code == 2 and "cannot be read" in result.output
     assert "Traceback" not in result.output
+
+
+def test_default_model_is_the_same_everywhere() -> None:
+    """`detect`, `demo` and the library name one default (the CLI keeps a literal: no torch import)."""
+    import inspect
+
+    from synthdiff.change import DEFAULT_MODEL, shipped_models
+    from synthdiff.cli._change import detect_command
+    from synthdiff.demo import run_demo
+
+    assert DEFAULT_MODEL in shipped_models()
+    assert inspect.signature(detect_command).parameters["checkpoint"].default == DEFAULT_MODEL
+    assert inspect.signature(run_demo).parameters["change_model"].default == DEFAULT_MODEL

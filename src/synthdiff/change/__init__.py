@@ -12,6 +12,7 @@ from synthdiff.change._infer import ChangeMaps, FeatureRegion, predict_maps
 from synthdiff.change._metrics import PixelCounts, balanced_loss, change_loss
 from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet
 from synthdiff.change._registry import (
+    DEFAULT_MODEL,
     FEATURES,
     MODELS,
     ModelInfo,
@@ -24,6 +25,7 @@ from synthdiff.change._registry import (
 from synthdiff.change._train import TrainConfig, TrainResult, load_config, train_change
 
 __all__ = [
+    "DEFAULT_MODEL",
     "FEATURES",
     "MODELS",
     "ChangeMaps",

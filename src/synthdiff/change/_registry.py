@@ -16,6 +16,7 @@ from synthdiff.change._models import ChangeStar, FresUNet
 from synthdiff.errors import CheckpointError, InvalidArgumentError
 
 __all__ = [
+    "DEFAULT_MODEL",
     "FEATURES",
     "MODELS",
     "ModelInfo",
@@ -25,6 +26,11 @@ __all__ = [
     "save_checkpoint",
     "shipped_models",
 ]
+
+# What `synthdiff detect` and the demo use when no model is named: the shipped model with the higher
+# pooled mean change F1 at its stored thresholds on the fresh seed-11 val sets, by the rule written
+# before they were scored (docs/training-logs/change-default-fresh11-rule.md; docs/models.md).
+DEFAULT_MODEL = "fresunet"
 
 #: The rendering features a change detector can be trained for.
 FEATURES = ("illumination", "reflection", "texture", "transparency", "objects")

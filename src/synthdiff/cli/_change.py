@@ -145,8 +145,8 @@ def detect_command(
     reference: Annotated[Path, typer.Argument(help="Reference image.")],
     test: Annotated[Path, typer.Argument(help="Test image (same size).")],
     output: Annotated[Path, typer.Option("--out", "-o", help="Folder for detect.json, maps and overlays.")],
-    # Default: the shipped model with the higher validation F1 (docs/models.md).
-    checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "changestar",
+    # Default: synthdiff.change.DEFAULT_MODEL (not imported here: it would load torch for every command).
+    checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "fresunet",
     features: Annotated[str | None, typer.Option("--features", help="Comma-separated subset.")] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     tile: Annotated[int, typer.Option("--tile", help="Tile size for large images.")] = 256,
