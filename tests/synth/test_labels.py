@@ -164,3 +164,16 @@ def test_glossy_sampling_noise_alone_is_not_a_reflection_change() -> None:
     assert labels.change_reflection(reference, test, changed_materials=[1]).mean() < 0.001
     glossier = make_passes(glossy=1.5, seed=2, noise=0.5)
     assert labels.change_reflection(reference, glossier, changed_materials=[1]).mean() > 0.9
+
+
+def test_a_surface_turned_metal_is_a_reflection_change_where_its_diffuse_light_vanished() -> None:
+    # Glossy light as bright before and after (the glossy test alone sees nothing), but the diffuse
+    # colour is gone, as when metallic rises: labels version 2 counts it, in the changed material only.
+    materials = square(2.0)
+    reference = make_passes(glossy=0.5, materials=materials, seed=1, noise=0.05)
+    test = make_passes(glossy=0.5, albedo=0.0, materials=materials, seed=2, noise=0.05)
+    change = labels.change_reflection(reference, test, changed_materials=[2])
+    assert change[20:36, 20:36].all()
+    assert not change[:14].any()
+    same = make_passes(glossy=0.5, materials=materials, seed=3, noise=0.05)
+    assert labels.change_reflection(reference, same, changed_materials=[2]).mean() < 0.001

@@ -311,28 +311,51 @@ def _glossy_with_noise(passes: Passes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def change_reflection(reference: Passes, test: Passes, changed_materials: Iterable[int]) -> np.ndarray:
-    """Pixels of the changed materials whose glossy light changed, beyond sampling noise.
+    """Pixels of the changed materials whose glossy light, or all the light they send out, changed
+    beyond sampling noise.
 
-    The change must exceed GLOSSY_CHANGE_RELATIVE of the larger glossy value, GLOSSY_CHANGE_FLOOR x
-    the reference's 95th percentile of outgoing light, and NOISE_SIGMAS standard deviations of the
-    two renders' estimated sampling noise; pixels passing half the relative change and
-    NOISE_SIGMAS_WEAK join when connected to such a pixel (hysteresis).
+    Either change must exceed GLOSSY_CHANGE_RELATIVE of the larger value, GLOSSY_CHANGE_FLOOR x the
+    reference's 95th percentile of outgoing light, and NOISE_SIGMAS standard deviations of the two
+    renders' estimated sampling noise; pixels passing half the relative change and NOISE_SIGMAS_WEAK
+    join when connected to such a pixel (hysteresis). The glossy test (luminance) finds highlights
+    that sharpen or fade; the outgoing test (diffuse + glossy + transmission, any colour channel; labels
+    version 2) finds what a metallic or specular change does to the rest of the surface's light, such
+    as a floor turned metal losing its diffuse colour while its glossy light stays as bright. Nothing
+    but the reflection parameters of these materials changed in a reflection pair, so any change of
+    their light beyond noise is a reflection change.
     """
     total_ref = _smoothed_luminance(reference, _total_outgoing(reference))
+    floor = GLOSSY_CHANGE_FLOOR * max(_p95(total_ref, _surface(reference)), 1e-6)
+    where = _in_either(reference.material_index, test.material_index, changed_materials)
     glossy_ref, noise_ref = _glossy_with_noise(reference)
     glossy_test, noise_test = _glossy_with_noise(test)
-    delta = np.abs(glossy_test - glossy_ref)
-    floor = GLOSSY_CHANGE_FLOOR * max(_p95(total_ref, _surface(reference)), 1e-6)
-    larger, noise = np.maximum(glossy_ref, glossy_test), np.hypot(noise_ref, noise_test)
-    where = _in_either(reference.material_index, test.material_index, changed_materials)
+    strong, weak = _relative_change(glossy_ref, glossy_test, np.hypot(noise_ref, noise_test), floor)
+    out_ref, out_noise_ref = _outgoing_with_noise(reference)
+    out_test, out_noise_test = _outgoing_with_noise(test)
+    out_strong, out_weak = _relative_change(out_ref, out_test, np.hypot(out_noise_ref, out_noise_test), floor)
+    strong = clean((strong | out_strong.any(axis=2)) & where, open_first=True)
+    return clean(_hysteresis(strong, (weak | out_weak.any(axis=2)) & where), open_first=True)
+
+
+def _outgoing_with_noise(passes: Passes) -> tuple[np.ndarray, np.ndarray]:
+    """All light leaving each surface (RGB), smoothed within objects, and its noise."""
+    regions = np.rint(passes.object_index).astype(np.int64)
+    return _smoothed_with_noise(_total_outgoing(passes), regions, _light_sigma(passes.shape))
+
+
+def _relative_change(
+    before: np.ndarray, after: np.ndarray, noise: np.ndarray, floor: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The strong and weak tests of :func:`change_reflection`, elementwise."""
+    delta = np.abs(after - before)
+    larger = np.maximum(before, after)
     strong = (delta >= GLOSSY_CHANGE_RELATIVE * larger) & (delta >= floor) & (delta > NOISE_SIGMAS * noise)
     weak = (
         (delta >= 0.5 * GLOSSY_CHANGE_RELATIVE * larger)
         & (delta >= floor)
         & (delta > NOISE_SIGMAS_WEAK * noise)
     )
-    strong = clean(strong & where, open_first=True)
-    return clean(_hysteresis(strong, weak & where), open_first=True)
+    return strong, weak
 
 
 # --- texture --------------------------------------------------------------------------------------

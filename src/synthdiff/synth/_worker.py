@@ -25,7 +25,7 @@ from synthdiff.synth._scene import describe_scene, scene_rng
 __all__ = ["LABELS_VERSION", "SceneTask", "run_scene", "worker_entry"]
 
 #: Bumped whenever a label definition in _labels changes; recorded in every manifest line.
-LABELS_VERSION = "1"
+LABELS_VERSION = "2"  # 2: reflection changes also where all of a changed surface's light changed
 MAX_ATTEMPTS = 4
 # A thing counts as visible in the reference when it covers at least this fraction of the pixels.
 VISIBLE_FRACTION = 0.002
