@@ -3,6 +3,8 @@
 # training, threshold or earlier decision has seen (the seed-0 val split has decided many rounds;
 # docs/models.md). Same sizes and samples as scripts/make_training_data.sh, 4 variants per scene (none:
 # 2): 120 pairs per feature and `all`, 60 unchanged pairs; about 25 minutes on 2 cores. Resumable.
+# The reflection and `all` sets carry labels version 2 (docs/labels.md), hence their names; the
+# version-1 fresh11-reflection and fresh11-all decided the rounds of 2026-12-03 before stage 6.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SYNTHDIFF=${SYNTHDIFF:-.venv/bin/synthdiff}
@@ -11,6 +13,6 @@ common=(--scenes 30 --size 256 --seed 11 --workers 2 --split 0,1,0)
 "$SYNTHDIFF" generate --feature texture      "${common[@]}" --variants 4 --samples 8  --out "$OUT/fresh11-texture"
 "$SYNTHDIFF" generate --feature illumination "${common[@]}" --variants 4 --samples 8  --out "$OUT/fresh11-illumination"
 "$SYNTHDIFF" generate --feature transparency "${common[@]}" --variants 4 --samples 8  --out "$OUT/fresh11-transparency"
-"$SYNTHDIFF" generate --feature reflection   "${common[@]}" --variants 4 --samples 16 --out "$OUT/fresh11-reflection"
-"$SYNTHDIFF" generate --feature all          "${common[@]}" --variants 4 --samples 16 --out "$OUT/fresh11-all"
+"$SYNTHDIFF" generate --feature reflection   "${common[@]}" --variants 4 --samples 16 --out "$OUT/fresh11-reflection-v2"
+"$SYNTHDIFF" generate --feature all          "${common[@]}" --variants 4 --samples 16 --out "$OUT/fresh11-all-v2"
 "$SYNTHDIFF" generate --feature none         "${common[@]}" --variants 2 --samples 8  --out "$OUT/fresh11-none"
