@@ -293,6 +293,28 @@ def test_ctrl_c_stops_quickly_and_the_run_resumes(tmp_path: Path) -> None:
     assert len(ids) == len(set(ids)) == 80
 
 
+def test_an_error_while_stopping_the_workers_does_not_hide_the_interruption(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C must reach the CLI as Ctrl-C (exit 130, "run again to resume") even when stopping the
+    workers fails, as reading a record a killed worker left half-written can (EOFError)."""
+    from synthdiff.synth import _generate
+
+    real_stop = _generate._stop
+
+    def stop_then_fail(pool: Any) -> None:
+        real_stop(pool)
+        raise EOFError("Ran out of input")
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_generate, "_stop", stop_then_fail)
+    monkeypatch.setattr(_generate, "wait", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        generate(GenerateOptions("texture", scenes=1, variants=1, **SMALL), tmp_path / "out", workers=1)
+
+
 @pytest.mark.parametrize("feature", FEATURES)
 def test_bundled_exam_scene_supports_every_feature(tmp_path: Path, feature: str) -> None:
     """A scene made by hand (examples/exam.blend, not by the generator) for every feature."""

@@ -306,8 +306,14 @@ def _run(
             except BaseException:
                 # Interrupted (Ctrl-C) or a worker failed: stop every worker now rather than waiting
                 # for their scenes to finish, and keep the pairs that were complete (the journal).
-                _stop(pool)
-                drain(0.5)
+                try:
+                    _stop(pool)
+                    drain(0.5)
+                except Exception as cleanup_error:
+                    # A worker killed mid-message can leave a truncated record in the queue (EOFError,
+                    # UnpicklingError). That pair is simply rendered again on resume; what must not
+                    # happen is this error hiding the interruption or failure that stopped the run.
+                    print(f"synthdiff: while stopping the workers: {cleanup_error!r}", file=sys.stderr)
                 raise
 
     records = [done[key] for key in sorted(done)]
