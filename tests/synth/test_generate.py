@@ -311,8 +311,9 @@ def test_an_error_while_stopping_the_workers_does_not_hide_the_interruption(
 
     monkeypatch.setattr(_generate, "_stop", stop_then_fail)
     monkeypatch.setattr(_generate, "wait", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as raised:
         generate(GenerateOptions("texture", scenes=1, variants=1, **SMALL), tmp_path / "out", workers=1)
+    assert "while stopping the workers: EOFError" in "".join(raised.value.__notes__)
 
 
 @pytest.mark.parametrize("feature", FEATURES)

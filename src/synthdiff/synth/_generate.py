@@ -303,7 +303,7 @@ def _run(
                 while rendered < expected and time.monotonic() < deadline:
                     drain(0.5)
                 pool.shutdown(wait=True)
-            except BaseException:
+            except BaseException as error:
                 # Interrupted (Ctrl-C) or a worker failed: stop every worker now rather than waiting
                 # for their scenes to finish, and keep the pairs that were complete (the journal).
                 try:
@@ -312,8 +312,8 @@ def _run(
                 except Exception as cleanup_error:
                     # A worker killed mid-message can leave a truncated record in the queue (EOFError,
                     # UnpicklingError). That pair is simply rendered again on resume; what must not
-                    # happen is this error hiding the interruption or failure that stopped the run.
-                    print(f"synthdiff: while stopping the workers: {cleanup_error!r}", file=sys.stderr)
+                    # happen is this error replacing the interruption or failure that stopped the run.
+                    error.add_note(f"while stopping the workers: {cleanup_error!r}")
                 raise
 
     records = [done[key] for key in sorted(done)]
