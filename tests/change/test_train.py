@@ -160,7 +160,10 @@ def test_frozen_encoder_stays_unchanged(tmp_path: Path) -> None:
         train_change(load_config(None, config_for(data, freeze_encoder=True)), tmp_path / "run2")
 
 
-def test_a_deeper_model_warm_starts_from_a_smaller_one_with_the_same_answers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("larger", ["fresunet-deep-tiny", "fresunet-attention-tiny"])
+def test_a_larger_model_warm_starts_from_a_smaller_one_with_the_same_answers(
+    tmp_path: Path, larger: str
+) -> None:
     from synthdiff.change import create_model
     from synthdiff.change._train import _warm_start
 
@@ -168,8 +171,8 @@ def test_a_deeper_model_warm_starts_from_a_smaller_one_with_the_same_answers(tmp
     train_change(load_config(None, config_for(data, epochs=1)), tmp_path / "small")
     small, _ = load_checkpoint(tmp_path / "small" / "best.pt")
     small_path = str(tmp_path / "small" / "best.pt")
-    config = load_config(None, config_for(data, model="fresunet-deep-tiny", init=small_path))
-    deep = create_model("fresunet-deep-tiny", ["texture"])
+    config = load_config(None, config_for(data, model=larger, init=small_path))
+    deep = create_model(larger, ["texture"])
     before = {name: tensor.clone() for name, tensor in deep.state_dict().items()}
     _warm_start(deep, config)
     changed = [name for name, tensor in deep.state_dict().items() if not torch.equal(tensor, before[name])]
@@ -249,6 +252,6 @@ def test_the_positive_weight_cap_sets_where_a_rare_change_tips_over() -> None:
 )
 def test_every_shipped_training_config_is_valid(path: Path) -> None:
     config = load_config(path, {})
-    assert config.model in ("fresunet", "fresunet-deep", "changestar")
+    assert config.model in ("fresunet", "fresunet-deep", "fresunet-attention", "changestar")
     assert config.data and all(folder.startswith("data/change/") for folder in config.data)
     assert not config.data_weights or len(config.data_weights) == len(config.data)

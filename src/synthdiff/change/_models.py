@@ -89,6 +89,30 @@ def _extra_blocks(width: int, count: int) -> nn.Module:
     return nn.Sequential(*(ResidualBlock(width, width).zero_init() for _ in range(count)))
 
 
+class BottleneckAttention(nn.Module):
+    """Self-attention over every position of a coarse feature map (a non-local block, Wang et al. 2018).
+
+    A convolutional U-Net sees about 140 pixels around each pixel at its coarsest level; whether a
+    changed floor is a new material (reflection) or new light (illumination) shows in whether the
+    rest of the picture changed too, which may lie farther away. Each position here reads the whole
+    map. Pre-norm, a residual connection, and an output projection that starts at zero, so a block
+    added to a trained network leaves its answers unchanged until training moves it.
+    """
+
+    def __init__(self, channels: int, heads: int) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(1, channels)
+        self.attention = nn.MultiheadAttention(channels, heads, batch_first=True)
+        nn.init.zeros_(self.attention.out_proj.weight)
+        nn.init.zeros_(self.attention.out_proj.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, channels, height, width = x.shape
+        tokens = self.norm(x).flatten(2).transpose(1, 2)  # (B, H*W, C)
+        attended, _ = self.attention(tokens, tokens, tokens, need_weights=False)
+        return x + attended.transpose(1, 2).reshape(batch, channels, height, width)
+
+
 class FresUNet(nn.Module):
     """Early-fusion residual U-Net (after Daudt et al.), with three heads per feature.
 
@@ -107,6 +131,8 @@ class FresUNet(nn.Module):
             more depth where it is cheap (the coarse levels); they start as the identity, so a
             deeper model can be warm-started from a trained one without changing its answers.
         extra_decoder: the same for each decoder level, coarsest first.
+        attention_heads: if above 0, a :class:`BottleneckAttention` block with this many heads after
+            the coarsest level, so that every position sees the whole image (default none).
     """
 
     def __init__(
@@ -115,6 +141,7 @@ class FresUNet(nn.Module):
         widths: tuple[int, ...] = (8, 16, 32, 64, 128),
         extra_encoder: tuple[int, ...] | None = None,
         extra_decoder: tuple[int, ...] | None = None,
+        attention_heads: int = 0,
     ) -> None:
         super().__init__()
         self.features = features
@@ -133,6 +160,9 @@ class FresUNet(nn.Module):
             self.encoders.append(ResidualBlock(channels, width))
             self.encoder_extras.append(_extra_blocks(width, extra))
             channels = width
+        self.bottleneck: nn.Module = (
+            BottleneckAttention(channels, attention_heads) if attention_heads else nn.Identity()
+        )
         self.upsamplers = nn.ModuleList()
         self.decoders = nn.ModuleList()
         self.decoder_extras = nn.ModuleList()
@@ -153,6 +183,7 @@ class FresUNet(nn.Module):
             x = extra(encoder(x))
             skips.append(x)
         skips.pop()
+        x = self.bottleneck(x)
         for upsample, decoder, extra in zip(self.upsamplers, self.decoders, self.decoder_extras, strict=True):
             x = extra(decoder(torch.cat([upsample(x), skips.pop()], dim=1)))
         return self.head(x).contiguous()

@@ -67,12 +67,23 @@ MODELS: dict[str, ModelInfo] = {
             lambda n: FresUNet(n, extra_encoder=(0, 0, 1, 1, 1), extra_decoder=(1, 1, 0, 0)),
         ),
         ModelInfo(
+            "fresunet-attention",
+            "FresUNet with a self-attention block over its coarsest level (every position sees the "
+            "whole image)",
+            lambda n: FresUNet(n, attention_heads=4),
+        ),
+        ModelInfo(
             "fresunet-tiny", "FresUNet with channels 4-8-16 (tests)", lambda n: FresUNet(n, widths=(4, 8, 16))
         ),
         ModelInfo(
             "fresunet-deep-tiny",
             "fresunet-tiny with extra residual blocks at its coarse levels (tests)",
             lambda n: FresUNet(n, widths=(4, 8, 16), extra_encoder=(0, 1, 1), extra_decoder=(1, 0)),
+        ),
+        ModelInfo(
+            "fresunet-attention-tiny",
+            "fresunet-tiny with the bottleneck self-attention block (tests)",
+            lambda n: FresUNet(n, widths=(4, 8, 16), attention_heads=2),
         ),
         ModelInfo(
             "changestar-tiny",
