@@ -228,6 +228,9 @@ def main() -> None:
         help="only score the model at its stored thresholds, no gate and no tuning (with --none-data: "
         "also its false alarms there); for a decision set nothing may be tuned on",
     )
+    parser.add_argument(
+        "--tta", default=None, help="test-time views (none, flip, flips, dihedral; default the checkpoint's)"
+    )
     parser.add_argument("-o", "--out", type=Path)
     args = parser.parse_args()
     if args.choose:
@@ -239,7 +242,7 @@ def main() -> None:
     if args.gate and args.tau:
         parser.error("give --tau or --gate, not both")
     torch.set_num_threads(2)
-    detector, metadata = load_checkpoint(args.model)
+    detector, metadata = load_checkpoint(args.model, views=args.tta)
     features = list(metadata["features"])
     data = ChangePairs(args.data, args.split, features, cache=True, in_progress=args.in_progress)
     # Each run: a tau for every feature (a number) or per feature (a dict, from --gate).
@@ -306,6 +309,7 @@ def _score_runs(
 ) -> None:
     """Score each (name, model, thresholds) on the pairs and on the unchanged pairs; print and save."""
     report: dict[str, Any] = {"model": str(args.model), "split": args.split, "pairs": len(data)}
+    report["tta"] = args.tta or "the checkpoint's"
     report["budget"], report["unchanged_pairs"] = args.budget, len(unchanged)
     for key, model, at in runs:
         scores = _scores(evaluate(model, data, change_thresholds=at), features)

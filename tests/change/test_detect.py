@@ -49,6 +49,9 @@ def test_detect_cli_and_errors(tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "cli"), "--features", "texture"])
     assert result.exit_code == 0, result.output
     assert "texture" in result.output and "illumination" not in result.output
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "tta"), "--tta", "dihedral"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "tta" / "detect.json").read_text())["model"]["views"] == "dihedral"
 
     small = tmp_path / "small.png"
     Image.fromarray(np.zeros((10, 12, 3), np.uint8)).save(small)

@@ -89,6 +89,7 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
         "model": "fresunet-tiny",
         "features": FEATURES,
         "config": {"epochs": 3},
+        "views": "none",
         "thresholds": dict.fromkeys(FEATURES, 0.5),
     }
     reference, test = pair(32, 32)

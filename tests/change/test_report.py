@@ -24,7 +24,9 @@ def test_table_lists_each_group_then_pooled_and_gives_the_false_positive_rate_in
         result, {"model": "fresunet", "features": ["texture"], "thresholds": {"texture": 0.6}}, "test"
     )
     lines = table.splitlines()
-    assert lines[0] == "Model `fresunet` on the test split (3 pairs); change thresholds texture 0.60."
+    assert lines[0] == (
+        "Model `fresunet` on the test split (3 pairs); test-time views none; change thresholds texture 0.60."
+    )
     assert lines[4] == "| texture | 3 | texture | 0.500 | 0.500 | 0.500 | 0.250 | 1.250 % | 0.900 | n/a |"
     assert lines[5].startswith("| pooled | 3 | texture |")
     # 0.0024 as a fraction is 0.243 %: the 0.1 % target must be readable from the table.

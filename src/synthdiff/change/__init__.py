@@ -20,14 +20,17 @@ from synthdiff.change._registry import (
     load_checkpoint,
     resolve_checkpoint,
     save_checkpoint,
+    set_views,
     shipped_models,
 )
 from synthdiff.change._train import TrainConfig, TrainResult, load_config, train_change
+from synthdiff.change._views import VIEWS, ViewAverage, with_views
 
 __all__ = [
     "DEFAULT_MODEL",
     "FEATURES",
     "MODELS",
+    "VIEWS",
     "ChangeMaps",
     "ChangeOutput",
     "ChangePairs",
@@ -40,6 +43,7 @@ __all__ = [
     "PixelCounts",
     "TrainConfig",
     "TrainResult",
+    "ViewAverage",
     "balanced_loss",
     "change_loss",
     "create_model",
@@ -52,7 +56,9 @@ __all__ = [
     "resolve_checkpoint",
     "resolve_device",
     "save_checkpoint",
+    "set_views",
     "shipped_models",
     "train_change",
     "tune_thresholds",
+    "with_views",
 ]

@@ -55,6 +55,7 @@ def detect(
     tile: int = 256,
     overlap: int = 32,
     threshold: float | None = None,
+    views: str | None = None,
     out: str | os.PathLike[str] | None = None,
 ) -> Detection:
     """Run a trained change detector on a pair of any size.
@@ -66,6 +67,9 @@ def detect(
         features: report only these (default: all the model knows).
         threshold: change probability threshold for every feature; default the checkpoint's
             per-feature thresholds (tuned on the validation split when it was trained).
+        views: test-time augmentation, a name from :data:`~synthdiff.change.VIEWS` (``none``,
+            ``flip``, ``flips``, ``dihedral``: 1, 2, 4 or 8 runs of the model); default the
+            checkpoint's.
         out: when given, write detect.json, change_<feature>.png heatmaps and overlays there.
 
     Raises:
@@ -73,7 +77,7 @@ def detect(
     """
     from synthdiff.io import hdr_pair_to_display, load_image
 
-    model, metadata = load_checkpoint(checkpoint)
+    model, metadata = load_checkpoint(checkpoint, views=views)
     known = list(metadata["features"])
     wanted = features or known
     unknown = [f for f in wanted if f not in known]

@@ -13,6 +13,7 @@ from torch import nn
 
 from synthdiff._checkpoint import load_weights, read_checkpoint, write_checkpoint
 from synthdiff.change._models import ChangeStar, FresUNet
+from synthdiff.change._views import VIEWS, with_views
 from synthdiff.errors import CheckpointError, InvalidArgumentError
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "load_checkpoint",
     "resolve_checkpoint",
     "save_checkpoint",
+    "set_views",
     "shipped_models",
 ]
 
@@ -168,21 +170,67 @@ def save_checkpoint(
     write_checkpoint(path, payload)
 
 
-def load_checkpoint(path: str | os.PathLike[str], device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+def load_checkpoint(
+    path: str | os.PathLike[str], device: str = "cpu", views: str | None = None
+) -> tuple[nn.Module, dict[str, Any]]:
     """Load a checkpoint saved by :func:`save_checkpoint`, or shipped weights by model name.
+
+    Args:
+        views: test-time augmentation (``none``, ``flip``, ``flips``, ``dihedral``; see
+            :data:`~synthdiff.change.VIEWS`); default the checkpoint's own (``none`` unless set by
+            :func:`set_views`). Other than ``none``, the model is wrapped in a :class:`ViewAverage`.
 
     Returns:
         The model (in eval mode, on ``device``) and the checkpoint's metadata: model, features,
-        config and thresholds (per-feature change thresholds; 0.5 where the checkpoint has none).
+        config, views, and thresholds (per-feature change thresholds tuned on val for those views;
+        without tuned ones for them, the checkpoint's thresholds for a single view; 0.5 where the
+        checkpoint has none).
 
     Raises:
         CheckpointError: missing, corrupt or not a synthdiff change-model checkpoint.
+        InvalidArgumentError: unknown view set.
     """
     path = resolve_checkpoint(path)
     payload = read_checkpoint(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", device)
     model = create_model(payload["model"], payload["features"])
     load_weights(model, payload["state_dict"], path, payload["model"])
     model.to(device).eval()
+    views = views or payload.get("views", "none")
     metadata = {key: payload[key] for key in ("model", "features", "config")}
-    metadata["thresholds"] = {name: 0.5 for name in payload["features"]} | payload.get("thresholds", {})
-    return model, metadata
+    metadata["views"] = views
+    thresholds = payload.get("view_thresholds", {}).get(views, payload.get("thresholds", {}))
+    metadata["thresholds"] = {name: 0.5 for name in payload["features"]} | thresholds
+    return with_views(model, views), metadata
+
+
+def set_views(path: str | os.PathLike[str], views: str, thresholds: dict[str, dict[str, float]]) -> None:
+    """Store in a checkpoint file the view set it runs by default and val-tuned thresholds per view set.
+
+    Args:
+        views: the default view set (``none`` keeps the single view).
+        thresholds: {view set: {feature: threshold}}, tuned on the validation split with those views;
+            ``none``'s go to the checkpoint's plain ``thresholds``.
+
+    Raises:
+        CheckpointError: not a change-model checkpoint. InvalidArgumentError: unknown view set, or
+            thresholds missing for the default or for some feature.
+    """
+    payload = read_checkpoint(
+        Path(path), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
+    )
+    unknown = [name for name in [views, *thresholds] if name not in VIEWS]
+    if unknown:
+        raise InvalidArgumentError(f"Expected views from {', '.join(VIEWS)}, got {unknown!r}.")
+    if views != "none" and views not in thresholds:
+        raise InvalidArgumentError(f"Expected thresholds tuned for the default views {views!r}, got none.")
+    for name, per_feature in thresholds.items():
+        if sorted(per_feature) != sorted(payload["features"]):
+            raise InvalidArgumentError(
+                f"Expected {name!r} thresholds for {payload['features']}, got {sorted(per_feature)}."
+            )
+    payload["views"] = views
+    stored = {name: {f: float(t) for f, t in per_feature.items()} for name, per_feature in thresholds.items()}
+    if "none" in stored:
+        payload["thresholds"] = stored.pop("none")
+    payload["view_thresholds"] = payload.get("view_thresholds", {}) | stored
+    write_checkpoint(path, payload)

@@ -23,7 +23,7 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
     """Per dataset feature and label feature: change precision/recall/F1/IoU and segmentation F1."""
     lines = [
         f"Model `{metadata['model']}` on the {split} split ({sum(result.pairs.values())} pairs); "
-        "change thresholds "
+        f"test-time views {metadata.get('views', 'none')}; change thresholds "
         + ", ".join(f"{name} {value:.2f}" for name, value in metadata.get("thresholds", {}).items())
         + ".",
         "",

@@ -285,7 +285,7 @@ def train_change(
 def _warm_start(model: nn.Module, config: TrainConfig) -> None:
     """Load ``config.init`` into ``model``: every tensor of the checkpoint must fit, by name and shape."""
     assert config.init is not None
-    start, metadata = load_checkpoint(config.init)
+    start, metadata = load_checkpoint(config.init, views="none")
     state = model.state_dict()
     misfits = [
         name
@@ -308,7 +308,7 @@ def _tune_best(
     payload = torch.load(path, map_location="cpu", weights_only=True)
     if "thresholds" in payload:
         return dict(payload["thresholds"])
-    model, metadata = load_checkpoint(path, device=str(device))
+    model, metadata = load_checkpoint(path, device=str(device), views="none")
     thresholds = tune_thresholds(model, val_data, batch_size=config.batch_size, device=device)
     save_checkpoint(path, model, metadata["model"], metadata["features"], metadata["config"], thresholds)
     return thresholds

@@ -13,6 +13,10 @@ from synthdiff.cli._common import app, friendly_errors, out, training_progress
 __all__ = ["eval_app", "train_app"]
 
 MODEL_HELP = "Shipped model name (fresunet, changestar) or a checkpoint file."
+VIEWS_HELP = (
+    "Test-time augmentation: none, flip, flips or dihedral (1, 2, 4 or 8 runs of the model, logits "
+    "averaged) [default: the checkpoint's]."
+)
 THRESHOLD_HELP = "Change probability threshold for all features [default: the checkpoint's, per feature]."
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
@@ -105,6 +109,7 @@ def eval_change_command(
         Path | None, typer.Option("--out", "-o", help="Write eval.json and eval.md here.")
     ] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
+    views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
     device: Annotated[str, typer.Option("--device")] = "auto",
 ) -> None:
     """Score a checkpoint per feature: precision, recall, F1, IoU; none-pair false positives; swap IoU."""
@@ -112,7 +117,7 @@ def eval_change_command(
     from synthdiff.change._report import markdown_table
 
     target = resolve_device(device)
-    model, metadata = load_checkpoint(checkpoint, device=str(target))
+    model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
     pairs = ChangePairs([str(d) for d in data], split, metadata["features"])
     if threshold is not None:
         metadata["thresholds"] = dict.fromkeys(metadata["features"], threshold)
@@ -150,6 +155,7 @@ def detect_command(
     features: Annotated[str | None, typer.Option("--features", help="Comma-separated subset.")] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     tile: Annotated[int, typer.Option("--tile", help="Tile size for large images.")] = 256,
+    views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
 ) -> None:
     """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary."""
     from synthdiff.change import detect
@@ -161,6 +167,7 @@ def detect_command(
         features=_split_features(features),
         threshold=threshold,
         tile=tile,
+        views=views,
         out=output,
     )
     for name, values in result.to_dict()["features"].items():
