@@ -1,9 +1,10 @@
 """Inference speed of the change detectors on 256x256 pairs (2 CPU threads), as medians.
 
 Not part of the test run. The reference in the same run is one 3x3 convolution layer of 64
-channels over the pair, so ratios stay comparable on a noisy machine:
+channels over the pair, so ratios stay comparable on a noisy machine. ``--tta`` also times FresUNet
+with test-time views (``fresunet+flip`` etc.; docs/change.md):
 
-    .venv/bin/python benchmarks/bench_change.py [--repeats 15]
+    .venv/bin/python benchmarks/bench_change.py [--repeats 15] [--tta flip --tta dihedral]
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import json
 import torch
 
 from _timing import median_ms  # benchmarks/ is on sys.path when a benchmark runs
-from synthdiff.change import FEATURES, create_model
+from synthdiff.change import FEATURES, create_model, with_views
+
+MODEL_NAMES = ("fresunet", "fresunet-deep", "fresunet-attention", "changestar")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tta", action="append", default=[], help="also time FresUNet with these views")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     generator = torch.Generator().manual_seed(0)
@@ -31,8 +35,9 @@ def main() -> None:
     results = {}
     with torch.inference_mode():
         baseline = median_ms(lambda: layer(torch.cat([reference, test], dim=1)), args.repeats)
-        for name in ("fresunet", "fresunet-deep", "changestar"):
-            model = create_model(name, features).eval()
+        models = {name: create_model(name, features).eval() for name in MODEL_NAMES}
+        models |= {f"fresunet+{views}": with_views(models["fresunet"], views) for views in args.tta}
+        for name, model in models.items():
             results[name] = median_ms(lambda model=model: model(reference, test), args.repeats)
     print(
         json.dumps(
