@@ -51,3 +51,18 @@ def test_a_moved_light_is_found_as_an_illumination_change(model: str) -> None:
     fractions = changed_fractions("wrong-light", model)
     assert max(fractions, key=fractions.__getitem__) == "illumination"
     assert fractions["illumination"] > 0.2
+
+
+def test_fresunet_ships_thresholds_for_each_view_set_and_runs_one_view_by_default() -> None:
+    plain, metadata = load_checkpoint("fresunet")
+    # Flips did not earn the default (docs/models.md).
+    assert type(plain).__name__ == "FresUNet" and metadata["views"] == "none"
+    for views in ("flip", "flips", "dihedral"):
+        model, tuned = load_checkpoint("fresunet", views=views)
+        assert type(model).__name__ == "ViewAverage" and tuned["views"] == views
+        assert tuned["thresholds"] != metadata["thresholds"]  # tuned for the views on val
+    # With every view, the moved light is still found as illumination.
+    pair = EXAMPLES / "wrong-light"
+    summary = detect(pair / "reference.png", pair / "test.png", "fresunet", views="dihedral").to_dict()
+    fractions = {name: values["changed_fraction"] for name, values in summary["features"].items()}
+    assert max(fractions, key=fractions.__getitem__) == "illumination"
