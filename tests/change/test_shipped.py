@@ -19,8 +19,8 @@ def changed_fractions(example: str, model: str) -> dict[str, float]:
     return {name: values["changed_fraction"] for name, values in summary.items()}
 
 
-def test_both_models_ship_with_thresholds_tuned_on_validation() -> None:
-    assert shipped_models() == ["changestar", "fresunet"]
+def test_the_models_ship_with_thresholds_tuned_on_validation() -> None:
+    assert shipped_models() == ["changestar", "fresunet", "fresunet-attention"]
     for name in shipped_models():
         _, metadata = load_checkpoint(name)
         assert metadata["model"] == name and metadata["features"] == FEATURES
@@ -28,15 +28,16 @@ def test_both_models_ship_with_thresholds_tuned_on_validation() -> None:
         assert metadata["config"]["val_change_f1"] > 0.6  # selected on the validation split
 
 
-@pytest.mark.parametrize("model", ["fresunet", "changestar"])
+@pytest.mark.parametrize("model", ["fresunet-attention", "fresunet", "changestar"])
 def test_a_shifted_floor_texture_is_found_as_a_texture_change(model: str) -> None:
     fractions = changed_fractions("shifted-texture", model)
     assert max(fractions, key=fractions.__getitem__) == "texture"
     assert fractions["texture"] > 0.1  # the floor covers about half of the picture
 
 
-def test_fresunet_finds_a_glossy_sphere_as_a_reflection_change() -> None:
-    fractions = changed_fractions("wrong-roughness", "fresunet")
+@pytest.mark.parametrize("model", ["fresunet-attention", "fresunet"])
+def test_fresunet_finds_a_glossy_sphere_as_a_reflection_change(model: str) -> None:
+    fractions = changed_fractions("wrong-roughness", model)
     assert max(fractions, key=fractions.__getitem__) == "reflection"
     assert fractions["reflection"] > 0.02
     # At most a speck of texture beside the reflection change: 0.07 % of the picture against 12 %
@@ -44,7 +45,20 @@ def test_fresunet_finds_a_glossy_sphere_as_a_reflection_change() -> None:
     assert fractions["texture"] < 0.1 * fractions["reflection"]
 
 
-@pytest.mark.parametrize("model", ["fresunet", "changestar"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        # A known failure, measured on the 24 illumination pairs of this hand-made scene too: it marks
+        # reflection on 32 % of their pixels, stage 6b on 26 % (docs/models.md, stage 7c). On this pair
+        # it marks reflection on 69 % of the picture and illumination on 58 %.
+        pytest.param(
+            "fresunet-attention",
+            marks=pytest.mark.xfail(strict=True, reason="marks more reflection than illumination here"),
+        ),
+        "fresunet",
+        "changestar",
+    ],
+)
 def test_a_moved_light_is_found_as_an_illumination_change(model: str) -> None:
     # FresUNet's weights of 2026-11-23 marked more of this picture as reflection (66 %) than as
     # illumination (61 %); those of 2026-12-02 mark illumination 65 % and reflection 48 %.

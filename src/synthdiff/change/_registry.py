@@ -29,10 +29,11 @@ __all__ = [
     "shipped_models",
 ]
 
-# What `synthdiff detect` and the demo use when no model is named: the shipped model with the higher
-# pooled mean change F1 at its stored thresholds on the fresh seed-11 val sets, by the rule written
-# before they were scored (docs/training-logs/change-default-fresh11-rule.md; docs/models.md).
-DEFAULT_MODEL = "fresunet"
+# What `synthdiff detect` and the demo use when no model is named: the shipped model that last won a
+# decision on the fresh seed-11 val sets, by a rule written before they were scored (FresUNet over
+# ChangeStar: docs/training-logs/change-default-fresh11-rule.md; then FresUNet with bottleneck
+# attention over plain FresUNet: docs/training-logs/stage7c-rule.md; docs/models.md).
+DEFAULT_MODEL = "fresunet-attention"
 
 #: The rendering features a change detector can be trained for.
 FEATURES = ("illumination", "reflection", "texture", "transparency", "objects")

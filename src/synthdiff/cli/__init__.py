@@ -131,7 +131,8 @@ def compare_command(
         str | None,
         typer.Option(
             "--change-model",
-            help="Shipped model name (fresunet, changestar) or a checkpoint: which feature changed where.",
+            help="Shipped model name (fresunet-attention, fresunet, changestar) or a checkpoint: "
+            "which feature changed where.",
         ),
     ] = None,
     realness_model: Annotated[
