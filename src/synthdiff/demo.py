@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -25,6 +25,8 @@ class DemoCase:
         flip: mean FLIP error of the pair.
         report: path of the HTML report.
         feature: the rendering feature the shipped change detector marks most (None if nothing).
+        feature_fractions: for each feature, the fraction of the picture it marks as changed (empty
+            without a change detector).
     """
 
     name: str
@@ -34,6 +36,16 @@ class DemoCase:
     flip: float
     report: Path
     feature: str | None = None
+    feature_fractions: dict[str, float] = field(default_factory=dict)
+
+    def marked_features(self, share: float = 0.25) -> list[tuple[str, float]]:
+        """Features marked on at least ``share`` of the top feature's area (and 1 % of the picture),
+        largest first: one name hides a model that marks two features on much of the picture."""
+        if self.feature is None:
+            return []
+        floor = max(0.01, share * self.feature_fractions[self.feature])
+        ranked = sorted(self.feature_fractions.items(), key=lambda item: -item[1])
+        return [(name, fraction) for name, fraction in ranked if fraction >= floor]
 
 
 def example_pairs() -> list[tuple[str, str, Path, Path]]:
@@ -62,7 +74,7 @@ def run_demo(
     for name, description, reference, test in example_pairs():
         result = compare(reference, test, change_model=change_model)
         page = result.save_report(Path(output) / name)
-        feature = None
+        feature, fractions = None, {}
         if result.feature_maps is not None:
             fractions = {
                 k: v["changed_fraction"] for k, v in result.feature_maps.summary()["features"].items()
@@ -78,6 +90,7 @@ def run_demo(
                 float(result.metrics.get("flip") or 0.0),
                 page,
                 feature,
+                fractions,
             )
         )
     return cases

@@ -69,3 +69,16 @@ def test_demo(tmp_path: Path) -> None:
         assert report["schema_version"] and (tmp_path / name / "index.html").is_file()
         assert report["rendering_features"]["model"]["model"] == "fresunet-attention"  # DEFAULT_MODEL
     assert "changed" in result.output  # the model column (its header may wrap)
+
+
+def test_the_demo_lists_every_feature_marked_on_much_of_the_picture(tmp_path: Path) -> None:
+    from synthdiff.demo import DemoCase
+
+    fractions = {"illumination": 0.58, "reflection": 0.69, "texture": 0.026, "transparency": 0.28}
+    case = DemoCase("wrong-light", "moved light", 3, 0.7, 0.5, tmp_path, "reflection", fractions)
+    # 0.25 of the top feature's 69 % is 17 %: texture's 2.6 % is left out.
+    assert case.marked_features() == [("reflection", 0.69), ("illumination", 0.58), ("transparency", 0.28)]
+    assert case.marked_features(share=0.9) == [("reflection", 0.69)]
+    tiny = DemoCase("x", "y", 0, 1.0, 0.0, tmp_path, "texture", {"texture": 0.012, "reflection": 0.009})
+    assert tiny.marked_features() == [("texture", 0.012)]  # below 1 % of the picture is left out
+    assert DemoCase("x", "y", 0, 1.0, 0.0, tmp_path).marked_features() == []

@@ -280,7 +280,14 @@ def demo_command(
     from synthdiff.demo import run_demo
 
     table = Table(title="synthdiff demo: bundled example renders", title_justify="left")
-    for column in ("example", "what differs", "regions", "SSIM", "FLIP", "changed feature (model)"):
+    for column in (
+        "example",
+        "what differs",
+        "regions",
+        "SSIM",
+        "FLIP",
+        "changed features (model, % of picture)",
+    ):
         table.add_column(column, justify="right" if column in ("regions", "SSIM", "FLIP") else "left")
     cases = run_demo(output)
     for case in cases:
@@ -290,7 +297,7 @@ def demo_command(
             str(case.regions),
             f"{case.ssim:.4f}",
             f"{case.flip:.4f}",
-            case.feature or "-",
+            ", ".join(f"{name} {100 * fraction:.0f} %" for name, fraction in case.marked_features()) or "-",
         )
     out.print(table)
     out.print("Reports (open index.html in a browser; report.json holds every number):", highlight=False)
