@@ -5,14 +5,17 @@
 # 2): 120 pairs per feature and `all`, 60 unchanged pairs; about 25 minutes on 2 cores. Resumable.
 # The reflection and `all` sets carry labels version 2 (docs/labels.md), hence their names; the
 # version-1 fresh11-reflection and fresh11-all decided the rounds of 2026-12-03 before stage 6.
+# SEED picks other scenes for a new decision set once one is worn by use (SEED=13 writes fresh13-*;
+# seeds 0, 1, 7 and 11 are taken by the training, hand-made-scene, none-seed7 and fresh11 sets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SYNTHDIFF=${SYNTHDIFF:-.venv/bin/synthdiff}
 OUT=${OUT:-data/change}
-common=(--scenes 30 --size 256 --seed 11 --workers 2 --split 0,1,0)
-"$SYNTHDIFF" generate --feature texture      "${common[@]}" --variants 4 --samples 8  --out "$OUT/fresh11-texture"
-"$SYNTHDIFF" generate --feature illumination "${common[@]}" --variants 4 --samples 8  --out "$OUT/fresh11-illumination"
-"$SYNTHDIFF" generate --feature transparency "${common[@]}" --variants 4 --samples 8  --out "$OUT/fresh11-transparency"
-"$SYNTHDIFF" generate --feature reflection   "${common[@]}" --variants 4 --samples 16 --out "$OUT/fresh11-reflection-v2"
-"$SYNTHDIFF" generate --feature all          "${common[@]}" --variants 4 --samples 16 --out "$OUT/fresh11-all-v2"
-"$SYNTHDIFF" generate --feature none         "${common[@]}" --variants 2 --samples 8  --out "$OUT/fresh11-none"
+SEED=${SEED:-11}
+common=(--scenes 30 --size 256 --seed "$SEED" --workers 2 --split 0,1,0)
+"$SYNTHDIFF" generate --feature texture      "${common[@]}" --variants 4 --samples 8  --out "$OUT/fresh${SEED}-texture"
+"$SYNTHDIFF" generate --feature illumination "${common[@]}" --variants 4 --samples 8  --out "$OUT/fresh${SEED}-illumination"
+"$SYNTHDIFF" generate --feature transparency "${common[@]}" --variants 4 --samples 8  --out "$OUT/fresh${SEED}-transparency"
+"$SYNTHDIFF" generate --feature reflection   "${common[@]}" --variants 4 --samples 16 --out "$OUT/fresh${SEED}-reflection-v2"
+"$SYNTHDIFF" generate --feature all          "${common[@]}" --variants 4 --samples 16 --out "$OUT/fresh${SEED}-all-v2"
+"$SYNTHDIFF" generate --feature none         "${common[@]}" --variants 2 --samples 8  --out "$OUT/fresh${SEED}-none"
