@@ -7,6 +7,12 @@ training finds them for a single view), and the pooled mean change F1 at them is
 as its default view set (``none`` unless given), so that ``load_checkpoint(CKPT, views=...)`` and
 ``--tta`` use them. Only the validation split is for this; score a stored choice elsewhere.
 
+``--budget RATE --none-data DIR ...`` chooses each feature's threshold for the best val F1 among those
+that mark at most ``RATE`` of the pixels of those unchanged val pairs for that feature, as the
+thresholds of a model shipped under a false-alarm budget were chosen (``scripts/change_visibility.py
+--budget``, the same function, no gate); use it for such a model, or its views would be tuned for F1
+alone and bring the false alarms back.
+
     python scripts/tune_views.py --model runs/x/best.pt --data data/change/texture-v2 ... \\
         --views flip --views flips --views dihedral -o runs/views/val.json --store runs/x/views.pt
 """
@@ -21,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from change_visibility import budgeted_choice  # scripts/ is on sys.path when a script runs
 
 from synthdiff.change import (
     ChangePairs,
@@ -30,6 +37,7 @@ from synthdiff.change import (
     set_views,
     tune_thresholds,
 )
+from synthdiff.change._evaluate import change_histograms
 
 
 def main() -> None:
@@ -41,23 +49,37 @@ def main() -> None:
     parser.add_argument("-o", "--out", type=Path, required=True, help="JSON report")
     parser.add_argument("--store", type=Path, help="write the thresholds into a copy of the model here")
     parser.add_argument("--default", default="none", help="the stored copy's default view set")
+    parser.add_argument("--budget", type=float, help="false-alarm budget per feature (e.g. 0.00025)")
+    parser.add_argument("--none-data", type=Path, action="append", help="unchanged pairs for --budget")
     args = parser.parse_args()
+    if (args.budget is None) != (args.none_data is None):
+        parser.error("--budget and --none-data go together")
     torch.set_num_threads(2)
     _, metadata = load_checkpoint(args.model, views="none")
     features = list(metadata["features"])
     data = ChangePairs(args.data, args.split, features, cache=True)
+    unchanged = ChangePairs(args.none_data, args.split, features, cache=True) if args.none_data else None
     report: dict[str, Any] = {"model": str(args.model), "split": args.split, "pairs": len(data), "views": {}}
+    report["budget"] = args.budget
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for views in ["none", *args.views]:
         model, _ = load_checkpoint(args.model, views=views)
         start = time.perf_counter()
-        thresholds = tune_thresholds(model, data)
+        if unchanged is None:
+            thresholds = tune_thresholds(model, data)
+        else:
+            histograms = (*change_histograms(model, data), change_histograms(model, unchanged)[1])
+            chosen = budgeted_choice({0.0: histograms}, features, args.budget)
+            thresholds = {name: threshold for name, (_, threshold) in chosen.items()}
         result = evaluate(model, data, change_thresholds=thresholds)
         report["views"][views] = {
             "thresholds": thresholds,
             "pooled_mean_change_f1": result.mean_change_f1(),
             "seconds": round(time.perf_counter() - start, 1),
         }
+        if unchanged is not None:
+            alarms = evaluate(model, unchanged, change_thresholds=thresholds).none_false_positive_rate
+            report["views"][views]["unchanged_false_positive_rate"] = alarms
         args.out.write_text(json.dumps(report, indent=1))  # after every view set: an interruption keeps them
         print(
             f"{views}: val pooled mean change F1 {result.mean_change_f1():.4f}, thresholds {thresholds}",

@@ -67,16 +67,20 @@ def test_a_moved_light_is_found_as_an_illumination_change(model: str) -> None:
     assert fractions["illumination"] > 0.2
 
 
-def test_fresunet_ships_thresholds_for_each_view_set_and_runs_one_view_by_default() -> None:
-    plain, metadata = load_checkpoint("fresunet")
+@pytest.mark.parametrize("name", ["fresunet-attention", "fresunet"])
+def test_fresunet_ships_thresholds_for_each_view_set_and_runs_one_view_by_default(name: str) -> None:
+    plain, metadata = load_checkpoint(name)
     # Flips did not earn the default (docs/models.md).
     assert type(plain).__name__ == "FresUNet" and metadata["views"] == "none"
     for views in ("flip", "flips", "dihedral"):
-        model, tuned = load_checkpoint("fresunet", views=views)
+        model, tuned = load_checkpoint(name, views=views)
         assert type(model).__name__ == "ViewAverage" and tuned["views"] == views
         assert tuned["thresholds"] != metadata["thresholds"]  # tuned for the views on val
-    # With every view, the moved light is still found as illumination.
+
+
+def test_fresunet_with_every_view_still_finds_the_moved_light_as_illumination() -> None:
+    # (fresunet-attention marks reflection first on this pair with any views: the known failure above.)
     pair = EXAMPLES / "wrong-light"
     summary = detect(pair / "reference.png", pair / "test.png", "fresunet", views="dihedral").to_dict()
-    fractions = {name: values["changed_fraction"] for name, values in summary["features"].items()}
+    fractions = {feature: values["changed_fraction"] for feature, values in summary["features"].items()}
     assert max(fractions, key=fractions.__getitem__) == "illumination"
