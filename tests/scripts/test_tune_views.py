@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+from PIL import Image
 
 from synthdiff.change import create_model, load_checkpoint, save_checkpoint
 from tests.change.test_data import fake_dataset
@@ -24,6 +28,7 @@ def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> None:
 def test_thresholds_are_tuned_per_view_set_and_stored_in_a_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    torch.manual_seed(0)
     data = fake_dataset(tmp_path / "data", pairs=6)
     model = tmp_path / "model.pt"
     save_checkpoint(model, create_model("fresunet-tiny", ["texture"]), "fresunet-tiny", ["texture"])
@@ -41,6 +46,10 @@ def test_thresholds_are_tuned_per_view_set_and_stored_in_a_copy(
     unchanged = fake_dataset(tmp_path / "none", pairs=6)
     manifest = unchanged / "manifest.jsonl"
     manifest.write_text(manifest.read_text().replace('"feature": "texture"', '"feature": "none"'))
+    for pair in (unchanged / "pairs").iterdir():  # no change at all: test image = reference, empty labels
+        shutil.copyfile(pair / "reference.png", pair / "test.png")
+        blank = np.zeros_like(np.asarray(Image.open(pair / "change_texture.png")))
+        Image.fromarray(blank).save(pair / "change_texture.png")
     budget = ["--budget", "0", "--none-data", str(unchanged)]
     run(monkeypatch, *common, *budget, "-o", str(tmp_path / "budget.json"))
     for views in json.loads((tmp_path / "budget.json").read_text())["views"].values():
