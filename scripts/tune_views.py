@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from change_visibility import budgeted_choice  # scripts/ is on sys.path when a script runs
+from change_visibility import CachedDetector, budgeted_choice  # scripts/ is on sys.path when run
 
 from synthdiff.change import (
     ChangePairs,
@@ -63,7 +63,8 @@ def main() -> None:
     report["budget"] = args.budget
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for views in ["none", *args.views]:
-        model, _ = load_checkpoint(args.model, views=views)
+        detector, _ = load_checkpoint(args.model, views=views)
+        model = CachedDetector(detector).eval()  # tuning and scoring read one forward pass per batch
         start = time.perf_counter()
         if unchanged is None:
             thresholds = tune_thresholds(model, data)
