@@ -53,7 +53,9 @@ def average_state_dicts(states: list[dict[str, torch.Tensor]]) -> dict[str, torc
 @torch.no_grad()
 def reestimate_batch_norm(model: nn.Module, loader: DataLoader[dict[str, Any]]) -> int:
     """Reset every batch-norm layer's running statistics and set them to their mean over ``loader``'s
-    batches (cumulative average), leaving the weights as they are. Returns the number of pairs seen."""
+    batches (cumulative average), leaving the weights as they are. Returns the number of pairs seen.
+
+    What ``torch.optim.swa_utils.update_bn`` does, for a model that takes two images (it passes one)."""
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     momenta = [m.momentum for m in norms]
     for m in norms:
