@@ -100,12 +100,17 @@ realness-test-renders: setup-dev
 # scripts/make_training_data.sh and make_unseen_scene_data.sh start with), the photos, POV-Ray, the
 # other engines and the test-only renders, then the folder of links scripts/realness_loso.py reads.
 # About an hour on 2 cores; every step resumes where it stopped.
+# The two generator sets are read for their reference renders only; where a folder already holds the
+# full dataset (more variants, same seed and scenes), it is resumed at its own variant count, since
+# `generate` refuses to shrink a dataset.
+variants_in = $$($(BIN)/python -c "import json, pathlib; p = pathlib.Path('$(1)/dataset.json'); \
+	print(json.loads(p.read_text())['options']['variants'] if p.is_file() else 1)")
 realness-sources: setup-dev
-	$(BIN)/synthdiff generate --feature texture --scenes 100 --size 256 --seed 0 --workers 2 --variants 1 \
-		--samples 8 --out data/change/texture
+	$(BIN)/synthdiff generate --feature texture --scenes 100 --size 256 --seed 0 --workers 2 \
+		--variants $(call variants_in,data/change/texture) --samples 8 --out data/change/texture
 	bash scripts/make_realness_renders.sh
 	$(BIN)/synthdiff generate --feature texture --scene examples/exam.blend --scenes 6 --size 256 --seed 1 \
-		--workers 2 --split 0,0,1 --variants 1 --samples 8 --out data/unseen/texture
+		--workers 2 --split 0,0,1 --variants $(call variants_in,data/unseen/texture) --samples 8 --out data/unseen/texture
 	$(MAKE) realness-data povray-renders engine-renders realness-test-renders
 	bash scripts/link_realness_round.sh data/realness-photos-round --with-lomiri
 
