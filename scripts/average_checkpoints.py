@@ -22,9 +22,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, WeightedRandomSampler
 
-from synthdiff._checkpoint import read_checkpoint
-from synthdiff.change import ChangePairs, create_model, save_checkpoint
-from synthdiff.change._registry import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
+from synthdiff.change import ChangePairs, load_checkpoint, save_checkpoint
 from synthdiff.change._train import sampling_weights
 
 
@@ -86,19 +84,16 @@ def main() -> None:
         parser.error("give at least two checkpoints")
     if args.data_weights and len(args.data_weights) != len(args.data):
         parser.error(f"expected one --data-weights entry per --data folder ({len(args.data)})")
-    payloads = [
-        read_checkpoint(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu")
-        for path in args.checkpoints
-    ]
-    name, features = payloads[0]["model"], list(payloads[0]["features"])
-    for path, payload in zip(args.checkpoints, payloads, strict=True):
-        if payload["model"] != name or list(payload["features"]) != features:
+    loaded = [load_checkpoint(path, views="none") for path in args.checkpoints]
+    name, features = loaded[0][1]["model"], list(loaded[0][1]["features"])
+    for path, (_, metadata) in zip(args.checkpoints, loaded, strict=True):
+        if metadata["model"] != name or list(metadata["features"]) != features:
             parser.error(
-                f"{path} holds {payload['model']!r} for {payload['features']}, not {name!r} for {features}"
+                f"{path} holds {metadata['model']!r} for {metadata['features']}, not {name!r} for {features}"
             )
-    model = create_model(name, features)
-    model.load_state_dict(average_state_dicts([p["state_dict"] for p in payloads]))
-    config: dict[str, Any] = dict(payloads[0].get("config", {}))
+    model = loaded[0][0]
+    model.load_state_dict(average_state_dicts([member.state_dict() for member, _ in loaded]))
+    config: dict[str, Any] = dict(loaded[0][1]["config"])
     config["averaged_from"] = [str(path) for path in args.checkpoints]
     if args.data:
         torch.manual_seed(args.seed)
@@ -121,7 +116,7 @@ def main() -> None:
         }
         print(f"batch-norm statistics re-estimated on {seen} training pairs")
     save_checkpoint(args.out, model, name, features, config=config)
-    print(f"average of {len(payloads)} checkpoints of {name!r}: {args.out}")
+    print(f"average of {len(loaded)} checkpoints of {name!r}: {args.out}")
 
 
 if __name__ == "__main__":

@@ -114,6 +114,14 @@ def choose_per_feature(runs: list[dict[str, Any]]) -> dict[str, float]:
     return chosen
 
 
+def budget_histograms(
+    model: nn.Module, data: ChangePairs, unchanged: ChangePairs
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """What :func:`budgeted_choice` reads for one model: the positive and negative change histograms on
+    ``data`` and the negative ones on the ``unchanged`` pairs (:func:`change_histograms`)."""
+    return (*change_histograms(model, data), change_histograms(model, unchanged)[1])
+
+
 def budgeted_choice(
     per_tau: dict[float, tuple[torch.Tensor, torch.Tensor, torch.Tensor]], features: list[str], budget: float
 ) -> dict[str, tuple[float, float]]:
@@ -291,7 +299,7 @@ def _budget_round(
     per_tau = {}
     for tau in args.tau or TAUS:
         model = VisibilityGate(cached, [tau] * len(features)).eval()
-        per_tau[tau] = (*change_histograms(model, data), change_histograms(model, unchanged)[1])
+        per_tau[tau] = budget_histograms(model, data, unchanged)
     chosen = budgeted_choice(per_tau, features, args.budget)
     gate = {name: tau for name, (tau, _) in chosen.items()}
     thresholds = {name: threshold for name, (_, threshold) in chosen.items()}

@@ -27,7 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from change_visibility import CachedDetector, budgeted_choice  # scripts/ is on sys.path when run
+from change_visibility import (
+    CachedDetector,
+    budget_histograms,
+    budgeted_choice,
+)  # scripts/ is on sys.path when run
 
 from synthdiff.change import (
     ChangePairs,
@@ -37,7 +41,6 @@ from synthdiff.change import (
     set_views,
     tune_thresholds,
 )
-from synthdiff.change._evaluate import change_histograms
 
 
 def main() -> None:
@@ -69,8 +72,7 @@ def main() -> None:
         if unchanged is None:
             thresholds = tune_thresholds(model, data)
         else:
-            histograms = (*change_histograms(model, data), change_histograms(model, unchanged)[1])
-            chosen = budgeted_choice({0.0: histograms}, features, args.budget)
+            chosen = budgeted_choice({0.0: budget_histograms(model, data, unchanged)}, features, args.budget)
             thresholds = {name: threshold for name, (_, threshold) in chosen.items()}
         result = evaluate(model, data, change_thresholds=thresholds)
         report["views"][views] = {
