@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders gap-example clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders variety-renders gap-example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,11 @@ engine-renders: setup-dev $(ENGINES)/.installed
 	$(BIN)/python scripts/make_engine_renders.py --engine eevee --count 50 --out data/realness-engines
 	$(BIN)/python scripts/make_engine_renders.py --engine eevee --first 1000 --count 20 --name eevee-showcase \
 		--out data/realness-test
+
+# A synthetic training source whose content is not the generator's: material close-ups, swatch grids,
+# product shots, 3D text, terrains, mirror spheres on checkers, clutter (Cycles; about 45 minutes on 2 cores).
+variety-renders: setup-dev
+	$(BIN)/python scripts/make_variety_renders.py --out data/realness-variety/synthetic/blender-variety --count 140
 
 # A synthetic source for testing only (never trained on): Blender scenes unlike the generator's.
 realness-test-renders: setup-dev

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Link the realness classifier's training sources into one folder for scripts/realness_loso.py
 # (docs/models.md): the nine sources of data/realness, the four other engines and, with
-# --with-lomiri, lomiri-photos. Links only: the images stay where `make realness-data`,
-# `make povray-renders` and `make engine-renders` wrote them.
+# --with-lomiri, lomiri-photos, and with --with-variety, blender-variety. Links only: the images stay where
+# `make realness-data`, `make povray-renders`, `make engine-renders` and `make variety-renders` wrote them.
 #   bash scripts/link_realness_round.sh data/realness-engines-round
 #   bash scripts/link_realness_round.sh data/realness-photos-round --with-lomiri
+#   bash scripts/link_realness_round.sh data/realness-variety-round --with-lomiri --with-variety
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:?usage: link_realness_round.sh OUT [--with-lomiri]}
+out=${1:?usage: link_realness_round.sh OUT [--with-lomiri] [--with-variety]}
 sources=(data/realness/real/* data/realness/synthetic/* data/realness-povray/synthetic/povray-examples
     data/realness-engines/synthetic/mitsuba data/realness-engines/synthetic/vtk data/realness-engines/synthetic/eevee)
-if [ "${2:-}" = "--with-lomiri" ]; then
-    sources+=(data/realness-extra/real/lomiri-photos)
-fi
+for option in "${@:2}"; do
+    case $option in
+        --with-lomiri) sources+=(data/realness-extra/real/lomiri-photos) ;;
+        --with-variety) sources+=(data/realness-variety/synthetic/blender-variety) ;;
+        *) echo "Expected --with-lomiri or --with-variety, got $option." >&2; exit 2 ;;
+    esac
+done
 for source in "${sources[@]}"; do
     if [ ! -d "$source" ] || [ -z "$(ls -A "$source")" ]; then
         echo "Expected images in $source, found none. Fix: make the sources first (docs/models.md)." >&2
