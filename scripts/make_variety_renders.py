@@ -340,8 +340,11 @@ SCENES = {
 }
 
 
-def render_one(bpy: Any, seed: int, index: int, path: Path) -> dict[str, Any]:
-    """Build scene ``index`` from its own seed, render it with Cycles into ``path``, return its settings."""
+def render_one(bpy: Any, seed: int, index: int, path: Path, preview: bool = False) -> dict[str, Any]:
+    """Build scene ``index`` from its own seed, render it with Cycles into ``path``, return its settings.
+
+    ``preview`` renders the same scene at 64x48 pixels with 4 samples (for tests); everything is drawn
+    from the seed as usual first, so the scene is the one the full render shows."""
     rng = random.Random(seed * 100_003 + index)
     kind = KINDS[index % len(KINDS)]  # every kind equally often
     width, height = rng.choice(SIZES)
@@ -354,6 +357,8 @@ def render_one(bpy: Any, seed: int, index: int, path: Path) -> dict[str, Any]:
     scene.cycles.samples = rng.choice((16, 32, 64, 128, 256))
     scene.cycles.use_denoising = rng.random() < 0.6
     scene.cycles.seed = index
+    if preview:
+        width, height, scene.cycles.samples = 64, 48, 4
     scene.render.resolution_x, scene.render.resolution_y = width, height
     scene.render.resolution_percentage = 100
     scene.render.threads_mode = "FIXED"
@@ -381,6 +386,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=140)
     parser.add_argument("--first", type=int, default=0, help="index of the first scene")
     parser.add_argument("--seed", type=int, default=4242)
+    parser.add_argument("--preview", action="store_true", help="64x48 pixels, 4 samples (tests)")
     args = parser.parse_args()
     import bpy
 
@@ -394,7 +400,7 @@ def main() -> None:
             "file": path.name,
             "seed": args.seed,
             "index": index,
-            **render_one(bpy, args.seed, index, path),
+            **render_one(bpy, args.seed, index, path, args.preview),
         }
         with open(log, "a") as handle:
             handle.write(json.dumps(record) + "\n")
