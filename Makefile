@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders variety-renders gap-example clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders variety-renders variety-renders-more gap-example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -95,6 +95,12 @@ engine-renders: setup-dev $(ENGINES)/.installed
 # product shots, 3D text, terrains, mirror spheres on checkers, clutter (Cycles; about 45 minutes on 2 cores).
 variety-renders: setup-dev
 	$(BIN)/python scripts/make_variety_renders.py --out data/realness-variety/synthetic/blender-variety --count 140
+
+# The same source's next 140 scenes (indices 140 to 279, same seed), kept in a folder of their own so that
+# the 140 above stay as they were.
+variety-renders-more: setup-dev
+	$(BIN)/python scripts/make_variety_renders.py --out data/realness-variety-more/synthetic/blender-variety \
+		--first 140 --count 140
 
 # A synthetic source for testing only (never trained on): Blender scenes unlike the generator's.
 realness-test-renders: setup-dev
