@@ -40,7 +40,10 @@ if [ ${#variety_more[@]} -gt 0 ]; then  # one source from two folders: a folder 
             echo "Expected images in $folder, found none. Fix: make variety-renders variety-renders-more." >&2
             exit 1
         fi
-        for file in "$folder"/*.png; do ln -sfn "$(realpath "$file")" "$out/synthetic/blender-variety/"; done
+        for file in "$folder"/*.png; do
+            case $file in *.partial.png) continue ;; esac  # a render still being written
+            ln -sfn "$(realpath "$file")" "$out/synthetic/blender-variety/"
+        done
     done
 fi
 echo "$out: $(ls "$out"/real | wc -l) real and $(ls "$out"/synthetic | wc -l) synthetic sources"
