@@ -92,7 +92,8 @@ engine-renders: setup-dev $(ENGINES)/.installed
 		--out data/realness-test
 
 # A synthetic training source whose content is not the generator's: material close-ups, swatch grids,
-# product shots, 3D text, terrains, mirror spheres on checkers, clutter (Cycles; 70 minutes here on 2 cores shared with other jobs).
+# product shots, 3D text, terrains, mirror spheres on checkers, clutter (Cycles; 70 minutes here on 2
+# cores shared with other jobs).
 variety-renders: setup-dev
 	$(BIN)/python scripts/make_variety_renders.py --out data/realness-variety/synthetic/blender-variety --count 140
 
