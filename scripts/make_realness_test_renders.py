@@ -137,6 +137,17 @@ def _scene(bpy, rng: random.Random, width: int, height: int) -> None:  # type: i
     scene.render.threads = os.cpu_count() or 2
 
 
+def render_png(bpy, scene, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Render ``scene`` to ``path`` as an 8-bit RGB PNG, through a ``.partial.png`` renamed at the end, so
+    that an interrupted run never leaves a half-written image under the final name."""
+    settings = scene.render.image_settings
+    settings.file_format, settings.color_mode, settings.color_depth = "PNG", "RGB", "8"
+    partial = path.with_name(path.stem + ".partial.png")
+    scene.render.filepath = str(partial)
+    bpy.ops.render.render(write_still=True)
+    os.replace(partial, path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -157,12 +168,7 @@ def main() -> None:
         _scene(bpy, rng, width, height)
         scene = bpy.context.scene
         scene.cycles.seed = index
-        settings = scene.render.image_settings
-        settings.file_format, settings.color_mode, settings.color_depth = "PNG", "RGB", "8"
-        partial = path.with_name(path.stem + ".partial.png")
-        scene.render.filepath = str(partial)
-        bpy.ops.render.render(write_still=True)
-        os.replace(partial, path)
+        render_png(bpy, scene, path)
         print(
             f"{path.name}: {width}x{height}, {scene.cycles.samples} samples, denoise "
             f"{scene.cycles.use_denoising}, {scene.view_settings.view_transform}",

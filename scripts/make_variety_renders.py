@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_realness_test_renders import _material as _plain_or_procedural
+from make_realness_test_renders import render_png
 
 KINDS = ("closeup", "swatches", "product", "text", "landscape", "classic", "clutter")
 SIZES = ((256, 256), (320, 240), (384, 288), (400, 300), (480, 360), (512, 384), (640, 480), (360, 480))
@@ -363,12 +364,7 @@ def render_one(bpy: Any, seed: int, index: int, path: Path, preview: bool = Fals
     scene.render.resolution_percentage = 100
     scene.render.threads_mode = "FIXED"
     scene.render.threads = os.cpu_count() or 2
-    settings = scene.render.image_settings
-    settings.file_format, settings.color_mode, settings.color_depth = "PNG", "RGB", "8"
-    partial = path.with_name(path.stem + ".partial.png")
-    scene.render.filepath = str(partial)
-    bpy.ops.render.render(write_still=True)
-    os.replace(partial, path)
+    render_png(bpy, scene, path)
     return {
         "kind": kind,
         "size": [width, height],
