@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders variety-renders variety-renders-more gap-example clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders variety-renders variety-renders-more styled-renders gap-example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -102,6 +102,13 @@ variety-renders: setup-dev
 variety-renders-more: setup-dev
 	$(BIN)/python scripts/make_variety_renders.py --out data/realness-variety-more/synthetic/blender-variety \
 		--first 140 --count 140
+
+# The same kinds of scene (indices 280 to 419, same seed) rendered in other styles, in turns: Blender's
+# Workbench, EEVEE, and Cycles made to look like a classic ray tracer (hard shadows, no diffuse bounces,
+# no noise).
+styled-renders: setup-dev
+	$(BIN)/python scripts/make_variety_renders.py --out data/realness-styles/synthetic/blender-styles \
+		--first 280 --count 140 --styled
 
 # A synthetic source for testing only (never trained on): Blender scenes unlike the generator's.
 realness-test-renders: setup-dev

@@ -2,16 +2,18 @@
 # Link the realness classifier's training sources into one folder for scripts/realness_loso.py
 # (docs/models.md): the nine sources of data/realness, the four other engines and, with
 # --with-lomiri, lomiri-photos, and with --with-variety, blender-variety (--with-variety-more: the same
-# source with the 140 further scenes of `make variety-renders-more`, as a folder of links to all 280 files).
+# source with the 140 further scenes of `make variety-renders-more`, as a folder of links to all 280 files),
+# and with --with-styles, blender-styles (`make styled-renders`).
 # Links only: the images stay where `make realness-data`, `make povray-renders`, `make engine-renders` and
 # `make variety-renders` wrote them.
 #   bash scripts/link_realness_round.sh data/realness-engines-round
 #   bash scripts/link_realness_round.sh data/realness-photos-round --with-lomiri
 #   bash scripts/link_realness_round.sh data/realness-variety-round --with-lomiri --with-variety
 #   bash scripts/link_realness_round.sh data/realness-variety-more-round --with-lomiri --with-variety-more
+#   bash scripts/link_realness_round.sh data/realness-styles-round --with-lomiri --with-variety --with-styles
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:?usage: link_realness_round.sh OUT [--with-lomiri] [--with-variety | --with-variety-more]}
+out=${1:?usage: link_realness_round.sh OUT [--with-lomiri] [--with-variety | --with-variety-more] [--with-styles]}
 variety_more=()
 sources=(data/realness/real/* data/realness/synthetic/* data/realness-povray/synthetic/povray-examples
     data/realness-engines/synthetic/mitsuba data/realness-engines/synthetic/vtk data/realness-engines/synthetic/eevee)
@@ -19,9 +21,11 @@ for option in "${@:2}"; do
     case $option in
         --with-lomiri) sources+=(data/realness-extra/real/lomiri-photos) ;;
         --with-variety) sources+=(data/realness-variety/synthetic/blender-variety) ;;
+        --with-styles) sources+=(data/realness-styles/synthetic/blender-styles) ;;
         --with-variety-more) variety_more=(data/realness-variety/synthetic/blender-variety
             data/realness-variety-more/synthetic/blender-variety) ;;
-        *) echo "Expected --with-lomiri, --with-variety or --with-variety-more, got $option." >&2; exit 2 ;;
+        *) echo "Expected --with-lomiri, --with-variety, --with-variety-more or --with-styles, got $option." >&2
+            exit 2 ;;
     esac
 done
 for source in "${sources[@]}"; do

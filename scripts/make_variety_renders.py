@@ -341,10 +341,70 @@ SCENES = {
 }
 
 
-def render_one(bpy: Any, seed: int, index: int, path: Path, preview: bool = False) -> dict[str, Any]:
+def _workbench(bpy: Any, rng: random.Random, scene: Any) -> dict[str, Any]:
+    """Blender's Workbench engine: viewport-style shading (studio light, matcap or flat), no light
+    transport at all."""
+    scene.render.engine = "BLENDER_WORKBENCH"
+    for material in bpy.data.materials:  # Workbench shows a material's viewport colour, grey by default
+        bsdf = material.node_tree.nodes.get("Principled BSDF") if material.node_tree else None
+        if bsdf is None:
+            continue
+        base = bsdf.inputs["Base Color"]
+        material.diffuse_color = (
+            (*[rng.uniform(0.05, 0.95) for _ in range(3)], 1.0) if base.is_linked else base.default_value
+        )
+        material.metallic = bsdf.inputs["Metallic"].default_value
+        material.roughness = bsdf.inputs["Roughness"].default_value
+    shading = scene.display.shading
+    shading.light = rng.choice(("STUDIO", "STUDIO", "MATCAP", "FLAT"))
+    shading.color_type = rng.choice(("MATERIAL", "MATERIAL", "OBJECT", "RANDOM", "SINGLE"))
+    shading.show_shadows = rng.random() < 0.5
+    shading.show_cavity = rng.random() < 0.4
+    shading.show_object_outline = rng.random() < 0.3
+    shading.show_specular_highlight = rng.random() < 0.7
+    scene.display.render_aa = rng.choice(("OFF", "FXAA", "5", "8", "16"))
+    return {"light": shading.light, "colour": shading.color_type, "aa": scene.display.render_aa}
+
+
+def _eevee(bpy: Any, rng: random.Random, scene: Any) -> dict[str, Any]:
+    """Blender's EEVEE rasteriser (offscreen through EGL)."""
+    scene.render.engine = "BLENDER_EEVEE"
+    scene.eevee.taa_render_samples = rng.choice((1, 4, 16, 64))
+    scene.eevee.use_shadows = rng.random() < 0.8
+    scene.eevee.use_raytracing = rng.random() < 0.5
+    return {"samples": scene.eevee.taa_render_samples, "raytracing": scene.eevee.use_raytracing}
+
+
+def _whitted(bpy: Any, rng: random.Random, scene: Any) -> dict[str, Any]:
+    """Cycles made to look like a classic ray tracer: point-like lights with hard shadows, no diffuse
+    bounces (no colour bleeding or soft indirect light), sharp reflections and refractions, many
+    samples and no denoiser (so no noise either)."""
+    scene.render.engine = "CYCLES"
+    scene.cycles.device = "CPU"
+    for light in bpy.data.lights:
+        light.shadow_soft_size = 0.0  # point and spot lights; area lights keep their size
+        if light.type == "SUN":
+            light.angle = 0.0
+        elif light.type == "AREA":
+            light.size = 0.01
+    scene.cycles.diffuse_bounces = 0
+    scene.cycles.glossy_bounces, scene.cycles.transmission_bounces = rng.choice(((2, 4), (4, 8), (8, 12)))
+    scene.cycles.samples = rng.choice((64, 128, 256))
+    scene.cycles.use_denoising = False
+    return {"samples": scene.cycles.samples, "glossy_bounces": scene.cycles.glossy_bounces}
+
+
+STYLES = {"workbench": _workbench, "eevee": _eevee, "whitted": _whitted}
+
+
+def render_one(
+    bpy: Any, seed: int, index: int, path: Path, preview: bool = False, styled: bool = False
+) -> dict[str, Any]:
     """Build scene ``index`` from its own seed, render it with Cycles into ``path``, return its settings.
 
-    ``preview`` renders the same scene at 64x48 pixels with 4 samples (for tests); everything is drawn
+    ``styled`` renders it instead with one of ``STYLES`` (Workbench, EEVEE, a classic ray tracer's look
+    in Cycles), taking turns by groups of ``len(KINDS)`` scenes so that every kind meets every style.
+    ``preview`` renders the same scene at 64x48 pixels with few samples (for tests); everything is drawn
     from the seed as usual first, so the scene is the one the full render shows."""
     rng = random.Random(seed * 100_003 + index)
     kind = KINDS[index % len(KINDS)]  # every kind equally often
@@ -353,25 +413,34 @@ def render_one(bpy: Any, seed: int, index: int, path: Path, preview: bool = Fals
     scene = bpy.context.scene
     SCENES[kind](bpy, rng, scene)
     scene.view_settings.view_transform = rng.choice(("AgX", "Standard", "Filmic"))
-    scene.render.engine = "CYCLES"
-    scene.cycles.device = "CPU"
-    scene.cycles.samples = rng.choice((16, 32, 64, 128, 256))
-    scene.cycles.use_denoising = rng.random() < 0.6
-    scene.cycles.seed = index
-    if preview:
-        width, height, scene.cycles.samples = 64, 48, 4
+    record: dict[str, Any] = {"kind": kind}
+    if styled:
+        style = tuple(STYLES)[(index // len(KINDS)) % len(STYLES)]
+        record |= {"style": style, **STYLES[style](bpy, rng, scene)}
+        if style == "workbench" and kind == "closeup":  # flat light on a plane filling the frame: one colour
+            scene.display.shading.light = record["light"] = "STUDIO"
+        scene.cycles.seed = index
+        if preview:
+            width, height = 64, 48
+            scene.cycles.samples = min(scene.cycles.samples, 4)
+            scene.eevee.taa_render_samples = min(scene.eevee.taa_render_samples, 4)
+            if "samples" in record:
+                record["samples"] = 4 if style == "whitted" else scene.eevee.taa_render_samples
+    else:
+        scene.render.engine = "CYCLES"
+        scene.cycles.device = "CPU"
+        scene.cycles.samples = rng.choice((16, 32, 64, 128, 256))
+        scene.cycles.use_denoising = rng.random() < 0.6
+        scene.cycles.seed = index
+        if preview:
+            width, height, scene.cycles.samples = 64, 48, 4
+        record |= {"samples": scene.cycles.samples, "denoise": scene.cycles.use_denoising}
     scene.render.resolution_x, scene.render.resolution_y = width, height
     scene.render.resolution_percentage = 100
     scene.render.threads_mode = "FIXED"
     scene.render.threads = os.cpu_count() or 2
     render_png(bpy, scene, path)
-    return {
-        "kind": kind,
-        "size": [width, height],
-        "samples": scene.cycles.samples,
-        "denoise": scene.cycles.use_denoising,
-        "view_transform": scene.view_settings.view_transform,
-    }
+    return {**record, "size": [width, height], "view_transform": scene.view_settings.view_transform}
 
 
 def main() -> None:
@@ -383,6 +452,9 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=0, help="index of the first scene")
     parser.add_argument("--seed", type=int, default=4242)
     parser.add_argument("--preview", action="store_true", help="64x48 pixels, 4 samples (tests)")
+    parser.add_argument(
+        "--styled", action="store_true", help="render with Workbench, EEVEE or a ray tracer's look, in turns"
+    )
     args = parser.parse_args()
     import bpy
 
@@ -396,7 +468,7 @@ def main() -> None:
             "file": path.name,
             "seed": args.seed,
             "index": index,
-            **render_one(bpy, args.seed, index, path, args.preview),
+            **render_one(bpy, args.seed, index, path, args.preview, args.styled),
         }
         with open(log, "a") as handle:
             handle.write(json.dumps(record) + "\n")
