@@ -117,7 +117,7 @@ realness-test-renders: setup-dev
 # Every image source of the realness rounds, from scratch, with fixed seeds (docs/models.md): the first
 # variant of the generator renders that `realness-data` copies (the same images the full datasets of
 # scripts/make_training_data.sh and make_unseen_scene_data.sh start with), the photos, POV-Ray, the
-# other engines, the varied Blender renders and the test-only renders, then the folders of links that
+# other engines, the varied and styled Blender renders and the test-only renders, then the folders of links that
 # scripts/realness_loso.py and realness_scales.py read. About two hours on 2 cores; every step resumes
 # where it stopped.
 # The two generator sets are read for their reference renders only; where a folder already holds the
@@ -131,9 +131,10 @@ realness-sources: setup-dev
 	bash scripts/make_realness_renders.sh
 	$(BIN)/synthdiff generate --feature texture --scene examples/exam.blend --scenes 6 --size 256 --seed 1 \
 		--workers 2 --split 0,0,1 --variants $(call variants_in,data/unseen/texture) --samples 8 --out data/unseen/texture
-	$(MAKE) realness-data povray-renders engine-renders variety-renders realness-test-renders
+	$(MAKE) realness-data povray-renders engine-renders variety-renders styled-renders realness-test-renders
 	bash scripts/link_realness_round.sh data/realness-photos-round --with-lomiri
 	bash scripts/link_realness_round.sh data/realness-variety-round --with-lomiri --with-variety
+	bash scripts/link_realness_round.sh data/realness-styles-round --with-lomiri --with-variety --with-styles
 
 # `synthdiff gap` on generated renders against the photos bundled in installed packages (docs/gap.md).
 gap-example: setup-dev
