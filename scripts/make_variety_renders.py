@@ -378,11 +378,12 @@ def _eevee(bpy: Any, rng: random.Random, scene: Any) -> dict[str, Any]:
 def _whitted(bpy: Any, rng: random.Random, scene: Any) -> dict[str, Any]:
     """Cycles made to look like a classic ray tracer: point-like lights with hard shadows, no diffuse
     bounces (no colour bleeding or soft indirect light), sharp reflections and refractions, many
-    samples and no denoiser (so no noise either)."""
+    samples and no denoiser (so no noise either). The world still lights the scene directly, as a
+    classic ray tracer's ambient term would."""
     scene.render.engine = "CYCLES"
     scene.cycles.device = "CPU"
     for light in bpy.data.lights:
-        light.shadow_soft_size = 0.0  # point and spot lights; area lights keep their size
+        light.shadow_soft_size = 0.0  # the radius of point and spot lights; suns and areas below
         if light.type == "SUN":
             light.angle = 0.0
         elif light.type == "AREA":
@@ -400,7 +401,7 @@ STYLES = {"workbench": _workbench, "eevee": _eevee, "whitted": _whitted}
 def render_one(
     bpy: Any, seed: int, index: int, path: Path, preview: bool = False, styled: bool = False
 ) -> dict[str, Any]:
-    """Build scene ``index`` from its own seed, render it with Cycles into ``path``, return its settings.
+    """Build scene ``index`` from its own seed, render it into ``path`` (Cycles), return its settings.
 
     ``styled`` renders it instead with one of ``STYLES`` (Workbench, EEVEE, a classic ray tracer's look
     in Cycles), taking turns by groups of ``len(KINDS)`` scenes so that every kind meets every style.
