@@ -341,6 +341,14 @@ SCENES = {
 }
 
 
+def _cycles(bpy: Any, rng: random.Random, scene: Any) -> dict[str, Any]:
+    """Cycles as the generator uses it: 16 to 256 samples, denoised or not (the unstyled renders)."""
+    scene.render.engine = "CYCLES"
+    scene.cycles.samples = rng.choice((16, 32, 64, 128, 256))
+    scene.cycles.use_denoising = rng.random() < 0.6
+    return {"samples": scene.cycles.samples, "denoise": scene.cycles.use_denoising}
+
+
 def _workbench(bpy: Any, rng: random.Random, scene: Any) -> dict[str, Any]:
     """Blender's Workbench engine: viewport-style shading (studio light, matcap or flat), no light
     transport at all."""
@@ -381,7 +389,6 @@ def _whitted(bpy: Any, rng: random.Random, scene: Any) -> dict[str, Any]:
     samples and no denoiser (so no noise either). The world still lights the scene directly, as a
     classic ray tracer's ambient term would."""
     scene.render.engine = "CYCLES"
-    scene.cycles.device = "CPU"
     for light in bpy.data.lights:
         light.shadow_soft_size = 0.0  # the radius of point and spot lights; suns and areas below
         if light.type == "SUN":
@@ -414,28 +421,19 @@ def render_one(
     scene = bpy.context.scene
     SCENES[kind](bpy, rng, scene)
     scene.view_settings.view_transform = rng.choice(("AgX", "Standard", "Filmic"))
-    record: dict[str, Any] = {"kind": kind}
-    if styled:
-        style = tuple(STYLES)[(index // len(KINDS)) % len(STYLES)]
-        record |= {"style": style, **STYLES[style](bpy, rng, scene)}
-        if style == "workbench" and kind == "closeup":  # flat light on a plane filling the frame: one colour
-            scene.display.shading.light = record["light"] = "STUDIO"
-        scene.cycles.seed = index
-        if preview:
-            width, height = 64, 48
-            scene.cycles.samples = min(scene.cycles.samples, 4)
-            scene.eevee.taa_render_samples = min(scene.eevee.taa_render_samples, 4)
-            if "samples" in record:
-                record["samples"] = 4 if style == "whitted" else scene.eevee.taa_render_samples
-    else:
-        scene.render.engine = "CYCLES"
-        scene.cycles.device = "CPU"
-        scene.cycles.samples = rng.choice((16, 32, 64, 128, 256))
-        scene.cycles.use_denoising = rng.random() < 0.6
-        scene.cycles.seed = index
-        if preview:
-            width, height, scene.cycles.samples = 64, 48, 4
-        record |= {"samples": scene.cycles.samples, "denoise": scene.cycles.use_denoising}
+    style = tuple(STYLES)[(index // len(KINDS)) % len(STYLES)] if styled else None
+    record: dict[str, Any] = {"kind": kind} | ({"style": style} if style else {})
+    record |= (STYLES[style] if style else _cycles)(bpy, rng, scene)
+    if style == "workbench" and kind == "closeup":  # flat light on a plane filling the frame: one colour
+        scene.display.shading.light = record["light"] = "STUDIO"
+    scene.cycles.device = "CPU"
+    scene.cycles.seed = index
+    if preview:
+        width, height = 64, 48
+        scene.cycles.samples = min(scene.cycles.samples, 4)
+        scene.eevee.taa_render_samples = min(scene.eevee.taa_render_samples, 4)
+        if "samples" in record:  # the preview's, not the full render's
+            record["samples"] = scene.eevee.taa_render_samples if style == "eevee" else scene.cycles.samples
     scene.render.resolution_x, scene.render.resolution_y = width, height
     scene.render.resolution_percentage = 100
     scene.render.threads_mode = "FIXED"
