@@ -45,6 +45,23 @@ def test_swapping_the_inputs_swaps_segmentations_and_keeps_the_change(name: str)
     torch.testing.assert_close(forward.seg_test, backward.seg_ref, rtol=0, atol=1e-5)
 
 
+def test_log_ratio_is_zero_for_equal_images_antisymmetric_and_flat_under_a_light_gain() -> None:
+    from synthdiff.change import log_ratio
+
+    reference, test = pair(8, 8, seed=3)
+    assert torch.equal(log_ratio(reference, reference), torch.zeros_like(reference))
+    torch.testing.assert_close(log_ratio(test, reference), -log_ratio(reference, test))
+    # Twice the linear light on bright pixels: the ratio is log 2 wherever the floor is negligible.
+    bright = 0.6 + 0.2 * reference  # sRGB 0.6-0.8, linear 0.32-0.60
+    linear = ((bright + 0.055) / 1.055) ** 2.4
+    doubled = (1.055 * (2 * linear) ** (1 / 2.4) - 0.055).clamp(max=1.0)  # above sRGB's linear toe
+    inside = doubled < 1.0
+    ratio = log_ratio(bright, doubled)
+    expected = torch.log((2 * linear + 0.01) / (linear + 0.01))
+    torch.testing.assert_close(ratio[inside], expected[inside], rtol=1e-4, atol=1e-4)
+    assert (ratio[inside] - torch.log(torch.tensor(2.0))).abs().max() < 0.03
+
+
 def test_probabilities_and_masks() -> None:
     logits = torch.tensor([[[[-3.0, 0.0, 3.0]]]])
     output = ChangeOutput(logits, logits, logits)

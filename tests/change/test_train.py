@@ -160,7 +160,7 @@ def test_frozen_encoder_stays_unchanged(tmp_path: Path) -> None:
         train_change(load_config(None, config_for(data, freeze_encoder=True)), tmp_path / "run2")
 
 
-@pytest.mark.parametrize("larger", ["fresunet-deep-tiny", "fresunet-attention-tiny"])
+@pytest.mark.parametrize("larger", ["fresunet-deep-tiny", "fresunet-attention-tiny", "fresunet-ratio-tiny"])
 def test_a_larger_model_warm_starts_from_a_smaller_one_with_the_same_answers(
     tmp_path: Path, larger: str
 ) -> None:
@@ -177,6 +177,9 @@ def test_a_larger_model_warm_starts_from_a_smaller_one_with_the_same_answers(
     _warm_start(deep, config)
     changed = [name for name, tensor in deep.state_dict().items() if not torch.equal(tensor, before[name])]
     assert changed and all(name in small.state_dict() for name in changed)
+    if larger == "fresunet-ratio-tiny":  # the log-ratio channels' weights start at zero
+        first = deep.state_dict()["encoders.0.body.0.weight"]
+        assert first.shape[1] == 9 and not first[:, 6:].any() and first[:, :6].any()
     reference, test = torch.rand(2, 1, 3, 20, 28, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.allclose(deep.eval()(reference, test).change, small(reference, test).change, atol=1e-6)

@@ -10,7 +10,7 @@ from synthdiff.change._detect import Detection, detect
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._infer import ChangeMaps, FeatureRegion, predict_maps
 from synthdiff.change._metrics import PixelCounts, balanced_loss, change_loss
-from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet
+from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet, log_ratio
 from synthdiff.change._registry import (
     DEFAULT_MODEL,
     FEATURES,
@@ -51,6 +51,7 @@ __all__ = [
     "evaluate",
     "load_checkpoint",
     "load_config",
+    "log_ratio",
     "predict_maps",
     "read_manifest",
     "resolve_checkpoint",

@@ -19,7 +19,7 @@ from torch import nn
 
 from synthdiff.backbones import EfficientNetLite0, efficientnet_lite0
 
-__all__ = ["ChangeOutput", "ChangeStar", "FresUNet"]
+__all__ = ["ChangeOutput", "ChangeStar", "FresUNet", "log_ratio"]
 
 
 @dataclass
@@ -51,6 +51,25 @@ class ChangeOutput:
 
 
 # --- FresUNet -------------------------------------------------------------------------------------
+
+
+def log_ratio(reference: torch.Tensor, test: torch.Tensor, floor: float = 0.01) -> torch.Tensor:
+    """Per-channel log-ratio of the two images' linear light: log((test + floor) / (reference + floor)).
+
+    Args:
+        reference, test: (B, 3, H, W) sRGB-encoded values in [0, 1]; decoded with the sRGB curve.
+        floor: added to the linear values (0.01 is sRGB 0.1), so that render noise in dark pixels
+            does not become large ratios.
+
+    Returns:
+        (B, 3, H, W), antisymmetric: swapping the images negates it.
+    """
+
+    def linear(x: torch.Tensor) -> torch.Tensor:
+        x = x.float().clamp(0, 1)
+        return torch.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+    return torch.log(linear(test) + floor) - torch.log(linear(reference) + floor)
 
 
 class ResidualBlock(nn.Module):
@@ -133,6 +152,11 @@ class FresUNet(nn.Module):
         extra_decoder: the same for each decoder level, coarsest first.
         attention_heads: if above 0, a :class:`BottleneckAttention` block with this many heads after
             the coarsest level, so that every position sees the whole image (default none).
+        ratio_inputs: if true, three more input channels: the per-channel log-ratio of the two
+            images' linear light (:func:`log_ratio`). A change of light multiplies a surface's
+            radiance, so it is smooth in this ratio where a change of material or texture is not;
+            a ReLU network cannot easily divide its inputs itself. A model with these channels can be
+            warm-started from one without them (their weights start at zero).
     """
 
     def __init__(
@@ -142,10 +166,12 @@ class FresUNet(nn.Module):
         extra_encoder: tuple[int, ...] | None = None,
         extra_decoder: tuple[int, ...] | None = None,
         attention_heads: int = 0,
+        ratio_inputs: bool = False,
     ) -> None:
         super().__init__()
         self.features = features
         self.widths = widths
+        self.ratio_inputs = ratio_inputs
         extra_encoder = extra_encoder or (0,) * len(widths)
         extra_decoder = extra_decoder or (0,) * (len(widths) - 1)
         if len(extra_encoder) != len(widths) or len(extra_decoder) != len(widths) - 1:
@@ -155,7 +181,7 @@ class FresUNet(nn.Module):
             )
         self.encoders = nn.ModuleList()
         self.encoder_extras = nn.ModuleList()
-        channels = 6
+        channels = 9 if ratio_inputs else 6
         for width, extra in zip(widths, extra_encoder, strict=True):
             self.encoders.append(ResidualBlock(channels, width))
             self.encoder_extras.append(_extra_blocks(width, extra))
@@ -175,7 +201,8 @@ class FresUNet(nn.Module):
 
     def _ordered(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
         # channels_last: oneDNN's convolutions run about a quarter faster on the CPU in this layout.
-        x = torch.cat([first, second], dim=1).contiguous(memory_format=torch.channels_last)
+        inputs = [first, second, log_ratio(first, second)] if self.ratio_inputs else [first, second]
+        x = torch.cat(inputs, dim=1).contiguous(memory_format=torch.channels_last)
         skips = []
         for index, (encoder, extra) in enumerate(zip(self.encoders, self.encoder_extras, strict=True)):
             if index:

@@ -76,6 +76,11 @@ MODELS: dict[str, ModelInfo] = {
             lambda n: FresUNet(n, attention_heads=4),
         ),
         ModelInfo(
+            "fresunet-ratio",
+            "fresunet-attention with the two images' log-ratio of linear light as three more input channels",
+            lambda n: FresUNet(n, attention_heads=4, ratio_inputs=True),
+        ),
+        ModelInfo(
             "fresunet-tiny", "FresUNet with channels 4-8-16 (tests)", lambda n: FresUNet(n, widths=(4, 8, 16))
         ),
         ModelInfo(
@@ -87,6 +92,11 @@ MODELS: dict[str, ModelInfo] = {
             "fresunet-attention-tiny",
             "fresunet-tiny with the bottleneck self-attention block (tests)",
             lambda n: FresUNet(n, widths=(4, 8, 16), attention_heads=2),
+        ),
+        ModelInfo(
+            "fresunet-ratio-tiny",
+            "fresunet-attention-tiny with the log-ratio input channels (tests)",
+            lambda n: FresUNet(n, widths=(4, 8, 16), attention_heads=2, ratio_inputs=True),
         ),
         ModelInfo(
             "changestar-tiny",

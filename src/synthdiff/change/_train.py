@@ -283,14 +283,21 @@ def train_change(
 
 
 def _warm_start(model: nn.Module, config: TrainConfig) -> None:
-    """Load ``config.init`` into ``model``: every tensor of the checkpoint must fit, by name and shape."""
+    """Load ``config.init`` into ``model``: every tensor of the checkpoint must fit, by name and shape.
+
+    One exception: a weight with more input channels in ``model`` (a FresUNet with more input
+    channels, such as ``fresunet-ratio`` from ``fresunet-attention``) takes the checkpoint's weight in
+    its first channels and zeros in the rest, so the model starts with the checkpoint's answers.
+    """
     assert config.init is not None
     start, metadata = load_checkpoint(config.init, views="none")
     state = model.state_dict()
+    loaded = start.state_dict()
+    widened = {name for name, tensor in loaded.items() if name in state and _widens(tensor, state[name])}
     misfits = [
         name
-        for name, tensor in start.state_dict().items()
-        if name not in state or state[name].shape != tensor.shape
+        for name, tensor in loaded.items()
+        if name not in state or (state[name].shape != tensor.shape and name not in widened)
     ]
     if metadata["features"] != config.features or misfits:
         raise InvalidArgumentError(
@@ -298,7 +305,21 @@ def _warm_start(model: nn.Module, config: TrainConfig) -> None:
             f"got a {metadata['model']!r} checkpoint for {metadata['features']}"
             + (f" with {len(misfits)} tensors that do not fit (first: {misfits[0]})." if misfits else ".")
         )
-    model.load_state_dict(start.state_dict(), strict=False)
+    for name in widened:
+        padded = torch.zeros_like(state[name])
+        padded[:, : loaded[name].shape[1]] = loaded[name]
+        loaded[name] = padded
+    model.load_state_dict(loaded, strict=False)
+
+
+def _widens(old: torch.Tensor, new: torch.Tensor) -> bool:
+    """Whether ``new`` is a convolution weight like ``old`` with more input channels (dimension 1)."""
+    return (
+        old.dim() == 4
+        and new.dim() == 4
+        and new.shape[1] > old.shape[1]
+        and (new.shape[0], *new.shape[2:]) == (old.shape[0], *old.shape[2:])
+    )
 
 
 def _tune_best(
