@@ -62,6 +62,20 @@ def test_log_ratio_is_zero_for_equal_images_antisymmetric_and_flat_under_a_light
     assert (ratio[inside] - torch.log(torch.tensor(2.0))).abs().max() < 0.03
 
 
+def test_growing_a_fresunet_refuses_what_would_change_its_answers() -> None:
+    from synthdiff.change import FresUNet
+
+    narrow = FresUNet(2, widths=(4, 8, 16))
+    with pytest.raises(InvalidArgumentError, match="extends only by wider levels"):
+        FresUNet(2, widths=(4, 8, 12)).grow_from(narrow)  # narrower coarsest level
+    with pytest.raises(InvalidArgumentError, match="extends only by wider levels"):
+        FresUNet(2, widths=(6, 8, 16)).grow_from(narrow)  # 6 = the input: no projection shortcut
+    with pytest.raises(InvalidArgumentError, match="ratio inputs True"):
+        FresUNet(2, widths=(4, 8, 16)).grow_from(FresUNet(2, widths=(4, 8, 16), ratio_inputs=True))
+    with pytest.raises(InvalidArgumentError, match="extends only by wider levels"):
+        FresUNet(3, widths=(4, 8, 16)).grow_from(narrow)
+
+
 def test_probabilities_and_masks() -> None:
     logits = torch.tensor([[[[-3.0, 0.0, 3.0]]]])
     output = ChangeOutput(logits, logits, logits)

@@ -11,6 +11,7 @@ import yaml
 from torch import nn
 
 from synthdiff.change import (
+    MODELS,
     ChangeOutput,
     ChangePairs,
     evaluate,
@@ -160,7 +161,9 @@ def test_frozen_encoder_stays_unchanged(tmp_path: Path) -> None:
         train_change(load_config(None, config_for(data, freeze_encoder=True)), tmp_path / "run2")
 
 
-@pytest.mark.parametrize("larger", ["fresunet-deep-tiny", "fresunet-attention-tiny", "fresunet-ratio-tiny"])
+@pytest.mark.parametrize(
+    "larger", ["fresunet-deep-tiny", "fresunet-attention-tiny", "fresunet-ratio-tiny", "fresunet-wide-tiny"]
+)
 def test_a_larger_model_warm_starts_from_a_smaller_one_with_the_same_answers(
     tmp_path: Path, larger: str
 ) -> None:
@@ -180,6 +183,10 @@ def test_a_larger_model_warm_starts_from_a_smaller_one_with_the_same_answers(
     if larger == "fresunet-ratio-tiny":  # the log-ratio channels' weights start at zero
         first = deep.state_dict()["encoders.0.body.0.weight"]
         assert first.shape[1] == 9 and not first[:, 6:].any() and first[:, :6].any()
+    if larger == "fresunet-wide-tiny":  # new channels keep random weights in, and are read with zeros
+        second = deep.state_dict()["encoders.1.body.0.weight"]  # (12, 8, 3, 3) from (8, 4, 3, 3)
+        assert second[8:].std() > 0 and not second[:8, 4:].any()
+        assert torch.equal(second[:8, :4], small.state_dict()["encoders.1.body.0.weight"])
     reference, test = torch.rand(2, 1, 3, 20, 28, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.allclose(deep.eval()(reference, test).change, small(reference, test).change, atol=1e-6)
@@ -255,6 +262,6 @@ def test_the_positive_weight_cap_sets_where_a_rare_change_tips_over() -> None:
 )
 def test_every_shipped_training_config_is_valid(path: Path) -> None:
     config = load_config(path, {})
-    assert config.model in ("fresunet", "fresunet-deep", "fresunet-attention", "changestar")
+    assert config.model in MODELS and not config.model.endswith("-tiny")
     assert config.data and all(folder.startswith("data/change/") for folder in config.data)
     assert not config.data_weights or len(config.data_weights) == len(config.data)

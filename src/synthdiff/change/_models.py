@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthdiff.backbones import EfficientNetLite0, efficientnet_lite0
+from synthdiff.errors import InvalidArgumentError
 
 __all__ = ["ChangeOutput", "ChangeStar", "FresUNet", "log_ratio"]
 
@@ -199,6 +200,67 @@ class FresUNet(nn.Module):
             channels = width
         self.head = nn.Conv2d(channels, 3 * features, 1)
 
+    def grow_from(self, narrower: FresUNet) -> None:
+        """Take a trained FresUNet's weights into this wider one (more channels per level, or the
+        log-ratio inputs added) so that it gives the same answers, then trains on from there.
+
+        The new channels keep their random initial weights, so they differ from each other and from
+        the old ones, and every old channel's weights from a new channel start at zero, so the new
+        channels change nothing until training moves those weights (a variant of Net2WiderNet, Chen
+        et al. 2016, which copies channels instead and needs noise to tell the copies apart).
+
+        Raises:
+            InvalidArgumentError: ``narrower`` has other features or depth, a wider level, more extra
+                blocks, or log-ratio inputs or attention this model lacks; or both have attention
+                over coarsest levels of different widths.
+        """
+        same = (
+            narrower.features == self.features
+            and len(narrower.widths) == len(self.widths)
+            and all(old <= new for old, new in zip(narrower.widths, self.widths, strict=True))
+            and narrower.ratio_inputs <= self.ratio_inputs
+            # Attention and extra blocks start as the identity, so this model may add them.
+            and (
+                isinstance(narrower.bottleneck, nn.Identity)
+                or (
+                    type(narrower.bottleneck) is type(self.bottleneck)
+                    and narrower.widths[-1] == self.widths[-1]
+                )
+            )
+            and all(
+                _blocks(o) <= _blocks(n)
+                for o, n in zip(narrower.encoder_extras, self.encoder_extras, strict=True)
+            )
+            and all(
+                _blocks(o) <= _blocks(n)
+                for o, n in zip(narrower.decoder_extras, self.decoder_extras, strict=True)
+            )
+        )
+        state = self.state_dict()
+        # Both must have the same shortcuts (a level as wide as its input has none); only attention
+        # and extra blocks, which start as the identity, may be new.
+        added = set(state) - set(narrower.state_dict())
+        same = same and set(narrower.state_dict()) <= set(state)
+        same = same and all(
+            name.startswith(("bottleneck.", "encoder_extras.", "decoder_extras.")) for name in added
+        )
+        if not same:
+            raise InvalidArgumentError(
+                f"Expected a FresUNet that this one extends only by wider levels or log-ratio inputs, "
+                f"got widths {narrower.widths} (this: {self.widths}), ratio inputs {narrower.ratio_inputs} "
+                f"(this: {self.ratio_inputs}), or other features, blocks or attention."
+            )
+        with torch.no_grad():
+            for name, old in narrower.state_dict().items():
+                new = state[name]
+                if new.shape == old.shape:
+                    new.copy_(old)
+                elif old.dim() == 1:  # biases and batch-norm statistics of the old channels
+                    new[: old.shape[0]] = old
+                else:
+                    _grow_weight(name, new, old)
+        self.load_state_dict(state)
+
     def _ordered(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
         # channels_last: oneDNN's convolutions run about a quarter faster on the CPU in this layout.
         inputs = [first, second, log_ratio(first, second)] if self.ratio_inputs else [first, second]
@@ -232,6 +294,27 @@ class FresUNet(nn.Module):
             seg_test=(second_f + first_b) / 2,
             change=(change_f + change_b) / 2,
         )
+
+
+def _blocks(extras: nn.Module) -> int:
+    return len(extras) if isinstance(extras, nn.Sequential) else 0
+
+
+def _grow_weight(name: str, new: torch.Tensor, old: torch.Tensor) -> None:
+    """Copy a narrower layer's weight into ``new`` in place: old outputs from old inputs as before,
+    old outputs from new inputs zero, new outputs as initialised. A decoder block's input is the
+    concatenation (upsampled, skip), whose second half moves when the level widens."""
+    transposed = name.startswith("upsamplers.")  # ConvTranspose2d weights are (inputs, outputs, k, k)
+    into, out = (0, 1) if transposed else (1, 0)
+    old_in, new_in = old.shape[into], new.shape[into]
+    if name.startswith("decoders.") and (".body.0." in name or ".shortcut.0." in name):
+        halves = [(0, 0, old_in // 2), (old_in // 2, new_in // 2, old_in // 2)]
+    else:
+        halves = [(0, 0, old_in)]
+    old_outputs = new.narrow(out, 0, old.shape[out])
+    old_outputs.zero_()
+    for old_start, new_start, length in halves:
+        old_outputs.narrow(into, new_start, length).copy_(old.narrow(into, old_start, length))
 
 
 # --- ChangeStar-style -----------------------------------------------------------------------------

@@ -81,6 +81,11 @@ MODELS: dict[str, ModelInfo] = {
             lambda n: FresUNet(n, attention_heads=4, ratio_inputs=True),
         ),
         ModelInfo(
+            "fresunet-wide",
+            "fresunet-attention with 1.5 times the channels at its four finer levels (12-24-48-96-128)",
+            lambda n: FresUNet(n, widths=(12, 24, 48, 96, 128), attention_heads=4),
+        ),
+        ModelInfo(
             "fresunet-tiny", "FresUNet with channels 4-8-16 (tests)", lambda n: FresUNet(n, widths=(4, 8, 16))
         ),
         ModelInfo(
@@ -97,6 +102,11 @@ MODELS: dict[str, ModelInfo] = {
             "fresunet-ratio-tiny",
             "fresunet-attention-tiny with the log-ratio input channels (tests)",
             lambda n: FresUNet(n, widths=(4, 8, 16), attention_heads=2, ratio_inputs=True),
+        ),
+        ModelInfo(
+            "fresunet-wide-tiny",
+            "fresunet-attention-tiny with wider finer levels (8-12-16; tests)",
+            lambda n: FresUNet(n, widths=(8, 12, 16), attention_heads=2),
         ),
         ModelInfo(
             "changestar-tiny",

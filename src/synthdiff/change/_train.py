@@ -20,7 +20,7 @@ from synthdiff._config import load_settings, save_or_check_settings
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._metrics import change_loss
-from synthdiff.change._models import ChangeOutput
+from synthdiff.change._models import ChangeOutput, FresUNet
 from synthdiff.change._registry import FEATURES, create_model, load_checkpoint, save_checkpoint
 from synthdiff.errors import InvalidArgumentError
 
@@ -283,43 +283,29 @@ def train_change(
 
 
 def _warm_start(model: nn.Module, config: TrainConfig) -> None:
-    """Load ``config.init`` into ``model``: every tensor of the checkpoint must fit, by name and shape.
-
-    One exception: a weight with more input channels in ``model`` (a FresUNet with more input
-    channels, such as ``fresunet-ratio`` from ``fresunet-attention``) takes the checkpoint's weight in
-    its first channels and zeros in the rest, so the model starts with the checkpoint's answers.
-    """
+    """Load ``config.init`` into ``model``: every tensor of the checkpoint must fit, by name and shape,
+    or, for FresUNets, ``model`` must extend the checkpoint's by wider levels or log-ratio inputs
+    (:meth:`FresUNet.grow_from`: it then starts with the checkpoint's answers)."""
     assert config.init is not None
     start, metadata = load_checkpoint(config.init, views="none")
     state = model.state_dict()
-    loaded = start.state_dict()
-    widened = {name for name, tensor in loaded.items() if name in state and _widens(tensor, state[name])}
     misfits = [
         name
-        for name, tensor in loaded.items()
-        if name not in state or (state[name].shape != tensor.shape and name not in widened)
+        for name, tensor in start.state_dict().items()
+        if name not in state or state[name].shape != tensor.shape
     ]
-    if metadata["features"] != config.features or misfits:
+    grows = bool(misfits) and isinstance(model, FresUNet) and isinstance(start, FresUNet)
+    if metadata["features"] != config.features or (misfits and not grows):
         raise InvalidArgumentError(
             f"Expected init to be a checkpoint for {config.features} whose weights all fit {config.model!r}, "
             f"got a {metadata['model']!r} checkpoint for {metadata['features']}"
             + (f" with {len(misfits)} tensors that do not fit (first: {misfits[0]})." if misfits else ".")
         )
-    for name in widened:
-        padded = torch.zeros_like(state[name])
-        padded[:, : loaded[name].shape[1]] = loaded[name]
-        loaded[name] = padded
-    model.load_state_dict(loaded, strict=False)
-
-
-def _widens(old: torch.Tensor, new: torch.Tensor) -> bool:
-    """Whether ``new`` is a convolution weight like ``old`` with more input channels (dimension 1)."""
-    return (
-        old.dim() == 4
-        and new.dim() == 4
-        and new.shape[1] > old.shape[1]
-        and (new.shape[0], *new.shape[2:]) == (old.shape[0], *old.shape[2:])
-    )
+    if grows:
+        assert isinstance(model, FresUNet) and isinstance(start, FresUNet)
+        model.grow_from(start)
+    else:
+        model.load_state_dict(start.state_dict(), strict=False)
 
 
 def _tune_best(
