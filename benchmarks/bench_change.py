@@ -17,7 +17,14 @@ import torch
 from _timing import median_ms  # benchmarks/ is on sys.path when a benchmark runs
 from synthdiff.change import FEATURES, create_model, with_views
 
-MODEL_NAMES = ("fresunet", "fresunet-deep", "fresunet-attention", "changestar")
+MODEL_NAMES = (
+    "fresunet",
+    "fresunet-deep",
+    "fresunet-attention",
+    "fresunet-ratio",
+    "fresunet-wide",
+    "changestar",
+)
 
 
 def main() -> None:
