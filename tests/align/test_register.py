@@ -67,6 +67,16 @@ def test_forced_homography_failure_is_reported() -> None:
     assert result.status == "failed" and "alignment failed" in result.message
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 40), (40, 1), (5, 7)])
+def test_images_too_small_to_register_are_compared_as_they_are(shape: tuple[int, int]) -> None:
+    image = np.random.default_rng(0).random((*shape, 3), dtype=np.float32)
+    shifted = np.roll(image, 1, axis=1)
+    for method in ("auto", "translation", "homography"):
+        result = register(image, shifted, method)
+        assert result.applied == "none" and result.status == "skipped"
+        assert "too small to register" in result.message
+
+
 def test_unknown_method() -> None:
     with pytest.raises(InvalidArgumentError, match="Expected one of: auto, none, translation, homography"):
         register(np.zeros((8, 8)), np.zeros((8, 8)), "affine")

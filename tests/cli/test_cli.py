@@ -61,6 +61,17 @@ def test_corrupt_file_exit_2(tmp_path: Path, example_pair: tuple[Path, Path]) ->
     assert result.exit_code == 2 and "truncated or corrupt" in result.output
 
 
+@pytest.mark.parametrize("size", [(1, 1), (1, 30), (6, 6)])
+def test_an_image_too_small_to_compare_is_one_line_and_exit_2(tmp_path: Path, size: tuple[int, int]) -> None:
+    from PIL import Image
+
+    Image.new("RGB", size, (40, 80, 120)).save(tmp_path / "small.png")
+    small = str(tmp_path / "small.png")
+    result = runner.invoke(app, ["compare", small, small, "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "smaller than the SSIM window" in result.output and "Traceback" not in result.output
+
+
 def test_demo(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output

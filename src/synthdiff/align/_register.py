@@ -23,6 +23,9 @@ _WEAK_PEAK = 0.5
 # Transforms that move no image corner by more than this many pixels count as identity.
 _IDENTITY_TOLERANCE_PX = 0.1
 _MIN_INLIERS = 12
+# Phase correlation needs a window of several pixels each way (OpenCV refuses a 1-pixel side); on
+# smaller images a shift cannot be told from content anyway, so they are compared as they are.
+_MIN_PHASE_SIDE = 8
 _BLACK = (0.0, 0.0, 0.0, 0.0)
 
 
@@ -195,7 +198,8 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
     below 0.5 (rotation, scale or perspective, or content changes), when the shift found does not
     improve the match, or when the sizes differ, it also fits a homography. A transform is kept only
     if it lowers the mean difference of the blurred images by at least 10 %, so pairs that differ in
-    content or lighting are not warped by a spurious estimate.
+    content or lighting are not warped by a spurious estimate. Same-size images under 8 pixels a side
+    are not registered (status ``skipped``): a shift cannot be told from content there.
 
     Args:
         reference: HxW or HxWx3 float32 image, sRGB-encoded in [0, 1].
@@ -217,6 +221,15 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
         return Registration(method, "none", "skipped", message="alignment skipped (--align none)")
     ref, tst = _grey(reference), _grey(test)
     same_size = ref.shape == tst.shape
+    if same_size and min(ref.shape[:2]) < _MIN_PHASE_SIDE:
+        height, width = ref.shape[:2]
+        return Registration(
+            method,
+            "none",
+            "skipped",
+            message=f"images of {width}x{height} pixels are too small to register (at least "
+            f"{_MIN_PHASE_SIDE} pixels each way); compared as they are",
+        )
     identity = np.eye(3)
     base_error = _alignment_errors(ref, tst, [identity])[0] if same_size else float("inf")
     unchanged = Registration(
