@@ -57,3 +57,13 @@ def test_tiny_images_are_scored(shipped) -> None:  # type: ignore[no-untyped-def
     rng = np.random.default_rng(0)
     score = score_image(model, rng.random((40, 50, 3), dtype=np.float32))
     assert 0.0 <= score.probability_synthetic <= 1.0 and score.crops == 1
+
+
+def test_an_image_far_smaller_than_a_crop_is_unsure(shipped) -> None:  # type: ignore[no-untyped-def]
+    _, model = shipped
+    smallest = model.settings.crop // 4
+    rng = np.random.default_rng(1)
+    below = score_image(model, rng.random((smallest - 1, 50, 3), dtype=np.float32), check_stability=False)
+    assert below.verdict == "unsure" and any("too little to judge" in r for r in below.reasons)
+    at = score_image(model, rng.random((smallest, 50, 3), dtype=np.float32), check_stability=False)
+    assert not any("too little to judge" in r for r in at.reasons)

@@ -18,6 +18,9 @@ __all__ = ["RealnessScore", "crop_logits", "score_image"]
 
 #: Probabilities closer than this to 0.5 give the verdict "unsure".
 UNSURE_MARGIN = 0.15
+#: Images with a side under crop / SMALL_FRACTION give "unsure" (a fixed guard, not a measured limit:
+#: the issue's smallest size, 64x64, is well above it for both shipped models).
+SMALL_FRACTION = 4
 
 
 @dataclass
@@ -105,7 +108,9 @@ def score_image(
     The crops' features are averaged and classified (patch voting; for a linear head, the mean of the
     crop logits) and the image's logit is calibrated into a probability. With
     ``check_stability`` the image is also scored re-encoded as JPEG quality 90 and with the crop grid
-    shifted by one pixel; if either flips the verdict, the verdict is ``unsure``.
+    shifted by one pixel; if either flips the verdict, the verdict is ``unsure``. So it is for an image
+    with a side under a quarter of the model's crop (32 pixels for ``realness-effnet``), whose padded
+    crop is mostly mirrored copies of it.
 
     Args:
         all_crops: score every crop of the grid (for a complete heatmap) instead of at most the
@@ -121,6 +126,12 @@ def score_image(
     reasons = []
     if abs(probability - 0.5) < UNSURE_MARGIN:
         reasons.append(f"probability within {UNSURE_MARGIN} of 0.5")
+    smallest = settings.crop // SMALL_FRACTION
+    if min(height, width) < smallest:
+        reasons.append(
+            f"image of {width}x{height} pixels, under {smallest} on a side: its reflect-padded "
+            f"{settings.crop}-pixel crop is mostly mirrored copies, too little to judge"
+        )
     perturbed: dict[str, float] = {}
     if check_stability:
         perturbed["jpeg90"] = float(model.calibration.probability(_image_logit(model, _jpeg(image, 90))))
