@@ -255,8 +255,9 @@ def batch_command(
             sensitivity=sensitivity,
         )
     out.print(
-        f"{len(result.rows)} pairs: {result.compared} compared now, {result.resumed} from an earlier run, "
-        f"{result.failed} could not be compared",
+        # Pairs that failed are always tried in this run (never resumed), so they count among `compared`.
+        f"{len(result.rows)} pairs: {result.compared - result.failed} compared now, {result.resumed} from an "
+        f"earlier run, {result.failed} could not be compared",
         highlight=False,
     )
     for row in result.rows:

@@ -52,7 +52,7 @@ class BatchResult:
 
     Attributes:
         rows: one dict per pair (``id``, ``status`` ``ok`` or ``error``, metrics or ``error``).
-        compared: pairs compared in this run.
+        compared: pairs tried in this run, the ones that failed included (failed pairs are never resumed).
         resumed: pairs taken from an earlier, interrupted run.
         failed: pairs that could not be compared (their rows say why).
         unmatched: files that had no partner (folder mode).
