@@ -184,7 +184,8 @@ def train_change(
     if len(train_data) == 0 or len(val_data) == 0:
         raise InvalidArgumentError(
             f"Expected train and val pairs, found {len(train_data)} and {len(val_data)}. "
-            "Fix: generate datasets with at least 3 scenes (the split is by scene)."
+            "Fix: pass at least one dataset with train scenes and one with val scenes (the split is by "
+            "scene: generate at least 3 scenes, with train and val shares in --split)."
         )
     model = create_model(config.model, config.features).to(device)
     if config.init is not None:
