@@ -137,7 +137,7 @@ def test_config_file_flags_and_errors(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgumentError, match="--data"):
         load_config(None, {})
     data = fake_dataset(tmp_path / "no-val", pairs=1)  # its only pair is in val
-    with pytest.raises(InvalidArgumentError, match="train and val pairs.*--split"):
+    with pytest.raises(InvalidArgumentError, match=r"train and val pairs.*--split"):
         train_change(load_config(None, config_for(data)), tmp_path / "run")
 
 
