@@ -149,8 +149,10 @@ def test_checkpoints_round_trip_and_bad_ones_are_refused(tmp_path: Path) -> None
     first = score_image(model, image, check_stability=False)
     again = score_image(loaded, image, check_stability=False)
     assert again.probability_synthetic == pytest.approx(first.probability_synthetic, abs=1e-6)
-    with pytest.raises(CheckpointError, match="shipped model name"):
+    with pytest.raises(CheckpointError, match=r"shipped model name \(realness-cnn, realness-effnet\)"):
         load_realness_model(tmp_path / "missing.pt")
+    with pytest.raises(CheckpointError, match=r"weights do not ship.*--model realness-effnet-mlp"):
+        load_realness_model("realness-effnet-mlp")
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot be read"):
         load_realness_model(tmp_path / "bad.pt")

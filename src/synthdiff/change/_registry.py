@@ -139,6 +139,12 @@ def resolve_checkpoint(spec: str | os.PathLike[str]) -> Path:
         if shipped.is_file():
             return Path(str(shipped))
     names = ", ".join(shipped_models()) or "none"
+    if str(spec) in MODELS:
+        raise CheckpointError(
+            f"Expected a checkpoint file or a shipped model name ({names}), got {str(spec)!r}: a registered "
+            f"model whose weights do not ship. Fix: train it (synthdiff train change --model {spec}) and "
+            "pass the run's best.pt."
+        )
     raise CheckpointError(
         f"Expected a checkpoint file or a shipped model name ({names}), got {str(spec)!r}, which is neither."
     )

@@ -126,11 +126,19 @@ def _resolve(spec: str | os.PathLike[str]) -> Path:
     path = Path(spec)
     if path.is_file():
         return path
-    shipped = resources.files("synthdiff.realness") / "weights" / f"{spec}.pt"
+    folder = resources.files("synthdiff.realness") / "weights"
+    shipped = folder / f"{spec}.pt"
     if str(spec) in MODELS and shipped.is_file():
         return Path(str(shipped))
+    names = ", ".join(name for name in MODELS if (folder / f"{name}.pt").is_file())
+    if str(spec) in MODELS:
+        raise CheckpointError(
+            f"Expected a realness checkpoint file or a shipped model name ({names}), got {str(spec)!r}: a "
+            f"registered model whose weights do not ship. Fix: train it (synthdiff train realness --model "
+            f"{spec}) and pass the run's checkpoint."
+        )
     raise CheckpointError(
-        f"Expected a realness checkpoint file or a shipped model name ({DEFAULT_MODEL}), got {str(spec)!r}."
+        f"Expected a realness checkpoint file or a shipped model name ({names}), got {str(spec)!r}."
     )
 
 
