@@ -76,8 +76,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(server, name)
+
+
+def _drop_database(server: str, name: str) -> None:
+    """Drop a test database, retrying for a while if another role's session is still in it.
+
+    ``WITH (FORCE)`` ends the test role's own sessions, but not an autovacuum worker that has just
+    connected to the new database (it belongs to the server's superuser: "must be a member of the role
+    whose process is being terminated"); such a worker is done within moments on a database this small.
+    """
+    import psycopg
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with psycopg.connect(server, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture
