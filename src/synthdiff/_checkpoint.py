@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,9 @@ __all__ = [
     "load_run_state",
     "load_weights",
     "read_checkpoint",
+    "resolve_shipped",
     "save_run_state",
+    "shipped_names",
     "write_checkpoint",
 ]
 
@@ -28,6 +32,47 @@ def write_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> N
     temporary = path.with_name(path.name + ".partial")
     torch.save(payload, temporary)
     os.replace(temporary, path)
+
+
+def shipped_names(package: str, names: Iterable[str]) -> list[str]:
+    """Those of ``names`` whose trained weights ship as ``package``/weights/NAME.pt, sorted."""
+    folder = resources.files(package) / "weights"
+    return sorted(name for name in names if (folder / f"{name}.pt").is_file())
+
+
+def resolve_shipped(
+    spec: str | os.PathLike[str], package: str, names: Iterable[str], kind: str, trainer: str
+) -> Path:
+    """A checkpoint file from a path, or the shipped weights of the registered model named ``spec``.
+
+    An existing file wins over a name, so a run folder's ``best.pt`` is never shadowed.
+
+    Args:
+        package: the model family's package, whose ``weights`` folder holds the shipped files.
+        names: the family's registered model names.
+        kind: what the checkpoint is, for the messages (e.g. ``a realness checkpoint file``).
+        trainer: the command that trains these models, for the messages.
+
+    Raises:
+        CheckpointError: neither an existing file nor a shipped model's name (a registered model
+            whose weights do not ship is named as such, with the command that trains it).
+    """
+    path = Path(spec)
+    if path.is_file():
+        return path
+    registered = set(names)
+    shipped = resources.files(package) / "weights" / f"{spec}.pt"
+    if str(spec) in registered and shipped.is_file():
+        return Path(str(shipped))
+    expected = (
+        f"Expected {kind} or a shipped model name ({', '.join(shipped_names(package, registered)) or 'none'})"
+    )
+    if str(spec) in registered:
+        raise CheckpointError(
+            f"{expected}, got {str(spec)!r}: a registered model whose weights do not ship. Fix: train it "
+            f"({trainer} --model {spec}) and pass the checkpoint it writes."
+        )
+    raise CheckpointError(f"{expected}, got {str(spec)!r}, which is neither.")
 
 
 def read_checkpoint(

@@ -5,16 +5,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-from synthdiff._checkpoint import load_weights, read_checkpoint, write_checkpoint
+from synthdiff._checkpoint import (
+    load_weights,
+    read_checkpoint,
+    resolve_shipped,
+    shipped_names,
+    write_checkpoint,
+)
 from synthdiff.change._models import ChangeStar, FresUNet
 from synthdiff.change._views import VIEWS, with_views
-from synthdiff.errors import CheckpointError, InvalidArgumentError
+from synthdiff.errors import InvalidArgumentError
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -119,8 +124,7 @@ MODELS: dict[str, ModelInfo] = {
 
 def shipped_models() -> list[str]:
     """Names of the models whose trained weights ship inside the package (``--model NAME``)."""
-    folder = resources.files("synthdiff.change") / "weights"
-    return sorted(name for name in MODELS if (folder / f"{name}.pt").is_file())
+    return shipped_names("synthdiff.change", MODELS)
 
 
 def resolve_checkpoint(spec: str | os.PathLike[str]) -> Path:
@@ -131,23 +135,7 @@ def resolve_checkpoint(spec: str | os.PathLike[str]) -> Path:
     Raises:
         CheckpointError: neither an existing file nor a shipped model name.
     """
-    path = Path(spec)
-    if path.is_file():
-        return path
-    if str(spec) in MODELS:
-        shipped = resources.files("synthdiff.change") / "weights" / f"{spec}.pt"
-        if shipped.is_file():
-            return Path(str(shipped))
-    names = ", ".join(shipped_models()) or "none"
-    if str(spec) in MODELS:
-        raise CheckpointError(
-            f"Expected a checkpoint file or a shipped model name ({names}), got {str(spec)!r}: a registered "
-            f"model whose weights do not ship. Fix: train it (synthdiff train change --model {spec}) and "
-            "pass the run's best.pt."
-        )
-    raise CheckpointError(
-        f"Expected a checkpoint file or a shipped model name ({names}), got {str(spec)!r}, which is neither."
-    )
+    return resolve_shipped(spec, "synthdiff.change", MODELS, "a checkpoint file", "synthdiff train change")
 
 
 def _check_features(features: list[str] | tuple[str, ...]) -> list[str]:

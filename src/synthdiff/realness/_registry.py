@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-from synthdiff._checkpoint import load_weights, read_checkpoint, write_checkpoint
-from synthdiff.errors import CheckpointError, InvalidArgumentError
+from synthdiff._checkpoint import load_weights, read_checkpoint, resolve_shipped, write_checkpoint
+from synthdiff.errors import InvalidArgumentError
 from synthdiff.realness._calibration import Calibration
 from synthdiff.realness._features import CUES
 from synthdiff.realness._model import RealnessEffNet, RealnessNet
@@ -123,22 +122,8 @@ def save_realness_model(path: str | os.PathLike[str], model: RealnessModel) -> N
 
 
 def _resolve(spec: str | os.PathLike[str]) -> Path:
-    path = Path(spec)
-    if path.is_file():
-        return path
-    folder = resources.files("synthdiff.realness") / "weights"
-    shipped = folder / f"{spec}.pt"
-    if str(spec) in MODELS and shipped.is_file():
-        return Path(str(shipped))
-    names = ", ".join(name for name in MODELS if (folder / f"{name}.pt").is_file())
-    if str(spec) in MODELS:
-        raise CheckpointError(
-            f"Expected a realness checkpoint file or a shipped model name ({names}), got {str(spec)!r}: a "
-            f"registered model whose weights do not ship. Fix: train it (synthdiff train realness --model "
-            f"{spec}) and pass the run's checkpoint."
-        )
-    raise CheckpointError(
-        f"Expected a realness checkpoint file or a shipped model name ({names}), got {str(spec)!r}."
+    return resolve_shipped(
+        spec, "synthdiff.realness", MODELS, "a realness checkpoint file", "synthdiff train realness"
     )
 
 
