@@ -211,38 +211,26 @@ class FresUNet(nn.Module):
 
         Raises:
             InvalidArgumentError: ``narrower`` has other features or depth, a wider level, more extra
-                blocks, or log-ratio inputs or attention this model lacks; or both have attention
-                over coarsest levels of different widths.
+                blocks, other shortcuts, or log-ratio inputs or attention this model lacks; or both have
+                attention over coarsest levels of different widths.
         """
+        state, old_state = self.state_dict(), narrower.state_dict()
+        old_names = set(old_state)
         same = (
             narrower.features == self.features
             and len(narrower.widths) == len(self.widths)
             and all(old <= new for old, new in zip(narrower.widths, self.widths, strict=True))
             and narrower.ratio_inputs <= self.ratio_inputs
-            # Attention and extra blocks start as the identity, so this model may add them.
-            and (
-                isinstance(narrower.bottleneck, nn.Identity)
-                or (
-                    type(narrower.bottleneck) is type(self.bottleneck)
-                    and narrower.widths[-1] == self.widths[-1]
-                )
-            )
+            # Attention over the coarsest level cannot grow.
+            and (isinstance(narrower.bottleneck, nn.Identity) or narrower.widths[-1] == self.widths[-1])
+            # Every old tensor has its place (so the same attention, extra blocks and shortcuts, as a
+            # level as wide as its input has none); only attention and extra blocks, which start as the
+            # identity, may be new.
+            and old_names <= set(state)
             and all(
-                _blocks(o) <= _blocks(n)
-                for o, n in zip(narrower.encoder_extras, self.encoder_extras, strict=True)
+                name.startswith(("bottleneck.", "encoder_extras.", "decoder_extras."))
+                for name in set(state) - old_names
             )
-            and all(
-                _blocks(o) <= _blocks(n)
-                for o, n in zip(narrower.decoder_extras, self.decoder_extras, strict=True)
-            )
-        )
-        state = self.state_dict()
-        # Both must have the same shortcuts (a level as wide as its input has none); only attention
-        # and extra blocks, which start as the identity, may be new.
-        added = set(state) - set(narrower.state_dict())
-        same = same and set(narrower.state_dict()) <= set(state)
-        same = same and all(
-            name.startswith(("bottleneck.", "encoder_extras.", "decoder_extras.")) for name in added
         )
         if not same:
             raise InvalidArgumentError(
@@ -250,8 +238,9 @@ class FresUNet(nn.Module):
                 f"got widths {narrower.widths} (this: {self.widths}), ratio inputs {narrower.ratio_inputs} "
                 f"(this: {self.ratio_inputs}), or other features, blocks or attention."
             )
+        # state_dict() tensors share the model's storage, so copying into them sets its weights.
         with torch.no_grad():
-            for name, old in narrower.state_dict().items():
+            for name, old in old_state.items():
                 new = state[name]
                 if new.shape == old.shape:
                     new.copy_(old)
@@ -259,7 +248,6 @@ class FresUNet(nn.Module):
                     new[: old.shape[0]] = old
                 else:
                     _grow_weight(name, new, old)
-        self.load_state_dict(state)
 
     def _ordered(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
         # channels_last: oneDNN's convolutions run about a quarter faster on the CPU in this layout.
@@ -294,10 +282,6 @@ class FresUNet(nn.Module):
             seg_test=(second_f + first_b) / 2,
             change=(change_f + change_b) / 2,
         )
-
-
-def _blocks(extras: nn.Module) -> int:
-    return len(extras) if isinstance(extras, nn.Sequential) else 0
 
 
 def _grow_weight(name: str, new: torch.Tensor, old: torch.Tensor) -> None:

@@ -295,18 +295,17 @@ def _warm_start(model: nn.Module, config: TrainConfig) -> None:
         for name, tensor in start.state_dict().items()
         if name not in state or state[name].shape != tensor.shape
     ]
-    grows = bool(misfits) and isinstance(model, FresUNet) and isinstance(start, FresUNet)
-    if metadata["features"] != config.features or (misfits and not grows):
+    same_features = metadata["features"] == config.features
+    if same_features and misfits and isinstance(model, FresUNet) and isinstance(start, FresUNet):
+        model.grow_from(start)  # raises if model does not extend start
+        return
+    if not same_features or misfits:
         raise InvalidArgumentError(
             f"Expected init to be a checkpoint for {config.features} whose weights all fit {config.model!r}, "
             f"got a {metadata['model']!r} checkpoint for {metadata['features']}"
             + (f" with {len(misfits)} tensors that do not fit (first: {misfits[0]})." if misfits else ".")
         )
-    if grows:
-        assert isinstance(model, FresUNet) and isinstance(start, FresUNet)
-        model.grow_from(start)
-    else:
-        model.load_state_dict(start.state_dict(), strict=False)
+    model.load_state_dict(start.state_dict(), strict=False)
 
 
 def _tune_best(
