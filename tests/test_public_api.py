@@ -9,6 +9,7 @@ import synthdiff.change
 import synthdiff.diff
 import synthdiff.io
 import synthdiff.metrics
+import synthdiff.realness
 import synthdiff.synth
 
 
@@ -26,6 +27,7 @@ def test_every_exported_name_exists() -> None:
         synthdiff.synth,
         synthdiff.backbones,
         synthdiff.change,
+        synthdiff.realness,
     )
     for module in modules:
         for name in module.__all__:

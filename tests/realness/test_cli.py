@@ -159,3 +159,76 @@ def test_the_train_help_names_every_registered_model() -> None:
     from synthdiff.realness import MODELS
 
     assert all(name in TRAIN_MODEL_HELP for name in MODELS)
+
+
+def _tiny_model(folder: Path, seed: int = 0) -> Path:
+    import torch
+
+    from synthdiff.realness import create_model, save_realness_model
+
+    torch.manual_seed(seed)
+    path = folder / f"tiny{seed}.pt"
+    save_realness_model(path, create_model("realness-tiny"))
+    return path
+
+
+def test_one_unreadable_image_among_many(tmp_path: Path) -> None:
+    """A bad file is reported and skipped; the others are scored (realness exits 2 at the end,
+    realness-bench lists it and summarises the rest)."""
+    real, synthetic = fake_sources(tmp_path / "data", count=3)
+    (real / "01.png").write_bytes(b"not a png")
+    model = str(_tiny_model(tmp_path))
+    runner = CliRunner()
+    images = [str(real / name) for name in ("00.png", "01.png", "02.png")]
+    result = runner.invoke(
+        app, ["realness", *images, "-m", model, "--no-stability", "--json", str(tmp_path / "s.json")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "1 of 3 images could not be read" in result.output
+    scores = json.loads((tmp_path / "s.json").read_text())
+    assert set(scores["images"]) == {images[0], images[2]} and set(scores["errors"]) == {images[1]}
+
+    bench = tmp_path / "bench"
+    arguments = ["realness-bench", str(real), str(synthetic), "--label", "real", "--label", "synthetic"]
+    result = runner.invoke(app, [*arguments, "-m", model, "-o", str(bench)])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.output and "01.png" in result.output
+    report = json.loads((bench / "bench.json").read_text())
+    assert report["summary"]["images"] == 5
+    assert [s["path"] for s in report["skipped"]] == [images[1]]
+    assert len((bench / "scores.csv").read_text().splitlines()) == 1 + 5
+
+    for name in ("00.png", "02.png"):
+        (real / name).write_bytes(b"")
+    result = runner.invoke(
+        app, ["realness-bench", str(real), "--label", "real", "-m", model, "-o", str(tmp_path / "b2")]
+    )
+    assert result.exit_code == 2 and "none of the 3 could be read" in result.output
+
+
+def test_bench_resumes_and_refuses_another_models_scores(tmp_path: Path) -> None:
+    real, synthetic = fake_sources(tmp_path / "data", count=3)
+    model = str(_tiny_model(tmp_path))
+    bench = tmp_path / "bench"
+    arguments = ["realness-bench", str(real), str(synthetic), "--label", "real", "--label", "synthetic"]
+    runner = CliRunner()
+    assert runner.invoke(app, [*arguments, "-m", model, "-o", str(bench)]).exit_code == 0
+    journal = bench / "results.jsonl"
+    rows = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert len(rows) == 6
+    # An interrupted run: the last line cut short, one score marked so that reading it back shows.
+    rows[0]["probability"] = 0.123
+    journal.write_text("\n".join(json.dumps(r) for r in rows[:5]) + "\n" + json.dumps(rows[5])[:20])
+    result = runner.invoke(app, [*arguments, "-m", model, "-o", str(bench)])
+    assert result.exit_code == 0, result.output
+    assert "5 scores taken from an earlier run" in result.output
+    scores = {r["path"]: r for r in csv.DictReader((bench / "scores.csv").read_text().splitlines())}
+    assert len(scores) == 6 and scores[rows[0]["path"]]["probability_synthetic"] == "0.12300"
+
+    other = str(_tiny_model(tmp_path, seed=1))
+    result = runner.invoke(app, [*arguments, "-m", other, "-o", str(bench)])
+    assert result.exit_code == 2 and "another model" in result.output and "--restart" in result.output
+    result = runner.invoke(app, [*arguments, "-m", other, "-o", str(bench), "--restart"])
+    assert result.exit_code == 0 and "earlier run" not in result.output
+    scores = {r["path"]: r for r in csv.DictReader((bench / "scores.csv").read_text().splitlines())}
+    assert scores[rows[0]["path"]]["probability_synthetic"] != "0.12300"

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import app, console, count_progress, out
+from synthdiff.cli._common import app, console, out, resumable_progress
 from synthdiff.cli._common import friendly_errors as _friendly_errors
 from synthdiff.errors import InvalidArgumentError
 
@@ -239,7 +239,7 @@ def batch_command(
         pairs, unmatched = pairs_from_folders(reference_dir, test_dir)
     else:
         raise InvalidArgumentError("Expected REFERENCE_DIR and TEST_DIR, or --csv PAIRS.csv.")
-    with count_progress("comparing") as bar:
+    with resumable_progress("comparing", Path(output)) as bar:
         task = bar.add_task("pairs", total=len(pairs))
         result = run_batch(
             pairs,

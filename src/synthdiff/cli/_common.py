@@ -6,14 +6,22 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from synthdiff.errors import SynthdiffError
 
-__all__ = ["app", "console", "count_progress", "friendly_errors", "out", "training_progress"]
+__all__ = [
+    "app",
+    "console",
+    "count_progress",
+    "friendly_errors",
+    "out",
+    "resumable_progress",
+    "training_progress",
+]
 
 app = typer.Typer(
     name="synthdiff",
@@ -57,6 +65,22 @@ def count_progress(label: str) -> Any:
 
 
 @contextmanager
+def resumable_progress(label: str, output: Path) -> Iterator[Any]:
+    """:func:`count_progress` for resumable work: Ctrl-C says how to resume and exits with 130."""
+    with count_progress(label) as bar:
+        try:
+            yield bar
+        except KeyboardInterrupt:
+            bar.stop()
+            _say_resume(output)
+
+
+def _say_resume(output: Path) -> NoReturn:
+    console.print(f"interrupted: run the same command again to resume from {output}", highlight=False)
+    raise typer.Exit(130) from None
+
+
+@contextmanager
 def training_progress(
     epochs: int, output: Path
 ) -> Iterator[tuple[Callable[[int, int, int, str], None], Callable[[str], None]]]:
@@ -89,5 +113,4 @@ def training_progress(
             yield step, line
         except KeyboardInterrupt:
             bar.stop()
-            console.print(f"interrupted: run the same command again to resume from {output}", highlight=False)
-            raise typer.Exit(130) from None
+            _say_resume(output)

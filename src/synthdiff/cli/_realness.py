@@ -10,8 +10,15 @@ from typing import Annotated, Any
 import typer
 
 from synthdiff.cli._change import train_app
-from synthdiff.cli._common import app, count_progress, friendly_errors, out, training_progress
-from synthdiff.errors import InvalidArgumentError
+from synthdiff.cli._common import (
+    app,
+    console,
+    friendly_errors,
+    out,
+    resumable_progress,
+    training_progress,
+)
+from synthdiff.errors import InvalidArgumentError, SynthdiffError
 
 MODEL_HELP = "Shipped model name (realness-effnet, realness-cnn) or a checkpoint from train realness."
 # Written out so that --help does not import torch; tests/realness/test_cli.py checks it lists MODELS.
@@ -47,8 +54,15 @@ def realness_command(
 
     model = load_realness_model(model_spec)
     results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
     for path in images:
-        loaded = load_image(path)
+        try:
+            loaded = load_image(path)
+        except SynthdiffError as error:
+            # One bad file among many: say so, score the rest, and fail at the end.
+            errors[str(path)] = str(error)
+            console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            continue
         pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else loaded.pixels
         score = score_image(model, pixels, check_stability=stability, all_crops=heatmap is not None)
         results[str(path)] = score.to_dict()
@@ -63,8 +77,14 @@ def realness_command(
             overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
             save_png(heatmap / f"{path.stem}_realness.png", overlay, protected=images)
     if json_out is not None:
-        payload = {"schema_version": "1.0", "model": str(model_spec), "images": results}
+        payload = {"schema_version": "1.1", "model": str(model_spec), "images": results, "errors": errors}
         atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n", protected=images)
+    if errors:
+        console.print(
+            f"{len(errors)} of {len(images)} images could not be read; the others were scored.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
 
 
 @app.command("realness-bench")
@@ -79,8 +99,15 @@ def realness_bench_command(
         Path, typer.Option("--out", "-o", help="Folder for bench.json, scores.csv, mistakes.png.")
     ],
     model_spec: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "realness-effnet",
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Score every image again, ignoring an earlier run in --out.")
+    ] = False,
 ) -> None:
-    """Accuracy (and AUC with both labels) of the realness model on labelled folders, with intervals."""
+    """Accuracy (and AUC with both labels) of the realness model on labelled folders, with intervals.
+
+    Resumable: after an interruption, the same command scores only the images not yet scored.
+    Unreadable images are listed and skipped.
+    """
     from synthdiff.realness import evaluate_images, list_source, load_realness_model
     from synthdiff.realness._report import write_bench
 
@@ -92,10 +119,15 @@ def realness_bench_command(
     pairs = zip(folders, labels * len(folders) if len(labels) == 1 else labels, strict=False)
     images = [image for folder, label in pairs for image in list_source(folder, label)]
     model = load_realness_model(model_spec)
-    with count_progress("scoring") as bar:
+    with resumable_progress("scoring", output) as bar:
         task = bar.add_task("bench", total=len(images))
         evaluation = evaluate_images(
-            model, images, on_image=lambda done, total: bar.update(task, completed=done)
+            model,
+            images,
+            on_image=lambda done, total: bar.update(task, completed=done),
+            skip_unreadable=True,
+            journal=output,
+            restart=restart,
         )
     write_bench(evaluation, output, {"spec": str(model_spec), "name": model.name})
     summary = evaluation.summary
@@ -123,6 +155,10 @@ def realness_bench_command(
             f"accuracy {values['accuracy']:.3f}",
             highlight=False,
         )
+    if evaluation.resumed:
+        out.print(f"{evaluation.resumed} scores taken from an earlier run in {output}", highlight=False)
+    for skipped in evaluation.skipped:
+        console.print(f"[yellow]skipped[/] {skipped.error}", highlight=False, soft_wrap=True)
     out.print(f"report: {output / 'bench.json'}", highlight=False, soft_wrap=True)
 
 

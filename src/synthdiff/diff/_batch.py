@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synthdiff._journal import prepare_journal, read_journal
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
 from synthdiff.io import atomic_write_text, list_images
 
@@ -170,20 +171,6 @@ def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None
     return row
 
 
-def _read_done(journal: Path) -> dict[str, dict[str, Any]]:
-    done: dict[str, dict[str, Any]] = {}
-    if not journal.exists():
-        return done
-    for line in journal.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by an interruption: that pair is compared again
-        if isinstance(row, dict) and "id" in row:
-            done[row["id"]] = row
-    return done
-
-
 def run_batch(
     pairs: Iterable[PairSpec],
     output: str | os.PathLike[str],
@@ -220,21 +207,15 @@ def run_batch(
     pair_list = list(pairs)
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
-    journal = out / "results.jsonl"
-    settings_file = out / "batch-settings.json"
     settings = {"schema_version": BATCH_SCHEMA_VERSION, "options": options, "reports": reports}
-    if restart:
-        journal.unlink(missing_ok=True)
-    elif journal.exists() and settings_file.exists():
-        previous = json.loads(settings_file.read_text())
-        if previous != json.loads(json.dumps(settings)):
-            raise InvalidArgumentError(
-                f"'{out}' holds results of a run with other settings ({previous['options']}). "
-                "Fix: pass --restart to start over, or choose another output folder."
-            )
-    atomic_write_text(settings_file, json.dumps(settings, indent=2) + "\n")
-
-    done = _read_done(journal)
+    journal = prepare_journal(
+        out,
+        "batch-settings.json",
+        settings,
+        restart,
+        lambda previous: f"results of a run with other settings ({previous.get('options')})",
+    )
+    done = read_journal(journal, "id")
     wanted = {pair.pair_id for pair in pair_list}
     # Pairs that failed before are tried again: the user may have fixed the file since.
     done = {k: v for k, v in done.items() if k in wanted and v.get("status") == "ok"}

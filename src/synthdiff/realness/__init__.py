@@ -7,7 +7,7 @@ log-magnitude (optionally with the RGB crop and a high-pass residual); the crop 
 
 from synthdiff.realness._calibration import Calibration, expected_calibration_error, fit_calibration
 from synthdiff.realness._data import LabelledImage, RealnessCrops, list_source, split_images
-from synthdiff.realness._evaluate import ImageResult, RealnessEvaluation, evaluate_images
+from synthdiff.realness._evaluate import ImageResult, RealnessEvaluation, SkippedImage, evaluate_images
 from synthdiff.realness._features import (
     CUES,
     crop_features,
@@ -48,6 +48,7 @@ __all__ = [
     "RealnessSettings",
     "RealnessTrainConfig",
     "RealnessTrainResult",
+    "SkippedImage",
     "create_model",
     "crop_features",
     "crop_logits",

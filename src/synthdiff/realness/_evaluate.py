@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +17,10 @@ from synthdiff.realness._data import LabelledImage, _load_8bit
 from synthdiff.realness._registry import RealnessModel
 from synthdiff.realness._score import _image_logit, _jpeg
 
-__all__ = ["ImageResult", "RealnessEvaluation", "evaluate_images", "image_logits"]
+__all__ = ["ImageResult", "RealnessEvaluation", "SkippedImage", "evaluate_images", "image_logits"]
+
+#: Version of ``bench-settings.json``, the record of what an interrupted evaluation was run with.
+JOURNAL_SCHEMA_VERSION = "1.0"
 
 
 def image_logits(model: RealnessModel, pixels: np.ndarray, jpeg_quality: int | None = None) -> float:
@@ -36,16 +42,34 @@ class ImageResult:
     probability_jpeg75: float
 
 
+@dataclass(frozen=True)
+class SkippedImage:
+    """An image that could not be read, with the reason."""
+
+    path: str
+    source: str
+    error: str
+
+
 @dataclass
 class RealnessEvaluation:
-    """Scores over a set of labelled images (threshold 0.5 on the calibrated probability)."""
+    """Scores over a set of labelled images (threshold 0.5 on the calibrated probability).
+
+    Attributes:
+        images: the scored images (the summary is over these only).
+        skipped: unreadable images, when the evaluation was asked to skip them.
+        resumed: how many of ``images`` were read back from an interrupted run's journal.
+    """
 
     images: list[ImageResult]
     summary: dict[str, Any] = field(default_factory=dict)
+    skipped: list[SkippedImage] = field(default_factory=list)
+    resumed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "summary": self.summary,
+            "skipped": [asdict(s) for s in self.skipped],
             "images": [
                 {
                     "path": r.path,
@@ -111,22 +135,104 @@ def evaluate_images(
     model: RealnessModel,
     images: Sequence[LabelledImage],
     on_image: Callable[[int, int], None] | None = None,
+    *,
+    skip_unreadable: bool = False,
+    journal: str | os.PathLike[str] | None = None,
+    restart: bool = False,
 ) -> RealnessEvaluation:
     """Score every image as it is and re-encoded as JPEG quality 75, then summarise.
 
+    Args:
+        on_image: called as ``on_image(done, total)`` after every image.
+        skip_unreadable: list images that cannot be read in ``skipped`` instead of raising.
+        journal: a folder in which every image's result is appended to ``results.jsonl`` as it is
+            scored, so that the same call after an interruption scores only the rest (images that
+            could not be read are tried again). ``bench-settings.json`` beside it records the model.
+        restart: ignore the results already in ``journal``.
+
     Raises:
-        InvalidArgumentError: no images; the image loading errors for unreadable files.
+        InvalidArgumentError: no images; none readable; a journal of another model (fix: ``restart``).
+        SynthdiffError: the image loading errors, for an unreadable file, unless ``skip_unreadable``.
     """
-    from synthdiff.errors import InvalidArgumentError
+    from synthdiff.errors import InvalidArgumentError, SynthdiffError
 
     if not images:
         raise InvalidArgumentError("Expected at least one image to evaluate.")
-    results = []
-    for number, image in enumerate(images, start=1):
-        pixels = _load_8bit(image.path)
-        probability = float(model.calibration.probability(image_logits(model, pixels)))
-        jpeg = float(model.calibration.probability(image_logits(model, pixels, jpeg_quality=75)))
-        results.append(ImageResult(str(image.path), image.source, image.label, probability, jpeg))
-        if on_image is not None:
-            on_image(number, len(images))
-    return RealnessEvaluation(results, summarise_results(results))
+    done = _open_journal(Path(journal), model, restart) if journal is not None else {}
+    log = (Path(journal) / "results.jsonl").open("a", encoding="utf-8") if journal is not None else None
+    results: list[ImageResult] = []
+    skipped: list[SkippedImage] = []
+    resumed = 0
+    try:
+        for number, image in enumerate(images, start=1):
+            key = _journal_key(image)
+            if key in done:
+                results.append(ImageResult(**done[key]))
+                resumed += 1
+            else:
+                try:
+                    result = _score_one(model, image)
+                except SynthdiffError as error:
+                    if not skip_unreadable:
+                        raise
+                    skipped.append(SkippedImage(str(image.path), image.source, str(error)))
+                else:
+                    results.append(result)
+                    if log is not None:
+                        log.write(json.dumps({"key": key, **asdict(result)}) + "\n")
+                        log.flush()
+            if on_image is not None:
+                on_image(number, len(images))
+    finally:
+        if log is not None:
+            log.close()
+    if not results:
+        raise InvalidArgumentError(
+            f"Expected readable images, but none of the {len(images)} could be read. The first: "
+            f"{skipped[0].error}"
+        )
+    return RealnessEvaluation(results, summarise_results(results), skipped, resumed)
+
+
+def _score_one(model: RealnessModel, image: LabelledImage) -> ImageResult:
+    """Calibrated p(synthetic) of the image as decoded and after a JPEG 75 re-encode."""
+    pixels = _load_8bit(image.path)
+    probability = float(model.calibration.probability(image_logits(model, pixels)))
+    jpeg = float(model.calibration.probability(image_logits(model, pixels, jpeg_quality=75)))
+    return ImageResult(str(image.path), image.source, image.label, probability, jpeg)
+
+
+def _journal_key(image: LabelledImage) -> str:
+    return f"{image.label}/{image.source}/{image.path}"
+
+
+def _open_journal(folder: Path, model: RealnessModel, restart: bool) -> dict[str, dict[str, Any]]:
+    """The results of an earlier run in ``folder`` by image key (empty if none or ``restart``).
+
+    Raises:
+        InvalidArgumentError: the earlier run scored with another model.
+    """
+    from synthdiff._journal import prepare_journal, read_journal
+
+    settings = {
+        "schema_version": JOURNAL_SCHEMA_VERSION,
+        "model": model.name,
+        "checkpoint_sha256": model.checkpoint_sha256,
+        "calibration": asdict(model.calibration),
+    }
+    journal = prepare_journal(
+        folder,
+        "bench-settings.json",
+        settings,
+        restart,
+        lambda previous: (
+            f"scores of another model ({previous.get('model')}, checkpoint "
+            f"{str(previous.get('checkpoint_sha256'))[:12]})"
+        ),
+    )
+    fields = ImageResult.__dataclass_fields__
+    return {
+        key: {name: row[name] for name in fields}
+        for key, row in read_journal(journal, "key").items()
+        if all(name in row for name in fields)
+    }

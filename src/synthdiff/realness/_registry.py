@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -87,6 +88,8 @@ class RealnessModel:
     settings: RealnessSettings
     calibration: Calibration = field(default_factory=Calibration)
     config: dict[str, Any] = field(default_factory=dict)
+    #: SHA-256 of the checkpoint file it was loaded from ("" for a model made in memory).
+    checkpoint_sha256: str = ""
 
 
 def create_model(name: str, settings: RealnessSettings | None = None) -> RealnessModel:
@@ -148,4 +151,5 @@ def load_realness_model(spec: str | os.PathLike[str] = DEFAULT_MODEL, device: st
     model.net.to(target).eval()
     model.calibration = Calibration(**payload["calibration"])
     model.config = dict(payload["config"])
+    model.checkpoint_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     return model

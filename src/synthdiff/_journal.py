@@ -1,0 +1,64 @@
+"""Resumable runs: results appended to ``results.jsonl`` one line at a time, with the settings they
+were made with beside them, so that an interrupted run can pick up where it stopped."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from synthdiff.errors import InvalidArgumentError
+
+__all__ = ["prepare_journal", "read_journal"]
+
+
+def prepare_journal(
+    folder: Path,
+    settings_name: str,
+    settings: dict[str, Any],
+    restart: bool,
+    describe: Callable[[dict[str, Any]], str],
+) -> Path:
+    """Make ``folder`` ready for a run and return its ``results.jsonl``.
+
+    The settings are written to ``folder/settings_name``. An earlier journal is kept when it was made
+    with the same settings, and deleted with ``restart``.
+
+    Args:
+        describe: what the earlier run was, from its settings, for the refusal: "scores of ...".
+
+    Raises:
+        InvalidArgumentError: the earlier run in ``folder`` used other settings.
+    """
+    from synthdiff.io import atomic_write_text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    journal, settings_file = folder / "results.jsonl", folder / settings_name
+    if restart:
+        journal.unlink(missing_ok=True)
+    elif journal.exists() and settings_file.exists():
+        previous = json.loads(settings_file.read_text())
+        if previous != json.loads(json.dumps(settings)):
+            raise InvalidArgumentError(
+                f"'{folder}' holds {describe(previous)}. "
+                "Fix: pass --restart to start over, or choose another output folder."
+            )
+    atomic_write_text(settings_file, json.dumps(settings, indent=2) + "\n")
+    return journal
+
+
+def read_journal(journal: Path, key: str) -> dict[str, dict[str, Any]]:
+    """The rows of ``journal`` by their ``key`` field; a line cut short by an interruption is left out
+    (so its item is done again)."""
+    done: dict[str, dict[str, Any]] = {}
+    if not journal.exists():
+        return done
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and key in row:
+            done[row[key]] = row
+    return done
