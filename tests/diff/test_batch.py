@@ -11,7 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from synthdiff.cli import app
-from synthdiff.diff import pairs_from_csv, pairs_from_folders, run_batch
+from synthdiff.diff import (
+    feature_sentence,
+    pairs_from_csv,
+    pairs_from_folders,
+    pairs_from_reference,
+    run_batch,
+)
 from synthdiff.errors import InvalidArgumentError
 from tests.conftest import EXAMPLES
 
@@ -115,4 +121,82 @@ def test_batch_cli(folders: tuple[Path, Path], tmp_path: Path) -> None:
 
 def test_batch_cli_needs_inputs(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["batch", "-o", str(tmp_path)])
-    assert result.exit_code == 2 and "Expected REFERENCE_DIR and TEST_DIR, or --csv" in result.output
+    assert result.exit_code == 2 and "Expected REFERENCE_DIR and TEST_DIR (or one REFERENCE" in result.output
+
+
+def test_index_page_lists_every_pair_and_escapes_names(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    reference, test = folders
+    shutil.copy(EXAMPLES / NAMES[0] / "test.png", test / "alone.png")
+    (reference / "alone.png").rename(reference / "<i>odd.png")
+    shutil.copy(EXAMPLES / NAMES[0] / "test.png", test / "<i>odd.png")
+    pairs, _ = pairs_from_folders(reference, test)
+    run_batch(pairs, tmp_path / "out", fast=True, reports=True)
+    page = (tmp_path / "out" / "index.html").read_text()
+    for name in NAMES:
+        assert f'<a href="reports/{name}/index.html">{name}</a>' in page
+        assert (tmp_path / "out" / "reports" / name / "index.html").is_file()
+    assert "&lt;i&gt;odd" in page and "<i>odd" not in page
+    assert "error: " in page and "not an image" in page  # the broken pair, without a link
+    assert 'href="reports/broken' not in page
+    assert ">flip<" not in page  # not computed with fast=True, so no column for it
+
+
+def test_change_model_columns(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    from synthdiff.change import create_model, save_checkpoint
+
+    features = ["illumination", "texture"]
+    model = tmp_path / "tiny.pt"
+    save_checkpoint(model, create_model("fresunet-tiny", features), "fresunet-tiny", features)
+    pairs, _ = pairs_from_folders(*folders)
+    result = run_batch(pairs, tmp_path / "out", fast=True, change_model=str(model))
+    ok = [row for row in result.rows if row["status"] == "ok"]
+    assert len(ok) == 3
+    for row in ok:
+        assert {"change_illumination", "change_texture"} <= set(row)
+        assert 0.0 <= row["change_illumination"] <= 1.0
+        assert row["features_changed"] == feature_sentence(
+            {"illumination": row["change_illumination"], "texture": row["change_texture"]}
+        )
+        assert all(region["feature"] in features for region in row["feature_regions"])
+    with (tmp_path / "out" / "summary.csv").open() as handle:
+        header = next(csv.reader(handle))
+    assert header.index("features_changed") < header.index("change_illumination") < header.index("alignment")
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert ">illumination</th>" in page and ">texture</th>" in page
+    # Another model's results are not reused.
+    with pytest.raises(InvalidArgumentError, match="other settings"):
+        run_batch(pairs, tmp_path / "out", fast=True)
+
+
+def test_feature_sentence() -> None:
+    assert feature_sentence({"illumination": 0.02, "texture": 0.3, "reflection": 0.0004}) == (
+        "texture 30.0 %; illumination 2.0 %"
+    )
+    assert feature_sentence({"illumination": 0.0, "texture": 0.0001}) == "none"
+
+
+def test_one_reference_against_a_folder(tmp_path: Path) -> None:
+    """An exam: one reference render, a folder of students' renders (the reference may lie in it)."""
+    renders = tmp_path / "renders"
+    (renders / "group-b").mkdir(parents=True)
+    reference = renders / "reference.png"
+    shutil.copy(EXAMPLES / "wrong-light" / "reference.png", reference)
+    shutil.copy(EXAMPLES / "wrong-light" / "test.png", renders / "anna.png")
+    shutil.copy(EXAMPLES / "wrong-light" / "reference.png", renders / "group-b" / "ben.png")
+    pairs = pairs_from_reference(reference, renders)
+    assert [(p.pair_id, Path(p.reference).name) for p in pairs] == [
+        ("anna", "reference.png"),
+        ("group-b/ben", "reference.png"),
+    ]
+    arguments = ["batch", str(reference), str(renders), "-o", str(tmp_path / "out"), "--fast"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    assert "2 pairs: 2 compared now" in result.output and "index.html" in result.output
+    rows = {
+        row["id"]: row for row in csv.DictReader((tmp_path / "out" / "summary.csv").read_text().splitlines())
+    }
+    assert float(rows["group-b/ben"]["ssim"]) == 1.0 and float(rows["anna"]["ssim"]) < 0.99
+    with pytest.raises(InvalidArgumentError, match="besides the reference"):
+        pairs_from_reference(renders / "group-b" / "ben.png", renders / "group-b")
+    with pytest.raises(InvalidArgumentError, match="reference image file"):
+        pairs_from_reference(tmp_path / "missing.png", renders)

@@ -5,32 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
 from synthdiff.study import StudySettings, create_study
+from tests._chromium import chromium_driver
 
 from .conftest import free_port, serve, write_pairs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _driver():  # type: ignore[no-untyped-def]
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    if browser is None or driver_path is None:
-        pytest.fail("Chromium and chromedriver are needed (make test installs Debian's chromium-driver).")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900"):
-        options.add_argument(argument)
-    return webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
 
 
 # Read in one script, so the page cannot change between finding an element and reading it (a
@@ -64,7 +49,7 @@ def test_sign_up_answer_with_keys_and_export(tmp_path: Path, images: tuple[Path,
     port = free_port()
     server = serve(url, port, tmp_path / "server.log")
     base = f"http://127.0.0.1:{port}"
-    driver = _driver()
+    driver = chromium_driver()
     # a script or an element lookup caught mid-navigation is retried, not failed
     wait = WebDriverWait(driver, 20, ignored_exceptions=(JavascriptException, StaleElementReferenceException))
     try:

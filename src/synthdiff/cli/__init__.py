@@ -208,7 +208,11 @@ def batch_command(
         Path, typer.Option("-o", "--output", help="Folder for summary.csv/json and results.jsonl.")
     ],
     reference_dir: Annotated[
-        Path | None, typer.Argument(help="Folder of reference images (pairs matched by file name).")
+        Path | None,
+        typer.Argument(
+            help="Folder of reference images (pairs matched by file name), or one reference image "
+            "to compare every test image with."
+        ),
     ] = None,
     test_dir: Annotated[Path | None, typer.Argument(help="Folder of test images.")] = None,
     pairs_csv: Annotated[
@@ -226,19 +230,35 @@ def batch_command(
     fast: FastOption = False,
     no_flip: NoFlipOption = False,
     sensitivity: SensitivityOption = 1.0,
+    change_model: Annotated[
+        str | None,
+        typer.Option(
+            "--change-model",
+            help="Shipped model name (fresunet-attention, fresunet, changestar) or a checkpoint: "
+            "which feature changed where, per pair (columns change_<feature>, features_changed).",
+        ),
+    ] = None,
 ) -> None:
-    """Compare many pairs (two folders matched by name, or a CSV); resumable, bad pairs skipped."""
-    from synthdiff.diff import pairs_from_csv, pairs_from_folders, run_batch
+    """Compare many pairs: two folders matched by name, one reference against a folder, or a CSV.
+
+    Resumable; bad pairs are listed and skipped. Writes summary.csv, summary.json and index.html (a
+    table of the pairs that sorts by any column).
+    """
+    from synthdiff.diff import pairs_from_csv, pairs_from_folders, pairs_from_reference, run_batch
 
     unmatched: list[str] = []
     if pairs_csv is not None:
         if reference_dir is not None or test_dir is not None:
             raise InvalidArgumentError("Give either two folders or --csv, not both.")
         pairs = pairs_from_csv(pairs_csv)
+    elif reference_dir is not None and test_dir is not None and reference_dir.is_file():
+        pairs = pairs_from_reference(reference_dir, test_dir)
     elif reference_dir is not None and test_dir is not None:
         pairs, unmatched = pairs_from_folders(reference_dir, test_dir)
     else:
-        raise InvalidArgumentError("Expected REFERENCE_DIR and TEST_DIR, or --csv PAIRS.csv.")
+        raise InvalidArgumentError(
+            "Expected REFERENCE_DIR and TEST_DIR (or one REFERENCE image and TEST_DIR), or --csv PAIRS.csv."
+        )
     with resumable_progress("comparing", Path(output)) as bar:
         task = bar.add_task("pairs", total=len(pairs))
         result = run_batch(
@@ -253,6 +273,7 @@ def batch_command(
             fast=fast,
             flip_metric=not no_flip,
             sensitivity=sensitivity,
+            change_model=change_model,
         )
     out.print(
         # Pairs that failed are always tried in this run (never resumed), so they count among `compared`.
@@ -266,6 +287,7 @@ def batch_command(
     for path in unmatched:
         console.print(f"[yellow]no partner[/] {path}", highlight=False)
     out.print(f"summary: {Path(output) / 'summary.csv'}", highlight=False)
+    out.print(f"table: {Path(output) / 'index.html'}", highlight=False)
 
 
 @app.command("demo")

@@ -16,9 +16,20 @@ from synthdiff._journal import prepare_journal, read_journal
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
 from synthdiff.io import atomic_write_text, list_images
 
-__all__ = ["BatchResult", "PairSpec", "pairs_from_csv", "pairs_from_folders", "run_batch"]
+__all__ = [
+    "BatchResult",
+    "PairSpec",
+    "feature_sentence",
+    "pairs_from_csv",
+    "pairs_from_folders",
+    "pairs_from_reference",
+    "run_batch",
+]
 
-BATCH_SCHEMA_VERSION = "1.0"
+#: Version of summary.json (1.1 added the change model's columns and index.html beside it).
+BATCH_SCHEMA_VERSION = "1.1"
+#: Version of batch-settings.json, which decides whether an earlier run's results are reused.
+_SETTINGS_VERSION = "1.0"
 _SUMMARY_METRICS = (
     "mae",
     "rmse",
@@ -98,6 +109,29 @@ def pairs_from_folders(
     return [PairSpec(k, str(references[k]), str(tests[k])) for k in common], unmatched
 
 
+def pairs_from_reference(
+    reference: str | os.PathLike[str], test_dir: str | os.PathLike[str]
+) -> list[PairSpec]:
+    """One reference against every image in a folder (an exam: the reference render and the students').
+
+    Pair ids are the test images' relative paths without extension; the reference itself is left
+    out if it lies in the folder.
+
+    Raises:
+        InvalidArgumentError: the reference is not a file, the folder is not a folder or holds no
+            other image.
+    """
+    file = Path(reference)
+    if not file.is_file():
+        raise InvalidArgumentError(f"Expected a reference image file, got '{file}'. Fix: check the path.")
+    tests = {k: v for k, v in _images(Path(test_dir)).items() if v.resolve() != file.resolve()}
+    if not tests:
+        raise InvalidArgumentError(
+            f"Expected test images in '{test_dir}' besides the reference, found none. Fix: check the folder."
+        )
+    return [PairSpec(k, str(file), str(tests[k])) for k in sorted(tests)]
+
+
 def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
     """Read pairs from a CSV with columns ``reference`` and ``test`` (and optionally ``id``).
 
@@ -168,7 +202,21 @@ def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None
     row["brightness_change"] = round(result.global_change.brightness_change, 5)
     row["alignment"] = result.registration.applied
     row["boxes"] = [list(region.box) for region in result.regions]
+    if result.feature_maps is not None:
+        summary = result.feature_maps.summary()
+        fractions = {name: values["changed_fraction"] for name, values in summary["features"].items()}
+        for name, fraction in fractions.items():
+            row[f"change_{name}"] = fraction
+        row["features_changed"] = feature_sentence(fractions)
+        row["feature_regions"] = summary["regions"]
     return row
+
+
+def feature_sentence(fractions: dict[str, float]) -> str:
+    """ "illumination 12.3 %; texture 0.8 %": the features a change model marked on at least 0.05 % of
+    the image (what rounds to 0.1 %), largest first; "none" if there are none."""
+    marked = sorted(((f, n) for n, f in fractions.items() if f >= 0.0005), reverse=True)
+    return "; ".join(f"{name} {100 * fraction:.1f} %" for fraction, name in marked) or "none"
 
 
 def run_batch(
@@ -185,7 +233,8 @@ def run_batch(
 
     Each finished pair is appended to ``output/results.jsonl`` as it completes; a later run with the
     same settings skips the pairs already compared successfully (``restart=True`` starts over).
-    At the end ``summary.csv`` and ``summary.json`` are written atomically.
+    At the end ``summary.csv``, ``summary.json`` and ``index.html`` (a sortable table that opens
+    offline, linking to the per-pair reports) are written atomically.
 
     Args:
         pairs: the pairs to compare.
@@ -194,7 +243,10 @@ def run_batch(
         reports: also write a full report per pair under ``output/reports/ID/``.
         restart: ignore results of an earlier run.
         progress: called as ``progress(done, total)`` after every pair.
-        **options: keyword options of :func:`synthdiff.compare` (``fast``, ``align``, ...).
+        **options: keyword options of :func:`synthdiff.compare` (``fast``, ``align``,
+            ``change_model``, ...). With ``change_model`` each row also holds ``change_<feature>``
+            (the changed fraction of the image per rendering feature), ``features_changed`` (those
+            above zero, largest first) and ``feature_regions``.
 
     Returns:
         The rows of every pair, with counts.
@@ -207,7 +259,7 @@ def run_batch(
     pair_list = list(pairs)
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
-    settings = {"schema_version": BATCH_SCHEMA_VERSION, "options": options, "reports": reports}
+    settings = {"schema_version": _SETTINGS_VERSION, "options": options, "reports": reports}
     journal = prepare_journal(
         out,
         "batch-settings.json",
@@ -249,17 +301,21 @@ def run_batch(
     result = BatchResult(
         rows, compared=len(todo), resumed=total - len(todo), failed=sum(row["status"] != "ok" for row in rows)
     )
-    _write_summaries(out, result)
+    _write_summaries(out, result, reports)
     return result
 
 
-def _write_summaries(out: Path, result: BatchResult) -> None:
+def _write_summaries(out: Path, result: BatchResult, reports: bool) -> None:
+    from synthdiff.report import render_batch_html
+
+    feature_columns = list(dict.fromkeys(k for row in result.rows for k in row if k.startswith("change_")))
     columns = [
         "id",
         "status",
         *_SUMMARY_METRICS,
         "regions",
         "brightness_change",
+        *(["features_changed", *feature_columns] if feature_columns else []),
         "alignment",
         "reference",
         "test",
@@ -277,3 +333,9 @@ def _write_summaries(out: Path, result: BatchResult) -> None:
         "pairs": result.rows,
     }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    links = {
+        row["id"]: f"reports/{_safe_name(row['id'])}/index.html"
+        for row in result.rows
+        if reports and row["status"] == "ok"
+    }
+    atomic_write_text(out / "index.html", render_batch_html(summary, feature_columns, links))
