@@ -93,3 +93,20 @@ def test_the_demo_lists_every_feature_marked_on_much_of_the_picture(tmp_path: Pa
     tiny = DemoCase("x", "y", 0, 1.0, 0.0, tmp_path, "texture", {"texture": 0.012, "reflection": 0.009})
     assert tiny.marked_features() == [("texture", 0.012)]  # below 1 % of the picture is left out
     assert DemoCase("x", "y", 0, 1.0, 0.0, tmp_path).marked_features() == []
+
+
+def test_compare_with_a_change_model_prints_the_features_changed(
+    tmp_path: Path, example_pair: tuple[Path, Path]
+) -> None:
+    from synthdiff.change import create_model, save_checkpoint
+    from synthdiff.diff import feature_sentence
+
+    features = ["illumination", "texture"]
+    model = tmp_path / "tiny.pt"
+    save_checkpoint(model, create_model("fresunet-tiny", features), "fresunet-tiny", features)
+    arguments = ["compare", *map(str, example_pair), "-o", str(tmp_path / "out"), "--fast"]
+    result = runner.invoke(app, [*arguments, "--change-model", str(model), "--realness-model", "none"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())["rendering_features"]["features"]
+    expected = feature_sentence({name: report[name]["changed_fraction"] for name in features})
+    assert f"rendering features changed: {expected}" in result.output

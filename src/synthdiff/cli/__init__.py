@@ -191,6 +191,12 @@ def _print_summary(result: Any) -> None:
         highlight=False,
     )
     out.print(f"regions that differ: {len(result.regions)}", highlight=False)
+    if result.feature_maps is not None:
+        from synthdiff.diff import feature_sentence
+
+        features = result.feature_maps.summary()["features"]
+        fractions = {name: values["changed_fraction"] for name, values in features.items()}
+        out.print(f"rendering features changed: {feature_sentence(fractions)}", highlight=False)
     if result.realness:
         scores = ", ".join(
             f"{key} {result.realness[key]['probability_synthetic']:.2f} ({result.realness[key]['verdict']})"
