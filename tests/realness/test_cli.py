@@ -98,7 +98,7 @@ def test_bad_inputs_give_one_line_errors(tmp_path: Path) -> None:
 
     save_realness_model(model, create_model("realness-tiny"))
     result = runner.invoke(app, ["realness", str(not_an_image), "--model", str(model)])
-    assert result.exit_code == 2 and "error:" in result.output
+    assert result.exit_code == 2 and "error:" in result.output and "nothing was scored" in result.output
     (tmp_path / "empty").mkdir()
     result = runner.invoke(
         app,

@@ -80,10 +80,8 @@ def realness_command(
         payload = {"schema_version": "1.1", "model": str(model_spec), "images": results, "errors": errors}
         atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n", protected=images)
     if errors:
-        console.print(
-            f"{len(errors)} of {len(images)} images could not be read; the others were scored.",
-            highlight=False,
-        )
+        scored = "the others were scored" if results else "nothing was scored"
+        console.print(f"{len(errors)} of {len(images)} images could not be read; {scored}.", highlight=False)
         raise typer.Exit(2)
 
 
