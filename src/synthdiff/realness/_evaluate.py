@@ -44,7 +44,7 @@ class ImageResult:
 
 @dataclass(frozen=True)
 class SkippedImage:
-    """An image that could not be read, with the reason."""
+    """An image that could not be read (or scored), with the reason."""
 
     path: str
     source: str
