@@ -58,9 +58,7 @@ def example_pairs() -> list[tuple[str, str, Path, Path]]:
     return pairs
 
 
-def run_demo(
-    output: str | os.PathLike[str], change_model: str | None = "fresunet-attention"
-) -> list[DemoCase]:
+def run_demo(output: str | os.PathLike[str], change_model: str | None = "fresunet-wide") -> list[DemoCase]:
     """Compare every bundled example pair and write a report for each under ``output/NAME``.
 
     Args:

@@ -105,3 +105,7 @@ def test_default_model_is_the_same_everywhere() -> None:
     assert DEFAULT_MODEL in shipped_models()
     assert inspect.signature(detect_command).parameters["checkpoint"].default == DEFAULT_MODEL
     assert inspect.signature(run_demo).parameters["change_model"].default == DEFAULT_MODEL
+    from synthdiff.cli._common import SHIPPED_CHANGE_MODELS
+
+    names = SHIPPED_CHANGE_MODELS.split(", ")
+    assert names[0] == DEFAULT_MODEL and sorted(names) == shipped_models()  # what --help lists

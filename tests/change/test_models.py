@@ -131,8 +131,8 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
 def test_bad_checkpoints_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="neither"):
         load_checkpoint(tmp_path / "missing.pt")
-    with pytest.raises(CheckpointError, match=r"weights do not ship.*train change --model fresunet-wide"):
-        load_checkpoint("fresunet-wide")
+    with pytest.raises(CheckpointError, match=r"weights do not ship.*train change --model fresunet-ratio"):
+        load_checkpoint("fresunet-ratio")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"\x80\x02not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot be read"):

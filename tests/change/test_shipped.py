@@ -20,7 +20,7 @@ def changed_fractions(example: str, model: str) -> dict[str, float]:
 
 
 def test_the_models_ship_with_thresholds_tuned_on_validation() -> None:
-    assert shipped_models() == ["changestar", "fresunet", "fresunet-attention"]
+    assert shipped_models() == ["changestar", "fresunet", "fresunet-attention", "fresunet-wide"]
     for name in shipped_models():
         _, metadata = load_checkpoint(name)
         assert metadata["model"] == name and metadata["features"] == FEATURES
@@ -28,14 +28,14 @@ def test_the_models_ship_with_thresholds_tuned_on_validation() -> None:
         assert metadata["config"]["val_change_f1"] > 0.6  # selected on the validation split
 
 
-@pytest.mark.parametrize("model", ["fresunet-attention", "fresunet", "changestar"])
+@pytest.mark.parametrize("model", ["fresunet-wide", "fresunet-attention", "fresunet", "changestar"])
 def test_a_shifted_floor_texture_is_found_as_a_texture_change(model: str) -> None:
     fractions = changed_fractions("shifted-texture", model)
     assert max(fractions, key=fractions.__getitem__) == "texture"
     assert fractions["texture"] > 0.1  # the floor covers about half of the picture
 
 
-@pytest.mark.parametrize("model", ["fresunet-attention", "fresunet"])
+@pytest.mark.parametrize("model", ["fresunet-wide", "fresunet-attention", "fresunet"])
 def test_fresunet_finds_a_glossy_sphere_as_a_reflection_change(model: str) -> None:
     fractions = changed_fractions("wrong-roughness", model)
     assert max(fractions, key=fractions.__getitem__) == "reflection"
@@ -51,6 +51,12 @@ def test_fresunet_finds_a_glossy_sphere_as_a_reflection_change(model: str) -> No
         # A known failure, measured on the 24 illumination pairs of this hand-made scene too: it marks
         # reflection on 32 % of their pixels, stage 6b on 26 % (docs/models.md, stage 7c). On this pair
         # it marks reflection on 69 % of the picture and illumination on 58 %.
+        # fresunet-wide (the default since 2026-12-04): reflection on 41 % of those pixels; on this pair
+        # reflection 68 %, illumination 57 %, transparency 46 % (docs/models.md, stage 12).
+        pytest.param(
+            "fresunet-wide",
+            marks=pytest.mark.xfail(strict=True, reason="marks more reflection than illumination here"),
+        ),
         pytest.param(
             "fresunet-attention",
             marks=pytest.mark.xfail(strict=True, reason="marks more reflection than illumination here"),

@@ -78,7 +78,7 @@ def test_demo(tmp_path: Path) -> None:
     for name in ("wrong-light", "wrong-roughness", "shifted-texture"):
         report = json.loads((tmp_path / name / "report.json").read_text())
         assert report["schema_version"] and (tmp_path / name / "index.html").is_file()
-        assert report["rendering_features"]["model"]["model"] == "fresunet-attention"  # DEFAULT_MODEL
+        assert report["rendering_features"]["model"]["model"] == "fresunet-wide"  # DEFAULT_MODEL
     assert "changed" in result.output  # the model column (its header may wrap)
 
 

@@ -35,10 +35,11 @@ __all__ = [
 ]
 
 # What `synthdiff detect` and the demo use when no model is named: the shipped model that last won a
-# decision on the fresh seed-11 val sets, by a rule written before they were scored (FresUNet over
+# decision on fresh val sets of new scenes, by a rule written before they were scored (FresUNet over
 # ChangeStar: docs/training-logs/change-default-fresh11-rule.md; then FresUNet with bottleneck
-# attention over plain FresUNet: docs/training-logs/stage7c-rule.md; docs/models.md).
-DEFAULT_MODEL = "fresunet-attention"
+# attention over plain FresUNet: docs/training-logs/stage7c-rule.md; then the wider FresUNet over it,
+# on the fresh seed-31 sets: docs/training-logs/stage12-rule.md; docs/models.md).
+DEFAULT_MODEL = "fresunet-wide"
 
 #: The rendering features a change detector can be trained for.
 FEATURES = ("illumination", "reflection", "texture", "transparency", "objects")

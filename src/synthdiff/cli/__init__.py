@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import app, console, out, resumable_progress
+from synthdiff.cli._common import SHIPPED_CHANGE_MODELS, app, console, out, resumable_progress
 from synthdiff.cli._common import friendly_errors as _friendly_errors
 from synthdiff.errors import InvalidArgumentError
 
@@ -131,7 +131,7 @@ def compare_command(
         str | None,
         typer.Option(
             "--change-model",
-            help="Shipped model name (fresunet-attention, fresunet, changestar) or a checkpoint: "
+            help=f"Shipped model name ({SHIPPED_CHANGE_MODELS}) or a checkpoint: "
             "which feature changed where.",
         ),
     ] = None,
@@ -240,7 +240,7 @@ def batch_command(
         str | None,
         typer.Option(
             "--change-model",
-            help="Shipped model name (fresunet-attention, fresunet, changestar) or a checkpoint: "
+            help=f"Shipped model name ({SHIPPED_CHANGE_MODELS}) or a checkpoint: "
             "which feature changed where, per pair (columns change_<feature>, features_changed).",
         ),
     ] = None,

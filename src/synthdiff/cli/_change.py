@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import app, friendly_errors, out, training_progress
+from synthdiff.cli._common import SHIPPED_CHANGE_MODELS, app, friendly_errors, out, training_progress
 
 __all__ = ["eval_app", "train_app"]
 
-MODEL_HELP = "Shipped model name (fresunet-attention, fresunet, changestar) or a checkpoint file."
+MODEL_HELP = f"Shipped model name ({SHIPPED_CHANGE_MODELS}) or a checkpoint file."
 VIEWS_HELP = (
     "Test-time augmentation: none, flip, flips or dihedral (1, 2, 4 or 8 runs of the model, logits "
     "averaged) [default: the checkpoint's]."
@@ -151,7 +151,7 @@ def detect_command(
     test: Annotated[Path, typer.Argument(help="Test image (same size).")],
     output: Annotated[Path, typer.Option("--out", "-o", help="Folder for detect.json, maps and overlays.")],
     # Default: synthdiff.change.DEFAULT_MODEL (not imported here: it would load torch for every command).
-    checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "fresunet-attention",
+    checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "fresunet-wide",
     features: Annotated[str | None, typer.Option("--features", help="Comma-separated subset.")] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     tile: Annotated[int, typer.Option("--tile", help="Tile size for large images.")] = 256,

@@ -14,6 +14,7 @@ from rich.console import Console
 from synthdiff.errors import SynthdiffError
 
 __all__ = [
+    "SHIPPED_CHANGE_MODELS",
     "app",
     "console",
     "count_progress",
@@ -31,6 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
+#: The change models whose weights ship, default first, for --help (tests/change/test_cli.py checks it).
+SHIPPED_CHANGE_MODELS = "fresunet-wide, fresunet-attention, fresunet, changestar"
 out = Console()
 
 F = TypeVar("F", bound=Callable[..., Any])
