@@ -73,7 +73,7 @@ def test_a_moved_light_is_found_as_an_illumination_change(model: str) -> None:
     assert fractions["illumination"] > 0.2
 
 
-@pytest.mark.parametrize("name", ["fresunet-attention", "fresunet"])
+@pytest.mark.parametrize("name", ["fresunet-wide", "fresunet-attention", "fresunet"])
 def test_fresunet_ships_thresholds_for_each_view_set_and_runs_one_view_by_default(name: str) -> None:
     plain, metadata = load_checkpoint(name)
     # Flips did not earn the default (docs/models.md).
