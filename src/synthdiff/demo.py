@@ -74,9 +74,7 @@ def run_demo(output: str | os.PathLike[str], change_model: str | None = "fresune
         page = result.save_report(Path(output) / name)
         feature, fractions = None, {}
         if result.feature_maps is not None:
-            fractions = {
-                k: v["changed_fraction"] for k, v in result.feature_maps.summary()["features"].items()
-            }
+            fractions = result.feature_maps.changed_fractions()
             top = max(fractions, key=fractions.__getitem__)
             feature = top if fractions[top] > 0 else None
         cases.append(

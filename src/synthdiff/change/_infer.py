@@ -59,13 +59,21 @@ class ChangeMaps:
     thresholds: dict[str, float] = field(default_factory=dict)
     regions: list[FeatureRegion] = field(default_factory=list)
 
+    def _changed(self, name: str) -> np.ndarray:
+        return self.change[name] > self.thresholds.get(name, 0.5)
+
+    def changed_fractions(self) -> dict[str, float]:
+        """Per feature, the share of the pixels marked as changed (``summary()``'s ``changed_fraction``)."""
+        return {name: round(float(self._changed(name).mean()), 6) for name in self.features}
+
     def summary(self) -> dict[str, Any]:
         """Changed area and confidence per feature, and the regions (JSON-ready)."""
+        fractions = self.changed_fractions()
         features = {}
         for name in self.features:
-            mask = self.change[name] > self.thresholds.get(name, 0.5)
+            mask = self._changed(name)
             features[name] = {
-                "changed_fraction": round(float(mask.mean()), 6),
+                "changed_fraction": fractions[name],
                 "mean_confidence": round(float(self.change[name][mask].mean()), 4) if mask.any() else None,
                 "max_probability": round(float(self.change[name].max()), 4),
                 "regions": sum(1 for r in self.regions if r.feature == name),

@@ -194,9 +194,8 @@ def _print_summary(result: Any) -> None:
     if result.feature_maps is not None:
         from synthdiff.diff import feature_sentence
 
-        features = result.feature_maps.summary()["features"]
-        fractions = {name: values["changed_fraction"] for name, values in features.items()}
-        out.print(f"rendering features changed: {feature_sentence(fractions)}", highlight=False)
+        sentence = feature_sentence(result.feature_maps.changed_fractions())
+        out.print(f"rendering features changed: {sentence}", highlight=False)
     if result.realness:
         scores = ", ".join(
             f"{key} {result.realness[key]['probability_synthetic']:.2f} ({result.realness[key]['verdict']})"

@@ -20,6 +20,7 @@ __all__ = [
     "count_progress",
     "friendly_errors",
     "out",
+    "print_error",
     "resumable_progress",
     "training_progress",
 ]
@@ -39,6 +40,11 @@ out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def print_error(error: SynthdiffError) -> None:
+    """One readable ``error:`` line on stderr."""
+    console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+
+
 def friendly_errors(function: F) -> F:
     """Turn synthdiff's errors into one line on stderr and exit code 2."""
 
@@ -47,7 +53,7 @@ def friendly_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except SynthdiffError as error:
-            console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+            print_error(error)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -15,6 +15,7 @@ from synthdiff.cli._common import (
     console,
     friendly_errors,
     out,
+    print_error,
     resumable_progress,
     training_progress,
 )
@@ -61,7 +62,7 @@ def realness_command(
         except SynthdiffError as error:
             # One bad file among many: say so, score the rest, and fail at the end.
             errors[str(path)] = str(error)
-            console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            print_error(error)
             continue
         pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else loaded.pixels
         score = score_image(model, pixels, check_stability=stability, all_crops=heatmap is not None)

@@ -124,7 +124,8 @@ def pairs_from_reference(
     file = Path(reference)
     if not file.is_file():
         raise InvalidArgumentError(f"Expected a reference image file, got '{file}'. Fix: check the path.")
-    tests = {k: v for k, v in _images(Path(test_dir)).items() if v.resolve() != file.resolve()}
+    itself = file.resolve()
+    tests = {k: v for k, v in _images(Path(test_dir)).items() if v.resolve() != itself}
     if not tests:
         raise InvalidArgumentError(
             f"Expected test images in '{test_dir}' besides the reference, found none. Fix: check the folder."
@@ -203,12 +204,11 @@ def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None
     row["alignment"] = result.registration.applied
     row["boxes"] = [list(region.box) for region in result.regions]
     if result.feature_maps is not None:
-        summary = result.feature_maps.summary()
-        fractions = {name: values["changed_fraction"] for name, values in summary["features"].items()}
+        fractions = result.feature_maps.changed_fractions()
         for name, fraction in fractions.items():
             row[f"change_{name}"] = fraction
         row["features_changed"] = feature_sentence(fractions)
-        row["feature_regions"] = summary["regions"]
+        row["feature_regions"] = result.feature_maps.summary()["regions"]
     return row
 
 
@@ -258,7 +258,6 @@ def run_batch(
         raise InvalidArgumentError(f"Expected at least 1 worker, got {workers}.")
     pair_list = list(pairs)
     out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
     settings = {"schema_version": _SETTINGS_VERSION, "options": options, "reports": reports}
     journal = prepare_journal(
         out,

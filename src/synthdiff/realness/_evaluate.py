@@ -158,8 +158,11 @@ def evaluate_images(
 
     if not images:
         raise InvalidArgumentError("Expected at least one image to evaluate.")
-    done = _open_journal(Path(journal), model, restart) if journal is not None else {}
-    log = (Path(journal) / "results.jsonl").open("a", encoding="utf-8") if journal is not None else None
+    done: dict[str, dict[str, Any]] = {}
+    log = None
+    if journal is not None:
+        path, done = _open_journal(Path(journal), model, restart)
+        log = path.open("a", encoding="utf-8")
     results: list[ImageResult] = []
     skipped: list[SkippedImage] = []
     resumed = 0
@@ -206,8 +209,10 @@ def _journal_key(image: LabelledImage) -> str:
     return f"{image.label}/{image.source}/{image.path}"
 
 
-def _open_journal(folder: Path, model: RealnessModel, restart: bool) -> dict[str, dict[str, Any]]:
-    """The results of an earlier run in ``folder`` by image key (empty if none or ``restart``).
+def _open_journal(
+    folder: Path, model: RealnessModel, restart: bool
+) -> tuple[Path, dict[str, dict[str, Any]]]:
+    """The journal file, and the results of an earlier run in it by image key (none with ``restart``).
 
     Raises:
         InvalidArgumentError: the earlier run scored with another model.
@@ -231,7 +236,7 @@ def _open_journal(folder: Path, model: RealnessModel, restart: bool) -> dict[str
         ),
     )
     fields = ImageResult.__dataclass_fields__
-    return {
+    return journal, {
         key: {name: row[name] for name in fields}
         for key, row in read_journal(journal, "key").items()
         if all(name in row for name in fields)
