@@ -92,6 +92,11 @@ MODELS: dict[str, ModelInfo] = {
             lambda n: FresUNet(n, widths=(12, 24, 48, 96, 128), attention_heads=4),
         ),
         ModelInfo(
+            "fresunet-wider",
+            "fresunet-attention with twice the channels at its four finer levels (16-32-64-128-128)",
+            lambda n: FresUNet(n, widths=(16, 32, 64, 128, 128), attention_heads=4),
+        ),
+        ModelInfo(
             "fresunet-tiny", "FresUNet with channels 4-8-16 (tests)", lambda n: FresUNet(n, widths=(4, 8, 16))
         ),
         ModelInfo(
