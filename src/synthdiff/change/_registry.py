@@ -93,8 +93,8 @@ MODELS: dict[str, ModelInfo] = {
         ),
         ModelInfo(
             "fresunet-wider",
-            "fresunet-attention with twice the channels at its four finer levels (16-32-64-128-128)",
-            lambda n: FresUNet(n, widths=(16, 32, 64, 128, 128), attention_heads=4),
+            "fresunet-attention with channels 16-32-64-112-128 (a third wider than fresunet-wide)",
+            lambda n: FresUNet(n, widths=(16, 32, 64, 112, 128), attention_heads=4),
         ),
         ModelInfo(
             "fresunet-tiny", "FresUNet with channels 4-8-16 (tests)", lambda n: FresUNet(n, widths=(4, 8, 16))
