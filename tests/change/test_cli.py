@@ -109,3 +109,25 @@ def test_default_model_is_the_same_everywhere() -> None:
 
     names = SHIPPED_CHANGE_MODELS.split(", ")
     assert names[0] == DEFAULT_MODEL and sorted(names) == shipped_models()  # what --help lists
+
+
+def test_eval_reads_a_complete_split_of_a_dataset_in_progress(tmp_path: Path) -> None:
+    from synthdiff.change import create_model, save_checkpoint
+
+    data = fake_dataset(tmp_path / "data")  # pairs 0 and 1 in train, pair 2 in val
+    # As generate leaves a run in progress: its journal, no manifest yet.
+    (data / "progress.jsonl").write_text((data / "manifest.jsonl").read_text())
+    (data / "manifest.jsonl").unlink()
+    options = {"scenes": 10, "seed": 0, "variants": 1, "split": [0.8, 0.1, 0.1]}  # 1 val scene, 8 train
+    (data / "dataset.json").write_text(json.dumps({"options": options}))
+    model = tmp_path / "tiny.pt"
+    save_checkpoint(model, create_model("fresunet-tiny", ["texture"]), "fresunet-tiny", ["texture"])
+    command = ["eval", "change", "--model", str(model), "--data", str(data), "--device", "cpu"]
+
+    result = CliRunner().invoke(app, [*command, "--split", "val"])
+    assert result.exit_code == 2 and "no manifest.jsonl" in result.output
+    result = CliRunner().invoke(app, [*command, "--split", "val", "--in-progress"])
+    assert result.exit_code == 0, result.output
+    assert "| texture | 1 | texture |" in result.output
+    result = CliRunner().invoke(app, [*command, "--split", "train", "--in-progress"])
+    assert result.exit_code == 2 and "only 2 of 8 are" in result.output

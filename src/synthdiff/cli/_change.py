@@ -111,6 +111,14 @@ def eval_change_command(
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
     device: Annotated[str, typer.Option("--device")] = "auto",
+    in_progress: Annotated[
+        bool,
+        typer.Option(
+            "--in-progress",
+            help="Also read datasets still being generated, once their --split is complete "
+            "(generate renders the val scenes first, then test, then train).",
+        ),
+    ] = False,
 ) -> None:
     """Score a checkpoint per feature: precision, recall, F1, IoU; none-pair false positives; swap IoU."""
     from synthdiff.change import ChangePairs, evaluate, load_checkpoint, resolve_device
@@ -118,7 +126,7 @@ def eval_change_command(
 
     target = resolve_device(device)
     model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
-    pairs = ChangePairs([str(d) for d in data], split, metadata["features"])
+    pairs = ChangePairs([str(d) for d in data], split, metadata["features"], in_progress=in_progress)
     if threshold is not None:
         metadata["thresholds"] = dict.fromkeys(metadata["features"], threshold)
     result = evaluate(
