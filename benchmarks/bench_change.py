@@ -24,6 +24,7 @@ MODEL_NAMES = (
     "fresunet-attention",
     "fresunet-ratio",
     "fresunet-wide",
+    "fresunet-wider",
     "changestar",
 )
 
