@@ -6,12 +6,14 @@ on a noisy machine. ``--tta`` also times FresUNet
 with test-time views (``fresunet+flip`` etc.; docs/change.md):
 
     .venv/bin/python benchmarks/bench_change.py [--repeats 15] [--tta flip --tta dihedral]
+    python benchmarks/bench_change.py --device cuda --models fresunet-wide,fresunet-wider  # a GPU
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 
 import torch
 
@@ -34,27 +36,42 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tta", action="append", default=[], help="also time FresUNet with these views")
+    parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated model names")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (absolute GPU times: a GPU machine)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
     generator = torch.Generator().manual_seed(0)
-    reference = torch.rand(1, 3, 256, 256, generator=generator)
-    test = torch.rand(1, 3, 256, 256, generator=generator)
+    reference = torch.rand(1, 3, 256, 256, generator=generator).to(device)
+    test = torch.rand(1, 3, 256, 256, generator=generator).to(device)
     features = [f for f in FEATURES if f != "objects"]
-    layer = torch.nn.Conv2d(6, 64, 3, padding=1).eval()
+    layer = torch.nn.Conv2d(6, 64, 3, padding=1).eval().to(device)
+
+    def timed(function: Callable[[], object]) -> float:
+        def call() -> None:
+            function()
+            if device.type == "cuda":  # kernels run asynchronously: wait for them
+                torch.cuda.synchronize()
+
+        return median_ms(call, args.repeats)
+
     results = {}
     with torch.inference_mode():
         pair = torch.cat([reference, test], dim=1)
-        before = median_ms(lambda: layer(pair), args.repeats)
-        models = {name: create_model(name, features).eval() for name in MODEL_NAMES}
-        models |= {f"fresunet+{views}": with_views(models["fresunet"], views) for views in args.tta}
+        before = timed(lambda: layer(pair))
+        names = args.models.split(",")
+        models = {name: create_model(name, features).eval().to(device) for name in names}
+        if "fresunet" in models:
+            models |= {f"fresunet+{views}": with_views(models["fresunet"], views) for views in args.tta}
         for name, model in models.items():
-            results[name] = median_ms(lambda model=model: model(reference, test), args.repeats)
+            results[name] = timed(lambda model=model: model(reference, test))
         # Timed before and after the models: a machine still busy or slow to clock up at the start
         # once made the first timing five times the second (docs/performance.md); the lower counts.
-        baseline = min(before, median_ms(lambda: layer(pair), args.repeats))
+        baseline = min(before, timed(lambda: layer(pair)))
     print(
         json.dumps(
             {
+                "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
                 "threads": args.threads,
                 "median_ms_per_256px_pair": {k: round(v, 1) for k, v in results.items()},
                 "reference_conv_ms": round(baseline, 2),
