@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 from PIL import Image
 from typer.testing import CliRunner
 
 from synthdiff.change import create_model, detect, save_checkpoint
 from synthdiff.cli import app
+from synthdiff.errors import InvalidArgumentError
 from tests.conftest import EXAMPLES
 
 FEATURES = ["illumination", "texture"]
@@ -61,6 +64,21 @@ def test_detect_cli_and_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "one size" in result.output
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "y"), "--features", "reflection"])
     assert result.exit_code == 2 and "features this model knows" in result.output
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "z"), "--device", "tpu9"])
+    assert result.exit_code == 2 and "auto, cpu, cuda or cuda:N" in result.output
+
+
+def test_detect_on_the_cpu_by_name_and_a_missing_gpu(tmp_path: Path) -> None:
+    pair = EXAMPLES / "wrong-light"
+    model = checkpoint(tmp_path)
+    auto = detect(pair / "reference.png", pair / "test.png", model, tile=128)
+    named = detect(pair / "reference.png", pair / "test.png", model, tile=128, device="cpu")
+    if torch.cuda.is_available():  # auto ran on the GPU: the same maps up to rounding
+        np.testing.assert_allclose(auto.maps.change["texture"], named.maps.change["texture"], atol=1e-3)
+    else:
+        assert np.array_equal(auto.maps.change["texture"], named.maps.change["texture"])
+        with pytest.raises(InvalidArgumentError, match="torch sees none"):
+            detect(pair / "reference.png", pair / "test.png", model, device="cuda")
 
 
 def test_compare_report_gains_a_rendering_feature_section(tmp_path: Path) -> None:

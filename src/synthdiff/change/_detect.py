@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from synthdiff._device import resolve_device
 from synthdiff.change._infer import ChangeMaps, predict_maps
 from synthdiff.change._registry import load_checkpoint
 from synthdiff.errors import InvalidArgumentError
@@ -57,6 +58,7 @@ def detect(
     threshold: float | None = None,
     views: str | None = None,
     out: str | os.PathLike[str] | None = None,
+    device: str = "auto",
 ) -> Detection:
     """Run a trained change detector on a pair of any size.
 
@@ -71,13 +73,15 @@ def detect(
             ``flip``, ``flips``, ``dihedral``: 1, 2, 4 or 8 runs of the model); default the
             checkpoint's.
         out: when given, write detect.json, change_<feature>.png heatmaps and overlays there.
+        device: where the model runs: ``auto`` (a GPU when there is one), ``cpu``, ``cuda``.
 
     Raises:
         CheckpointError, SizeMismatchError, InvalidArgumentError, and the image loading errors.
     """
     from synthdiff.io import hdr_pair_to_display, load_image
 
-    model, metadata = load_checkpoint(checkpoint, views=views)
+    target = resolve_device(device)
+    model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
     known = list(metadata["features"])
     wanted = features or known
     unknown = [f for f in wanted if f not in known]
@@ -97,6 +101,7 @@ def detect(
         tile=tile,
         overlap=overlap,
         threshold=metadata["thresholds"] if threshold is None else threshold,
+        device=target,
     )
     maps.features = wanted
     maps.regions = [r for r in maps.regions if r.feature in wanted]

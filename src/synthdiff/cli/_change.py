@@ -17,6 +17,7 @@ VIEWS_HELP = (
     "Test-time augmentation: none, flip, flips or dihedral (1, 2, 4 or 8 runs of the model, logits "
     "averaged) [default: the checkpoint's]."
 )
+DEVICE_HELP = "auto (a GPU when there is one), cpu, cuda."
 THRESHOLD_HELP = "Change probability threshold for all features [default: the checkpoint's, per feature]."
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
@@ -48,9 +49,7 @@ def train_change_command(
         bool | None, typer.Option("--freeze-encoder/--train-encoder", help="Keep changestar's encoder fixed.")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
-    device: Annotated[
-        str | None, typer.Option("--device", help="auto (a GPU when there is one), cpu, cuda.")
-    ] = None,
+    device: Annotated[str | None, typer.Option("--device", help=DEVICE_HELP)] = None,
     init: Annotated[
         str | None,
         typer.Option("--init", help="Start from this checkpoint's weights (a file or a shipped name)."),
@@ -110,7 +109,7 @@ def eval_change_command(
     ] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
-    device: Annotated[str, typer.Option("--device")] = "auto",
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
     in_progress: Annotated[
         bool,
         typer.Option(
@@ -164,6 +163,7 @@ def detect_command(
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     tile: Annotated[int, typer.Option("--tile", help="Tile size for large images.")] = 256,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
 ) -> None:
     """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary."""
     from synthdiff.change import detect
@@ -177,6 +177,7 @@ def detect_command(
         tile=tile,
         views=views,
         out=output,
+        device=device,
     )
     for name, values in result.to_dict()["features"].items():
         out.print(
