@@ -22,6 +22,11 @@
 #   scripts/device_change_round.sh train 420      # the runs side by side, at most 420 s (resumable)
 #   scripts/device_change_round.sh collect        # best.pt, config and history of each into $OUT
 # (unpack, setup, train and collect can share one call: `... unpack X && ... setup && ... train 420 && OUT=$OUT ... collect`).
+# Stage 13 (2026-12-04, docs/models.md) ran as one call on an H200, two FresUNets side by side, 30 epochs
+# each in 7 minutes, with two packs (38.7 MiB) carried beside the 23 MiB working tree:
+#   CONFIGS="configs/change-fresunet-stage13a-gpu.yaml configs/change-fresunet-stage13b-gpu.yaml"
+#   scripts/device_change_round.sh unpack data/packs/stage13-a.tar.xz data/packs/stage13-b.tar.xz &&
+#   scripts/device_change_round.sh train 450 && OUT=$OUT scripts/device_change_round.sh collect
 # Back here: python scripts/ship_weights.py ..., then synthdiff eval change on the PNG test pairs.
 #
 # data/wheels (ignored; `scripts/device_change_round.sh wheels` makes it here from the installed
