@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from synthdiff.cli import app
-from tests.change.test_data import fake_dataset
+from tests.change.test_data import fake_dataset, make_in_progress
 
 
 def test_train_then_eval(tmp_path: Path) -> None:
@@ -115,11 +115,7 @@ def test_eval_reads_a_complete_split_of_a_dataset_in_progress(tmp_path: Path) ->
     from synthdiff.change import create_model, save_checkpoint
 
     data = fake_dataset(tmp_path / "data")  # pairs 0 and 1 in train, pair 2 in val
-    # As generate leaves a run in progress: its journal, no manifest yet.
-    (data / "progress.jsonl").write_text((data / "manifest.jsonl").read_text())
-    (data / "manifest.jsonl").unlink()
-    options = {"scenes": 10, "seed": 0, "variants": 1, "split": [0.8, 0.1, 0.1]}  # 1 val scene, 8 train
-    (data / "dataset.json").write_text(json.dumps({"options": options}))
+    make_in_progress(data)
     model = tmp_path / "tiny.pt"
     save_checkpoint(model, create_model("fresunet-tiny", ["texture"]), "fresunet-tiny", ["texture"])
     command = ["eval", "change", "--model", str(model), "--data", str(data), "--device", "cpu"]

@@ -100,15 +100,24 @@ def test_bad_datasets_give_clear_errors(tmp_path: Path) -> None:
         read_manifest(root)
 
 
-def test_a_complete_split_of_a_dataset_in_progress_can_be_read(tmp_path: Path) -> None:
-    root = fake_dataset(tmp_path)  # pairs 0 and 1 in train, pair 2 in val
-    finished = {r.pair_id: r.record for r in read_manifest(root)}
-    # As generate leaves a run in progress: a journal (its last line cut short), no manifest yet.
+# The generate options of a fake dataset in progress: 1 val scene, 8 train.
+IN_PROGRESS_OPTIONS = {"scenes": 10, "seed": 0, "variants": 1, "split": [0.8, 0.1, 0.1]}
+
+
+def make_in_progress(root: Path) -> None:
+    """Turn a finished fake dataset into one as generate leaves a run in progress: a journal (its last
+    line cut short), no manifest yet, and the options of :data:`IN_PROGRESS_OPTIONS`."""
     journal = (root / "manifest.jsonl").read_text()
     (root / "manifest.jsonl").unlink()
     (root / "progress.jsonl").write_text(journal + journal.splitlines()[0][:30])
-    options = {"scenes": 10, "seed": 0, "variants": 1, "split": [0.8, 0.1, 0.1]}  # 1 val scene, 8 train
-    (root / "dataset.json").write_text(json.dumps({"options": options}))
+    (root / "dataset.json").write_text(json.dumps({"options": IN_PROGRESS_OPTIONS}))
+
+
+def test_a_complete_split_of_a_dataset_in_progress_can_be_read(tmp_path: Path) -> None:
+    root = fake_dataset(tmp_path)  # pairs 0 and 1 in train, pair 2 in val
+    finished = {r.pair_id: r.record for r in read_manifest(root)}
+    make_in_progress(root)
+    options = IN_PROGRESS_OPTIONS
 
     val = read_manifest(root, "val", in_progress=True)
     assert [(r.pair_id, r.record) for r in val] == [("s00000_v002", finished["s00000_v002"])]
