@@ -94,3 +94,31 @@ def test_compare_report_gains_a_rendering_feature_section(tmp_path: Path) -> Non
     html = page.read_text()
     assert "Which rendering feature changed" in html and "texture: change probability" in html
     assert (tmp_path / "report" / "feature_texture.png").is_file()
+
+
+def test_compare_reads_a_rewritten_checkpoint_again_and_checks_the_device(tmp_path: Path) -> None:
+    """compare keeps a loaded change model for the next pair, but not once its file has changed."""
+    import os
+
+    from synthdiff import compare
+
+    pair = EXAMPLES / "wrong-light"
+    path = tmp_path / "tiny.pt"
+
+    def change_map(seed: int) -> np.ndarray:
+        torch.manual_seed(seed)
+        save_checkpoint(path, create_model("fresunet-tiny", FEATURES), "fresunet-tiny", FEATURES)
+        stat = path.stat()  # a later mtime even where the clock is coarse
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + seed * 1_000_000_000))
+        result = compare(
+            pair / "reference.png", pair / "test.png", fast=True, change_model=path, device="cpu"
+        )
+        assert result.feature_maps is not None
+        return result.feature_maps.change["texture"]
+
+    first, again, other = change_map(1), change_map(1), change_map(2)
+    assert np.array_equal(first, again) and not np.allclose(first, other)
+    with pytest.raises(InvalidArgumentError, match="auto, cpu, cuda or cuda:N"):
+        compare(pair / "reference.png", pair / "test.png", fast=True, change_model=path, device="tpu9")
+    # Without a learned model the device is not looked at.
+    assert compare(pair / "reference.png", pair / "test.png", fast=True, device="tpu9").feature_maps is None

@@ -110,3 +110,5 @@ def test_compare_with_a_change_model_prints_the_features_changed(
     report = json.loads((tmp_path / "out" / "report.json").read_text())["rendering_features"]["features"]
     expected = feature_sentence({name: report[name]["changed_fraction"] for name in features})
     assert f"rendering features changed: {expected}" in result.output
+    result = runner.invoke(app, [*arguments, "--change-model", str(model), "--device", "tpu9"])
+    assert result.exit_code == 2 and "auto, cpu, cuda or cuda:N" in result.output

@@ -168,6 +168,32 @@ def test_change_model_columns(folders: tuple[Path, Path], tmp_path: Path) -> Non
         run_batch(pairs, tmp_path / "out", fast=True)
 
 
+def test_change_model_in_fresh_workers_and_a_resume_on_another_device(
+    folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """With a change model that may run on a GPU, workers are spawned (CUDA does not survive a fork);
+    their rows match one process's. Where the model ran is no reason to compare the pairs again."""
+    from synthdiff.change import create_model, save_checkpoint
+    from synthdiff.diff._batch import _pool_context
+
+    features = ["illumination", "texture"]
+    model = str(tmp_path / "tiny.pt")
+    save_checkpoint(model, create_model("fresunet-tiny", features), "fresunet-tiny", features)
+    assert _pool_context({"change_model": model}) is not None  # device auto
+    assert _pool_context({"change_model": model, "device": "cpu"}) is None
+    assert _pool_context({"device": "auto"}) is None
+    pairs, _ = pairs_from_folders(*folders)
+    spawned = run_batch(pairs, tmp_path / "two", workers=2, fast=True, change_model=model)
+    single = run_batch(pairs, tmp_path / "one", fast=True, change_model=model, device="cpu")
+    assert spawned.compared == single.compared == len(pairs)
+    for left, right in zip(spawned.rows, single.rows, strict=True):
+        assert left["status"] == right["status"]
+        if left["status"] == "ok":
+            assert left["change_texture"] == pytest.approx(right["change_texture"], abs=1e-4)
+    again = run_batch(pairs, tmp_path / "one", fast=True, change_model=model, device="auto")
+    assert again.resumed == sum(row["status"] == "ok" for row in single.rows) == 3
+
+
 def test_feature_sentence() -> None:
     assert feature_sentence({"illumination": 0.02, "texture": 0.3, "reflection": 0.0004}) == (
         "texture 30.0 %; illumination 2.0 %"

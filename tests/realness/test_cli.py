@@ -120,6 +120,10 @@ def test_bad_inputs_give_one_line_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "real or synthetic" in result.output
     result = runner.invoke(app, ["realness", str(not_an_image), "--model", str(tmp_path / "none.pt")])
     assert result.exit_code == 2 and "realness checkpoint" in result.output
+    bench = ["realness-bench", str(tmp_path), "--label", "real", "-o", str(tmp_path / "c")]
+    for command in (["realness", str(not_an_image)], bench):
+        result = runner.invoke(app, [*command, "-m", str(model), "--device", "tpu9"])
+        assert result.exit_code == 2 and "auto, cpu, cuda or cuda:N" in result.output, command
 
 
 def test_compare_reports_the_realness_of_both_images(tmp_path: Path) -> None:

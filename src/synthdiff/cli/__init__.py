@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import SHIPPED_CHANGE_MODELS, app, console, out, resumable_progress
+from synthdiff.cli._common import DEVICE_HELP, SHIPPED_CHANGE_MODELS, app, console, out, resumable_progress
 from synthdiff.cli._common import friendly_errors as _friendly_errors
 from synthdiff.errors import InvalidArgumentError
 
@@ -142,6 +142,9 @@ def compare_command(
             help="Shipped model name or a checkpoint: how likely each image is a render; none to skip.",
         ),
     ] = "realness-effnet",
+    device: Annotated[
+        str, typer.Option("--device", help=f"Where the learned models run: {DEVICE_HELP}")
+    ] = "auto",
 ) -> None:
     """Compare a test image with its reference and write a report (JSON, HTML, PNG panels)."""
     from synthdiff.diff import compare
@@ -162,6 +165,7 @@ def compare_command(
         max_pixels=max_pixels,
         change_model=change_model,
         realness_model=None if realness_model.lower() == "none" else realness_model,
+        device=device,
     )
     page = result.save_report(output)
     if not quiet:
@@ -243,6 +247,13 @@ def batch_command(
             "which feature changed where, per pair (columns change_<feature>, features_changed).",
         ),
     ] = None,
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device",
+            help=f"Where the change model runs: {DEVICE_HELP} On a GPU each worker holds a copy of it.",
+        ),
+    ] = "auto",
 ) -> None:
     """Compare many pairs: two folders matched by name, one reference against a folder, or a CSV.
 
@@ -279,6 +290,7 @@ def batch_command(
             flip_metric=not no_flip,
             sensitivity=sensitivity,
             change_model=change_model,
+            device=device,
         )
     out.print(
         # Pairs that failed are always tried in this run (never resumed), so they count among `compared`.

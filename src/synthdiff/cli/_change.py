@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import SHIPPED_CHANGE_MODELS, app, friendly_errors, out, training_progress
+from synthdiff.cli._common import (
+    DEVICE_HELP,
+    SHIPPED_CHANGE_MODELS,
+    app,
+    friendly_errors,
+    out,
+    training_progress,
+)
 
 __all__ = ["eval_app", "train_app"]
 
@@ -17,7 +24,6 @@ VIEWS_HELP = (
     "Test-time augmentation: none, flip, flips or dihedral (1, 2, 4 or 8 runs of the model, logits "
     "averaged) [default: the checkpoint's]."
 )
-DEVICE_HELP = "auto (a GPU when there is one), cpu, cuda."
 THRESHOLD_HELP = "Change probability threshold for all features [default: the checkpoint's, per feature]."
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)

@@ -35,6 +35,8 @@ app = typer.Typer(
 console = Console(stderr=True)
 #: The change models whose weights ship, default first, for --help (tests/change/test_cli.py checks it).
 SHIPPED_CHANGE_MODELS = "fresunet-wide, fresunet-attention, fresunet, changestar"
+#: --device, for every command that runs a model.
+DEVICE_HELP = "auto (a GPU when there is one), cpu, cuda or cuda:N."
 out = Console()
 
 F = TypeVar("F", bound=Callable[..., Any])

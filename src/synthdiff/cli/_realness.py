@@ -11,6 +11,7 @@ import typer
 
 from synthdiff.cli._change import train_app
 from synthdiff.cli._common import (
+    DEVICE_HELP,
     app,
     console,
     friendly_errors,
@@ -47,13 +48,14 @@ def realness_command(
         bool,
         typer.Option("--stability/--no-stability", help="Also score a JPEG-90 copy and a 1-pixel shift."),
     ] = True,
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
 ) -> None:
     """How likely each image is a render rather than a camera photo (calibrated probability)."""
     from synthdiff.io import atomic_write_text, hdr_to_display, load_image, save_png
     from synthdiff.realness import load_realness_model, score_image
     from synthdiff.realness._report import heatmap_overlay
 
-    model = load_realness_model(model_spec)
+    model = load_realness_model(model_spec, device=device)
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for path in images:
@@ -101,6 +103,7 @@ def realness_bench_command(
     restart: Annotated[
         bool, typer.Option("--restart", help="Score every image again, ignoring an earlier run in --out.")
     ] = False,
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
 ) -> None:
     """Accuracy (and AUC with both labels) of the realness model on labelled folders, with intervals.
 
@@ -117,7 +120,7 @@ def realness_bench_command(
         )
     pairs = zip(folders, labels * len(folders) if len(labels) == 1 else labels, strict=False)
     images = [image for folder, label in pairs for image in list_source(folder, label)]
-    model = load_realness_model(model_spec)
+    model = load_realness_model(model_spec, device=device)
     with resumable_progress("scoring", output) as bar:
         task = bar.add_task("bench", total=len(images))
         evaluation = evaluate_images(
@@ -192,9 +195,7 @@ def train_realness_command(
     ] = None,
     epochs: Annotated[int | None, typer.Option("--epochs")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
-    device: Annotated[
-        str | None, typer.Option("--device", help="auto (a GPU when there is one), cpu, cuda.")
-    ] = None,
+    device: Annotated[str | None, typer.Option("--device", help=DEVICE_HELP)] = None,
 ) -> None:
     """Train the real-vs-synthetic classifier; the epoch is chosen and the calibration fitted on val.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -244,9 +245,11 @@ def run_batch(
         restart: ignore results of an earlier run.
         progress: called as ``progress(done, total)`` after every pair.
         **options: keyword options of :func:`synthdiff.compare` (``fast``, ``align``,
-            ``change_model``, ...). With ``change_model`` each row also holds ``change_<feature>``
-            (the changed fraction of the image per rendering feature), ``features_changed`` (those
-            above zero, largest first) and ``feature_regions``.
+            ``change_model``, ``device``, ...). With ``change_model`` each row also holds
+            ``change_<feature>`` (the changed fraction of the image per rendering feature),
+            ``features_changed`` (those above zero, largest first) and ``feature_regions``. Each
+            worker loads the model once; on a GPU (``device`` ``auto`` or ``cuda``) every worker holds
+            its own copy there, so one or two workers are usually enough.
 
     Returns:
         The rows of every pair, with counts.
@@ -258,7 +261,9 @@ def run_batch(
         raise InvalidArgumentError(f"Expected at least 1 worker, got {workers}.")
     pair_list = list(pairs)
     out = Path(output)
-    settings = {"schema_version": _SETTINGS_VERSION, "options": options, "reports": reports}
+    # Where the change model runs does not change the results (to rounding), so it does not stop a resume.
+    compared_with = {key: value for key, value in options.items() if key != "device"}
+    settings = {"schema_version": _SETTINGS_VERSION, "options": compared_with, "reports": reports}
     journal = prepare_journal(
         out,
         "batch-settings.json",
@@ -291,7 +296,7 @@ def run_batch(
             for pair in todo:
                 record(_compare_one(pair, options, report_dir))
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(options)) as pool:
                 futures = [pool.submit(_compare_one, pair, options, report_dir) for pair in todo]
                 for future in as_completed(futures):
                     record(future.result())
@@ -302,6 +307,13 @@ def run_batch(
     )
     _write_summaries(out, result, reports)
     return result
+
+
+def _pool_context(options: dict[str, Any]) -> multiprocessing.context.BaseContext | None:
+    """Workers are started fresh ("spawn") when they may run a model on a GPU: CUDA cannot be used in a
+    process forked from one that has touched it. Otherwise the platform's default (fork on Linux)."""
+    on_gpu = options.get("change_model") is not None and options.get("device", "auto") != "cpu"
+    return multiprocessing.get_context("spawn") if on_gpu else None
 
 
 def _write_summaries(out: Path, result: BatchResult, reports: bool) -> None:

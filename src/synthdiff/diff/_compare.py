@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -187,6 +188,42 @@ def _resize(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=interpolation).reshape(height, width, -1)
 
 
+def _file_identity(spec: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(mtime, size) of a checkpoint file, None for a shipped model's name: part of a cache key, so
+    that a checkpoint rewritten between two comparisons (a training run in progress) is read again."""
+    path = Path(spec)
+    if not path.is_file():
+        return None
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _change_model(spec: str | os.PathLike[str], device: str) -> tuple[Any, dict[str, Any]]:
+    """A change model and its metadata, loaded once per process (``batch`` compares many pairs)."""
+    return _load_change_model(str(spec), device, _file_identity(spec))
+
+
+def _realness_model(spec: str | os.PathLike[str], device: str) -> Any:
+    """A realness model, loaded once per process."""
+    return _load_realness_model(str(spec), device, _file_identity(spec))
+
+
+@functools.lru_cache(maxsize=2)
+def _load_change_model(
+    spec: str, device: str, _identity: tuple[int, int] | None
+) -> tuple[Any, dict[str, Any]]:
+    from synthdiff.change import load_checkpoint
+
+    return load_checkpoint(spec, device=device)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_realness_model(spec: str, device: str, _identity: tuple[int, int] | None) -> Any:
+    from synthdiff.realness import load_realness_model
+
+    return load_realness_model(spec, device=device)
+
+
 def compare(
     reference: ImageInput,
     test: ImageInput,
@@ -203,6 +240,7 @@ def compare(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     change_model: str | os.PathLike[str] | None = None,
     realness_model: str | os.PathLike[str] | None = None,
+    device: str = "auto",
 ) -> Comparison:
     """Compare a test image against its reference.
 
@@ -231,6 +269,8 @@ def compare(
         realness_model: a shipped realness model name or a checkpoint (``synthdiff train realness``):
             also report how likely each image is a render rather than a photo (each image as loaded,
             before alignment).
+        device: where the learned models (``change_model``, ``realness_model``) run: ``auto`` (a GPU
+            when there is one), ``cpu``, ``cuda`` or ``cuda:N``. Unused without either model.
 
     Returns:
         A :class:`Comparison` with metrics, maps, regions and ``save_report``.
@@ -239,6 +279,8 @@ def compare(
         SizeMismatchError: the sizes differ and neither ``resize`` nor an alignment that can handle
             it (``auto``/``homography``) was requested.
         AlignmentError: the sizes differ and registration failed.
+        InvalidArgumentError: an unknown ``device``, or a CUDA device on a machine without one (only
+            checked when a learned model is asked for).
         SynthdiffError: any loading error (see :func:`synthdiff.io.load_image`).
 
     Example:
@@ -366,12 +408,19 @@ def compare(
 
     feature_maps, feature_model = None, None
     if change_model is not None:
-        from synthdiff.change import load_checkpoint, predict_maps
+        from synthdiff._device import resolve_device
+        from synthdiff.change import predict_maps
 
         start = time.perf_counter()
-        model, metadata = load_checkpoint(change_model)
+        target = resolve_device(device)
+        model, metadata = _change_model(change_model, str(target))
         feature_maps = predict_maps(
-            model, metadata["features"], ref_display, test_display, threshold=metadata["thresholds"]
+            model,
+            metadata["features"],
+            ref_display,
+            test_display,
+            threshold=metadata["thresholds"],
+            device=target,
         )
         feature_model = {
             "checkpoint": str(change_model),
@@ -382,10 +431,11 @@ def compare(
 
     realness = None
     if realness_model is not None:
-        from synthdiff.realness import load_realness_model, score_image
+        from synthdiff._device import resolve_device
+        from synthdiff.realness import score_image
 
         start = time.perf_counter()
-        scorer = load_realness_model(realness_model)
+        scorer = _realness_model(realness_model, str(resolve_device(device)))
         realness = {"model": {"checkpoint": str(realness_model), "model": scorer.name}}
         for key, pixels in (("reference", ref_display), ("test", test_original)):
             realness[key] = score_image(scorer, pixels).to_dict()
