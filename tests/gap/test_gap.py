@@ -99,3 +99,10 @@ def test_small_empty_and_missing_folders_are_explained(tmp_path: Path) -> None:
         gap(photos, tmp_path / "missing", cache_dir=tmp_path / "cache")
     result = CliRunner().invoke(app, ["gap", str(photos), str(tmp_path / "empty"), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2 and "found none" in result.output
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "a.png").write_bytes(b"not an image")
+    arguments = ["gap", str(photos), str(tmp_path / "broken"), "-o", str(tmp_path / "b")]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 2 and "no readable images in B" in result.output
+    listed = json.loads((tmp_path / "b" / "gap.json").read_text())["inventory"]["b"]["unreadable"]
+    assert [u["path"] for u in listed] == [str(tmp_path / "broken" / "a.png")]

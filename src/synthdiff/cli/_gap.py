@@ -58,7 +58,9 @@ def gap_command(
         inv = results["inventory"][key]
         out.print(f"{label}: {inv['images']} images, {len(inv['unreadable'])} unreadable", highlight=False)
     if "status" in results:
-        out.print(results["status"], highlight=False)
+        # No file of a set could be read: the report lists why; the exit code says nothing was measured.
+        out.print(f"report: {page}", highlight=False, soft_wrap=True)
+        raise InvalidArgumentError(f"Expected readable images in both sets, got {results['status']}.")
     else:
         deep = results["deep_features"]
         out.print(deep["status"], highlight=False)
