@@ -7,7 +7,9 @@ threshold. Low-contrast bins with many labelled pixels and low recall say that p
 target lies in changes a viewer can hardly see. With ``--figure``, a picture of the pairs with the
 most strongly visible unlabelled marks and the most visible missed labels of ``--figure-feature``
 (per row: reference, test, 4x their difference, and white found, red missed, blue marked but not
-labelled). It decides nothing.
+labelled). It also says what the missed pixels were called instead (another feature, or nothing), in
+all and split by where the pair's changes were (``ground``, ``object`` or both: the targets in the
+manifest). It decides nothing.
 
     python scripts/change_label_visibility.py --model fresunet --data data/change/reflection --split val \
         --figure docs/images/reflection-errors.jpg --figure-feature reflection
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -51,6 +54,8 @@ def main() -> None:
     marked_outside = {name: np.zeros(bins) for name in features}
     outside = {name: np.zeros(bins) for name in features}
     worst: list[tuple[int, int, int]] = []  # (visible unlabelled marks, visible missed labels, index)
+    # Per feature and place: labelled pixels, found, and the missed ones marked as each other feature / none.
+    called: dict[str, dict[str, dict[str, float]]] = {}
     with torch.inference_mode():
         for index in range(len(data)):
             item = data[index]
@@ -59,8 +64,9 @@ def main() -> None:
                 continue
             f = features.index(name)
             reference, test = item["reference"][None], item["test"][None]
-            probability = torch.sigmoid(model(reference, test).change[0, f]).numpy()
-            marked = probability >= thresholds[name]
+            probabilities = torch.sigmoid(model(reference, test).change[0]).numpy()
+            every = np.stack([probabilities[k] >= thresholds[other] for k, other in enumerate(features)])
+            marked = every[f]
             label = item["change"][f].numpy() > 0.5
             difference = (reference - test).abs().amax(dim=1)[0].numpy()
             which = np.clip(np.digitize(difference, EDGES) - 1, 0, bins - 1)
@@ -68,6 +74,19 @@ def main() -> None:
             found[name] += np.bincount(which[label & marked], minlength=bins)
             outside[name] += np.bincount(which[~label], minlength=bins)
             marked_outside[name] += np.bincount(which[~label & marked], minlength=bins)
+            missed = label & ~marked
+            elsewhere = {other: int((missed & every[k]).sum()) for k, other in enumerate(features) if k != f}
+            counts = {
+                "labelled": int(label.sum()),
+                "found": int((label & marked).sum()),
+                **elsewhere,
+                "nothing": int((missed & ~every.any(axis=0)).sum()),
+            }
+            for place in ("all", _place(data.pairs[index].record)):
+                row = called.setdefault(name, {}).setdefault(place, {})
+                for key, value in counts.items():
+                    row[key] = row.get(key, 0) + value
+                row["pairs"] = row.get("pairs", 0) + 1
             if name == args.figure_feature:
                 strong = difference > 0.2
                 worst.append(
@@ -101,19 +120,36 @@ def main() -> None:
                 f"| {row['difference']} | {row['share_of_labelled']:.1%} | {recall} | "
                 f"{row['share_of_false_marks']:.1%} |"
             )
+    for name, places in called.items():
+        others = [other for other in features if other != name]
+        print(f"{name}: what the labelled change pixels were called (share of the labelled pixels)")
+        print(f"| changes on | pairs | found as {name} | " + " | ".join(f"missed, marked {o}" for o in others)
+              + " | missed, marked nothing |")  # fmt: skip
+        print("| --- " * (len(others) + 4) + "|")
+        for place, row in sorted(places.items(), key=lambda item: item[0] != "all"):
+            total = max(row["labelled"], 1)
+            shares = " | ".join(f"{row[o] / total:.1%}" for o in [*others, "nothing"])
+            print(f"| {place} | {row['pairs']} | {row['found'] / total:.1%} | {shares} |")
     if args.figure and worst:
         chosen = [w[2] for w in sorted(worst, key=lambda w: -w[0])[: args.examples]]
         chosen += [w[2] for w in sorted(worst, key=lambda w: -w[1]) if w[2] not in chosen][: args.examples]
-        rows = [
+        strips = [
             _figure_row(model, data, index, features, thresholds, args.figure_feature) for index in chosen
         ]
         args.figure.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(np.concatenate(rows, axis=0)).save(args.figure, quality=85)
+        Image.fromarray(np.concatenate(strips, axis=0)).save(args.figure, quality=85)
         print(f"figure: {args.figure} ({', '.join(data[i]['pair_id'] for i in chosen)})")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        report = {"model": args.model, "split": args.split, "features": table}
+        report = {"model": args.model, "split": args.split, "features": table, "called": called}
         args.out.write_text(json.dumps(report, indent=1))
+
+
+def _place(record: dict[str, Any]) -> str:
+    """Where a pair's changes were, from the targets in its manifest line: "ground", "object" or both."""
+    targets = (str(change.get("target", "")) for change in record.get("changes", []))
+    kinds = {target.split(":")[-1].rstrip("0123456789") for target in targets}
+    return "+".join(sorted(kinds)) or "unknown"
 
 
 def _figure_row(
