@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -82,7 +81,7 @@ def main() -> None:
                 **elsewhere,
                 "nothing": int((missed & ~every.any(axis=0)).sum()),
             }
-            for place in ("all", _place(data.pairs[index].record)):
+            for place in ("all", data.pairs[index].place):
                 row = called.setdefault(name, {}).setdefault(place, {})
                 for key, value in counts.items():
                     row[key] = row.get(key, 0) + value
@@ -143,13 +142,6 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         report = {"model": args.model, "split": args.split, "features": table, "called": called}
         args.out.write_text(json.dumps(report, indent=1))
-
-
-def _place(record: dict[str, Any]) -> str:
-    """Where a pair's changes were, from the targets in its manifest line: "ground", "object" or both."""
-    targets = (str(change.get("target", "")) for change in record.get("changes", []))
-    kinds = {target.split(":")[-1].rstrip("0123456789") for target in targets}
-    return "+".join(sorted(kinds)) or "unknown"
 
 
 def _figure_row(

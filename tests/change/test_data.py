@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from synthdiff.change._data import ChangePairs, read_manifest
+from synthdiff.change._data import ChangePairs, PairRecord, read_manifest
 from synthdiff.errors import OutputError
 from synthdiff.synth import LABEL_FEATURES
 
@@ -50,6 +50,7 @@ def fake_dataset(root: Path, pairs: int = 3) -> Path:
                 "reference": f"pairs/{pid}/reference.png",
                 "test": f"pairs/{pid}/test.png",
                 "labels": labels,
+                "changes": [{"feature": "texture", "target": f"material:{('object1', 'ground')[index % 2]}"}],
             }
         )
     (root / "manifest.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -65,6 +66,15 @@ def test_items_are_tensors_in_the_documented_layout(tmp_path: Path) -> None:
     assert item["change"][0].sum() == 6 * 8 and item["change"][1].sum() == 0
     assert float(item["reference"].max()) <= 1.0
     assert item["pair_id"] == "s00000_v000" and item["feature"] == "texture"
+
+
+def test_a_pairs_place_is_what_its_changes_touched() -> None:
+    def place(*targets: str) -> str:
+        return PairRecord(Path("."), {"pair_id": "p", "changes": [{"target": t} for t in targets]}).place
+
+    assert place("material:object3", "material:ground", "material:object1") == "ground+object"
+    assert place("light:light2") == "light" and place("world", "light:light1") == "light+world"
+    assert place() == "none" and PairRecord(Path("."), {"pair_id": "p"}).place == "none"
 
 
 def test_augmentation_moves_images_and_labels_together(tmp_path: Path) -> None:

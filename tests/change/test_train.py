@@ -20,7 +20,7 @@ from synthdiff.change import (
     train_change,
     tune_thresholds,
 )
-from synthdiff.change._train import sampling_weights
+from synthdiff.change._train import place_multipliers, sampling_weights
 from synthdiff.errors import InvalidArgumentError, OutputError
 from tests.change.test_data import fake_dataset
 
@@ -98,6 +98,29 @@ def test_dataset_weights_set_each_datasets_share_of_the_draws_whatever_its_size(
         load_config(None, config_for(small, data_weights=[1, 1]))
     with pytest.raises(InvalidArgumentError, match="data_weights"):
         load_config(None, config_for(small, data_weights=[0]))
+
+
+def test_place_weights_move_draws_within_a_dataset_and_name_what_they_match(tmp_path: Path) -> None:
+    index = [0] * 4 + [1] * 6
+    multipliers = [4.0, 1.0, 1.0, 1.0] + [1.0] * 6
+    weights = sampling_weights(index, [], multipliers)
+    assert sum(weights[:4]) == pytest.approx(0.4) and sum(weights[4:]) == pytest.approx(0.6)  # sizes kept
+    assert weights[0] == pytest.approx(4 * weights[1])
+    assert sampling_weights(index, [1.0, 3.0], multipliers)[0] == pytest.approx(0.25 * 4 / 7)
+    data = fake_dataset(tmp_path / "data", pairs=7)  # training pairs alternate object and ground textures
+    pairs = ChangePairs([data], "train", ["texture"]).pairs
+    assert [p.place for p in pairs[:2]] == ["object", "ground"]
+    assert place_multipliers(pairs, {"texture/object": 3.0})[:2] == [3.0, 1.0]
+    with pytest.raises(InvalidArgumentError, match="got texture/light; these pairs have"):
+        place_multipliers(pairs, {"texture/light": 2.0})
+    config = load_config(None, config_for(data, place_weights={"texture/object": 3.0}, dice="pair", epochs=2))
+    assert len(train_change(config, tmp_path / "run").history) == 2  # weighted draws, per-pair Dice
+    with pytest.raises(InvalidArgumentError, match="FEATURE/PLACE"):
+        load_config(None, config_for(data, place_weights={"object": 3.0}))
+    with pytest.raises(InvalidArgumentError, match="FEATURE/PLACE"):
+        load_config(None, config_for(data, place_weights={"texture/object": 0}))
+    with pytest.raises(InvalidArgumentError, match="dice batch or pair"):
+        load_config(None, config_for(data, dice="image"))
 
 
 def test_interrupted_training_resumes_after_the_last_finished_epoch(tmp_path: Path) -> None:
@@ -255,6 +278,26 @@ def test_the_positive_weight_cap_sets_where_a_rare_change_tips_over() -> None:
     assert best_constant_logit(1.0) < best_constant_logit(5.0) < -1.0
     with pytest.raises(InvalidArgumentError, match="max_pos_weight >= 1"):
         load_config(None, {"data": ["d"], "max_pos_weight": 0.5})
+
+
+def test_per_pair_dice_counts_a_small_change_as_much_as_a_large_one() -> None:
+    import torch
+
+    from synthdiff.change._metrics import balanced_loss
+
+    target = torch.zeros(2, 1, 16, 16)
+    target[0, 0, :12] = 1.0  # a floor: 192 pixels, found
+    target[1, 0, 0, :4] = 1.0  # one object's faces: 4 pixels, missed
+    logits = torch.where(target[:1].bool(), 20.0, -20.0).expand(2, -1, -1, -1).clone()
+    logits[1] = -20.0
+    # The cross-entropy is the same in both modes, so the difference is the Dice terms': pooled over the
+    # batch the miss costs 1 % of Dice (1 - 385/389); per pair, the mean of 0 and 1 - 1/5.
+    pair, batch = (float(balanced_loss(logits, target, dice=mode)) for mode in ("pair", "batch"))
+    assert pair - batch == pytest.approx(0.5 * (1 - 1 / 5) - (1 - 385 / 389), abs=1e-4)
+    single = float(balanced_loss(logits[:1], target[:1], dice="pair"))  # one pair: the modes agree
+    assert single == pytest.approx(float(balanced_loss(logits[:1], target[:1], dice="batch")))
+    with pytest.raises(InvalidArgumentError, match="dice batch or pair"):
+        balanced_loss(logits, target, dice="image")
 
 
 @pytest.mark.parametrize(

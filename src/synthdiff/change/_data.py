@@ -34,6 +34,15 @@ class PairRecord:
     def feature(self) -> str:
         return str(self.record["feature"])
 
+    @property
+    def place(self) -> str:
+        """Where the pair's changes are, from the targets in its manifest line: the kinds of thing changed
+        (``ground``, ``object``, ``light``, ``world``; numbers dropped), sorted and joined by ``+``, for
+        example ``ground+object``; ``none`` for an unchanged pair."""
+        targets = (str(change.get("target", "")) for change in self.record.get("changes", []))
+        kinds = {target.split(":")[-1].rstrip("0123456789") for target in targets if target}
+        return "+".join(sorted(kinds)) or "none"
+
 
 def read_manifest(
     folder: str | os.PathLike[str], split: str | None = None, *, in_progress: bool = False

@@ -13,33 +13,50 @@ import torch
 import torch.nn.functional as F
 
 from synthdiff.change._models import ChangeOutput
+from synthdiff.errors import InvalidArgumentError
 
-__all__ = ["MAPS", "PixelCounts", "balanced_loss", "change_loss"]
+__all__ = ["DICE_MODES", "MAPS", "PixelCounts", "balanced_loss", "change_loss"]
 
 #: The three maps a change detector predicts per feature.
 MAPS = ("seg_ref", "seg_test", "change")
 
 
-def balanced_loss(logits: torch.Tensor, target: torch.Tensor, max_weight: float = 50.0) -> torch.Tensor:
+#: How soft Dice pools pixels: over the whole batch per feature, or per pair and feature.
+DICE_MODES = ("batch", "pair")
+
+
+def balanced_loss(
+    logits: torch.Tensor, target: torch.Tensor, max_weight: float = 50.0, dice: str = "batch"
+) -> torch.Tensor:
     """Class-balanced binary cross-entropy plus soft Dice, averaged over features.
 
     Positive pixels are weighted by the batch's negative/positive ratio per feature (at most
     ``max_weight``), so rare changes are not drowned by the unchanged background; Dice (computed only
-    for features with positives in the batch) rewards overlap directly.
+    where there are positives) rewards overlap directly. With ``dice="batch"`` it pools each feature's
+    pixels over the batch, so a pair whose change covers a few pixels (one object's texture) counts for
+    little beside one whose change covers the floor; with ``dice="pair"`` every pair with a change
+    counts equally.
 
     Shape:
         logits, target: (B, F, H, W); target 0/1.
+
+    Raises:
+        InvalidArgumentError: unknown ``dice`` mode.
     """
+    if dice not in DICE_MODES:
+        raise InvalidArgumentError(f"Expected dice {' or '.join(DICE_MODES)}, got {dice!r}.")
     positives = target.sum(dim=(0, 2, 3))
     negatives = target[:, :1].numel() - positives
     weight = (negatives / positives.clamp(min=1.0)).clamp(1.0, max_weight).view(1, -1, 1, 1)
     bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=weight)
     probabilities = logits.sigmoid()
-    intersection = (probabilities * target).sum(dim=(0, 2, 3))
-    total = probabilities.sum(dim=(0, 2, 3)) + positives
-    dice = 1.0 - (2.0 * intersection + 1.0) / (total + 1.0)
-    present = positives > 0
-    dice_term = dice[present].mean() if bool(present.any()) else logits.new_zeros(())
+    pooled = (0, 2, 3) if dice == "batch" else (2, 3)
+    labelled = target.sum(dim=pooled)
+    intersection = (probabilities * target).sum(dim=pooled)
+    total = probabilities.sum(dim=pooled) + labelled
+    overlap = 1.0 - (2.0 * intersection + 1.0) / (total + 1.0)
+    present = labelled > 0
+    dice_term = overlap[present].mean() if bool(present.any()) else logits.new_zeros(())
     return bce + dice_term
 
 
@@ -49,18 +66,20 @@ def change_loss(
     seg_weight: float,
     change_weight: float,
     max_pos_weight: float,
+    dice: str = "batch",
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Separately weighted segmentation and change losses; returns the total and its parts.
 
     ``max_pos_weight`` caps the positive-pixel weight of :func:`balanced_loss`. A weight w moves the
     logit-0 point to a posterior of about 1 / (1 + w): rare changes are found, at the price of
     marking pixels of other features whose look changed too (a moved light changes highlights).
+    ``dice`` is how Dice pools pixels (:func:`balanced_loss`); it applies to every map.
     """
     seg = 0.5 * (
-        balanced_loss(output.seg_ref, batch["seg_ref"], max_pos_weight)
-        + balanced_loss(output.seg_test, batch["seg_test"], max_pos_weight)
+        balanced_loss(output.seg_ref, batch["seg_ref"], max_pos_weight, dice)
+        + balanced_loss(output.seg_test, batch["seg_test"], max_pos_weight, dice)
     )
-    change = balanced_loss(output.change, batch["change"], max_pos_weight)
+    change = balanced_loss(output.change, batch["change"], max_pos_weight, dice)
     total = seg_weight * seg + change_weight * change
     return total, {
         "loss": float(total.detach()),

@@ -6,7 +6,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,9 @@ from torch.utils.data import DataLoader, RandomSampler, WeightedRandomSampler
 
 from synthdiff._checkpoint import RunState, load_run_state, save_run_state
 from synthdiff._config import load_settings, save_or_check_settings
-from synthdiff.change._data import ChangePairs
+from synthdiff.change._data import ChangePairs, PairRecord
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
-from synthdiff.change._metrics import change_loss
+from synthdiff.change._metrics import DICE_MODES, change_loss
 from synthdiff.change._models import ChangeOutput, FresUNet
 from synthdiff.change._registry import FEATURES, create_model, load_checkpoint, save_checkpoint
 from synthdiff.errors import InvalidArgumentError
@@ -43,6 +43,13 @@ class TrainConfig:
     # slow model (changestar on a CPU) is validated and checkpointed more often. Without data_weights
     # the draw is a fresh random subset each epoch (without replacement, so at most every pair once).
     epoch_pairs: int = 0
+    # Draw some kinds of pair more often within their dataset: {"texture/object": 4.0} draws texture
+    # pairs whose changes are all on objects (PairRecord.place) four times as often as the dataset's other
+    # pairs, without changing the dataset's share of the epoch. Pairs are then drawn with replacement.
+    place_weights: dict[str, float] = field(default_factory=dict)
+    # How Dice pools pixels (DICE_MODES): "batch" (each feature over the batch) or "pair" (every pair
+    # with a change counts equally, however few pixels it changed).
+    dice: str = "batch"
     model: str = "fresunet"
     features: list[str] = field(
         default_factory=lambda: ["illumination", "reflection", "texture", "transparency"]
@@ -91,6 +98,15 @@ class TrainConfig:
                 f"Expected one positive data_weights entry per data folder ({len(self.data)}), "
                 f"got {self.data_weights!r}."
             )
+        for key, weight in self.place_weights.items():
+            feature, _, place = str(key).partition("/")
+            if feature not in FEATURES or not place or not weight > 0:
+                raise InvalidArgumentError(
+                    f"Expected place_weights as FEATURE/PLACE: positive weight (for example "
+                    f"texture/object: 4.0, features {', '.join(FEATURES)}), got {key!r}: {weight!r}."
+                )
+        if self.dice not in DICE_MODES:
+            raise InvalidArgumentError(f"Expected dice {' or '.join(DICE_MODES)}, got {self.dice!r}.")
         if self.epoch_pairs < 0:
             raise InvalidArgumentError(
                 f"Expected epoch_pairs >= 0 (0: every training pair), got {self.epoch_pairs!r}."
@@ -99,12 +115,37 @@ class TrainConfig:
             raise InvalidArgumentError(f"Expected max_pos_weight >= 1, got {self.max_pos_weight!r}.")
 
 
-def sampling_weights(dataset_index: list[int], data_weights: list[float]) -> list[float]:
+def sampling_weights(
+    dataset_index: list[int], data_weights: list[float], multipliers: list[float] | None = None
+) -> list[float]:
     """Per-pair sampling weights that give dataset k the share data_weights[k] / sum(data_weights)
-    of the draws, whatever its size (``dataset_index``: each pair's dataset)."""
-    counts = [dataset_index.count(k) for k in range(len(data_weights))]
-    total = sum(w for w, n in zip(data_weights, counts, strict=True) if n)
-    return [data_weights[k] / total / counts[k] for k in dataset_index]
+    of the draws, whatever its size (``dataset_index``: each pair's dataset; empty ``data_weights``:
+    each dataset's share is its size). Within a dataset, pair i is drawn in proportion to
+    ``multipliers[i]`` (default 1), so multipliers move draws between a dataset's pairs only."""
+    datasets = max(dataset_index, default=-1) + 1
+    shares = data_weights or [float(dataset_index.count(k)) for k in range(datasets)]
+    multipliers = multipliers or [1.0] * len(dataset_index)
+    within = [0.0] * len(shares)
+    for k, m in zip(dataset_index, multipliers, strict=True):
+        within[k] += m
+    total = sum(w for w, n in zip(shares, within, strict=True) if n)
+    return [shares[k] / total * m / within[k] for k, m in zip(dataset_index, multipliers, strict=True)]
+
+
+def place_multipliers(pairs: Sequence[PairRecord], place_weights: dict[str, float]) -> list[float]:
+    """Each pair's multiplier from ``place_weights`` (``FEATURE/PLACE`` keys; 1 for the others).
+
+    Raises:
+        InvalidArgumentError: a key that matches no pair, with the keys these pairs have.
+    """
+    keys = [f"{pair.feature}/{pair.place}" for pair in pairs]
+    unmatched = sorted(set(place_weights) - set(keys))
+    if unmatched:
+        raise InvalidArgumentError(
+            f"Expected place_weights keys that match training pairs, got {', '.join(unmatched)}; "
+            f"these pairs have {', '.join(sorted(set(keys)))}."
+        )
+    return [float(place_weights.get(key, 1.0)) for key in keys]
 
 
 def load_config(path: str | os.PathLike[str] | None, overrides: dict[str, Any]) -> TrainConfig:
@@ -210,7 +251,13 @@ def train_change(
     )
 
     pair_weights = (
-        sampling_weights(train_data.dataset_index, config.data_weights) if config.data_weights else []
+        sampling_weights(
+            train_data.dataset_index,
+            config.data_weights,
+            place_multipliers(train_data.pairs, config.place_weights) if config.place_weights else None,
+        )
+        if config.data_weights or config.place_weights
+        else []
     )
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
@@ -245,7 +292,7 @@ def train_change(
                 output = model(tensors["reference"], tensors["test"])
             output = ChangeOutput(output.seg_ref.float(), output.seg_test.float(), output.change.float())
             loss, parts = change_loss(
-                output, tensors, config.seg_weight, config.change_weight, config.max_pos_weight
+                output, tensors, config.seg_weight, config.change_weight, config.max_pos_weight, config.dice
             )
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
