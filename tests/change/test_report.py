@@ -32,3 +32,19 @@ def test_table_lists_each_group_then_pooled_and_gives_the_false_positive_rate_in
     # 0.0024 as a fraction is 0.243 %: the 0.1 % target must be readable from the table.
     assert "on `none` pairs: 0.243 %;" in lines[-1]
     assert lines[-1].endswith("both input orders): 1.000.")
+
+
+def test_the_by_place_rows_follow_the_main_table() -> None:
+    group = {"change": _scores(0.5), "seg_ref": _scores(0.9), "seg_test": _scores(0.9)}
+    result = EvalResult(
+        scores={"texture": group, POOLED: group},
+        none_false_positive_rate=None,
+        swap_iou=None,
+        pairs={"texture": 3},
+        by_place={"texture/object": {"pairs": 2, "change": _scores(0.25)["texture"]}},
+    )
+    lines = markdown_table(result, {"model": "fresunet", "features": ["texture"]}, "val").splitlines()
+    assert "| texture | object | 2 | 0.500 | 0.500 | 0.250 |" in lines
+    assert lines.index("| texture | object | 2 | 0.500 | 0.500 | 0.250 |") > lines.index(
+        "| pooled | 3 | texture | 0.500 | 0.500 | 0.500 | 0.250 | 1.250 % | 0.900 | 0.900 |"
+    )

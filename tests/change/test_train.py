@@ -259,6 +259,21 @@ def test_a_dataset_of_feature_all_is_its_own_group_not_the_pooled_one(tmp_path: 
     assert scores.scores["all"] == scores.scores["pooled"]  # the same pairs, counted once in each
 
 
+def test_scores_by_place_show_a_kind_of_change_the_pooled_scores_hide(tmp_path: Path) -> None:
+    import shutil
+
+    data = fake_dataset(tmp_path / "data", pairs=5)  # train pairs 0 and 2 change objects, 1 and 3 the ground
+    for pid in ("s00000_v001", "s00000_v003"):  # the ground changes become invisible: the model misses them
+        shutil.copy(data / "pairs" / pid / "reference.png", data / "pairs" / pid / "test.png")
+    result = evaluate(_Scripted(), ChangePairs([data], "train", ["texture", "illumination"]))
+    assert sorted(result.by_place) == ["texture/ground", "texture/object"]
+    found, missed = result.by_place["texture/object"], result.by_place["texture/ground"]
+    assert found["pairs"] == missed["pairs"] == 2
+    assert found["change"]["recall"] == 1.0 and missed["change"]["recall"] == 0.0
+    assert result.scores["texture"]["change"]["texture"]["recall"] == pytest.approx(0.5)
+    assert result.to_dict()["by_place"] == result.by_place
+
+
 def test_the_positive_weight_cap_sets_where_a_rare_change_tips_over() -> None:
     import torch
 

@@ -127,7 +127,8 @@ class ChangePairs(Dataset[dict[str, Any]]):
     """Pairs of one or more generated datasets as tensors, with geometry-consistent augmentation.
 
     Each item: ``reference`` and ``test`` (3, H, W) float in [0, 1]; ``seg_ref``, ``seg_test`` and
-    ``change`` (F, H, W) float 0/1 for the requested features; ``pair_id`` and ``feature``.
+    ``change`` (F, H, W) float 0/1 for the requested features; ``pair_id``, ``feature`` and
+    ``place`` (:attr:`PairRecord.place`).
 
     Args:
         folders: dataset folders.
@@ -225,4 +226,5 @@ class ChangePairs(Dataset[dict[str, Any]]):
             "change": change,
             "pair_id": pair.pair_id,
             "feature": pair.feature,
+            "place": pair.place,
         }

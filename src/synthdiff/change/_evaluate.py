@@ -31,12 +31,17 @@ class EvalResult:
         none_false_positive_rate: share of pixels marked changed (any feature) on ``none`` pairs.
         swap_iou: IoU of the binary change maps with the inputs in both orders (None if not checked).
         pairs: pairs evaluated per dataset feature.
+        by_place: for the pairs of each single-feature set, split by where their changes were
+            (``FEATURE/PLACE``, for example ``texture/object``: :attr:`PairRecord.place`), the pair count
+            and that feature's change-class scores. A small object's change covers few pixels, so the
+            pooled scores can hide a kind of change the model misses.
     """
 
     scores: dict[str, dict[str, dict[str, dict[str, float | None]]]]
     none_false_positive_rate: float | None
     swap_iou: float | None
     pairs: dict[str, int] = field(default_factory=dict)
+    by_place: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def mean_change_f1(self, group: str = POOLED) -> float:
         """Mean change-class F1 over the label features where it is defined (the selection score)."""
@@ -51,6 +56,7 @@ class EvalResult:
             "none_false_positive_rate": self.none_false_positive_rate,
             "swap_iou": self.swap_iou,
             "pairs": self.pairs,
+            "by_place": self.by_place,
         }
 
 
@@ -146,7 +152,9 @@ def evaluate(
     change_threshold = _threshold_tensor(data.features, change_thresholds, device)
     model.eval()
     groups: dict[str, PixelCounts] = {POOLED: PixelCounts(data.features)}
+    places: dict[str, PixelCounts] = {}
     pairs: dict[str, int] = {}
+    place_pairs: dict[str, int] = {}
     none_marked = none_total = 0.0
     swap_intersection = swap_union = 0.0
     loader = DataLoader(data, batch_size=batch_size, shuffle=False)
@@ -162,6 +170,10 @@ def evaluate(
                 *(getattr(masks, name)[index : index + 1] for name in ("seg_ref", "seg_test", "change"))
             )
             groups.setdefault(feature, PixelCounts(data.features)).update(single, one)
+            if feature in data.features:
+                key = f"{feature}/{batch['place'][index]}"
+                place_pairs[key] = place_pairs.get(key, 0) + 1
+                places.setdefault(key, PixelCounts(data.features)).update(single, one)
             if feature == "none":
                 none_marked += float(single.change.any(dim=1).sum())
                 none_total += float(single.change[:, 0].numel())
@@ -178,4 +190,8 @@ def evaluate(
         none_false_positive_rate=none_marked / none_total if none_total else None,
         swap_iou=(swap_intersection / swap_union if swap_union else 1.0) if check_swap else None,
         pairs=pairs,
+        by_place={
+            key: {"pairs": place_pairs[key], "change": counts.compute()["change"][key.split("/")[0]]}
+            for key, counts in sorted(places.items())
+        },
     )

@@ -44,6 +44,19 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
             cells.append(format_percent(change["false_positive_rate"]))
             cells += [format_score(scores[part][feature]["f1"]) for part in ("seg_ref", "seg_test")]
             lines.append(f"| {group} | {count} | {feature} | " + " | ".join(cells) + " |")
+    if result.by_place:
+        lines += [
+            "",
+            "The single-feature sets by where the changes were (the feature's own change map; a small "
+            "object's change covers few pixels, so the rows above can hide it):",
+            "",
+            "| changes of | on | n | change P | change R | change F1 |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for key, entry in result.by_place.items():
+            feature, _, place = key.partition("/")
+            cells = [format_score(entry["change"][name]) for name in ("precision", "recall", "f1")]
+            lines.append(f"| {feature} | {place} | {entry['pairs']} | " + " | ".join(cells) + " |")
     lines += [
         "",
         f"False-positive pixel rate on `none` pairs: {format_percent(result.none_false_positive_rate)}; "

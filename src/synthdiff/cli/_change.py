@@ -147,7 +147,7 @@ def eval_change_command(
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         payload = {
-            "schema_version": "1.0",
+            "schema_version": "1.1",  # 1.1 added by_place
             "checkpoint": str(checkpoint),
             "split": split,
             **metadata,
