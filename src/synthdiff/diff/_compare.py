@@ -406,13 +406,18 @@ def compare(
     if registration.status == "failed":
         notes.append(registration.message)
 
+    # Resolved once, and only when a learned model runs: a bad device name stops no plain comparison.
+    target = None
+    if change_model is not None or realness_model is not None:
+        from synthdiff._device import resolve_device
+
+        target = resolve_device(device)
+
     feature_maps, feature_model = None, None
     if change_model is not None:
-        from synthdiff._device import resolve_device
         from synthdiff.change import predict_maps
 
         start = time.perf_counter()
-        target = resolve_device(device)
         model, metadata = _change_model(change_model, str(target))
         feature_maps = predict_maps(
             model,
@@ -431,11 +436,10 @@ def compare(
 
     realness = None
     if realness_model is not None:
-        from synthdiff._device import resolve_device
         from synthdiff.realness import score_image
 
         start = time.perf_counter()
-        scorer = _realness_model(realness_model, str(resolve_device(device)))
+        scorer = _realness_model(realness_model, str(target))
         realness = {"model": {"checkpoint": str(realness_model), "model": scorer.name}}
         for key, pixels in (("reference", ref_display), ("test", test_original)):
             realness[key] = score_image(scorer, pixels).to_dict()
