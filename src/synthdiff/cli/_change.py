@@ -22,9 +22,9 @@ __all__ = ["eval_app", "train_app"]
 MODEL_HELP = f"Shipped model name ({SHIPPED_CHANGE_MODELS}) or a checkpoint file."
 VIEWS_HELP = (
     "Test-time augmentation: none, flip, flips or dihedral (1, 2, 4 or 8 runs of the model, logits "
-    "averaged) [default: the checkpoint's]."
+    "averaged) (default: the checkpoint's)."
 )
-THRESHOLD_HELP = "Change probability threshold for all features [default: the checkpoint's, per feature]."
+THRESHOLD_HELP = "Change probability threshold for all features (default: the checkpoint's, per feature)."
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
 app.add_typer(train_app, name="train")

@@ -22,7 +22,7 @@ def gap_command(
         int | None, typer.Option("--max-images", help="Use at most N images per set (seeded random subset).")
     ] = None,
     cache_dir: Annotated[
-        Path | None, typer.Option("--cache-dir", help="Per-image cache [default: ~/.cache/synthdiff/gap].")
+        Path | None, typer.Option("--cache-dir", help="Per-image cache (default: ~/.cache/synthdiff/gap).")
     ] = None,
     resamples: Annotated[int, typer.Option("--resamples", help="Random splits for the baseline.")] = 50,
     seed: Annotated[int, typer.Option("--seed")] = 0,

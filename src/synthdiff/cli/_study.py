@@ -34,7 +34,7 @@ def init_command(
         Path, typer.Option("--images-root", help="The only folder images are served from.")
     ],
     database_url: DatabaseOption = DEFAULT_URL,
-    name: Annotated[str | None, typer.Option("--name", help="Study name [default: the CSV's name].")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Study name (default: the CSV's name).")] = None,
     prompt: Annotated[
         str | None, typer.Option("--prompt", help="The question shown to participants.")
     ] = None,
