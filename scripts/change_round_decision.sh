@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The steps after a change-detection training round, as the rules since stage 12 set them
+# (docs/training-logs/stage*-rule.md):
+#   1. each candidate's thresholds on the seed-0 val split under the false-alarm budget (0.025 % per
+#      feature on the unchanged val pairs of none-v2 and none-seed7), stored in OUT/TAG-budget.pt;
+#   2. the shipped model (SHIPPED, default fresunet-wide) at its stored thresholds and each candidate at
+#      its budgeted ones on the fresh sets of SEED (scripts/make_fresh_val_data.sh), with the figures of
+#      docs/training-logs/targets/criterion.py in OUT/freshSEED-decision.txt;
+#   3. on the same sets, texture split by where the changes were (eval change, by_place) and what the
+#      missed pixels were called (scripts/change_label_visibility.py).
+# Usage: scripts/change_round_decision.sh OUT SEED TAG=CHECKPOINT [TAG=CHECKPOINT ...]
+# Each step is skipped when its output exists, so an interrupted run resumes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ $# -lt 3 ]; then
+    echo "Usage: $0 OUT SEED TAG=CHECKPOINT [TAG=CHECKPOINT ...]" >&2
+    exit 2
+fi
+OUT=$1; SEED=$2; shift 2
+PY=${PY:-.venv/bin/python}
+SD=${SD:-.venv/bin/synthdiff}
+SHIPPED=${SHIPPED:-fresunet-wide}
+D=data/change
+mkdir -p "$OUT"
+VAL=(--data $D/texture-v2 --data $D/illumination-v2 --data $D/transparency-v2 --data $D/reflection-v2
+     --data $D/all-v2 --none-data $D/none-v2 --none-data $D/none-seed7 --split val)
+FRESH=(--data $D/fresh$SEED-texture --data $D/fresh$SEED-illumination --data $D/fresh$SEED-transparency
+       --data $D/fresh$SEED-reflection-v2 --data $D/fresh$SEED-all-v2 --none-data $D/fresh$SEED-none --split val)
+for path in "${FRESH[@]}"; do
+    case $path in --*) ;; val) ;; *) [ -f "$path/dataset.json" ] || { echo "Missing fresh set $path: run SEED=$SEED scripts/make_fresh_val_data.sh" >&2; exit 2; } ;; esac
+done
+models=("shipped=$SHIPPED")
+for item in "$@"; do
+    tag=${item%%=*}; checkpoint=${item#*=}
+    [ -f "$checkpoint" ] || { echo "Missing checkpoint $checkpoint" >&2; exit 2; }
+    [ -f "$OUT/val-$tag.json" ] || $PY scripts/change_visibility.py --model "$checkpoint" --budget 0.00025 --tau 0 \
+        "${VAL[@]}" -o "$OUT/val-$tag.json" > "$OUT/val-$tag.log" 2>&1
+    $PY - "$OUT/val-$tag.log" > "$OUT/thresholds-$tag.json" <<'PY'
+import json, re, sys
+line = [l for l in open(sys.argv[1]) if l.startswith("chosen:")][-1]
+print(json.dumps(eval(re.search(r"thresholds (\{[^}]*\})", line).group(1))))
+PY
+    cp "$checkpoint" "$OUT/$tag-budget.pt"
+    $PY -c "import json, sys; from synthdiff.change import set_views; set_views(sys.argv[1], 'none', {'none': json.load(open(sys.argv[2]))})" \
+        "$OUT/$tag-budget.pt" "$OUT/thresholds-$tag.json"
+    models+=("$tag=$OUT/$tag-budget.pt")
+done
+reports=()
+for item in "${models[@]}"; do
+    tag=${item%%=*}; model=${item#*=}
+    [ -f "$OUT/fresh$SEED-$tag.json" ] || $PY scripts/change_visibility.py --stored --model "$model" "${FRESH[@]}" \
+        -o "$OUT/fresh$SEED-$tag.json" > "$OUT/fresh$SEED-$tag.log" 2>&1
+    [ -f "$OUT/eval-texture-$tag/eval.json" ] || $SD eval change --model "$model" --data $D/fresh$SEED-texture \
+        --split val -o "$OUT/eval-texture-$tag" > "$OUT/eval-texture-$tag.log" 2>&1
+    [ -f "$OUT/visibility-$tag.json" ] || $PY scripts/change_label_visibility.py --model "$model" \
+        --data $D/fresh$SEED-texture --data $D/fresh$SEED-reflection-v2 --data $D/fresh$SEED-illumination \
+        --data $D/fresh$SEED-transparency --split val -o "$OUT/visibility-$tag.json" > "$OUT/visibility-$tag.log" 2>&1
+    reports+=("$OUT/fresh$SEED-$tag.json")
+done
+{
+    $PY docs/training-logs/targets/criterion.py "${reports[@]}"
+    for item in "${models[@]}"; do
+        tag=${item%%=*}
+        $PY - "$OUT/eval-texture-$tag/eval.json" "$tag" <<'PY'
+import json, sys
+places = json.load(open(sys.argv[1]))["by_place"]
+cells = [
+    f"{key} ({entry['pairs']} pairs): P {entry['change']['precision'] or 0:.3f} R {entry['change']['recall'] or 0:.3f} "
+    f"F1 {entry['change']['f1'] or 0:.3f}"
+    for key, entry in places.items()
+    if key.startswith("texture/")
+]
+print(f"{sys.argv[2]}: texture change by place: " + "; ".join(cells))
+PY
+    done
+} > "$OUT/fresh$SEED-decision.txt"
+cat "$OUT/fresh$SEED-decision.txt"
