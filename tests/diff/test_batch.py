@@ -168,20 +168,35 @@ def test_change_model_columns(folders: tuple[Path, Path], tmp_path: Path) -> Non
         run_batch(pairs, tmp_path / "out", fast=True)
 
 
+def test_workers_are_spawned_only_where_a_gpu_may_be_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from synthdiff.diff._batch import _pool_context
+
+    monkeypatch.setattr(torch.backends.cuda, "is_built", lambda: False)
+    assert _pool_context({"change_model": "m.pt"}) is None  # auto, and torch has no CUDA: the CPU
+    assert _pool_context({"change_model": "m.pt", "device": "cuda"}) is not None
+    monkeypatch.setattr(torch.backends.cuda, "is_built", lambda: True)
+    assert _pool_context({"change_model": "m.pt"}) is not None  # auto may pick a GPU
+    assert _pool_context({"change_model": "m.pt", "device": "cpu"}) is None
+    assert _pool_context({"device": "auto"}) is None  # no model, no CUDA
+
+
 def test_change_model_in_fresh_workers_and_a_resume_on_another_device(
-    folders: tuple[Path, Path], tmp_path: Path
+    folders: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a change model that may run on a GPU, workers are spawned (CUDA does not survive a fork);
     their rows match one process's. Where the model ran is no reason to compare the pairs again."""
+    import torch
+
     from synthdiff.change import create_model, save_checkpoint
     from synthdiff.diff._batch import _pool_context
 
     features = ["illumination", "texture"]
     model = str(tmp_path / "tiny.pt")
     save_checkpoint(model, create_model("fresunet-tiny", features), "fresunet-tiny", features)
-    assert _pool_context({"change_model": model}) is not None  # device auto
-    assert _pool_context({"change_model": model, "device": "cpu"}) is None
-    assert _pool_context({"device": "auto"}) is None
+    monkeypatch.setattr(torch.backends.cuda, "is_built", lambda: True)  # as on a CUDA build of torch
+    assert _pool_context({"change_model": model}) is not None
     pairs, _ = pairs_from_folders(*folders)
     spawned = run_batch(pairs, tmp_path / "two", workers=2, fast=True, change_model=model)
     single = run_batch(pairs, tmp_path / "one", fast=True, change_model=model, device="cpu")
