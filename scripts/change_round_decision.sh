@@ -8,12 +8,12 @@
 #      docs/training-logs/targets/criterion.py in OUT/freshSEED-decision.txt;
 #   3. on the same sets, texture split by where the changes were (eval change, by_place) and what the
 #      missed pixels were called (scripts/change_label_visibility.py).
-# Usage: scripts/change_round_decision.sh OUT SEED TAG=CHECKPOINT [TAG=CHECKPOINT ...]
+# Usage: scripts/change_round_decision.sh OUT SEED [TAG=CHECKPOINT ...]  (no candidate: the shipped model only)
 # Each step is skipped when its output exists, so an interrupted run resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ $# -lt 3 ]; then
-    echo "Usage: $0 OUT SEED TAG=CHECKPOINT [TAG=CHECKPOINT ...]" >&2
+if [ $# -lt 2 ]; then
+    echo "Usage: $0 OUT SEED [TAG=CHECKPOINT ...]" >&2
     exit 2
 fi
 OUT=$1; SEED=$2; shift 2
