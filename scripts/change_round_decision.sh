@@ -24,25 +24,28 @@ D=data/change
 mkdir -p "$OUT"
 VAL=(--data $D/texture-v2 --data $D/illumination-v2 --data $D/transparency-v2 --data $D/reflection-v2
      --data $D/all-v2 --none-data $D/none-v2 --none-data $D/none-seed7 --split val)
-FRESH=(--data $D/fresh$SEED-texture --data $D/fresh$SEED-illumination --data $D/fresh$SEED-transparency
-       --data $D/fresh$SEED-reflection-v2 --data $D/fresh$SEED-all-v2 --none-data $D/fresh$SEED-none --split val)
-for path in "${FRESH[@]}"; do
-    case $path in --*) ;; val) ;; *) [ -f "$path/dataset.json" ] || { echo "Missing fresh set $path: run SEED=$SEED scripts/make_fresh_val_data.sh" >&2; exit 2; } ;; esac
+FRESH=()
+for name in texture illumination transparency reflection-v2 all-v2 none; do
+    [ -f "$D/fresh$SEED-$name/dataset.json" ] || {
+        echo "Missing fresh set $D/fresh$SEED-$name: run SEED=$SEED scripts/make_fresh_val_data.sh" >&2; exit 2; }
+    [ $name = none ] || FRESH+=(--data $D/fresh$SEED-$name)
 done
+FRESH+=(--none-data $D/fresh$SEED-none --split val)
 models=("shipped=$SHIPPED")
 for item in "$@"; do
     tag=${item%%=*}; checkpoint=${item#*=}
     [ -f "$checkpoint" ] || { echo "Missing checkpoint $checkpoint" >&2; exit 2; }
     [ -f "$OUT/val-$tag.json" ] || $PY scripts/change_visibility.py --model "$checkpoint" --budget 0.00025 --tau 0 \
         "${VAL[@]}" -o "$OUT/val-$tag.json" > "$OUT/val-$tag.log" 2>&1
-    $PY - "$OUT/val-$tag.log" > "$OUT/thresholds-$tag.json" <<'PY'
-import json, re, sys
-line = [l for l in open(sys.argv[1]) if l.startswith("chosen:")][-1]
-print(json.dumps(eval(re.search(r"thresholds (\{[^}]*\})", line).group(1))))
-PY
     cp "$checkpoint" "$OUT/$tag-budget.pt"
-    $PY -c "import json, sys; from synthdiff.change import set_views; set_views(sys.argv[1], 'none', {'none': json.load(open(sys.argv[2]))})" \
-        "$OUT/$tag-budget.pt" "$OUT/thresholds-$tag.json"
+    # The thresholds chosen under the budget, from the report (not its log), stored as the one-view ones.
+    $PY - "$OUT/val-$tag.json" "$OUT/$tag-budget.pt" > "$OUT/thresholds-$tag.json" <<'PY'
+import json, sys
+from synthdiff.change import set_views
+thresholds = json.load(open(sys.argv[1]))["chosen"]["thresholds"]
+set_views(sys.argv[2], "none", {"none": thresholds})
+print(json.dumps(thresholds))
+PY
     models+=("$tag=$OUT/$tag-budget.pt")
 done
 reports=()
