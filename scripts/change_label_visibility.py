@@ -26,6 +26,7 @@ import torch
 from PIL import Image
 
 from synthdiff.change._data import ChangePairs
+from synthdiff.change._hysteresis import change_masks
 from synthdiff.change._registry import load_checkpoint
 
 EDGES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 1.01)
@@ -45,7 +46,8 @@ def main() -> None:
     model, metadata = load_checkpoint(args.model)
     model.eval()
     features = list(metadata["features"])
-    thresholds = metadata["thresholds"]
+    high = torch.tensor([metadata["thresholds"][name] for name in features])
+    low = torch.tensor([metadata["low_thresholds"][name] for name in features])
     data = ChangePairs(args.data, args.split, features)
     bins = len(EDGES) - 1
     labelled = {name: np.zeros(bins) for name in features}
@@ -64,7 +66,8 @@ def main() -> None:
             f = features.index(name)
             reference, test = item["reference"][None], item["test"][None]
             probabilities = torch.sigmoid(model(reference, test).change[0]).numpy()
-            every = np.stack([probabilities[k] >= thresholds[other] for k, other in enumerate(features)])
+            # The model's change masks as it is stored (its low thresholds too, where it has them).
+            every = change_masks(torch.from_numpy(probabilities)[None], high, low)[0].numpy()
             marked = every[f]
             label = item["change"][f].numpy() > 0.5
             difference = (reference - test).abs().amax(dim=1)[0].numpy()
@@ -133,7 +136,7 @@ def main() -> None:
         chosen = [w[2] for w in sorted(worst, key=lambda w: -w[0])[: args.examples]]
         chosen += [w[2] for w in sorted(worst, key=lambda w: -w[1]) if w[2] not in chosen][: args.examples]
         strips = [
-            _figure_row(model, data, index, features, thresholds, args.figure_feature) for index in chosen
+            _figure_row(model, data, index, (high, low), args.figure_feature, features) for index in chosen
         ]
         args.figure.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(np.concatenate(strips, axis=0)).save(args.figure, quality=85)
@@ -148,16 +151,16 @@ def _figure_row(
     model: torch.nn.Module,
     data: ChangePairs,
     index: int,
-    features: list[str],
-    thresholds: dict[str, float],
+    thresholds: tuple[torch.Tensor, torch.Tensor],
     name: str,
+    features: list[str],
 ) -> np.ndarray:
     """Reference, test, 4x difference, and the errors (white found, red missed, blue unlabelled mark)."""
     item = data[index]
     f = features.index(name)
     reference, test = item["reference"][None], item["test"][None]
     with torch.inference_mode():
-        marked = torch.sigmoid(model(reference, test).change[0, f]).numpy() >= thresholds[name]
+        marked = change_masks(torch.sigmoid(model(reference, test).change), *thresholds)[0, f].numpy()
     label = item["change"][f].numpy() > 0.5
     difference = (reference - test).abs().amax(dim=1)[0].numpy()
     errors = np.zeros((*label.shape, 3), dtype=np.uint8)

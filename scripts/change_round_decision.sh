@@ -9,6 +9,8 @@
 #   3. on the same sets, texture split by where the changes were (eval change, by_place) and what the
 #      missed pixels were called (scripts/change_label_visibility.py).
 # Usage: scripts/change_round_decision.sh OUT SEED [TAG=CHECKPOINT ...]  (no candidate: the shipped model only)
+# STORED=1 skips step 1: the candidates are scored at the thresholds stored in them (chosen on val
+# beforehand, e.g. by scripts/tune_hysteresis.py, whose low thresholds step 1 would not keep).
 # Each step is skipped when its output exists, so an interrupted run resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +37,10 @@ models=("shipped=$SHIPPED")
 for item in "$@"; do
     tag=${item%%=*}; checkpoint=${item#*=}
     [ -f "$checkpoint" ] || { echo "Missing checkpoint $checkpoint" >&2; exit 2; }
+    if [ "${STORED:-0}" = 1 ]; then
+        models+=("$tag=$checkpoint")
+        continue
+    fi
     [ -f "$OUT/val-$tag.json" ] || $PY scripts/change_visibility.py --model "$checkpoint" --budget 0.00025 --tau 0 \
         "${VAL[@]}" -o "$OUT/val-$tag.json" > "$OUT/val-$tag.log" 2>&1
     cp "$checkpoint" "$OUT/$tag-budget.pt"

@@ -276,7 +276,15 @@ def main() -> None:
         }
         print(f"tau {gate}: pooled mean change F1 {scores['pooled_mean_change_f1']:.4f}; {shown}", flush=True)
     if not fixed:  # the stored thresholds, without a gate, for reference
-        scores = _scores(evaluate(cached, data, change_thresholds=metadata.get("thresholds")), features)
+        scores = _scores(
+            evaluate(
+                cached,
+                data,
+                change_thresholds=metadata["thresholds"],
+                change_low_thresholds=metadata["low_thresholds"],
+            ),
+            features,
+        )
         report["stored_thresholds_no_gate"] = scores
         print(f"stored thresholds, no gate: pooled mean change F1 {scores['pooled_mean_change_f1']:.4f}")
     args.out.write_text(json.dumps(report, indent=1))
@@ -292,7 +300,10 @@ def _budget_round(
         raise SystemExit("--budget and --stored need --none-data (unchanged pairs, for their false alarms).")
     features = list(metadata["features"])
     unchanged = ChangePairs(args.none_data, args.split, features, cache=True, in_progress=args.in_progress)
-    runs: list[tuple[str, nn.Module, Any]] = [("shipped", cached, metadata["thresholds"])]
+    # The model as stored: its thresholds and, where it has them, their low ones (hysteresis).
+    runs: list[tuple[str, nn.Module, Any, Any]] = [
+        ("shipped", cached, metadata["thresholds"], metadata["low_thresholds"])
+    ]
     if args.stored:
         _score_runs(args, runs, data, unchanged, features, {})
         return
@@ -303,26 +314,33 @@ def _budget_round(
     chosen = budgeted_choice(per_tau, features, args.budget)
     gate = {name: tau for name, (tau, _) in chosen.items()}
     thresholds = {name: threshold for name, (_, threshold) in chosen.items()}
-    runs.append(("chosen", VisibilityGate(cached, [gate[name] for name in features]).eval(), thresholds))
+    runs.append(
+        ("chosen", VisibilityGate(cached, [gate[name] for name in features]).eval(), thresholds, None)
+    )
     _score_runs(args, runs, data, unchanged, features, gate)
 
 
 def _score_runs(
     args: argparse.Namespace,
-    runs: list[tuple[str, nn.Module, Any]],
+    runs: list[tuple[str, nn.Module, Any, Any]],
     data: ChangePairs,
     unchanged: ChangePairs,
     features: list[str],
     gate: dict[str, float],
 ) -> None:
-    """Score each (name, model, thresholds) on the pairs and on the unchanged pairs; print and save."""
+    """Score each (name, model, thresholds, low thresholds or None) on the pairs and on the unchanged
+    pairs; print and save."""
     report: dict[str, Any] = {"model": str(args.model), "split": args.split, "pairs": len(data)}
     report["tta"] = args.tta or "the checkpoint's"
     report["budget"], report["unchanged_pairs"] = args.budget, len(unchanged)
-    for key, model, at in runs:
-        scores = _scores(evaluate(model, data, change_thresholds=at), features)
-        alarms = evaluate(model, unchanged, change_thresholds=at).none_false_positive_rate
+    for key, model, at, low in runs:
+        scores = _scores(evaluate(model, data, change_thresholds=at, change_low_thresholds=low), features)
+        alarms = evaluate(
+            model, unchanged, change_thresholds=at, change_low_thresholds=low
+        ).none_false_positive_rate
         report[key] = {"tau": gate if key == "chosen" else 0, "thresholds": at, **scores}
+        if low is not None and low != at:
+            report[key]["low_thresholds"] = low
         report[key]["unchanged_false_positive_rate"] = alarms
         shown = {
             k: round(v["f1"], 4) for k, v in scores.items() if isinstance(v, dict) and v.get("f1") is not None

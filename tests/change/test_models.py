@@ -122,6 +122,7 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
         "config": {"epochs": 3},
         "views": "none",
         "thresholds": dict.fromkeys(FEATURES, 0.5),
+        "low_thresholds": dict.fromkeys(FEATURES, 0.5),
     }
     reference, test = pair(32, 32)
     with torch.no_grad():

@@ -8,6 +8,7 @@ of both ship in the package: ``load_checkpoint("fresunet")`` (see ``shipped_mode
 from synthdiff.change._data import ChangePairs, read_manifest
 from synthdiff.change._detect import Detection, detect
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
+from synthdiff.change._hysteresis import change_masks, hysteresis_mask
 from synthdiff.change._infer import ChangeMaps, FeatureRegion, predict_maps
 from synthdiff.change._metrics import PixelCounts, balanced_loss, change_loss
 from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet, log_ratio
@@ -46,9 +47,11 @@ __all__ = [
     "ViewAverage",
     "balanced_loss",
     "change_loss",
+    "change_masks",
     "create_model",
     "detect",
     "evaluate",
+    "hysteresis_mask",
     "load_checkpoint",
     "load_config",
     "log_ratio",

@@ -17,7 +17,7 @@ from synthdiff.errors import InvalidArgumentError
 
 __all__ = ["DETECT_SCHEMA_VERSION", "Detection", "detect"]
 
-DETECT_SCHEMA_VERSION = "1.1"
+DETECT_SCHEMA_VERSION = "1.2"  # 1.2 added low_thresholds
 # One outline colour per feature in the overlays.
 COLOURS = {
     "illumination": (255, 200, 0),
@@ -67,8 +67,9 @@ def detect(
         checkpoint: a shipped model name (``fresunet``, ``changestar``) or a checkpoint file written by
             ``synthdiff train change``.
         features: report only these (default: all the model knows).
-        threshold: change probability threshold for every feature; default the checkpoint's
-            per-feature thresholds (tuned on the validation split when it was trained).
+        threshold: change probability threshold for every feature (a single threshold); default the
+            checkpoint's per-feature thresholds, with their low thresholds for hysteresis where it has
+            them (tuned on the validation split).
         views: test-time augmentation, a name from :data:`~synthdiff.change.VIEWS` (``none``,
             ``flip``, ``flips``, ``dihedral``: 1, 2, 4 or 8 runs of the model); default the
             checkpoint's.
@@ -101,6 +102,8 @@ def detect(
         tile=tile,
         overlap=overlap,
         threshold=metadata["thresholds"] if threshold is None else threshold,
+        # A threshold given by the user is a single one; the checkpoint's come with their low ones.
+        low_threshold=metadata["low_thresholds"] if threshold is None else None,
         device=target,
     )
     maps.features = wanted

@@ -137,6 +137,7 @@ def evaluate(
     *,
     threshold: float = 0.5,
     change_thresholds: dict[str, float] | None = None,
+    change_low_thresholds: dict[str, float] | None = None,
     batch_size: int = 8,
     device: torch.device | None = None,
     check_swap: bool = False,
@@ -147,9 +148,19 @@ def evaluate(
     Args:
         threshold: for the segmentation maps, and the change maps unless ``change_thresholds``.
         change_thresholds: per-feature change thresholds (a checkpoint's, tuned on val).
+        change_low_thresholds: per-feature low change thresholds (a checkpoint's ``low_thresholds``):
+            pixels above them count where connected to pixels above ``change_thresholds``
+            (:func:`~synthdiff.change.hysteresis_mask`); default none (single thresholds).
     """
     device = device or torch.device("cpu")
-    change_threshold = _threshold_tensor(data.features, change_thresholds, device)
+    highs = {f: (change_thresholds or {}).get(f, threshold) for f in data.features}
+    change_threshold = _threshold_tensor(data.features, highs, device)
+    # A feature without a low threshold keeps its single one.
+    change_low = (
+        None
+        if change_low_thresholds is None
+        else _threshold_tensor(data.features, highs | change_low_thresholds, device)
+    )
     model.eval()
     groups: dict[str, PixelCounts] = {POOLED: PixelCounts(data.features)}
     places: dict[str, PixelCounts] = {}
@@ -162,7 +173,7 @@ def evaluate(
     for batch in loader:
         tensors = {k: v.to(device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
         output = model(tensors["reference"], tensors["test"])
-        masks = output.masks(threshold, change_threshold)
+        masks = output.masks(threshold, change_threshold, change_low)
         for index, feature in enumerate(batch["feature"]):
             pairs[feature] = pairs.get(feature, 0) + 1
             one = {k: v[index : index + 1] for k, v in tensors.items()}
@@ -179,9 +190,10 @@ def evaluate(
                 none_total += float(single.change[:, 0].numel())
         groups[POOLED].update(masks, tensors)
         if check_swap:
-            swapped = model(tensors["test"], tensors["reference"]).masks(threshold, change_threshold).change
-            swap_intersection += float((swapped & masks.change).sum())
-            swap_union += float((swapped | masks.change).sum())
+            swapped = model(tensors["test"], tensors["reference"])
+            swapped_change = swapped.masks(threshold, change_threshold, change_low).change
+            swap_intersection += float((swapped_change & masks.change).sum())
+            swap_union += float((swapped_change | masks.change).sum())
         done += len(batch["feature"])
         if on_batch is not None:
             on_batch(done, len(data))

@@ -10,6 +10,7 @@ import torch
 from scipy import ndimage
 from torch import nn
 
+from synthdiff.change._hysteresis import hysteresis_mask
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 
 __all__ = ["ChangeMaps", "FeatureRegion", "predict_maps", "tile_starts"]
@@ -49,7 +50,10 @@ class FeatureRegion:
 class ChangeMaps:
     """Per-feature probability maps of one pair, each (H, W) float32 in [0, 1].
 
-    ``thresholds``: per feature, the change probability above which a pixel counts as changed.
+    ``thresholds``: per feature, the change probability above which a pixel counts as changed;
+    ``low_thresholds``: per feature, with hysteresis, the lower probability above which a pixel
+    connected to such a pixel counts too (:func:`~synthdiff.change.hysteresis_mask`; a feature
+    missing here has a single threshold).
     """
 
     features: list[str]
@@ -58,20 +62,23 @@ class ChangeMaps:
     seg_test: dict[str, np.ndarray]
     thresholds: dict[str, float] = field(default_factory=dict)
     regions: list[FeatureRegion] = field(default_factory=list)
+    low_thresholds: dict[str, float] = field(default_factory=dict)
 
-    def _changed(self, name: str) -> np.ndarray:
-        return self.change[name] > self.thresholds.get(name, 0.5)
+    def changed(self, name: str) -> np.ndarray:
+        """(H, W) bool: the pixels of ``name`` marked as changed."""
+        high = self.thresholds.get(name, 0.5)
+        return hysteresis_mask(self.change[name], high, self.low_thresholds.get(name, high))
 
     def changed_fractions(self) -> dict[str, float]:
         """Per feature, the share of the pixels marked as changed (``summary()``'s ``changed_fraction``)."""
-        return {name: round(float(self._changed(name).mean()), 6) for name in self.features}
+        return {name: round(float(self.changed(name).mean()), 6) for name in self.features}
 
     def summary(self) -> dict[str, Any]:
         """Changed area and confidence per feature, and the regions (JSON-ready)."""
         fractions = self.changed_fractions()
         features = {}
         for name in self.features:
-            mask = self._changed(name)
+            mask = self.changed(name)
             features[name] = {
                 "changed_fraction": fractions[name],
                 "mean_confidence": round(float(self.change[name][mask].mean()), 4) if mask.any() else None,
@@ -80,6 +87,9 @@ class ChangeMaps:
             }
         return {
             "thresholds": {name: self.thresholds.get(name, 0.5) for name in self.features},
+            "low_thresholds": {
+                name: self.low_thresholds.get(name, self.thresholds.get(name, 0.5)) for name in self.features
+            },
             "features": features,
             "regions": [
                 {
@@ -93,10 +103,10 @@ class ChangeMaps:
         }
 
 
-def _regions(maps: dict[str, np.ndarray], thresholds: dict[str, float], min_area: int) -> list[FeatureRegion]:
+def _regions(maps: ChangeMaps, min_area: int) -> list[FeatureRegion]:
     regions = []
-    for name, probability in maps.items():
-        labels, _ = ndimage.label(probability > thresholds[name], structure=np.ones((3, 3), bool))
+    for name, probability in maps.change.items():
+        labels, _ = ndimage.label(maps.changed(name), structure=np.ones((3, 3), bool))
         for index, box in enumerate(ndimage.find_objects(labels), start=1):
             if box is None:
                 continue
@@ -122,6 +132,7 @@ def predict_maps(
     tile: int = 256,
     overlap: int = 32,
     threshold: float | dict[str, float] = 0.5,
+    low_threshold: dict[str, float] | None = None,
     device: torch.device | None = None,
 ) -> ChangeMaps:
     """Per-feature change and segmentation probabilities for a pair of any size.
@@ -135,6 +146,8 @@ def predict_maps(
         reference, test: HxWx3 float32 sRGB in [0, 1], the same size.
         threshold: change threshold, one for all features or per feature (a checkpoint's
             ``thresholds``, tuned on the validation split).
+        low_threshold: per feature, low thresholds for hysteresis (a checkpoint's
+            ``low_thresholds``, tuned with its ``thresholds``); default none (single thresholds).
 
     Raises:
         SizeMismatchError: the images differ in size.
@@ -180,11 +193,15 @@ def predict_maps(
         if isinstance(threshold, dict)
         else dict.fromkeys(features, float(threshold))
     )
-    return ChangeMaps(
+    maps_out = ChangeMaps(
         features=list(features),
         change=maps["change"],
         seg_ref=maps["seg_ref"],
         seg_test=maps["seg_test"],
         thresholds=thresholds,
-        regions=_regions(maps["change"], thresholds, min_area),
+        low_thresholds={name: float(low_threshold.get(name, thresholds[name])) for name in features}
+        if low_threshold
+        else dict(thresholds),
     )
+    maps_out.regions = _regions(maps_out, min_area)
+    return maps_out

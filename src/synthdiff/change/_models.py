@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthdiff.backbones import EfficientNetLite0, efficientnet_lite0
+from synthdiff.change._hysteresis import change_masks
 from synthdiff.errors import InvalidArgumentError
 
 __all__ = ["ChangeOutput", "ChangeStar", "FresUNet", "log_ratio"]
@@ -35,19 +36,31 @@ class ChangeOutput:
         """The same maps as probabilities in [0, 1]."""
         return ChangeOutput(self.seg_ref.sigmoid(), self.seg_test.sigmoid(), self.change.sigmoid())
 
-    def masks(self, threshold: float = 0.5, change_threshold: torch.Tensor | None = None) -> ChangeOutput:
+    def masks(
+        self,
+        threshold: float = 0.5,
+        change_threshold: torch.Tensor | None = None,
+        change_low: torch.Tensor | None = None,
+    ) -> ChangeOutput:
         """Binary maps: probability above ``threshold``.
 
         Args:
             change_threshold: per-feature thresholds (F,) for the change maps, e.g. those tuned on the
                 validation split and kept in a checkpoint; default ``threshold``.
+            change_low: per-feature low thresholds (F,) for the change maps: a pixel above its low
+                threshold counts when it is connected to one above ``change_threshold``
+                (:func:`~synthdiff.change.hysteresis_mask`); default none (single thresholds).
         """
         probabilities = self.probabilities()
-        change = threshold if change_threshold is None else change_threshold.view(1, -1, 1, 1)
+        high = (
+            torch.full((self.change.shape[1],), threshold, device=self.change.device)
+            if change_threshold is None
+            else change_threshold
+        )
         return ChangeOutput(
             probabilities.seg_ref > threshold,
             probabilities.seg_test > threshold,
-            probabilities.change > change,
+            change_masks(probabilities.change, high, change_low),
         )
 
 

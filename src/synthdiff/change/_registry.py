@@ -203,9 +203,10 @@ def load_checkpoint(
 
     Returns:
         The model (in eval mode, on ``device``) and the checkpoint's metadata: model, features,
-        config, views, and thresholds (per-feature change thresholds tuned on val for those views;
+        config, views, thresholds (per-feature change thresholds tuned on val for those views;
         without tuned ones for them, the checkpoint's thresholds for a single view; 0.5 where the
-        checkpoint has none).
+        checkpoint has none) and low_thresholds (per feature, for hysteresis, see
+        :func:`~synthdiff.change.hysteresis_mask`; equal to ``thresholds`` unless tuned with them).
 
     Raises:
         CheckpointError: missing, corrupt or not a synthdiff change-model checkpoint.
@@ -221,37 +222,68 @@ def load_checkpoint(
     metadata["views"] = views
     thresholds = payload.get("view_thresholds", {}).get(views, payload.get("thresholds", {}))
     metadata["thresholds"] = {name: 0.5 for name in payload["features"]} | thresholds
+    # Hysteresis: the low thresholds tuned with these thresholds, else the same (single thresholds).
+    tuned_for = views if views in payload.get("view_thresholds", {}) else "none"
+    lows = payload.get("view_low_thresholds", {}).get(tuned_for, {})
+    metadata["low_thresholds"] = metadata["thresholds"] | lows
     return with_views(model, views), metadata
 
 
-def set_views(path: str | os.PathLike[str], views: str, thresholds: dict[str, dict[str, float]]) -> None:
+def set_views(
+    path: str | os.PathLike[str],
+    views: str,
+    thresholds: dict[str, dict[str, float]],
+    low_thresholds: dict[str, dict[str, float]] | None = None,
+) -> None:
     """Store in a checkpoint file the view set it runs by default and val-tuned thresholds per view set.
 
     Args:
         views: the default view set (``none`` keeps the single view).
         thresholds: {view set: {feature: threshold}}, tuned on the validation split with those views;
             ``none``'s go to the checkpoint's plain ``thresholds``.
+        low_thresholds: {view set: {feature: low threshold}} for hysteresis
+            (:func:`~synthdiff.change.hysteresis_mask`), tuned together with ``thresholds`` on the
+            same split; a view set given thresholds here without low ones loses any it had (they were
+            tuned with other thresholds).
 
     Raises:
-        CheckpointError: not a change-model checkpoint. InvalidArgumentError: unknown view set, or
-            thresholds missing for the default or for some feature.
+        CheckpointError: not a change-model checkpoint. InvalidArgumentError: unknown view set,
+            thresholds missing for the default or for some feature, low thresholds for a view set
+            without thresholds, or a low threshold above its high one.
     """
     payload = read_checkpoint(
         Path(path), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
     )
-    unknown = [name for name in [views, *thresholds] if name not in VIEWS]
+    low_thresholds = low_thresholds or {}
+    unknown = [name for name in [views, *thresholds, *low_thresholds] if name not in VIEWS]
     if unknown:
         raise InvalidArgumentError(f"Expected views from {', '.join(VIEWS)}, got {unknown!r}.")
     if views != "none" and views not in thresholds:
         raise InvalidArgumentError(f"Expected thresholds tuned for the default views {views!r}, got none.")
-    for name, per_feature in thresholds.items():
+    for name, per_feature in [*thresholds.items(), *low_thresholds.items()]:
         if sorted(per_feature) != sorted(payload["features"]):
             raise InvalidArgumentError(
                 f"Expected {name!r} thresholds for {payload['features']}, got {sorted(per_feature)}."
+            )
+    for name, per_feature in low_thresholds.items():
+        if name not in thresholds:
+            raise InvalidArgumentError(
+                f"Expected low thresholds only with their high ones, got low ones for {name!r} alone."
+            )
+        above = {f: (low, thresholds[name][f]) for f, low in per_feature.items() if low > thresholds[name][f]}
+        if above:
+            raise InvalidArgumentError(
+                f"Expected each low threshold at most its high one, got (low, high) {above} for {name!r}."
             )
     payload["views"] = views
     stored = {name: {f: float(t) for f, t in per_feature.items()} for name, per_feature in thresholds.items()}
     if "none" in stored:
         payload["thresholds"] = stored.pop("none")
     payload["view_thresholds"] = payload.get("view_thresholds", {}) | stored
+    # Low thresholds of view sets whose thresholds were not rewritten stay; the others are replaced.
+    kept = payload.get("view_low_thresholds", {})
+    stored_lows = {name: kept[name] for name in kept if name not in thresholds}
+    for name, per_feature in low_thresholds.items():
+        stored_lows[name] = {f: float(t) for f, t in per_feature.items()}
+    payload["view_low_thresholds"] = stored_lows
     write_checkpoint(path, payload)

@@ -6,7 +6,7 @@ from typing import Any
 
 from synthdiff.change._evaluate import POOLED, EvalResult
 
-__all__ = ["format_percent", "format_score", "markdown_table"]
+__all__ = ["format_percent", "format_score", "markdown_table", "threshold_text"]
 
 
 def format_score(value: float | None) -> str:
@@ -19,12 +19,22 @@ def format_percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.3f} %"
 
 
+def threshold_text(thresholds: dict[str, float], low_thresholds: dict[str, float]) -> str:
+    """``illumination 0.48, texture 0.97 (grown to 0.44), ...``: a feature's low threshold is shown
+    only where it differs from its threshold (hysteresis)."""
+    return ", ".join(
+        f"{name} {value:.2f}"
+        + (f" (grown to {low_thresholds[name]:.2f})" if low_thresholds.get(name, value) < value else "")
+        for name, value in thresholds.items()
+    )
+
+
 def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> str:
     """Per dataset feature and label feature: change precision/recall/F1/IoU and segmentation F1."""
     lines = [
         f"Model `{metadata['model']}` on the {split} split ({sum(result.pairs.values())} pairs); "
         f"test-time views {metadata.get('views', 'none')}; change thresholds "
-        + ", ".join(f"{name} {value:.2f}" for name, value in metadata.get("thresholds", {}).items())
+        + threshold_text(metadata.get("thresholds", {}), metadata.get("low_thresholds", {}))
         + ".",
         "",
         "| pairs of | n | label | change P | change R | change F1 | change IoU | change FPR | seg F1 ref "

@@ -132,13 +132,15 @@ def eval_change_command(
     target = resolve_device(device)
     model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
     pairs = ChangePairs([str(d) for d in data], split, metadata["features"], in_progress=in_progress)
-    if threshold is not None:
+    if threshold is not None:  # one single threshold: no hysteresis
         metadata["thresholds"] = dict.fromkeys(metadata["features"], threshold)
+        metadata["low_thresholds"] = dict(metadata["thresholds"])
     result = evaluate(
         model,
         pairs,
         threshold=0.5 if threshold is None else threshold,
         change_thresholds=metadata["thresholds"],
+        change_low_thresholds=metadata["low_thresholds"],
         device=target,
         check_swap=True,
     )
@@ -147,7 +149,7 @@ def eval_change_command(
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         payload = {
-            "schema_version": "1.1",  # 1.1 added by_place
+            "schema_version": "1.2",  # 1.1 added by_place, 1.2 low_thresholds
             "checkpoint": str(checkpoint),
             "split": split,
             **metadata,

@@ -45,7 +45,7 @@ from synthdiff.metrics import (
 __all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
 
 #: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
-REPORT_SCHEMA_VERSION = "1.3"
+REPORT_SCHEMA_VERSION = "1.4"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
@@ -425,6 +425,7 @@ def compare(
             ref_display,
             test_display,
             threshold=metadata["thresholds"],
+            low_threshold=metadata["low_thresholds"],
             device=target,
         )
         feature_model = {
