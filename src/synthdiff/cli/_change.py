@@ -24,7 +24,10 @@ VIEWS_HELP = (
     "Test-time augmentation: none, flip, flips or dihedral (1, 2, 4 or 8 runs of the model, logits "
     "averaged) (default: the checkpoint's)."
 )
-THRESHOLD_HELP = "Change probability threshold for all features (default: the checkpoint's, per feature)."
+THRESHOLD_HELP = (
+    "One change probability threshold for all features (default: the checkpoint's, per feature, "
+    "with their low thresholds for hysteresis where it has them)."
+)
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
