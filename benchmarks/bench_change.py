@@ -3,9 +3,10 @@
 Not part of the test run. The reference in the same run is one 3x3 convolution layer of 64 channels
 over the pair (timed before and after the models, the lower median kept), so ratios stay comparable
 on a noisy machine. ``--tta`` also times FresUNet
-with test-time views (``fresunet+flip`` etc.; docs/change.md):
+with test-time views (``fresunet+flip`` etc.; docs/change.md); ``--hysteresis`` times cutting the four
+change maps of a pair with two thresholds per feature (``change_masks``; docs/change.md) against one:
 
-    .venv/bin/python benchmarks/bench_change.py [--repeats 15] [--tta flip --tta dihedral]
+    .venv/bin/python benchmarks/bench_change.py [--repeats 15] [--tta flip --tta dihedral] [--hysteresis]
     python benchmarks/bench_change.py --device cuda --models fresunet-wide,fresunet-wider  # a GPU
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Callable
 import torch
 
 from _timing import median_ms  # benchmarks/ is on sys.path when a benchmark runs
-from synthdiff.change import FEATURES, create_model, with_views
+from synthdiff.change import FEATURES, change_masks, create_model, with_views
 
 MODEL_NAMES = (
     "fresunet",
@@ -38,6 +39,9 @@ def main() -> None:
     parser.add_argument("--tta", action="append", default=[], help="also time FresUNet with these views")
     parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated model names")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (absolute GPU times: a GPU machine)")
+    parser.add_argument(
+        "--hysteresis", action="store_true", help="also time two thresholds per feature against one"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -65,6 +69,16 @@ def main() -> None:
             models |= {f"fresunet+{views}": with_views(models["fresunet"], views) for views in args.tta}
         for name, model in models.items():
             results[name] = timed(lambda model=model: model(reference, test))
+        if args.hysteresis:
+            # Maps with the structure of real ones: a smoothed random field per feature, in [0, 1].
+            field = torch.nn.functional.avg_pool2d(
+                torch.rand(1, len(features), 256, 256, generator=generator), 9, 1, 4
+            )
+            maps = ((field - field.min()) / (field.max() - field.min())).to(device)
+            high = torch.full((len(features),), 0.8, device=device)
+            low = torch.full((len(features),), 0.45, device=device)
+            results["one threshold (4 maps)"] = timed(lambda: change_masks(maps, high))
+            results["hysteresis (4 maps)"] = timed(lambda: change_masks(maps, high, low))
         # Timed before and after the models: a machine still busy or slow to clock up at the start
         # once made the first timing five times the second (docs/performance.md); the lower counts.
         baseline = min(before, timed(lambda: layer(pair)))
