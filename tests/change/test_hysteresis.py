@@ -208,12 +208,18 @@ def test_detect_and_eval_use_the_stored_low_thresholds_unless_given_one_threshol
     assert stored.maps.low_thresholds == {"illumination": 0.4, "texture": 0.9}
     given = detect(pair / "reference.png", pair / "test.png", path, tile=128, threshold=0.6)
     assert given.maps.low_thresholds == given.maps.thresholds == {"illumination": 0.6, "texture": 0.6}
+    runner = CliRunner()
+    args = ["detect", str(pair / "reference.png"), str(pair / "test.png"), "-m", str(path), "--tile", "128"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "detect")])
+    assert result.exit_code == 0, result.output
+    assert "change thresholds illumination 0.70 (grown to 0.40), texture 0.90\n" in result.output
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "detect"), "--threshold", "0.6"])
+    assert "change thresholds illumination 0.60, texture 0.60\n" in result.output
 
     data = fake_dataset(tmp_path / "data", pairs=2)  # texture labels only
     path = tmp_path / "texture.pt"
     save_checkpoint(path, create_model("fresunet-tiny", ["texture"]), "fresunet-tiny", ["texture"])
     set_views(path, "none", {"none": {"texture": 0.7}}, {"none": {"texture": 0.4}})
-    runner = CliRunner()
     args = ["eval", "change", "--model", str(path), "--data", str(data), "--split", "val"]
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "eval")])
     assert result.exit_code == 0, result.output

@@ -190,9 +190,18 @@ def detect_command(
         out=output,
         device=device,
     )
-    for name, values in result.to_dict()["features"].items():
+    from synthdiff.change._report import threshold_text
+
+    summary = result.to_dict()
+    for name, values in summary["features"].items():
         out.print(
             f"{name:13s} changed {100 * values['changed_fraction']:6.2f} %  regions {values['regions']}",
             highlight=False,
         )
+    out.print(
+        "change thresholds " + threshold_text(summary["thresholds"], summary["low_thresholds"]),
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
     out.print(f"report: {output / 'detect.json'}", highlight=False, soft_wrap=True)
