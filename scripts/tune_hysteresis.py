@@ -42,10 +42,10 @@ from torch.utils.data import DataLoader
 
 from synthdiff.change import ChangePairs, evaluate, load_checkpoint, resolve_checkpoint, set_views
 from synthdiff.change._evaluate import POOLED
+from synthdiff.change._hysteresis import _NEIGHBOURS  # the connectivity the library uses
 
 GRID = np.round(np.arange(1, 100) / 100, 2)
 SINGLE = ("illumination", "reflection", "texture", "transparency")
-NEIGHBOURS = np.ones((3, 3), bool)
 
 
 @torch.no_grad()
@@ -65,7 +65,7 @@ def region_stats(maps: np.ndarray, labels: np.ndarray | None, low: float) -> tup
     labelled pixels and the index of their map (all maps together)."""
     peaks, sizes, positives, owners = [np.zeros(0)], [np.zeros(0)], [np.zeros(0)], [np.zeros(0, int)]
     for i, probability in enumerate(maps):
-        regions, count = ndimage.label(probability > low, structure=NEIGHBOURS)
+        regions, count = ndimage.label(probability > low, structure=_NEIGHBOURS)
         if count == 0:
             continue
         flat = regions.ravel()

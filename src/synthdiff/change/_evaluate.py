@@ -61,11 +61,9 @@ class EvalResult:
 
 
 def _threshold_tensor(
-    features: list[str], thresholds: dict[str, float] | None, device: torch.device
-) -> torch.Tensor | None:
-    if thresholds is None:
-        return None
-    return torch.tensor([thresholds.get(f, 0.5) for f in features], device=device)
+    features: list[str], thresholds: dict[str, float], device: torch.device
+) -> torch.Tensor:
+    return torch.tensor([thresholds[f] for f in features], device=device)
 
 
 @torch.no_grad()

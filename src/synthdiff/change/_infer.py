@@ -71,16 +71,15 @@ class ChangeMaps:
 
     def changed_fractions(self) -> dict[str, float]:
         """Per feature, the share of the pixels marked as changed (``summary()``'s ``changed_fraction``)."""
-        return {name: round(float(self.changed(name).mean()), 6) for name in self.features}
+        return {name: _fraction(self.changed(name)) for name in self.features}
 
     def summary(self) -> dict[str, Any]:
         """Changed area and confidence per feature, and the regions (JSON-ready)."""
-        fractions = self.changed_fractions()
         features = {}
         for name in self.features:
-            mask = self.changed(name)
+            mask = self.changed(name)  # once per feature: with hysteresis it labels the map
             features[name] = {
-                "changed_fraction": fractions[name],
+                "changed_fraction": _fraction(mask),
                 "mean_confidence": round(float(self.change[name][mask].mean()), 4) if mask.any() else None,
                 "max_probability": round(float(self.change[name].max()), 4),
                 "regions": sum(1 for r in self.regions if r.feature == name),
@@ -101,6 +100,10 @@ class ChangeMaps:
                 for r in self.regions
             ],
         }
+
+
+def _fraction(mask: np.ndarray) -> float:
+    return round(float(mask.mean()), 6)
 
 
 def _regions(maps: ChangeMaps, min_area: int) -> list[FeatureRegion]:

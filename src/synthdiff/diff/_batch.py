@@ -205,11 +205,12 @@ def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None
     row["alignment"] = result.registration.applied
     row["boxes"] = [list(region.box) for region in result.regions]
     if result.feature_maps is not None:
-        fractions = result.feature_maps.changed_fractions()
+        summary = result.feature_maps.summary()  # one pass over the maps for fractions and regions
+        fractions = {name: values["changed_fraction"] for name, values in summary["features"].items()}
         for name, fraction in fractions.items():
             row[f"change_{name}"] = fraction
         row["features_changed"] = feature_sentence(fractions)
-        row["feature_regions"] = result.feature_maps.summary()["regions"]
+        row["feature_regions"] = summary["regions"]
     return row
 
 
