@@ -34,14 +34,49 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from synthdiff.change._data import ChangePairs
-from synthdiff.change._evaluate import POOLED, change_histograms, evaluate, f1_by_threshold, tune_thresholds
+from synthdiff.change._evaluate import POOLED, evaluate, tune_thresholds
 from synthdiff.change._models import ChangeOutput
 from synthdiff.change._registry import load_checkpoint
 
 TAUS = (0.0, 0.01, 0.02, 0.03, 0.05)
 SINGLE = ("illumination", "reflection", "texture", "transparency")
+
+
+@torch.no_grad()
+def change_histograms(
+    model: nn.Module,
+    data: ChangePairs,
+    *,
+    batch_size: int = 8,
+    device: torch.device | None = None,
+    bins: int = 100,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per feature (rows), the counts of changed and of unchanged pixels by change-probability bin."""
+    device = device or torch.device("cpu")
+    model.eval()
+    count = len(data.features)
+    positives = torch.zeros(count, bins, dtype=torch.float64)
+    negatives = torch.zeros(count, bins, dtype=torch.float64)
+    for batch in DataLoader(data, batch_size=batch_size, shuffle=False):
+        probability = model(batch["reference"].to(device), batch["test"].to(device)).probabilities().change
+        index = (probability * bins).long().clamp_(0, bins - 1).cpu()
+        changed = batch["change"] > 0.5
+        for f in range(count):
+            positives[f] += torch.bincount(index[:, f][changed[:, f]], minlength=bins).double()
+            negatives[f] += torch.bincount(index[:, f][~changed[:, f]], minlength=bins).double()
+    return positives, negatives
+
+
+def f1_by_threshold(positives: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
+    """Change F1 (last axis) at thresholds 1/bins ... (bins-1)/bins, from :func:`change_histograms`:
+    predicting "changed" for bins >= k, true/false positives are the counts from bin k upwards."""
+    true_pos = positives.flip(-1).cumsum(-1).flip(-1)[..., 1:]
+    false_pos = negatives.flip(-1).cumsum(-1).flip(-1)[..., 1:]
+    false_neg = positives.sum(-1, keepdim=True) - true_pos
+    return 2 * true_pos / (2 * true_pos + false_pos + false_neg).clamp(min=1)
 
 
 class VisibilityGate(nn.Module):

@@ -14,8 +14,10 @@ feature's mean false-positive rate on the other single-feature sets (naming the 
 the model's stored thresholds', and (b) keep its F1 on the ``all`` pairs at least the stored
 thresholds' minus ``--all-slack``.
 
-The model runs once per pair; each (feature, low) needs one labelling of the maps, after which every
-high threshold is a lookup on the regions' maxima. Then the choice is scored again with synthdiff's own
+The search is the library's (``synthdiff tune change --hysteresis``, synthdiff.change._tune); this
+script adds the own-set objective and the check. The model runs once per pair; each (feature, low)
+needs one labelling of the maps, after which every high threshold is a lookup on the regions' maxima.
+Then the choice is scored again with synthdiff's own
 evaluation (``evaluate`` with the low thresholds), which must give the same per-feature F1 and
 false-alarm share (a check). ``--store CKPT`` writes a copy of the model with the chosen thresholds.
 
@@ -30,146 +32,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from scipy import ndimage
-from torch.utils.data import DataLoader
 
-from synthdiff.change import ChangePairs, evaluate, load_checkpoint, resolve_checkpoint, set_views
+from synthdiff.change import ChangePairs, evaluate, load_checkpoint, store_thresholds
 from synthdiff.change._evaluate import POOLED
-from synthdiff.change._hysteresis import _NEIGHBOURS  # the connectivity the library uses
+from synthdiff.change._tune import (
+    THRESHOLD_GRID,
+    TuneResult,
+    _choose,
+    _count,
+    _Groups,
+    _search_two_thresholds,
+)
 
-GRID = np.round(np.arange(1, 100) / 100, 2)
-SINGLE = ("illumination", "reflection", "texture", "transparency")
-
-
-@torch.no_grad()
-def probabilities(model: torch.nn.Module, data: ChangePairs) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Change probabilities (N, F, H, W) float32, labels (N, F, H, W) bool and the set (dataset
-    feature) of every pair."""
-    maps, labels, sets = [], [], []
-    for batch in DataLoader(data, batch_size=8, shuffle=False):
-        maps.append(model(batch["reference"], batch["test"]).change.sigmoid().numpy())
-        labels.append(batch["change"].numpy() > 0.5)
-        sets.extend(batch["feature"])
-    return np.concatenate(maps), np.concatenate(labels), sets
-
-
-def region_stats(maps: np.ndarray, labels: np.ndarray | None, low: float) -> tuple[np.ndarray, ...]:
-    """For the connected regions above ``low`` in each (H, W) map: their maximum probability, size,
-    labelled pixels and the index of their map (all maps together)."""
-    peaks, sizes, positives, owners = [np.zeros(0)], [np.zeros(0)], [np.zeros(0)], [np.zeros(0, int)]
-    for i, probability in enumerate(maps):
-        regions, count = ndimage.label(probability > low, structure=_NEIGHBOURS)
-        if count == 0:
-            continue
-        flat = regions.ravel()
-        peaks.append(ndimage.maximum(probability, regions, np.arange(1, count + 1)))
-        sizes.append(np.bincount(flat, minlength=count + 1)[1:])
-        owners.append(np.full(count, i))
-        if labels is not None:
-            positives.append(np.bincount(flat, weights=labels[i].ravel(), minlength=count + 1)[1:])
-    return tuple(np.concatenate(part) for part in (peaks, sizes, positives, owners))
-
-
-def f1_score(tp: float, fp: float, positives: float) -> float:
-    return 2 * tp / (2 * tp + fp + positives - tp) if positives else 0.0
-
-
-class Groups:
-    """Per-group pixel counts of one feature's regions: the feature's own set, the other single-feature
-    sets and ``all`` (``--objective own-set``)."""
-
-    def __init__(self, name: str, sets: list[str], labels: np.ndarray) -> None:
-        singles = [s for s in SINGLE if s in sets]
-        self.names = [name, *[s for s in singles if s != name], "all"]
-        index = {group: k for k, group in enumerate(self.names)}
-        self.of_pair = np.array([index.get(s, -1) for s in sets])
-        pixels = labels[0].size
-        self.positives = np.array([labels[self.of_pair == k].sum() for k in range(len(self.names))], float)
-        self.negatives = (
-            np.array([(self.of_pair == k).sum() * pixels for k in range(len(self.names))]) - self.positives
-        )
-
-    def scores(self, tp: np.ndarray, fp: np.ndarray) -> dict[str, float]:
-        """Own-set F1, mean false-positive rate on the other single sets, F1 on ``all``."""
-        others = range(1, len(self.names) - 1)
-        return {
-            "own_f1": f1_score(tp[0], fp[0], self.positives[0]),
-            "wrong_rate": float(np.mean([fp[k] / max(self.negatives[k], 1) for k in others])),
-            "all_f1": f1_score(tp[-1], fp[-1], self.positives[-1]),
-        }
-
-    def at_single(self, maps: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
-        marked = maps > threshold
-        tp = np.array([(marked & labels)[self.of_pair == k].sum() for k in range(len(self.names))], float)
-        fp = np.array([(marked & ~labels)[self.of_pair == k].sum() for k in range(len(self.names))], float)
-        return self.scores(tp, fp)
-
-
-def choose(
-    maps: np.ndarray,
-    labels: np.ndarray,
-    unchanged: np.ndarray,
-    budget: float,
-    groups: Groups | None = None,
-    stored: float | None = None,
-    all_slack: float = 0.02,
-) -> dict[str, Any]:
-    """The best (low, high) of one feature, and the best single threshold (low == high).
-
-    With ``groups`` (objective own-set), the own-set F1 is maximised under the constraints on the
-    wrong-feature rate and the ``all`` F1 relative to the ``stored`` threshold's."""
-    total_positives, unchanged_pixels = float(labels.sum()), unchanged.size
-    reference = groups.at_single(maps, labels, stored) if groups is not None and stored is not None else None
-    best: dict[str, Any] = {}
-    for low in GRID:
-        peaks, sizes, positives, owners = region_stats(maps, labels, low)
-        unchanged_peaks, unchanged_sizes, _, _ = region_stats(unchanged, None, low)
-        for high in GRID[low <= GRID]:
-            alarms = float(unchanged_sizes[unchanged_peaks > high].sum()) / unchanged_pixels
-            if alarms > budget:
-                continue
-            kept = peaks > high
-            tp = float(positives[kept].sum())
-            fp = float(sizes[kept].sum()) - tp
-            entry = {
-                "low": float(low),
-                "high": float(high),
-                "f1": f1_score(tp, fp, total_positives),
-                "precision": tp / (tp + fp) if tp + fp else None,
-                "recall": tp / total_positives if total_positives else None,
-                "unchanged_marked": alarms,
-            }
-            objective = entry["f1"]
-            if groups is not None and reference is not None:
-                group = groups.of_pair[owners[kept]]
-                inside = group >= 0
-                count = len(groups.names)
-                group_tp = np.bincount(group[inside], weights=positives[kept][inside], minlength=count)
-                group_fp = np.bincount(group[inside], weights=sizes[kept][inside], minlength=count) - group_tp
-                entry |= groups.scores(group_tp, group_fp)
-                if (
-                    entry["wrong_rate"] > reference["wrong_rate"]
-                    or entry["all_f1"] < reference["all_f1"] - all_slack
-                ):
-                    continue
-                objective = entry["own_f1"]
-            key = (round(objective, 12), float(low), -abs(float(high) - 0.5))
-            for kind in ("hysteresis", "single") if low == high else ("hysteresis",):
-                if kind not in best or key > best[kind][0]:
-                    best[kind] = (key, entry)
-    if "hysteresis" not in best:
-        raise SystemExit(f"No thresholds keep the false alarms within {budget}.")
-    chosen: dict[str, Any] = {kind: entry for kind, (_, entry) in best.items()}
-    if reference is not None:
-        chosen["stored"] = {"threshold": stored, **reference}
-    return chosen
+SINGLE = _Groups.SINGLE
 
 
 def main() -> None:
@@ -198,10 +79,23 @@ def main() -> None:
     features = list(metadata["features"])
     data = ChangePairs(args.data, args.split, features)
     unchanged = ChangePairs(args.none_data, args.split, features)
+    stored = metadata["thresholds"]
+    high = torch.tensor([stored[name] for name in features], dtype=torch.float32)
     start = time.perf_counter()
-    maps, labels, sets = probabilities(model, data)
-    unchanged_maps, _, _ = probabilities(model, unchanged)
+    cpu = torch.device("cpu")
+    counts = _count(model, data, high, high, True, 8, cpu, None)
+    quiet = _count(model, unchanged, high, high, True, 8, cpu, None)
     print(f"{len(data)} pairs and {len(unchanged)} unchanged pairs in {time.perf_counter() - start:.0f} s")
+
+    def search(f: int, name: str, maps: np.ndarray, labels: np.ndarray, quiet_maps: Any) -> Any:
+        groups = _Groups(name, counts.sets, labels) if args.objective == "own-set" else None
+        found = _search_two_thresholds(
+            maps, labels, quiet_maps, args.budget, groups, stored[name], args.all_slack
+        )
+        print(f"{name}: searched ({time.perf_counter() - start:.0f} s)", flush=True)
+        return found
+
+    choice = _choose(counts, quiet, features, high, high, args.budget, True, search)
     report: dict[str, Any] = {
         "model": str(args.model),
         "split": args.split,
@@ -209,44 +103,44 @@ def main() -> None:
         "unchanged_pairs": len(unchanged),
         "budget": args.budget,
         "objective": args.objective,
-        "stored_thresholds": metadata["thresholds"],
+        "stored_thresholds": stored,
+        "grid": [float(v) for v in THRESHOLD_GRID[[0, -1]]],
         "features": {},
     }
-    for f, name in enumerate(features):
-        groups = Groups(name, sets, labels[:, f]) if args.objective == "own-set" else None
-        report["features"][name] = chosen = choose(
-            maps[:, f],
-            labels[:, f],
-            unchanged_maps[:, f],
-            args.budget,
-            groups,
-            metadata["thresholds"][name],
-            args.all_slack,
-        )
-        score = "own_f1" if groups is not None else "f1"
+    score = "own_f1" if args.objective == "own-set" else "f1"
+    for name in features:
+        found = choice.searched[name]
+        entry = {
+            "single": vars(choice.single[name]),
+            "hysteresis": vars(found["score"])
+            | {k: v for k, v in found.items() if k not in ("score", "stored")},
+        }
+        if "stored" in found:
+            entry["stored"] = found["stored"]
+        report["features"][name] = entry
+        hysteresis = entry["hysteresis"]
         print(
-            f"{name}: single {chosen['single']['high']:.2f} {score} {chosen['single'][score]:.4f}; "
-            f"hysteresis {chosen['hysteresis']['low']:.2f}-{chosen['hysteresis']['high']:.2f} "
-            f"{score} {chosen['hysteresis'][score]:.4f}"
+            f"{name}: single {entry['single']['threshold']:.2f} f1 {entry['single']['f1']:.4f}; "
+            f"hysteresis {hysteresis['low_threshold']:.2f}-{hysteresis['threshold']:.2f} "
+            f"{score} {hysteresis[score]:.4f}"
             + (
-                f"; stored {chosen['stored']['threshold']:.2f} own_f1 {chosen['stored']['own_f1']:.4f}"
-                if groups
+                f"; stored {stored[name]:.2f} own_f1 {entry['stored']['own_f1']:.4f}"
+                if "stored" in entry
                 else ""
-            )
-            + f" ({time.perf_counter() - start:.0f} s)",
+            ),
             flush=True,
         )
-    high = {name: report["features"][name]["hysteresis"]["high"] for name in features}
-    low = {name: report["features"][name]["hysteresis"]["low"] for name in features}
+    high_chosen = {name: choice.chosen[name].threshold for name in features}
+    low_chosen = {name: choice.chosen[name].low_threshold for name in features}
     # The check: synthdiff's own evaluation with the chosen thresholds gives the searched figures.
-    result = evaluate(model, data, change_thresholds=high, change_low_thresholds=low)
-    alarms = evaluate(model, unchanged, change_thresholds=high, change_low_thresholds=low).scores[POOLED]
+    result = evaluate(model, data, change_thresholds=high_chosen, change_low_thresholds=low_chosen)
+    alarms = evaluate(model, unchanged, change_thresholds=high_chosen, change_low_thresholds=low_chosen)
     report["check"] = {}
     for name in features:
         searched = report["features"][name]["hysteresis"]
         check = {
             "f1": result.scores[POOLED]["change"][name]["f1"] or 0.0,
-            "unchanged_marked": alarms["change"][name]["false_positive_rate"] or 0.0,
+            "unchanged_marked": alarms.scores[POOLED]["change"][name]["false_positive_rate"] or 0.0,
         }
         if "own_f1" in searched:
             others = [g for g in SINGLE if g != name and g in result.scores]
@@ -257,19 +151,32 @@ def main() -> None:
             check["all_f1"] = result.scores["all"]["change"][name]["f1"] or 0.0
         report["check"][name] = check
         disagree = {
-            key: (value, searched[key]) for key, value in check.items() if abs(value - searched[key]) > 1e-6
+            key: (value, searched[key])
+            for key, value in check.items()
+            if abs(value - (searched[key] or 0.0)) > 1e-6
         }
         if disagree:
             raise SystemExit(
                 f"{name}: the evaluation disagrees with the search (evaluation, search): {disagree}."
             )
     print("check: synthdiff's evaluation gives the searched F1 and false alarms for every feature")
-    report["thresholds"], report["low_thresholds"] = high, low
+    report["thresholds"], report["low_thresholds"] = high_chosen, low_chosen
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     if args.store:
-        shutil.copyfile(resolve_checkpoint(args.model), args.store)
-        set_views(args.store, "none", {"none": high}, {"none": low})
+        tuned = TuneResult(
+            features=features,
+            views="none",
+            split=args.split,
+            pairs=len(data),
+            unchanged_pairs=len(unchanged),
+            budget=args.budget,
+            hysteresis=True,
+            chosen=choice.chosen,
+            single=choice.single,
+            before=choice.before,
+        )
+        store_thresholds(args.model, args.store, tuned)
         print(f"stored in {args.store}")
 
 

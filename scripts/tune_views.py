@@ -9,9 +9,10 @@ as its default view set (``none`` unless given), so that ``load_checkpoint(CKPT,
 
 ``--budget RATE --none-data DIR ...`` chooses each feature's threshold for the best val F1 among those
 that mark at most ``RATE`` of the pixels of those unchanged val pairs for that feature, as the
-thresholds of a model shipped under a false-alarm budget were chosen (``scripts/change_visibility.py
---budget``, the same function, no gate); use it for such a model, or its views would be tuned for F1
-alone and bring the false alarms back.
+thresholds of a model shipped under a false-alarm budget were chosen; use it for such a model, or its
+views would be tuned for F1 alone and bring the false alarms back. The choice is the library's
+(``synthdiff tune change``, which tunes one view set at a time); this script tunes several and
+stores them together.
 
     python scripts/tune_views.py --model runs/x/best.pt --data data/change/texture-v2 ... \\
         --views flip --views flips --views dihedral -o runs/views/val.json --store runs/x/views.pt
@@ -27,11 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from change_visibility import (
-    CachedDetector,
-    budget_histograms,
-    budgeted_choice,
-)  # scripts/ is on sys.path when run
 
 from synthdiff.change import (
     ChangePairs,
@@ -39,7 +35,7 @@ from synthdiff.change import (
     load_checkpoint,
     resolve_checkpoint,
     set_views,
-    tune_thresholds,
+    tune_change_thresholds,
 )
 
 
@@ -66,26 +62,23 @@ def main() -> None:
     report["budget"] = args.budget
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for views in ["none", *args.views]:
-        detector, _ = load_checkpoint(args.model, views=views)
-        model = CachedDetector(detector).eval()  # tuning and scoring read one forward pass per batch
+        model, loaded = load_checkpoint(args.model, views=views)
         start = time.perf_counter()
-        if unchanged is None:
-            thresholds = tune_thresholds(model, data)
-        else:
-            chosen = budgeted_choice({0.0: budget_histograms(model, data, unchanged)}, features, args.budget)
-            thresholds = {name: threshold for name, (_, threshold) in chosen.items()}
-        result = evaluate(model, data, change_thresholds=thresholds)
+        tuned = tune_change_thresholds(
+            model, data, unchanged, thresholds=loaded["thresholds"], budget=args.budget, views=views
+        )
+        f1 = [tuned.chosen[name].f1 or 0.0 for name in features]
         report["views"][views] = {
-            "thresholds": thresholds,
-            "pooled_mean_change_f1": result.mean_change_f1(),
+            "thresholds": tuned.thresholds,
+            "pooled_mean_change_f1": sum(f1) / len(f1),
             "seconds": round(time.perf_counter() - start, 1),
         }
         if unchanged is not None:
-            alarms = evaluate(model, unchanged, change_thresholds=thresholds).none_false_positive_rate
+            alarms = evaluate(model, unchanged, change_thresholds=tuned.thresholds).none_false_positive_rate
             report["views"][views]["unchanged_false_positive_rate"] = alarms
         args.out.write_text(json.dumps(report, indent=1))  # after every view set: an interruption keeps them
         print(
-            f"{views}: val pooled mean change F1 {result.mean_change_f1():.4f}, thresholds {thresholds}",
+            f"{views}: val pooled mean change F1 {sum(f1) / len(f1):.4f}, thresholds {tuned.thresholds}",
             flush=True,
         )
     if args.store:

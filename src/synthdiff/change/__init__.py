@@ -25,6 +25,7 @@ from synthdiff.change._registry import (
     shipped_models,
 )
 from synthdiff.change._train import TrainConfig, TrainResult, load_config, train_change
+from synthdiff.change._tune import ThresholdScore, TuneResult, store_thresholds, tune_change_thresholds
 from synthdiff.change._views import VIEWS, ViewAverage, with_views
 
 __all__ = [
@@ -42,8 +43,10 @@ __all__ = [
     "FresUNet",
     "ModelInfo",
     "PixelCounts",
+    "ThresholdScore",
     "TrainConfig",
     "TrainResult",
+    "TuneResult",
     "ViewAverage",
     "balanced_loss",
     "change_loss",
@@ -62,7 +65,9 @@ __all__ = [
     "save_checkpoint",
     "set_views",
     "shipped_models",
+    "store_thresholds",
     "train_change",
+    "tune_change_thresholds",
     "tune_thresholds",
     "with_views",
 ]

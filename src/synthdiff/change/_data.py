@@ -164,6 +164,7 @@ class ChangePairs(Dataset[dict[str, Any]]):
         self.pairs = [pair for pairs in per_folder for pair in pairs]
         #: For each pair, the index of the folder it came from (for per-dataset sampling weights).
         self.dataset_index = [k for k, pairs in enumerate(per_folder) for _ in pairs]
+        self.split = split
         self.features = list(features)
         self.augment, self.swap, self.crop, self.seed = augment, swap, crop, seed
         self.epoch = 0

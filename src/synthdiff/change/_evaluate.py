@@ -66,66 +66,29 @@ def _threshold_tensor(
     return torch.tensor([thresholds[f] for f in features], device=device)
 
 
-@torch.no_grad()
-def change_histograms(
-    model: nn.Module,
-    data: ChangePairs,
-    *,
-    batch_size: int = 8,
-    device: torch.device | None = None,
-    bins: int = 100,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per feature (rows), the counts of changed and of unchanged pixels by change-probability bin."""
-    device = device or torch.device("cpu")
-    model.eval()
-    count = len(data.features)
-    positives = torch.zeros(count, bins, dtype=torch.float64)
-    negatives = torch.zeros(count, bins, dtype=torch.float64)
-    for batch in DataLoader(data, batch_size=batch_size, shuffle=False):
-        probability = model(batch["reference"].to(device), batch["test"].to(device)).probabilities().change
-        index = (probability * bins).long().clamp_(0, bins - 1).cpu()
-        changed = batch["change"] > 0.5
-        for f in range(count):
-            positives[f] += torch.bincount(index[:, f][changed[:, f]], minlength=bins).double()
-            negatives[f] += torch.bincount(index[:, f][~changed[:, f]], minlength=bins).double()
-    return positives, negatives
-
-
-def f1_by_threshold(positives: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
-    """Change F1 (last axis) at thresholds 1/bins ... (bins-1)/bins, from :func:`change_histograms`:
-    predicting "changed" for bins >= k, true/false positives are the counts from bin k upwards."""
-    true_pos = positives.flip(-1).cumsum(-1).flip(-1)[..., 1:]
-    false_pos = negatives.flip(-1).cumsum(-1).flip(-1)[..., 1:]
-    false_neg = positives.sum(-1, keepdim=True) - true_pos
-    return 2 * true_pos / (2 * true_pos + false_pos + false_neg).clamp(min=1)
-
-
 def tune_thresholds(
     model: nn.Module,
     data: ChangePairs,
     *,
     batch_size: int = 8,
     device: torch.device | None = None,
-    bins: int = 100,
 ) -> dict[str, float]:
-    """Per feature, the change threshold that maximises the change F1 on ``data``.
+    """Per feature, the change threshold that maximises the change F1 on ``data`` (no budget).
 
-    Use the validation split (never the test split). Probabilities are binned in ``bins`` steps;
-    the thresholds tried are 1/bins ... (bins-1)/bins, and among equal F1 the one nearest 0.5 wins.
-    A feature without changed pixels in ``data`` keeps 0.5.
+    Use the validation split (never the test split). The thresholds tried are 0.01 ... 0.99, and among
+    equal F1 the one nearest 0.5 wins. A feature without changed pixels in ``data`` keeps 0.5. The
+    general form, under a false-alarm budget and with two thresholds, is
+    :func:`~synthdiff.change.tune_change_thresholds`.
     """
-    positives, negatives = change_histograms(model, data, batch_size=batch_size, device=device, bins=bins)
-    f1 = f1_by_threshold(positives, negatives)
-    candidates = torch.arange(1, bins, dtype=torch.float64) / bins
-    thresholds = {}
-    for f, name in enumerate(data.features):
-        if positives[f].sum() == 0:
-            thresholds[name] = 0.5
-            continue
-        best = f1[f].max()
-        near = torch.where(f1[f] >= best - 1e-12, (candidates - 0.5).abs(), torch.inf)
-        thresholds[name] = round(float(candidates[int(near.argmin())]), 4)
-    return thresholds
+    from synthdiff.change._tune import tune_change_thresholds
+
+    return tune_change_thresholds(
+        model,
+        data,
+        thresholds=dict.fromkeys(data.features, 0.5),
+        batch_size=batch_size,
+        device=device,
+    ).thresholds
 
 
 @torch.no_grad()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from synthdiff.change._evaluate import POOLED, EvalResult
+from synthdiff.change._tune import ThresholdScore, TuneResult
 
-__all__ = ["format_percent", "format_score", "markdown_table", "threshold_text"]
+__all__ = ["format_percent", "format_score", "markdown_table", "threshold_text", "tune_table"]
 
 
 def format_score(value: float | None) -> str:
@@ -72,4 +73,36 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
         f"False-positive pixel rate on `none` pairs: {format_percent(result.none_false_positive_rate)}; "
         f"swap consistency (IoU of the change maps in both input orders): {format_score(result.swap_iou)}.",
     ]
+    return "\n".join(lines)
+
+
+def _threshold_cells(score: ThresholdScore) -> str:
+    value = threshold_text({"x": score.threshold}, {"x": score.low_threshold})[2:]
+    return f"{value} | {format_score(score.f1)} | {format_percent(score.unchanged_marked)}"
+
+
+def tune_table(result: TuneResult, model: str) -> str:
+    """The thresholds before and after ``tune change``, with their val change F1 and false alarms."""
+    budget = "no budget" if result.budget is None else f"budget {format_percent(result.budget)}"
+    columns = ["before", "best single"] + (["two thresholds"] if result.hysteresis else [])
+    lines = [
+        f"Change thresholds of `{model}` (views {result.views}) chosen on {result.pairs} {result.split} "
+        f"pairs and {result.unchanged_pairs} unchanged {result.split} pairs, {budget}; F1 over every pair, "
+        "and the share of the unchanged pixels marked.",
+        "",
+        "| feature | " + " | ".join(f"{c} | F1 | unchanged marked" for c in columns) + " |",
+        "| --- |" + " --- | --- | --- |" * len(columns),
+    ]
+    for name in result.features:
+        scores = [result.before[name], result.single[name]]
+        if result.hysteresis:
+            scores.append(result.chosen[name])
+        lines.append(f"| {name} | " + " | ".join(_threshold_cells(s) for s in scores) + " |")
+    if result.kept:
+        kept = ", ".join(result.kept)
+        lines += [
+            "",
+            f"No changed pixels to tune on for {kept}: the model's thresholds are kept (or "
+            "moved up just enough to keep within the budget).",
+        ]
     return "\n".join(lines)

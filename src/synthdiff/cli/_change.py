@@ -17,7 +17,7 @@ from synthdiff.cli._common import (
     training_progress,
 )
 
-__all__ = ["eval_app", "train_app"]
+__all__ = ["eval_app", "train_app", "tune_app"]
 
 MODEL_HELP = f"Shipped model name ({SHIPPED_CHANGE_MODELS}) or a checkpoint file."
 VIEWS_HELP = (
@@ -30,8 +30,10 @@ THRESHOLD_HELP = (
 )
 train_app = typer.Typer(help="Train models.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
+tune_app = typer.Typer(help="Choose a trained model's thresholds on validation data.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
+app.add_typer(tune_app, name="tune")
 
 
 def _split_features(text: str | None) -> list[str] | None:
@@ -160,6 +162,88 @@ def eval_change_command(
         }
         (output / "eval.json").write_text(json.dumps(payload, indent=2) + "\n")
         (output / "eval.md").write_text(table + "\n")
+
+
+@tune_app.command("change")
+@friendly_errors
+def tune_change_command(
+    checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)],
+    data: Annotated[
+        list[Path], typer.Option("--data", help="Dataset folder from generate (repeatable); val split.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--out", "-o", help="The tuned copy of the model (a new .pt file).")
+    ],
+    none_data: Annotated[
+        list[Path] | None,
+        typer.Option("--none-data", help="Dataset of unchanged pairs (repeatable) for --budget; val split."),
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            "--budget", help="Largest share of the unchanged pixels a feature may mark (0.00025: 0.025 %)."
+        ),
+    ] = None,
+    hysteresis: Annotated[
+        bool,
+        typer.Option(
+            "--hysteresis",
+            help="Two thresholds per feature: pixels above the low one count where connected to one above "
+            "the high one.",
+        ),
+    ] = False,
+    views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
+    device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
+) -> None:
+    """Choose each feature's change threshold(s) for the best F1 on val pairs, within a false-alarm budget.
+
+    Writes a copy of the model that runs with them (OUT) and a record of the choice (OUT's name with
+    -tune.json). Only the val split is read: score the tuned model on test with `eval change`.
+    """
+    from synthdiff.change import (
+        ChangePairs,
+        load_checkpoint,
+        resolve_device,
+        store_thresholds,
+        tune_change_thresholds,
+    )
+    from synthdiff.change._report import tune_table
+    from synthdiff.cli._common import count_progress
+    from synthdiff.errors import InvalidArgumentError
+
+    if budget is not None and not none_data:
+        raise InvalidArgumentError("Expected --none-data DIR with --budget (the unchanged pairs it counts).")
+    target = resolve_device(device)
+    model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
+    pairs = ChangePairs([str(d) for d in data], "val", metadata["features"])
+    unchanged = ChangePairs([str(d) for d in none_data], "val", metadata["features"]) if none_data else None
+    with count_progress("{task.description}") as bar:
+        tasks: dict[str, Any] = {}
+
+        def advance(kind: str, done: int, total: int) -> None:
+            if kind not in tasks:
+                tasks[kind] = bar.add_task(kind, total=total)
+            bar.update(tasks[kind], completed=done)
+
+        result = tune_change_thresholds(
+            model,
+            pairs,
+            unchanged,
+            thresholds=metadata["thresholds"],
+            low_thresholds=metadata["low_thresholds"],
+            budget=budget,
+            hysteresis=hysteresis,
+            views=metadata["views"],
+            device=target,
+            on_batch=lambda kind, done, total: advance(f"running the model on the {kind}", done, total),
+            on_search=lambda name, done, total: advance(f"two thresholds for {name}", done, total),
+        )
+    store_thresholds(checkpoint, output, result)
+    record = output.with_name(output.stem + "-tune.json")
+    payload = {"schema_version": "1.0", "model": str(checkpoint), "out": str(output), **result.to_dict()}
+    record.write_text(json.dumps(payload, indent=2) + "\n")
+    out.print(tune_table(result, metadata["model"]), highlight=False, markup=False, soft_wrap=True)
+    out.print(f"tuned model: {output}; record: {record}", highlight=False, soft_wrap=True)
 
 
 @app.command("detect")

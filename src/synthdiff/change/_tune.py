@@ -1,0 +1,561 @@
+"""Choosing a change detector's thresholds on validation pairs (``synthdiff tune change``).
+
+Per feature, the change threshold (or, with ``hysteresis``, the pair of a low and a high threshold:
+:func:`~synthdiff.change.hysteresis_mask`) with the highest change F1 over the given pairs, among
+those that mark at most ``budget`` of the pixels of the unchanged pairs. Thresholds are tried on the
+grid 0.01 ... 0.99 and compared as :func:`~synthdiff.change.evaluate` compares them (``probability >
+threshold`` in float32), so the F1 reported for a choice is the one ``synthdiff eval change`` gives.
+
+Single thresholds are counted in one streaming pass (any number of pairs). Two thresholds need the
+change maps in memory (4 bytes per pixel and feature: about 0.7 GB for 690 pairs of 256x256 with four
+features) and one labelling of the maps per low threshold.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from scipy import ndimage
+from torch import nn
+from torch.utils.data import DataLoader
+
+from synthdiff.change._data import ChangePairs
+from synthdiff.change._hysteresis import _NEIGHBOURS, change_masks
+from synthdiff.change._registry import resolve_checkpoint, set_views
+from synthdiff.errors import InvalidArgumentError
+
+__all__ = ["THRESHOLD_GRID", "ThresholdScore", "TuneResult", "store_thresholds", "tune_change_thresholds"]
+
+#: The thresholds tried, as float32 (the precision the maps are compared in).
+THRESHOLD_GRID = (np.arange(1, 100) / 100).astype(np.float32)
+_GRID_TENSOR = torch.from_numpy(THRESHOLD_GRID)
+# The maps of a batch are labelled together; this structure connects no two maps.
+_STACKED_NEIGHBOURS = np.stack([np.zeros_like(_NEIGHBOURS), _NEIGHBOURS, np.zeros_like(_NEIGHBOURS)])
+
+
+@dataclass(frozen=True)
+class ThresholdScore:
+    """One feature's threshold(s) and their scores on the tuning pairs.
+
+    Attributes:
+        threshold: the (high) change threshold.
+        low_threshold: the low threshold (equal to ``threshold`` for a single threshold).
+        f1, precision, recall: change-class scores over every tuning pair (None where undefined).
+        unchanged_marked: share of the unchanged pairs' pixels marked changed for this feature (None
+            without unchanged pairs).
+    """
+
+    threshold: float
+    low_threshold: float
+    f1: float | None
+    precision: float | None
+    recall: float | None
+    unchanged_marked: float | None
+
+
+@dataclass
+class TuneResult:
+    """The thresholds chosen per feature, with the best single ones and the model's own for comparison.
+
+    Attributes:
+        chosen: per feature, the choice (two thresholds with ``hysteresis``, else one).
+        single: per feature, the best single threshold under the same budget.
+        before: per feature, the model's thresholds (as loaded) scored on the same pairs.
+        kept: features whose tuning pairs have no changed pixel: they keep the model's thresholds, or
+            where those break the budget, take the single threshold within it nearest the model's.
+    """
+
+    features: list[str]
+    views: str
+    split: str
+    pairs: int
+    unchanged_pairs: int
+    budget: float | None
+    hysteresis: bool
+    chosen: dict[str, ThresholdScore]
+    single: dict[str, ThresholdScore]
+    before: dict[str, ThresholdScore]
+    kept: list[str] = field(default_factory=list)
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {name: self.chosen[name].threshold for name in self.features}
+
+    @property
+    def low_thresholds(self) -> dict[str, float]:
+        return {name: self.chosen[name].low_threshold for name in self.features}
+
+    def to_dict(self) -> dict[str, Any]:
+        payload = asdict(self)
+        payload["thresholds"], payload["low_thresholds"] = self.thresholds, self.low_thresholds
+        return payload
+
+
+def _f1(true_positives: float, false_positives: float, positives: float) -> float | None:
+    denominator = 2 * true_positives + false_positives + (positives - true_positives)
+    return 2 * true_positives / denominator if denominator else None
+
+
+def _score(
+    high: float, low: float, tp: float, fp: float, positives: float, alarms: float | None
+) -> ThresholdScore:
+    return ThresholdScore(
+        threshold=round(float(high), 4),
+        low_threshold=round(float(low), 4),
+        f1=_f1(tp, fp, positives),
+        precision=tp / (tp + fp) if tp + fp else None,
+        recall=tp / positives if positives else None,
+        unchanged_marked=alarms,
+    )
+
+
+class _Counts:
+    """Streaming counts of one set of pairs: per feature, the labelled pixels and, for every grid
+    threshold, the pixels above it (true and false positives), plus the same at the model's own
+    thresholds. Keeps the maps when asked (for the hysteresis search)."""
+
+    def __init__(self, features: int, keep_maps: bool) -> None:
+        size = len(THRESHOLD_GRID)
+        self.above_positive = torch.zeros(features, size + 1, dtype=torch.float64)
+        self.above_negative = torch.zeros(features, size + 1, dtype=torch.float64)
+        self.positives = torch.zeros(features, dtype=torch.float64)
+        self.pixels = 0
+        self.own_tp = torch.zeros(features, dtype=torch.float64)
+        self.own_fp = torch.zeros(features, dtype=torch.float64)
+        self.keep_maps = keep_maps
+        self.maps: list[np.ndarray] = []
+        self.labels: list[np.ndarray] = []
+        self.sets: list[str] = []
+
+    def update(
+        self, probability: torch.Tensor, changed: torch.Tensor, own: torch.Tensor, sets: list[str]
+    ) -> None:
+        probability = probability.float().cpu()
+        changed, own = changed.cpu(), own.cpu()
+        # Index k counts the grid thresholds below the probability: it is above thresholds 0..k-1.
+        index = torch.searchsorted(_GRID_TENSOR, probability.contiguous())
+        bins = len(THRESHOLD_GRID) + 1
+        for f in range(probability.shape[1]):
+            self.above_positive[f] += torch.bincount(index[:, f][changed[:, f]], minlength=bins).double()
+            self.above_negative[f] += torch.bincount(index[:, f][~changed[:, f]], minlength=bins).double()
+        self.positives += changed.sum(dim=(0, 2, 3)).double()
+        self.pixels += probability[:, 0].numel()
+        self.own_tp += (own & changed).sum(dim=(0, 2, 3)).double()
+        self.own_fp += (own & ~changed).sum(dim=(0, 2, 3)).double()
+        if self.keep_maps:
+            self.maps.append(probability.numpy())
+            self.labels.append(changed.numpy())
+        self.sets.extend(sets)
+
+    def marked_above(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per feature and grid threshold k, the changed and the unchanged pixels above it."""
+        # Pixels with index > k are above threshold k.
+        true_pos = self.above_positive.flip(-1).cumsum(-1).flip(-1)[:, 1:]
+        false_pos = self.above_negative.flip(-1).cumsum(-1).flip(-1)[:, 1:]
+        return true_pos, false_pos
+
+    def stacked(self, f: int) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            np.concatenate([m[:, f] for m in self.maps]),
+            np.concatenate([m[:, f] for m in self.labels]),
+        )
+
+
+@torch.no_grad()
+def _count(
+    model: nn.Module,
+    data: ChangePairs,
+    high: torch.Tensor,
+    low: torch.Tensor,
+    keep_maps: bool,
+    batch_size: int,
+    device: torch.device,
+    on_batch: Callable[[int, int], None] | None,
+) -> _Counts:
+    model.eval()
+    counts = _Counts(len(data.features), keep_maps)
+    done = 0
+    for batch in DataLoader(data, batch_size=batch_size, shuffle=False):
+        probability = model(batch["reference"].to(device), batch["test"].to(device)).change.sigmoid()
+        own = change_masks(probability, high.to(probability.device), low.to(probability.device))
+        counts.update(probability, batch["change"] > 0.5, own, list(batch["feature"]))
+        done += len(batch["feature"])
+        if on_batch is not None:
+            on_batch(done, len(data))
+    return counts
+
+
+def _region_stats(
+    maps: np.ndarray, labels: np.ndarray | None, low: np.float32, with_owners: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For the connected regions above ``low`` in (N, H, W) maps: each region's maximum probability
+    (float32), its size, its labelled pixels and (``with_owners``) the index of its map."""
+    regions, count = ndimage.label(maps > low, structure=_STACKED_NEIGHBOURS)
+    if count == 0:
+        empty = np.zeros(0)
+        return empty.astype(np.float32), empty, empty, empty.astype(int)
+    flat = regions.ravel()
+    # ndimage.maximum over an index array is ~50x slower than this unbuffered maximum (probabilities >= 0).
+    peaks = np.zeros(count + 1, np.float32)
+    np.maximum.at(peaks, flat, maps.ravel())
+    peaks = peaks[1:]
+    sizes = np.bincount(flat, minlength=count + 1)[1:].astype(float)
+    positives = (
+        np.bincount(flat, weights=labels.ravel(), minlength=count + 1)[1:]
+        if labels is not None
+        else np.zeros(count)
+    )
+    # A region lies in one map: where its bounding box starts along the first axis.
+    owners = (
+        np.array([box[0].start for box in ndimage.find_objects(regions)])
+        if with_owners
+        else np.zeros(count, int)
+    )
+    return peaks, sizes, positives, owners
+
+
+class _Groups:
+    """Pixel counts of one feature per group of pairs: the feature's own single-feature set, the other
+    single-feature sets and ``all`` (the own-set objective of the research scripts)."""
+
+    SINGLE = ("illumination", "reflection", "texture", "transparency")
+
+    def __init__(self, name: str, sets: list[str], labels: np.ndarray) -> None:
+        singles = [s for s in self.SINGLE if s in sets]
+        self.names = [name, *[s for s in singles if s != name], "all"]
+        index = {group: k for k, group in enumerate(self.names)}
+        self.of_pair = np.array([index.get(s, -1) for s in sets])
+        pixels = labels[0].size
+        self.positives = np.array([labels[self.of_pair == k].sum() for k in range(len(self.names))], float)
+        self.negatives = (
+            np.array([(self.of_pair == k).sum() * pixels for k in range(len(self.names))]) - self.positives
+        )
+
+    def scores(self, tp: np.ndarray, fp: np.ndarray) -> dict[str, float]:
+        """Own-set F1, mean false-positive rate on the other single sets, F1 on ``all``."""
+        others = range(1, len(self.names) - 1)
+        return {
+            "own_f1": _f1(tp[0], fp[0], self.positives[0]) or 0.0,
+            "wrong_rate": float(np.mean([fp[k] / max(self.negatives[k], 1) for k in others])),
+            "all_f1": _f1(tp[-1], fp[-1], self.positives[-1]) or 0.0,
+        }
+
+    def at_single(self, maps: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
+        marked = maps > np.float32(threshold)
+        groups = range(len(self.names))
+        tp = np.array([(marked & labels)[self.of_pair == k].sum() for k in groups], float)
+        fp = np.array([(marked & ~labels)[self.of_pair == k].sum() for k in groups], float)
+        return self.scores(tp, fp)
+
+
+def _sums_above(peaks: np.ndarray, weights: np.ndarray, highs: np.ndarray) -> np.ndarray:
+    """For each threshold in ``highs``, the column sums of ``weights`` (regions, K) over the regions
+    whose peak is above it: (len(highs), K)."""
+    order = np.argsort(peaks, kind="stable")
+    from_top = np.cumsum(weights[order][::-1], axis=0)[::-1]
+    suffix = np.vstack([from_top, np.zeros((1, weights.shape[1]))])
+    # The regions from this index on (peaks sorted ascending) have peaks above the threshold.
+    return suffix[np.searchsorted(peaks[order], highs, side="right")]
+
+
+def _search_two_thresholds(
+    maps: np.ndarray,
+    labels: np.ndarray,
+    unchanged: np.ndarray | None,
+    budget: float | None,
+    groups: _Groups | None = None,
+    stored: float | None = None,
+    all_slack: float = 0.02,
+    on_low: Callable[[int, int], None] | None = None,
+) -> dict[str, Any] | None:
+    """The best (low, high) of one feature (low <= high, both on the grid), or None when no pair
+    keeps within ``budget``. Ties go to the higher low threshold (less growth), then to the high
+    threshold nearer 0.5.
+
+    With ``groups``, the objective is the F1 on the feature's own single-feature set, among the pairs
+    that mark the other single-feature sets no more often than the ``stored`` threshold does and lose
+    at most ``all_slack`` of its F1 on the ``all`` pairs.
+    """
+    total_positives = float(labels.sum())
+    unchanged_pixels = unchanged.size if unchanged is not None else 0
+    reference = groups.at_single(maps, labels, stored) if groups is not None and stored is not None else None
+    best: tuple[tuple[float, float, float], dict[str, Any]] | None = None
+    for low in THRESHOLD_GRID:
+        highs = THRESHOLD_GRID[low <= THRESHOLD_GRID]
+        peaks, sizes, positives, owners = _region_stats(maps, labels, low, groups is not None)
+        columns = [positives, sizes]
+        if groups is not None:
+            group = groups.of_pair[owners]
+            for k in range(len(groups.names)):
+                columns += [np.where(group == k, positives, 0.0), np.where(group == k, sizes, 0.0)]
+        sums = _sums_above(peaks, np.stack(columns, axis=1), highs)
+        alarms = None
+        if unchanged is not None:
+            unchanged_peaks, unchanged_sizes, _, _ = _region_stats(unchanged, None, low)
+            alarms = _sums_above(unchanged_peaks, unchanged_sizes[:, None], highs)[:, 0] / unchanged_pixels
+        for j, high in enumerate(highs):
+            marked = None if alarms is None else float(alarms[j])
+            if budget is not None and marked is not None and marked > budget:
+                continue
+            tp = float(sums[j, 0])
+            entry: dict[str, Any] = {
+                "score": _score(high, low, tp, float(sums[j, 1]) - tp, total_positives, marked)
+            }
+            objective = entry["score"].f1 or 0.0
+            if groups is not None and reference is not None:
+                group_tp, group_marked = sums[j, 2::2], sums[j, 3::2]
+                entry |= groups.scores(group_tp, group_marked - group_tp)
+                wrong = entry["wrong_rate"] > reference["wrong_rate"]
+                if wrong or entry["all_f1"] < reference["all_f1"] - all_slack:
+                    continue
+                objective = entry["own_f1"]
+            key = (round(objective, 12), float(low), -abs(float(high) - 0.5))
+            if best is None or key > best[0]:
+                best = (key, entry)
+        if on_low is not None:
+            on_low(int(np.searchsorted(THRESHOLD_GRID, low)) + 1, len(THRESHOLD_GRID))
+    if best is None:
+        return None
+    chosen = best[1]
+    if reference is not None:
+        chosen["stored"] = {"threshold": stored, **reference}
+    return chosen
+
+
+def _no_choice(name: str, budget: float | None) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"Expected some threshold for {name} to mark at most {budget} of the unchanged pixels, got "
+        "none (even 0.99 marks more). Fix: raise --budget, or check that the unchanged pairs are "
+        "unchanged."
+    )
+
+
+Search = Callable[[int, str, np.ndarray, np.ndarray, "np.ndarray | None"], "dict[str, Any] | None"]
+
+
+def _announced(on_search: Callable[[str, int, int], None], budget: float | None) -> Search:
+    def search(f: int, name: str, maps: np.ndarray, labels: np.ndarray, quiet: np.ndarray | None) -> Any:
+        return _search_two_thresholds(
+            maps, labels, quiet, budget, on_low=lambda done, total: on_search(name, done, total)
+        )
+
+    return search
+
+
+def _best_single(
+    true_pos: torch.Tensor,
+    false_pos: torch.Tensor,
+    alarms: torch.Tensor | None,
+    positives: float,
+    budget: float | None,
+    prefer: float = 0.5,
+) -> ThresholdScore | None:
+    """One feature's grid threshold with the best F1 within the budget (ties: nearest ``prefer``; 0.5,
+    as training tunes), from the counts above each grid threshold."""
+    best: tuple[tuple[float, float], ThresholdScore] | None = None
+    for k, value in enumerate(THRESHOLD_GRID):
+        marked = None if alarms is None else float(alarms[k])
+        if budget is not None and marked is not None and marked > budget:
+            continue
+        score = _score(value, value, float(true_pos[k]), float(false_pos[k]), positives, marked)
+        key = (score.f1 or 0.0, -abs(float(value) - prefer))
+        if best is None or key > best[0]:
+            best = (key, score)
+    return None if best is None else best[1]
+
+
+class _Choice(NamedTuple):
+    """Per feature: the choice, the best single threshold, the model's own thresholds' scores; the
+    features kept for want of changed pixels; what each two-threshold search returned."""
+
+    chosen: dict[str, ThresholdScore]
+    single: dict[str, ThresholdScore]
+    before: dict[str, ThresholdScore]
+    kept: list[str]
+    searched: dict[str, dict[str, Any]]
+
+
+def _choose(
+    counts: _Counts,
+    quiet: _Counts | None,
+    features: list[str],
+    high: torch.Tensor,
+    low: torch.Tensor,
+    budget: float | None,
+    hysteresis: bool,
+    search: Search | None = None,
+) -> _Choice:
+    true_pos, false_pos = counts.marked_above()
+    alarms = None
+    if quiet is not None:
+        quiet_tp, quiet_fp = quiet.marked_above()
+        alarms = (quiet_tp + quiet_fp) / max(quiet.pixels, 1)
+    chosen: dict[str, ThresholdScore] = {}
+    single: dict[str, ThresholdScore] = {}
+    before: dict[str, ThresholdScore] = {}
+    kept: list[str] = []
+    searched: dict[str, dict[str, Any]] = {}
+    for f, name in enumerate(features):
+        positives = float(counts.positives[f])
+        own_alarms = None
+        if quiet is not None:
+            own_alarms = float(quiet.own_tp[f] + quiet.own_fp[f]) / max(quiet.pixels, 1)
+        own_tp, own_fp = float(counts.own_tp[f]), float(counts.own_fp[f])
+        before[name] = _score(float(high[f]), float(low[f]), own_tp, own_fp, positives, own_alarms)
+        feature_alarms = None if alarms is None else alarms[f]
+        if positives == 0:
+            # Nothing to find, so no F1 can choose: the model's thresholds stay, or where they break
+            # the budget, the threshold within it nearest the model's.
+            kept.append(name)
+            if budget is None or own_alarms is None or own_alarms <= budget:
+                chosen[name] = single[name] = before[name]
+                continue
+            best = _best_single(true_pos[f], false_pos[f], feature_alarms, positives, budget, float(high[f]))
+            if best is None:
+                raise _no_choice(name, budget)
+            chosen[name] = single[name] = best
+            continue
+        best = _best_single(true_pos[f], false_pos[f], feature_alarms, positives, budget)
+        if best is None:
+            raise _no_choice(name, budget)
+        chosen[name] = single[name] = best
+        if hysteresis:
+            maps, labels = counts.stacked(f)
+            quiet_maps = quiet.stacked(f)[0] if quiet is not None else None
+            found = (
+                search(f, name, maps, labels, quiet_maps)
+                if search is not None
+                else _search_two_thresholds(maps, labels, quiet_maps, budget)
+            )
+            if found is None:
+                raise _no_choice(name, budget)
+            chosen[name], searched[name] = found["score"], found
+    return _Choice(chosen, single, before, kept, searched)
+
+
+def tune_change_thresholds(
+    model: nn.Module,
+    data: ChangePairs,
+    unchanged: ChangePairs | None = None,
+    *,
+    thresholds: dict[str, float],
+    low_thresholds: dict[str, float] | None = None,
+    budget: float | None = None,
+    hysteresis: bool = False,
+    views: str = "none",
+    batch_size: int = 8,
+    device: torch.device | None = None,
+    on_batch: Callable[[str, int, int], None] | None = None,
+    on_search: Callable[[str, int, int], None] | None = None,
+) -> TuneResult:
+    """Per feature, the change threshold(s) with the best change F1 on ``data`` under a false-alarm budget.
+
+    Use the validation split (never the test split): the choice is fitted to these pairs.
+
+    Args:
+        model: a change detector (``model(reference, test) -> ChangeOutput``), with its views.
+        data: tuning pairs (the val split of one or more generated datasets).
+        unchanged: pairs where nothing changed (``none`` datasets' val split): each choice marks at most
+            ``budget`` of their pixels; without them, no budget applies.
+        thresholds, low_thresholds: the model's current thresholds, scored on the same pairs for
+            comparison (``load_checkpoint``'s metadata).
+        budget: largest share of the unchanged pixels a feature may mark (for example 0.00025).
+        hysteresis: choose two thresholds per feature (:func:`~synthdiff.change.hysteresis_mask`)
+            instead of one.
+        views: the view set the model runs with (recorded).
+        on_batch: called with ("pairs" or "unchanged", pairs done, total) as the model runs.
+        on_search: called with (feature, low thresholds searched, total) during a two-threshold search.
+
+    Returns:
+        A :class:`TuneResult`; its ``thresholds`` and ``low_thresholds`` go to :func:`store_thresholds`.
+
+    Raises:
+        InvalidArgumentError: pairs of the test split, a budget without unchanged pairs or outside
+            [0, 1], or no threshold of some feature within the budget.
+
+    Example:
+        >>> model, meta = load_checkpoint("fresunet-wide")  # doctest: +SKIP
+        >>> val = ChangePairs(["data/change/texture-v2"], "val", meta["features"])  # doctest: +SKIP
+        >>> tune_change_thresholds(model, val, thresholds=meta["thresholds"]).thresholds  # doctest: +SKIP
+    """
+    for pairs in (data, unchanged):
+        if pairs is not None and pairs.split == "test":
+            raise InvalidArgumentError(
+                "Expected tuning pairs from the val split, got the test split: thresholds chosen on it "
+                "would make its scores meaningless. Fix: tune on val, then score on test."
+            )
+    if budget is not None and unchanged is None:
+        raise InvalidArgumentError(
+            "Expected unchanged pairs with a false-alarm budget, got none. Fix: pass --none-data DIR."
+        )
+    if budget is not None and not 0.0 <= budget <= 1.0:
+        raise InvalidArgumentError(f"Expected a budget between 0 and 1 (a share of pixels), got {budget}.")
+    features = list(data.features)
+    missing = [name for name in features if name not in thresholds]
+    if missing:
+        raise InvalidArgumentError(f"Expected the model's thresholds for {features}, got none for {missing}.")
+    device = device or torch.device("cpu")
+    high = torch.tensor([thresholds[name] for name in features], dtype=torch.float32)
+    low = torch.tensor([(low_thresholds or thresholds)[name] for name in features], dtype=torch.float32)
+
+    def progress(kind: str) -> Callable[[int, int], None] | None:
+        return None if on_batch is None else lambda done, total: on_batch(kind, done, total)
+
+    counts = _count(model, data, high, low, hysteresis, batch_size, device, progress("pairs"))
+    quiet = (
+        _count(model, unchanged, high, low, hysteresis, batch_size, device, progress("unchanged"))
+        if unchanged is not None
+        else None
+    )
+    search = _announced(on_search, budget) if hysteresis and on_search is not None else None
+    choice = _choose(counts, quiet, features, high, low, budget, hysteresis, search)
+    return TuneResult(
+        features=features,
+        views=views,
+        split=data.split,
+        pairs=len(data),
+        unchanged_pairs=len(unchanged) if unchanged is not None else 0,
+        budget=budget,
+        hysteresis=hysteresis,
+        chosen=choice.chosen,
+        single=choice.single,
+        before=choice.before,
+        kept=choice.kept,
+    )
+
+
+def store_thresholds(source: str | os.PathLike[str], out: str | os.PathLike[str], result: TuneResult) -> Path:
+    """Write a copy of a change-model checkpoint that runs with ``result``'s thresholds by default.
+
+    Args:
+        source: the checkpoint tuned (a file or a shipped model name); it is not modified.
+        out: the new checkpoint file (its folder is created).
+        result: from :func:`tune_change_thresholds`; its view set becomes the copy's default.
+
+    Returns:
+        ``out``.
+
+    Raises:
+        InvalidArgumentError: ``out`` is the source file itself.
+        CheckpointError: ``source`` is not a change-model checkpoint.
+    """
+    source_path, out_path = resolve_checkpoint(source), Path(out)
+    if out_path.exists() and out_path.resolve() == source_path.resolve():
+        raise InvalidArgumentError(
+            f"Expected an output file other than the model being tuned, got {str(out_path)!r}. "
+            "Fix: write the tuned copy to a new file."
+        )
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_path.with_name(out_path.name + ".tuning")
+    shutil.copyfile(source_path, partial)
+    lows = {result.views: result.low_thresholds} if result.hysteresis else None
+    set_views(partial, result.views, {result.views: result.thresholds}, lows)
+    partial.replace(out_path)
+    return out_path
