@@ -2,7 +2,9 @@
 # The steps after a change-detection training round, as the rules since stage 12 set them
 # (docs/training-logs/stage*-rule.md):
 #   1. each candidate's thresholds on the seed-0 val split under the false-alarm budget (0.025 % per
-#      feature on the unchanged val pairs of none-v2 and none-seed7), stored in OUT/TAG-budget.pt;
+#      feature on the unchanged val pairs of none-v2 and none-seed7), stored in OUT/TAG-budget.pt with
+#      the record of the choice in OUT/TAG-budget-tune.json (synthdiff tune change; before 2026-12-05,
+#      scripts/change_visibility.py --budget, which chose the same thresholds for fresunet-wide);
 #   2. the shipped model (SHIPPED, default fresunet-wide) at its stored thresholds and each candidate at
 #      its budgeted ones on the fresh sets of SEED (scripts/make_fresh_val_data.sh), with the figures of
 #      docs/training-logs/targets/criterion.py in OUT/freshSEED-decision.txt;
@@ -10,7 +12,7 @@
 #      missed pixels were called (scripts/change_label_visibility.py).
 # Usage: scripts/change_round_decision.sh OUT SEED [TAG=CHECKPOINT ...]  (no candidate: the shipped model only)
 # STORED=1 skips step 1: the candidates are scored at the thresholds stored in them (chosen on val
-# beforehand, e.g. by scripts/tune_hysteresis.py, whose low thresholds step 1 would not keep).
+# beforehand, e.g. by synthdiff tune change --hysteresis, whose low thresholds step 1 would not keep).
 # Each step is skipped when its output exists, so an interrupted run resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +26,8 @@ SD=${SD:-.venv/bin/synthdiff}
 SHIPPED=${SHIPPED:-fresunet-wide}
 D=data/change
 mkdir -p "$OUT"
-VAL=(--data $D/texture-v2 --data $D/illumination-v2 --data $D/transparency-v2 --data $D/reflection-v2
-     --data $D/all-v2 --none-data $D/none-v2 --none-data $D/none-seed7 --split val)
+TUNE=(--data $D/texture-v2 --data $D/illumination-v2 --data $D/transparency-v2 --data $D/reflection-v2
+      --data $D/all-v2 --none-data $D/none-v2 --none-data $D/none-seed7)
 FRESH=()
 for name in texture illumination transparency reflection-v2 all-v2 none; do
     [ -f "$D/fresh$SEED-$name/dataset.json" ] || {
@@ -41,17 +43,8 @@ for item in "$@"; do
         models+=("$tag=$checkpoint")
         continue
     fi
-    [ -f "$OUT/val-$tag.json" ] || $PY scripts/change_visibility.py --model "$checkpoint" --budget 0.00025 --tau 0 \
-        "${VAL[@]}" -o "$OUT/val-$tag.json" > "$OUT/val-$tag.log" 2>&1
-    cp "$checkpoint" "$OUT/$tag-budget.pt"
-    # The thresholds chosen under the budget, from the report (not its log), stored as the one-view ones.
-    $PY - "$OUT/val-$tag.json" "$OUT/$tag-budget.pt" > "$OUT/thresholds-$tag.json" <<'PY'
-import json, sys
-from synthdiff.change import set_views
-thresholds = json.load(open(sys.argv[1]))["chosen"]["thresholds"]
-set_views(sys.argv[2], "none", {"none": thresholds})
-print(json.dumps(thresholds))
-PY
+    [ -f "$OUT/$tag-budget.pt" ] || $SD tune change --model "$checkpoint" "${TUNE[@]}" --budget 0.00025 \
+        -o "$OUT/$tag-budget.pt" > "$OUT/val-$tag.log" 2>&1
     models+=("$tag=$OUT/$tag-budget.pt")
 done
 reports=()
