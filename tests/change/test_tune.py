@@ -127,6 +127,8 @@ def test_bad_budgets_are_refused(pairs: tuple[ChangePairs, ChangePairs]) -> None
         tune_change_thresholds(_Rimmed(), changed, unchanged, thresholds=stored, budget=2.0)
     with pytest.raises(InvalidArgumentError, match="none for \\['illumination'\\]"):
         tune_change_thresholds(_Rimmed(), changed, thresholds={"texture": 0.5})
+    with pytest.raises(InvalidArgumentError, match="got pairs of texture"):
+        tune_change_thresholds(_Rimmed(), changed, changed, thresholds=stored, budget=0.001)
     changed.split = "test"
     with pytest.raises(InvalidArgumentError, match="got the test split"):
         tune_change_thresholds(_Rimmed(), changed, thresholds=stored)

@@ -477,8 +477,9 @@ def tune_change_thresholds(
         A :class:`TuneResult`; its ``thresholds`` and ``low_thresholds`` go to :func:`store_thresholds`.
 
     Raises:
-        InvalidArgumentError: pairs of the test split, a budget without unchanged pairs or outside
-            [0, 1], or no threshold of some feature within the budget.
+        InvalidArgumentError: pairs of the test split, changed pairs among the unchanged ones, a
+            budget without unchanged pairs or outside [0, 1], or no threshold of some feature within
+            the budget.
 
     Example:
         >>> model, meta = load_checkpoint("fresunet-wide")  # doctest: +SKIP
@@ -491,6 +492,12 @@ def tune_change_thresholds(
                 "Expected tuning pairs from the val split, got the test split: thresholds chosen on it "
                 "would make its scores meaningless. Fix: tune on val, then score on test."
             )
+    changed_kinds = sorted({pair.feature for pair in unchanged.pairs} - {"none"}) if unchanged else []
+    if changed_kinds:
+        raise InvalidArgumentError(
+            f"Expected only unchanged pairs (feature none) as the unchanged pairs, got pairs of "
+            f"{', '.join(changed_kinds)}. Fix: pass datasets made with 'generate --feature none' there."
+        )
     if budget is not None and unchanged is None:
         raise InvalidArgumentError(
             "Expected unchanged pairs with a false-alarm budget, got none. Fix: pass --none-data DIR."
