@@ -10,7 +10,7 @@ import torch
 from scipy import ndimage
 from torch import nn
 
-from synthdiff.change._hysteresis import hysteresis_mask
+from synthdiff.change._hysteresis import _NEIGHBOURS, hysteresis_mask
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 
 __all__ = ["ChangeMaps", "FeatureRegion", "predict_maps", "tile_starts"]
@@ -109,7 +109,7 @@ def _fraction(mask: np.ndarray) -> float:
 def _regions(maps: ChangeMaps, min_area: int) -> list[FeatureRegion]:
     regions = []
     for name, probability in maps.change.items():
-        labels, _ = ndimage.label(maps.changed(name), structure=np.ones((3, 3), bool))
+        labels, _ = ndimage.label(maps.changed(name), structure=_NEIGHBOURS)
         for index, box in enumerate(ndimage.find_objects(labels), start=1):
             if box is None:
                 continue
