@@ -202,6 +202,18 @@ def test_tune_change_through_the_cli(tmp_path: Path) -> None:
     _, metadata = load_checkpoint(tmp_path / "tuned.pt")
     assert metadata["thresholds"] == record["thresholds"]
 
+    # Tuned for a view set: the copy runs with those views by default, at the thresholds tuned for them.
+    result = runner.invoke(app, [*common, "--tta", "flip", "-o", str(tmp_path / "flip.pt")])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "flip-tune.json").read_text())
+    _, metadata = load_checkpoint(tmp_path / "flip.pt")
+    assert record["views"] == metadata["views"] == "flip"
+    assert metadata["thresholds"] == record["thresholds"]
+    assert load_checkpoint(tmp_path / "flip.pt", views="none")[1]["thresholds"] == {
+        "texture": 0.5,
+        "illumination": 0.5,
+    }
+
     result = runner.invoke(app, [*common, "--budget", "0.01", "-o", str(tmp_path / "other.pt")])
     assert result.exit_code == 2 and "--none-data" in result.output
     result = runner.invoke(app, [*common, "-o", str(source)])
