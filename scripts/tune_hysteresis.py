@@ -87,7 +87,7 @@ def main() -> None:
     quiet = _count(model, unchanged, high, high, True, 8, cpu, None)
     print(f"{len(data)} pairs and {len(unchanged)} unchanged pairs in {time.perf_counter() - start:.0f} s")
 
-    def search(f: int, name: str, maps: np.ndarray, labels: np.ndarray, quiet_maps: Any) -> Any:
+    def search(name: str, maps: np.ndarray, labels: np.ndarray, quiet_maps: Any) -> Any:
         groups = _Groups(name, counts.sets, labels) if args.objective == "own-set" else None
         found = _search_two_thresholds(
             maps, labels, quiet_maps, args.budget, groups, stored[name], args.all_slack

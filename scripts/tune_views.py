@@ -67,10 +67,11 @@ def main() -> None:
         tuned = tune_change_thresholds(
             model, data, unchanged, thresholds=loaded["thresholds"], budget=args.budget, views=views
         )
-        f1 = [tuned.chosen[name].f1 or 0.0 for name in features]
+        # Over the features whose F1 is defined, as EvalResult.mean_change_f1.
+        f1 = [score.f1 for score in tuned.chosen.values() if score.f1 is not None]
         report["views"][views] = {
             "thresholds": tuned.thresholds,
-            "pooled_mean_change_f1": sum(f1) / len(f1),
+            "pooled_mean_change_f1": sum(f1) / len(f1) if f1 else 0.0,
             "seconds": round(time.perf_counter() - start, 1),
         }
         if unchanged is not None:
@@ -78,7 +79,8 @@ def main() -> None:
             report["views"][views]["unchanged_false_positive_rate"] = alarms
         args.out.write_text(json.dumps(report, indent=1))  # after every view set: an interruption keeps them
         print(
-            f"{views}: val pooled mean change F1 {sum(f1) / len(f1):.4f}, thresholds {tuned.thresholds}",
+            f"{views}: val pooled mean change F1 {report['views'][views]['pooled_mean_change_f1']:.4f}, "
+            f"thresholds {tuned.thresholds}",
             flush=True,
         )
     if args.store:

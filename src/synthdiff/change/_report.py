@@ -24,10 +24,14 @@ def threshold_text(thresholds: dict[str, float], low_thresholds: dict[str, float
     """``illumination 0.48, texture 0.97 (grown to 0.44), ...``: a feature's low threshold is shown
     only where it differs from its threshold (hysteresis)."""
     return ", ".join(
-        f"{name} {value:.2f}"
-        + (f" (grown to {low_thresholds[name]:.2f})" if low_thresholds.get(name, value) < value else "")
+        f"{name} {_threshold_value(value, low_thresholds.get(name, value))}"
         for name, value in thresholds.items()
     )
+
+
+def _threshold_value(threshold: float, low: float) -> str:
+    """``0.97 (grown to 0.44)``, or ``0.74`` for a single threshold."""
+    return f"{threshold:.2f}" + (f" (grown to {low:.2f})" if low < threshold else "")
 
 
 def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> str:
@@ -77,7 +81,7 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
 
 
 def _threshold_cells(score: ThresholdScore) -> str:
-    value = threshold_text({"x": score.threshold}, {"x": score.low_threshold})[2:]
+    value = _threshold_value(score.threshold, score.low_threshold)
     return f"{value} | {format_score(score.f1)} | {format_percent(score.unchanged_marked)}"
 
 

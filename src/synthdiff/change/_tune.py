@@ -337,14 +337,16 @@ def _no_choice(name: str, budget: float | None) -> InvalidArgumentError:
     )
 
 
-Search = Callable[[int, str, np.ndarray, np.ndarray, "np.ndarray | None"], "dict[str, Any] | None"]
+#: One feature's two-threshold search: (feature, maps, labels, unchanged maps) -> the search's result.
+Search = Callable[[str, np.ndarray, np.ndarray, "np.ndarray | None"], "dict[str, Any] | None"]
 
 
-def _announced(on_search: Callable[[str, int, int], None], budget: float | None) -> Search:
-    def search(f: int, name: str, maps: np.ndarray, labels: np.ndarray, quiet: np.ndarray | None) -> Any:
-        return _search_two_thresholds(
-            maps, labels, quiet, budget, on_low=lambda done, total: on_search(name, done, total)
-        )
+def _pooled_search(budget: float | None, on_search: Callable[[str, int, int], None] | None) -> Search:
+    """The search of :func:`tune_change_thresholds`: pooled F1 within the budget, progress reported."""
+
+    def search(name: str, maps: np.ndarray, labels: np.ndarray, quiet: np.ndarray | None) -> Any:
+        on_low = None if on_search is None else lambda done, total: on_search(name, done, total)
+        return _search_two_thresholds(maps, labels, quiet, budget, on_low=on_low)
 
     return search
 
@@ -390,7 +392,7 @@ def _choose(
     low: torch.Tensor,
     budget: float | None,
     hysteresis: bool,
-    search: Search | None = None,
+    search: Search,
 ) -> _Choice:
     true_pos, false_pos = counts.marked_above()
     alarms = None
@@ -429,11 +431,7 @@ def _choose(
         if hysteresis:
             maps, labels = counts.stacked(f)
             quiet_maps = quiet.stacked(f)[0] if quiet is not None else None
-            found = (
-                search(f, name, maps, labels, quiet_maps)
-                if search is not None
-                else _search_two_thresholds(maps, labels, quiet_maps, budget)
-            )
+            found = search(name, maps, labels, quiet_maps)
             if found is None:
                 raise _no_choice(name, budget)
             chosen[name], searched[name] = found["score"], found
@@ -521,7 +519,7 @@ def tune_change_thresholds(
         if unchanged is not None
         else None
     )
-    search = _announced(on_search, budget) if hysteresis and on_search is not None else None
+    search = _pooled_search(budget, on_search)
     choice = _choose(counts, quiet, features, high, low, budget, hysteresis, search)
     return TuneResult(
         features=features,
@@ -536,6 +534,22 @@ def tune_change_thresholds(
         before=choice.before,
         kept=choice.kept,
     )
+
+
+def _check_tuned_path(source: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """The checkpoint file ``source`` names, after checking that ``out`` is another file.
+
+    Raises:
+        InvalidArgumentError: ``out`` is the source file itself.
+        CheckpointError: ``source`` is neither a file nor a shipped model name.
+    """
+    source_path, out_path = resolve_checkpoint(source), Path(out)
+    if out_path.exists() and out_path.resolve() == source_path.resolve():
+        raise InvalidArgumentError(
+            f"Expected an output file other than the model being tuned, got {str(out_path)!r}. "
+            "Fix: write the tuned copy to a new file."
+        )
+    return source_path
 
 
 def store_thresholds(source: str | os.PathLike[str], out: str | os.PathLike[str], result: TuneResult) -> Path:
@@ -553,12 +567,7 @@ def store_thresholds(source: str | os.PathLike[str], out: str | os.PathLike[str]
         InvalidArgumentError: ``out`` is the source file itself.
         CheckpointError: ``source`` is not a change-model checkpoint.
     """
-    source_path, out_path = resolve_checkpoint(source), Path(out)
-    if out_path.exists() and out_path.resolve() == source_path.resolve():
-        raise InvalidArgumentError(
-            f"Expected an output file other than the model being tuned, got {str(out_path)!r}. "
-            "Fix: write the tuned copy to a new file."
-        )
+    source_path, out_path = _check_tuned_path(source, out), Path(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(out_path.name + ".tuning")
     shutil.copyfile(source_path, partial)

@@ -12,6 +12,7 @@ from synthdiff.cli._common import (
     DEVICE_HELP,
     SHIPPED_CHANGE_MODELS,
     app,
+    count_progress,
     friendly_errors,
     out,
     training_progress,
@@ -208,11 +209,9 @@ def tune_change_command(
         tune_change_thresholds,
     )
     from synthdiff.change._report import tune_table
-    from synthdiff.cli._common import count_progress
-    from synthdiff.errors import InvalidArgumentError
+    from synthdiff.change._tune import _check_tuned_path
 
-    if budget is not None and not none_data:
-        raise InvalidArgumentError("Expected --none-data DIR with --budget (the unchanged pairs it counts).")
+    _check_tuned_path(checkpoint, output)  # before the search, not after it
     target = resolve_device(device)
     model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
     pairs = ChangePairs([str(d) for d in data], "val", metadata["features"])
