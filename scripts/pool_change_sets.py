@@ -35,24 +35,27 @@ def _prefixed(value: Any, prefix: str) -> Any:
 def pool(sources: list[Path], out: Path, split: str) -> int:
     """Write the pooled folder; returns the number of pairs."""
     if out.exists():
-        sys.exit(f"Expected a new folder for --out, got the existing {out}. Fix: remove it or pick another name.")
+        sys.exit(f"Expected a new folder for --out, got the existing {out}. Fix: remove it or pick another.")
     infos = []
     for source in sources:
         manifest, info = source / "manifest.jsonl", source / "dataset.json"
         if not manifest.is_file() or not info.is_file():
-            sys.exit(f"Expected a finished dataset (manifest.jsonl, dataset.json) in {source}. Fix: let generate finish.")
+            sys.exit(
+                f"Expected a finished dataset (manifest.jsonl, dataset.json) in {source}. "
+                "Fix: let generate finish."
+            )
         infos.append(json.loads(info.read_text()))
     versions = {str(info.get("labels_version", "1")) for info in infos}
     features = {info["options"]["feature"] for info in infos}
     if len(versions) != 1 or len(features) != 1:
-        sys.exit(f"Expected sources of one feature and one labels version, got features {sorted(features)} "
-                 f"and versions {sorted(versions)}.")
+        sys.exit(
+            f"Expected sources of one feature and one labels version, got features {sorted(features)} "
+            f"and versions {sorted(versions)}."
+        )
     if len({source.name for source in sources}) != len(sources):
         sys.exit("Expected sources with distinct folder names (they prefix the pair ids).")
-    out.mkdir(parents=True)
     lines = []
     for source in sources:
-        (out / source.name).symlink_to(source.resolve(), target_is_directory=True)
         for line in (source / "manifest.jsonl").read_text().splitlines():
             record = json.loads(line)
             if record["split"] != split:
@@ -67,6 +70,9 @@ def pool(sources: list[Path], out: Path, split: str) -> int:
             lines.append(json.dumps(record, sort_keys=True))
     if not lines:
         sys.exit(f"Expected {split} pairs in the sources, found none.")
+    out.mkdir(parents=True)
+    for source in sources:
+        (out / source.name).symlink_to(source.resolve(), target_is_directory=True)
     info = dict(infos[0])
     info["options"] = dict(info["options"], split=[1.0, 0.0, 0.0], seed=None, scenes=None)
     info["pooled"] = {"split": split, "sources": [str(source) for source in sources], "pairs": len(lines)}
@@ -79,7 +85,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sources", nargs="+", type=Path, help="dataset folders made by synthdiff generate")
     parser.add_argument("--out", type=Path, required=True, help="the pooled folder to write (must not exist)")
-    parser.add_argument("--split", default="val", choices=("train", "val", "test"), help="the sources' split to take")
+    parser.add_argument(
+        "--split", default="val", choices=("train", "val", "test"), help="the sources' split to take"
+    )
     args = parser.parse_args()
     count = pool(args.sources, args.out, args.split)
     print(f"{args.out}: {count} pairs from {len(args.sources)} folders, marked train")

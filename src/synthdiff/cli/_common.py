@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -61,18 +63,117 @@ def friendly_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def count_progress(label: str) -> Any:
-    """A transient progress bar on stderr: label, bar, done/total, time left (a rich ``Progress``)."""
+#: Seconds between two progress lines when stderr is not a terminal (a log file, CI).
+LINE_INTERVAL_S = 30.0
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"
+
+
+@dataclass
+class _LineTask:
+    description: str
+    total: float | None
+    fields: dict[str, Any]
+    started: float
+    last_said: float
+    updated: float
+    completed: float = 0.0
+    said: bool = False
+
+
+class _LineProgress:
+    """What a progress bar says, as plain lines, for a stderr that is not a terminal.
+
+    A live bar draws nothing into a log file, so a long run sent to one (a cluster job, CI, ``2> log``)
+    would be silent until it ends. This prints one line per task at most every ``LINE_INTERVAL_S``
+    seconds (done/total, elapsed, time left) and, if it has said anything, a last one when the task
+    completes; short tasks print nothing. It offers the part of rich's ``Progress`` that synthdiff's
+    commands use: ``add_task``, ``update``, ``stop`` and ``console``.
+    """
+
+    def __init__(self, templates: Sequence[str], console: Console) -> None:
+        self.templates = list(templates)
+        self.console = console
+        self.tasks: list[_LineTask] = []
+
+    def __enter__(self) -> _LineProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def stop(self) -> None:
+        """Nothing to take down (a live bar's ``stop``)."""
+
+    def add_task(self, description: str, total: float | None = None, **fields: Any) -> int:
+        now = time.monotonic()
+        task = _LineTask(description, total, dict(fields), started=now, last_said=now, updated=now)
+        self.tasks.append(task)
+        return len(self.tasks) - 1
+
+    def update(
+        self,
+        task_id: int,
+        *,
+        completed: float | None = None,
+        total: float | None = None,
+        advance: float | None = None,
+        **fields: Any,
+    ) -> None:
+        task, now = self.tasks[task_id], time.monotonic()
+        if total is not None:
+            task.total = total
+        if completed is not None:
+            if completed < task.completed:  # counting again from the start: training's next epoch
+                task.started, task.said = task.updated, False
+            task.completed = completed
+        if advance is not None:
+            task.completed += advance
+        task.fields.update(fields)
+        task.updated = now
+        if task.total is not None and task.completed >= task.total:
+            if task.said:  # a last line, so that a log shows the end of what it showed going
+                self._say(task, now)
+                task.said = False
+        elif now - task.last_said >= LINE_INTERVAL_S:
+            self._say(task, now)
+
+    def _say(self, task: _LineTask, now: float) -> None:
+        task.said, task.last_said = True, now
+        text = " ".join(template.format(task=task) for template in self.templates)
+        elapsed = now - task.started
+        if task.total:
+            share = task.completed / task.total
+            text += f" {task.completed:g}/{task.total:g} ({100 * share:.0f} %), {_clock(elapsed)} elapsed"
+            if 0 < share < 1:
+                text += f", about {_clock(elapsed * (1 - share) / share)} left"
+        else:
+            text += f" {task.completed:g}, {_clock(elapsed)} elapsed"
+        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def _progress(text: str, metrics: str | None = None) -> Any:
+    """A transient rich progress bar on stderr (text, bar, done/total, [metrics], time left), or
+    :class:`_LineProgress` with the same texts when stderr is not a terminal."""
+    if not console.is_terminal:
+        return _LineProgress([text] if metrics is None else [text, metrics], console)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    return Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
+    columns: list[Any] = [TextColumn(text), BarColumn(), MofNCompleteColumn()]
+    if metrics is not None:
+        columns.append(TextColumn(metrics))
+    return Progress(*columns, TimeRemainingColumn(), console=console, transient=True)
+
+
+def count_progress(label: str) -> Any:
+    """A progress bar on stderr: label, bar, done/total, time left (a rich ``Progress``; plain lines
+    every ``LINE_INTERVAL_S`` seconds when stderr is not a terminal). ``label`` is a rich text format
+    (``{task.description}`` names the task)."""
+    return _progress(label)
 
 
 @contextmanager
@@ -101,17 +202,7 @@ def training_progress(
         ``step(epoch, step, steps, metrics_text)`` to move the bar, and ``line(text)`` to print an
         epoch's summary above it.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(
-        TextColumn("epoch {task.fields[epoch]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[metrics]}"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _progress("epoch {task.fields[epoch]}", "{task.fields[metrics]}") as bar:
         task = bar.add_task("train", total=None, epoch=0, metrics="")
 
         def step(epoch: int, done: int, steps: int, metrics: str) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import app, console, friendly_errors, out
+from synthdiff.cli._common import app, count_progress, friendly_errors, out
 from synthdiff.errors import InvalidArgumentError
 
 
@@ -28,17 +28,12 @@ def gap_command(
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """How far set B is from set A, in what way, with intervals and a same-size A-vs-A baseline."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from synthdiff.gap import gap
 
     labels = [n.strip() for n in names.split(",")]
     if len(labels) != 2 or not all(labels):
         raise InvalidArgumentError(f"Expected --names as two names A,B, got {names!r}.")
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=console, transient=True,
-    ) as bar:  # fmt: skip
+    with count_progress("{task.description}") as bar:
         tasks = {
             key: bar.add_task(f"reading {label}", total=None) for key, label in zip("ab", labels, strict=True)
         }
