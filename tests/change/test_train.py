@@ -22,7 +22,7 @@ from synthdiff.change import (
 )
 from synthdiff.change._train import place_multipliers, sampling_weights
 from synthdiff.errors import InvalidArgumentError, OutputError
-from tests.change.test_data import fake_dataset
+from tests.change.test_data import SIZE, fake_dataset
 
 
 def config_for(data: Path, **changes: object) -> dict[str, object]:
@@ -323,3 +323,33 @@ def test_every_shipped_training_config_is_valid(path: Path) -> None:
     assert config.model in MODELS and not config.model.endswith("-tiny")
     assert config.data and all(folder.startswith("data/change/") for folder in config.data)
     assert not config.data_weights or len(config.data_weights) == len(config.data)
+
+
+def test_none_pairs_say_which_unchanged_pairs_carry_the_false_alarms(tmp_path: Path) -> None:
+    from synthdiff.change._report import markdown_table
+
+    data = fake_dataset(tmp_path / "unchanged", pairs=4)  # train pairs 0-2
+    manifest = data / "manifest.jsonl"
+    manifest.write_text(manifest.read_text().replace('"feature": "texture"', '"feature": "none"'))
+    identical = data / "pairs" / "s00000_v001"
+    (identical / "test.png").write_bytes((identical / "reference.png").read_bytes())
+    features = ["texture", "illumination"]  # _Scripted marks both alike
+    thresholds = dict.fromkeys(features, 0.7)
+    result = evaluate(_Scripted(), ChangePairs([data], "train", features), change_thresholds=thresholds)
+    square = 6 * 8 / SIZE**2  # the fake dataset's bright square, which _Scripted marks at 0.8
+    assert result.none_pairs["unchanged/s00000_v000"] == {
+        "marked": pytest.approx(square),
+        "pixels": SIZE**2,
+        "by_feature": {"texture": pytest.approx(square), "illumination": pytest.approx(square)},
+    }
+    assert result.none_pairs["unchanged/s00000_v001"]["marked"] == 0.0
+    assert result.none_false_positive_rate == pytest.approx(2 * square / 3)
+    worst = result.worst_none_pairs()
+    assert [pair_id for pair_id, _ in worst] == ["unchanged/s00000_v000", "unchanged/s00000_v002"]
+    assert list(result.to_dict()["none_pairs"])[-1] == "unchanged/s00000_v001"
+    table = markdown_table(result, {"model": "scripted", "features": features}, "train")
+    assert table.splitlines()[-1] == (
+        "The 2 `none` pairs with most marked pixels carry 100.000 % of them: "
+        f"unchanged/s00000_v000 {100 * square:.3f} % (texture, illumination); "
+        f"unchanged/s00000_v002 {100 * square:.3f} % (texture, illumination)."
+    )

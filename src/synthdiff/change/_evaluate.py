@@ -35,6 +35,10 @@ class EvalResult:
             (``FEATURE/PLACE``, for example ``texture/object``: :attr:`PairRecord.place`), the pair count
             and that feature's change-class scores. A small object's change covers few pixels, so the
             pooled scores can hide a kind of change the model misses.
+        none_pairs: for each ``none`` pair, by ``FOLDER/PAIR_ID``, its ``pixels`` and the share of
+            them marked changed by any feature (``marked``) and by each feature (``by_feature``):
+            false alarms tend to gather in a few pairs (a glossy, finely textured floor rendered with
+            few samples), which the rate alone does not show.
     """
 
     scores: dict[str, dict[str, dict[str, dict[str, float | None]]]]
@@ -42,6 +46,13 @@ class EvalResult:
     swap_iou: float | None
     pairs: dict[str, int] = field(default_factory=dict)
     by_place: dict[str, dict[str, Any]] = field(default_factory=dict)
+    none_pairs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def worst_none_pairs(self, count: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """The ``none`` pairs with marked pixels, most marked first (at most ``count``)."""
+        marked = [(pid, entry) for pid, entry in self.none_pairs.items() if entry["marked"] > 0]
+        marked.sort(key=lambda item: (-item[1]["marked"], item[0]))
+        return marked[:count]
 
     def mean_change_f1(self, group: str = POOLED) -> float:
         """Mean change-class F1 over the label features where it is defined (the selection score)."""
@@ -57,6 +68,9 @@ class EvalResult:
             "swap_iou": self.swap_iou,
             "pairs": self.pairs,
             "by_place": self.by_place,
+            # Most marked first; the order makes the pairs that carry the false alarms easy to find.
+            "none_pairs": dict(self.worst_none_pairs())
+            | {pid: entry for pid, entry in self.none_pairs.items() if entry["marked"] == 0},
         }
 
 
@@ -128,6 +142,7 @@ def evaluate(
     pairs: dict[str, int] = {}
     place_pairs: dict[str, int] = {}
     none_marked = none_total = 0.0
+    none_pairs: dict[str, dict[str, Any]] = {}
     swap_intersection = swap_union = 0.0
     loader = DataLoader(data, batch_size=batch_size, shuffle=False)
     done = 0
@@ -147,8 +162,17 @@ def evaluate(
                 place_pairs[key] = place_pairs.get(key, 0) + 1
                 places.setdefault(key, PixelCounts(data.features)).update(single, one)
             if feature == "none":
-                none_marked += float(single.change.any(dim=1).sum())
-                none_total += float(single.change[:, 0].numel())
+                marked = float(single.change.any(dim=1).sum())
+                pixels = float(single.change[:, 0].numel())
+                none_marked, none_total = none_marked + marked, none_total + pixels
+                by_feature = single.change[0].flatten(1).float().mean(dim=1).tolist()
+                # The folder's name too: two none folders often share pair ids (s00000_v000).
+                record = data.pairs[done + index]
+                none_pairs[f"{record.root.name}/{record.pair_id}"] = {
+                    "marked": marked / pixels,
+                    "pixels": int(pixels),
+                    "by_feature": dict(zip(data.features, by_feature, strict=True)),
+                }
         groups[POOLED].update(masks, tensors)
         if check_swap:
             swapped = model(tensors["test"], tensors["reference"])
@@ -167,4 +191,5 @@ def evaluate(
             key: {"pairs": place_pairs[key], "change": counts.compute()["change"][key.split("/")[0]]}
             for key, counts in sorted(places.items())
         },
+        none_pairs=none_pairs,
     )

@@ -77,6 +77,22 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
         f"False-positive pixel rate on `none` pairs: {format_percent(result.none_false_positive_rate)}; "
         f"swap consistency (IoU of the change maps in both input orders): {format_score(result.swap_iou)}.",
     ]
+    worst = result.worst_none_pairs(5)
+    if worst:
+
+        def marked(entry: dict[str, Any]) -> float:
+            return float(entry["marked"] * entry["pixels"])
+
+        share = sum(marked(entry) for _, entry in worst) / sum(map(marked, result.none_pairs.values()))
+        cells = []
+        for pair_id, entry in worst:
+            named = [name for name, value in entry["by_feature"].items() if value > 0]
+            cells.append(f"{pair_id} {format_percent(entry['marked'])} ({', '.join(named)})")
+        lines.append(
+            f"The {len(worst)} `none` pairs with most marked pixels carry {format_percent(share)} of them: "
+            + "; ".join(cells)
+            + "."
+        )
     return "\n".join(lines)
 
 

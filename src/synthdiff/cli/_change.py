@@ -155,7 +155,7 @@ def eval_change_command(
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         payload = {
-            "schema_version": "1.2",  # 1.1 added by_place, 1.2 low_thresholds
+            "schema_version": "1.3",  # 1.1 added by_place, 1.2 low_thresholds, 1.3 none_pairs
             "checkpoint": str(checkpoint),
             "split": split,
             **metadata,
