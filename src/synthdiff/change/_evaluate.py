@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,11 @@ class EvalResult:
     by_place: dict[str, dict[str, Any]] = field(default_factory=dict)
     none_pairs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def none_marked_pixels(self, pair_ids: Iterable[str] | None = None) -> float:
+        """Pixels marked changed (any feature) over the ``none`` pairs named (default: all)."""
+        ids = self.none_pairs if pair_ids is None else pair_ids
+        return _marked_pixels(self.none_pairs[pid] for pid in ids)
+
     def worst_none_pairs(self, count: int | None = None) -> list[tuple[str, dict[str, Any]]]:
         """The ``none`` pairs with marked pixels, most marked first (at most ``count``)."""
         marked = [(pid, entry) for pid, entry in self.none_pairs.items() if entry["marked"] > 0]
@@ -72,6 +77,10 @@ class EvalResult:
             "none_pairs": dict(self.worst_none_pairs())
             | {pid: entry for pid, entry in self.none_pairs.items() if entry["marked"] == 0},
         }
+
+
+def _marked_pixels(entries: Iterable[dict[str, Any]]) -> float:
+    return float(sum(entry["marked"] * entry["pixels"] for entry in entries))
 
 
 def _threshold_tensor(
@@ -141,7 +150,6 @@ def evaluate(
     places: dict[str, PixelCounts] = {}
     pairs: dict[str, int] = {}
     place_pairs: dict[str, int] = {}
-    none_marked = none_total = 0.0
     none_pairs: dict[str, dict[str, Any]] = {}
     swap_intersection = swap_union = 0.0
     loader = DataLoader(data, batch_size=batch_size, shuffle=False)
@@ -163,14 +171,13 @@ def evaluate(
                 places.setdefault(key, PixelCounts(data.features)).update(single, one)
             if feature == "none":
                 marked = float(single.change.any(dim=1).sum())
-                pixels = float(single.change[:, 0].numel())
-                none_marked, none_total = none_marked + marked, none_total + pixels
+                pixels = single.change[:, 0].numel()
                 by_feature = single.change[0].flatten(1).float().mean(dim=1).tolist()
                 # The folder's name too: two none folders often share pair ids (s00000_v000).
                 record = data.pairs[done + index]
                 none_pairs[f"{record.root.name}/{record.pair_id}"] = {
                     "marked": marked / pixels,
-                    "pixels": int(pixels),
+                    "pixels": pixels,
                     "by_feature": dict(zip(data.features, by_feature, strict=True)),
                 }
         groups[POOLED].update(masks, tensors)
@@ -182,9 +189,10 @@ def evaluate(
         done += len(batch["feature"])
         if on_batch is not None:
             on_batch(done, len(data))
+    none_total = sum(entry["pixels"] for entry in none_pairs.values())
     return EvalResult(
         scores={name: counts.compute() for name, counts in groups.items()},
-        none_false_positive_rate=none_marked / none_total if none_total else None,
+        none_false_positive_rate=_marked_pixels(none_pairs.values()) / none_total if none_total else None,
         swap_iou=(swap_intersection / swap_union if swap_union else 1.0) if check_swap else None,
         pairs=pairs,
         by_place={

@@ -79,11 +79,7 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
     ]
     worst = result.worst_none_pairs(5)
     if worst:
-
-        def marked(entry: dict[str, Any]) -> float:
-            return float(entry["marked"] * entry["pixels"])
-
-        share = sum(marked(entry) for _, entry in worst) / sum(map(marked, result.none_pairs.values()))
+        share = result.none_marked_pixels(pid for pid, _ in worst) / result.none_marked_pixels()
         cells = []
         for pair_id, entry in worst:
             named = [name for name, value in entry["by_feature"].items() if value > 0]

@@ -121,7 +121,6 @@ class _LineProgress:
         *,
         completed: float | None = None,
         total: float | None = None,
-        advance: float | None = None,
         **fields: Any,
     ) -> None:
         task, now = self.tasks[task_id], time.monotonic()
@@ -131,8 +130,6 @@ class _LineProgress:
             if completed < task.completed:  # counting again from the start: training's next epoch
                 task.started, task.said = task.updated, False
             task.completed = completed
-        if advance is not None:
-            task.completed += advance
         task.fields.update(fields)
         task.updated = now
         if task.total is not None and task.completed >= task.total:
