@@ -49,6 +49,7 @@ from synthdiff.change._tune import (
     _Groups,
     _search_two_thresholds,
 )
+from synthdiff.errors import InvalidArgumentError
 
 SINGLE = _Groups.SINGLE
 
@@ -79,6 +80,12 @@ def main() -> None:
     features = list(metadata["features"])
     data = ChangePairs(args.data, args.split, features)
     unchanged = ChangePairs(args.none_data, args.split, features)
+    if args.objective == "own-set":  # before the model runs over every pair
+        try:
+            for name in features:
+                _Groups.require(name, {pair.feature for pair in data.pairs})
+        except InvalidArgumentError as error:
+            raise SystemExit(str(error)) from None
     stored = metadata["thresholds"]
     high = torch.tensor([stored[name] for name in features], dtype=torch.float32)
     start = time.perf_counter()

@@ -161,6 +161,20 @@ def test_own_set_objective_refuses_growth_that_names_the_wrong_feature() -> None
     assert limited["own_f1"] == pytest.approx(0.8)
 
 
+@pytest.mark.parametrize(
+    ("sets", "missing"),
+    [
+        (["reflection", "all"], "texture"),
+        (["texture", "reflection"], "all"),
+        (["texture", "all"], "another single feature"),
+    ],
+)
+def test_own_set_objective_names_the_sets_it_lacks(sets: list[str], missing: str) -> None:
+    labels = np.zeros((len(sets), 8, 8), bool)
+    with pytest.raises(InvalidArgumentError, match=f"found none of: {missing}"):
+        _Groups("texture", sets, labels)
+
+
 def tiny_checkpoint(path: Path) -> Path:
     torch.manual_seed(0)
     save_checkpoint(path, create_model("fresunet-tiny", FEATURES), "fresunet-tiny", FEATURES)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -228,6 +228,7 @@ class _Groups:
     SINGLE = ("illumination", "reflection", "texture", "transparency")
 
     def __init__(self, name: str, sets: list[str], labels: np.ndarray) -> None:
+        self.require(name, sets)
         singles = [s for s in self.SINGLE if s in sets]
         self.names = [name, *[s for s in singles if s != name], "all"]
         index = {group: k for k, group in enumerate(self.names)}
@@ -237,6 +238,21 @@ class _Groups:
         self.negatives = (
             np.array([(self.of_pair == k).sum() * pixels for k in range(len(self.names))]) - self.positives
         )
+
+    @classmethod
+    def require(cls, name: str, sets: Iterable[str]) -> None:
+        """Raise a clear error unless ``sets`` hold pairs of the feature's own set, of ``all`` and of at
+        least one other single-feature set (where its wrong-feature rate is measured)."""
+        present = set(sets)
+        missing = sorted({name, "all"} - present)
+        if not present & (set(cls.SINGLE) - {name}):
+            missing.append("another single feature")
+        if missing:
+            raise InvalidArgumentError(
+                f"Expected the own-set objective for {name} to have pairs of its own set, of 'all' and of "
+                f"another single-feature set, but found none of: {', '.join(missing)}. Fix: pass datasets "
+                "generated with those --feature values as --data, or use the pooled objective."
+            )
 
     def scores(self, tp: np.ndarray, fp: np.ndarray) -> dict[str, float]:
         """Own-set F1, mean false-positive rate on the other single sets, F1 on ``all``."""
