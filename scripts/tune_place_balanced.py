@@ -63,6 +63,41 @@ def _counts_by_place(model: Any, data: ChangePairs, feature: str) -> dict[str, _
     return places
 
 
+def _grid(
+    places: dict[str, _Counts], quiet: _Counts, f: int, lowest: float, highest: float
+) -> list[dict[str, Any]]:
+    """Per grid threshold in [lowest, highest]: feature ``f``'s F1 in each place, their mean, and the
+    share of the unchanged pairs' pixels it marks."""
+    marked = quiet.marked_above()[1][f].numpy() / quiet.pixels
+    by_place = {name: counts.marked_above() for name, counts in places.items()}
+    rows = []
+    for k, threshold in enumerate(THRESHOLD_GRID):
+        if not lowest - 1e-6 <= threshold <= highest + 1e-6:
+            continue
+        scores = {
+            name: _f1(float(tp[f, k]), float(fp[f, k]), float(places[name].positives[f]))
+            for name, (tp, fp) in by_place.items()
+        }
+        rows.append(
+            {
+                "threshold": round(float(threshold), 2),
+                "mean_place_f1": float(np.mean(list(scores.values()))),
+                "place_f1": scores,
+                "unchanged_marked": float(marked[k]),
+            }
+        )
+    return rows
+
+
+def _best(rows: list[dict[str, Any]], budget: float) -> dict[str, Any] | None:
+    """The row with the highest mean place F1 among those within the budget; ties go to the higher
+    threshold (fewer marks for the same score). None when no row is within the budget."""
+    allowed = [row for row in rows if row["unchanged_marked"] <= budget]
+    if not allowed:
+        return None
+    return max(allowed, key=lambda row: (round(row["mean_place_f1"], 12), row["threshold"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -105,31 +140,13 @@ def main() -> None:
     )
     print(f"{len(data)} pairs and {len(unchanged)} unchanged pairs in {time.perf_counter() - start:.0f} s")
 
-    marked = quiet.marked_above()[1][f].numpy() / quiet.pixels
-    by_place = {name: counts.marked_above() for name, counts in places.items()}
-    rows = []
-    for k, threshold in enumerate(THRESHOLD_GRID):
-        if not args.lowest - 1e-6 <= threshold <= args.highest + 1e-6:
-            continue
-        scores = {
-            name: _f1(float(tp[f, k]), float(fp[f, k]), float(places[name].positives[f]))
-            for name, (tp, fp) in by_place.items()
-        }
-        rows.append(
-            {
-                "threshold": round(float(threshold), 2),
-                "mean_place_f1": float(np.mean(list(scores.values()))),
-                "place_f1": scores,
-                "unchanged_marked": float(marked[k]),
-            }
-        )
-    allowed = [row for row in rows if row["unchanged_marked"] <= args.budget]
-    if not allowed:
+    rows = _grid(places, quiet, f, args.lowest, args.highest)
+    best = _best(rows, args.budget)
+    if best is None:
         sys.exit(
             f"No threshold in [{args.lowest}, {args.highest}] marks at most {args.budget} of the "
             "unchanged pixels."
         )
-    best = max(allowed, key=lambda row: (round(row["mean_place_f1"], 12), row["threshold"]))
     chosen = dict(stored, **{args.feature: best["threshold"]})
     pairs: dict[str, int] = {}  # from the evaluation below
     report: dict[str, Any] = {
