@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -36,13 +35,8 @@ from torch.utils.data import DataLoader
 from synthdiff.change import ChangePairs, evaluate, load_checkpoint
 from synthdiff.change._evaluate import POOLED
 from synthdiff.change._hysteresis import change_masks
-from synthdiff.change._registry import set_views
-from synthdiff.change._tune import THRESHOLD_GRID, _count, _Counts
-
-
-def _f1(true_positive: float, false_positive: float, positives: float) -> float:
-    denominator = true_positive + false_positive + positives
-    return 2 * true_positive / denominator if denominator > 0 else 0.0
+from synthdiff.change._tune import THRESHOLD_GRID, _check_tuned_path, _count, _Counts, _f1, _store_copy
+from synthdiff.errors import SynthdiffError
 
 
 @torch.no_grad()
@@ -75,7 +69,7 @@ def _grid(
         if not lowest - 1e-6 <= threshold <= highest + 1e-6:
             continue
         scores = {
-            name: _f1(float(tp[f, k]), float(fp[f, k]), float(places[name].positives[f]))
+            name: _f1(float(tp[f, k]), float(fp[f, k]), float(places[name].positives[f])) or 0.0
             for name, (tp, fp) in by_place.items()
         }
         rows.append(
@@ -116,6 +110,11 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="write a copy of the model with the chosen threshold")
     args = parser.parse_args()
     torch.set_num_threads(2)
+    if args.store:
+        try:  # before the model runs over every pair
+            _check_tuned_path(args.model, args.store)
+        except SynthdiffError as error:
+            sys.exit(str(error))
     start = time.perf_counter()
     model, metadata = load_checkpoint(args.model)
     features = list(metadata["features"])
@@ -193,11 +192,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     if args.store:
-        args.store.parent.mkdir(parents=True, exist_ok=True)
-        partial = args.store.with_name(args.store.name + ".tuning")
-        shutil.copyfile(args.model, partial)
-        set_views(partial, "none", {"none": chosen})
-        partial.replace(args.store)
+        _store_copy(args.model, args.store, "none", chosen)
         print(f"stored in {args.store}")
 
 

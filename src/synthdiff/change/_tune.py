@@ -583,11 +583,25 @@ def store_thresholds(source: str | os.PathLike[str], out: str | os.PathLike[str]
         InvalidArgumentError: ``out`` is the source file itself.
         CheckpointError: ``source`` is not a change-model checkpoint.
     """
+    lows = result.low_thresholds if result.hysteresis else None
+    return _store_copy(source, out, result.views, result.thresholds, lows)
+
+
+def _store_copy(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    views: str,
+    thresholds: dict[str, float],
+    low_thresholds: dict[str, float] | None = None,
+) -> Path:
+    """:func:`store_thresholds` from the thresholds themselves (also for the research scripts that
+    choose them another way). The copy is written beside ``out`` and renamed, so an interrupted write
+    leaves no half-written checkpoint."""
     source_path, out_path = _check_tuned_path(source, out), Path(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(out_path.name + ".tuning")
     shutil.copyfile(source_path, partial)
-    lows = {result.views: result.low_thresholds} if result.hysteresis else None
-    set_views(partial, result.views, {result.views: result.thresholds}, lows)
+    lows = {views: low_thresholds} if low_thresholds is not None else None
+    set_views(partial, views, {views: thresholds}, lows)
     partial.replace(out_path)
     return out_path
