@@ -54,6 +54,10 @@ def ciede2000_map(reference: np.ndarray, test: np.ndarray) -> np.ndarray:
     for start in range(0, ref.shape[0], _BAND_ROWS):
         band = slice(start, start + _BAND_ROWS)
         output[band] = _ciede2000_lab(srgb_to_lab(ref[band]), srgb_to_lab(tst[band]))
+        # Identical pixels differ by exactly 0. The conversion alone does not promise that: numpy's
+        # vectorised and scalar loops (chosen by memory layout and alignment) round powers and cube
+        # roots differently, which left ~1e-15 on identical images on some machines.
+        output[band][np.all(ref[band] == tst[band], axis=-1)] = 0.0
     return output
 
 
