@@ -10,17 +10,19 @@
 #      docs/training-logs/targets/criterion.py in OUT/freshSEED-decision.txt;
 #   3. on the same sets, texture split by where the changes were (eval change, by_place) and what the
 #      missed pixels were called (scripts/change_label_visibility.py).
-# Usage: scripts/change_round_decision.sh OUT SEED [TAG=CHECKPOINT ...]  (no candidate: the shipped model only)
+# Usage: scripts/change_round_decision.sh OUT SEED[,SEED...] [TAG=CHECKPOINT ...]  (no candidate: the shipped
+# model only). Several seeds, comma-separated, are pooled: every figure is over all their pairs together,
+# written as OUT/freshS1+S2-*.
 # STORED=1 skips step 1: the candidates are scored at the thresholds stored in them (chosen on val
 # beforehand, e.g. by synthdiff tune change --hysteresis, whose low thresholds step 1 would not keep).
 # Each step is skipped when its output exists, so an interrupted run resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 2 ]; then
-    echo "Usage: $0 OUT SEED [TAG=CHECKPOINT ...]" >&2
+    echo "Usage: $0 OUT SEED[,SEED...] [TAG=CHECKPOINT ...]" >&2
     exit 2
 fi
-OUT=$1; SEED=$2; shift 2
+OUT=$1; SEEDS=(${2//,/ }); SEED=${2//,/+}; shift 2
 PY=${PY:-.venv/bin/python}
 SD=${SD:-.venv/bin/synthdiff}
 SHIPPED=${SHIPPED:-fresunet-wide}
@@ -28,13 +30,18 @@ D=data/change
 mkdir -p "$OUT"
 TUNE=(--data $D/texture-v2 --data $D/illumination-v2 --data $D/transparency-v2 --data $D/reflection-v2
       --data $D/all-v2 --none-data $D/none-v2 --none-data $D/none-seed7)
-FRESH=()
-for name in texture illumination transparency reflection-v2 all-v2 none; do
-    [ -f "$D/fresh$SEED-$name/dataset.json" ] || {
-        echo "Missing fresh set $D/fresh$SEED-$name: run SEED=$SEED scripts/make_fresh_val_data.sh" >&2; exit 2; }
-    [ $name = none ] || FRESH+=(--data $D/fresh$SEED-$name)
+FRESH=(); NONE=(); TEXTURE=(); VISIBLE=()
+for seed in "${SEEDS[@]}"; do
+    for name in texture illumination transparency reflection-v2 all-v2 none; do
+        [ -f "$D/fresh$seed-$name/dataset.json" ] || {
+            echo "Missing fresh set $D/fresh$seed-$name: run SEED=$seed scripts/make_fresh_val_data.sh" >&2; exit 2; }
+        [ $name = none ] && NONE+=(--none-data $D/fresh$seed-none) || FRESH+=(--data $D/fresh$seed-$name)
+    done
+    TEXTURE+=(--data $D/fresh$seed-texture)
+    VISIBLE+=(--data $D/fresh$seed-texture --data $D/fresh$seed-reflection-v2 --data $D/fresh$seed-illumination
+              --data $D/fresh$seed-transparency)
 done
-FRESH+=(--none-data $D/fresh$SEED-none --split val)
+FRESH+=("${NONE[@]}" --split val)
 models=("shipped=$SHIPPED")
 for item in "$@"; do
     tag=${item%%=*}; checkpoint=${item#*=}
@@ -52,11 +59,10 @@ for item in "${models[@]}"; do
     tag=${item%%=*}; model=${item#*=}
     [ -f "$OUT/fresh$SEED-$tag.json" ] || $PY scripts/change_visibility.py --stored --model "$model" "${FRESH[@]}" \
         -o "$OUT/fresh$SEED-$tag.json" > "$OUT/fresh$SEED-$tag.log" 2>&1
-    [ -f "$OUT/eval-texture-$tag/eval.json" ] || $SD eval change --model "$model" --data $D/fresh$SEED-texture \
+    [ -f "$OUT/eval-texture-$tag/eval.json" ] || $SD eval change --model "$model" "${TEXTURE[@]}" \
         --split val -o "$OUT/eval-texture-$tag" > "$OUT/eval-texture-$tag.log" 2>&1
     [ -f "$OUT/visibility-$tag.json" ] || $PY scripts/change_label_visibility.py --model "$model" \
-        --data $D/fresh$SEED-texture --data $D/fresh$SEED-reflection-v2 --data $D/fresh$SEED-illumination \
-        --data $D/fresh$SEED-transparency --split val -o "$OUT/visibility-$tag.json" > "$OUT/visibility-$tag.log" 2>&1
+        "${VISIBLE[@]}" --split val -o "$OUT/visibility-$tag.json" > "$OUT/visibility-$tag.log" 2>&1
     reports+=("$OUT/fresh$SEED-$tag.json")
 done
 {
