@@ -36,11 +36,9 @@ def test_ciede2000_zero_for_identical_images() -> None:
 
 
 def test_ciede2000_zero_for_identical_pixels_in_any_memory_layout(rng: np.random.Generator) -> None:
-    # The same values in C order, Fortran order and an unaligned view go through different numpy loops.
+    # The same values in C order and in Fortran order go through different numpy loops.
     image = rng.random((37, 53, 3)).astype(np.float32)
-    padded = np.zeros((38, 53, 3), dtype=np.float32)
-    padded[1:] = image
-    test = np.asfortranarray(padded[1:])
+    test = np.asfortranarray(image)
     test[5, 7] = np.clip(test[5, 7] + 0.2, 0.0, 1.0)
     delta = ciede2000_map(image, test)
     changed = np.zeros(delta.shape, dtype=bool)
