@@ -9,7 +9,8 @@
 #      its budgeted ones on the fresh sets of SEED (scripts/make_fresh_val_data.sh), with the figures of
 #      docs/training-logs/targets/criterion.py in OUT/freshSEED-decision.txt;
 #   3. on the same sets, texture split by where the changes were (eval change, by_place) and what the
-#      missed pixels were called (scripts/change_label_visibility.py).
+#      missed pixels were called (scripts/change_label_visibility.py);
+#   4. each candidate's six shipping conditions against the shipped model (scripts/change_round_conditions.py).
 # Usage: scripts/change_round_decision.sh OUT SEED[,SEED...] [TAG=CHECKPOINT ...]  (no candidate: the shipped
 # model only). Several seeds, comma-separated, are pooled: every figure is over all their pairs together,
 # written as OUT/freshS1+S2-*.
@@ -80,6 +81,13 @@ cells = [
 ]
 print(f"{sys.argv[2]}: texture change by place: " + "; ".join(cells))
 PY
+    done
+    # The six shipping conditions for each candidate against the shipped model (stage 15's rule onwards).
+    for item in "${models[@]:1}"; do
+        tag=${item%%=*}
+        echo
+        $PY scripts/change_round_conditions.py "$OUT/fresh$SEED-shipped.json" "$OUT/eval-texture-shipped/eval.json" \
+            "$OUT/fresh$SEED-$tag.json" "$OUT/eval-texture-$tag/eval.json" --tag "$tag"
     done
 } > "$OUT/fresh$SEED-decision.txt"
 cat "$OUT/fresh$SEED-decision.txt"

@@ -1,0 +1,147 @@
+"""Check the six shipping conditions of a change-detection round (stage 15's rule onwards).
+
+The rules (docs/training-logs/stage15-rule.md to stage17-rule.md) ship a candidate only if all six hold
+on a fresh decision set, against the shipped model at its stored thresholds:
+
+1. its weakest own-set F1 of the four single-feature sets is at least the shipped model's weakest plus
+   0.02;
+2. the mean of its four own-set F1s is not below the shipped model's;
+3. the mean of its four F1s on the ``all`` pairs is at least the shipped model's minus 0.02;
+4. its mean wrong-feature rate is not above the shipped model's;
+5. it marks at most 0.1 % of the unchanged pairs' pixels;
+6. its texture F1 on the object-only texture pairs is not below the shipped model's minus 0.01.
+
+Until now a round's decision text printed the figures and the conditions were checked by hand. This
+script reads the same files ``scripts/change_round_decision.sh`` writes (``change_visibility.py
+--stored`` reports and the ``eval change`` of the texture sets, for ``by_place``) and prints each
+condition with its bar, the two figures, and whether it holds, from the unrounded figures.
+
+    python scripts/change_round_conditions.py runs/stage16r/fresh79+83-shipped.json \\
+        runs/stage16r/eval-texture-shipped/eval.json runs/stage16r/fresh79+83-stage16r.json \\
+        runs/stage16r/eval-texture-stage16r/eval.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SINGLE = ("illumination", "reflection", "texture", "transparency")
+OBJECT_TEXTURE = "texture/object"
+UNCHANGED_LIMIT = 0.001
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition: its name, the two models' figures, the bar the candidate's must meet, and whether
+    it does (``higher``: at least the bar; otherwise at most)."""
+
+    name: str
+    shipped: float
+    candidate: float
+    bar: float
+    higher: bool
+    percent: bool = False
+
+    @property
+    def holds(self) -> bool:
+        return self.candidate >= self.bar if self.higher else self.candidate <= self.bar
+
+
+def figures(report: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, float]:
+    """The figures the conditions compare, from a ``change_visibility.py --stored`` report (its
+    ``shipped`` entry: the model at its stored thresholds) and an ``eval change`` result of the texture
+    sets."""
+    scores = report["shipped"]
+    by_set = scores["change_f1_by_set"]
+    missing = [name for name in (*SINGLE, "all") if name not in by_set]
+    if missing:
+        raise SystemExit(
+            f"The report has no change F1 for the sets {missing}: score all five sets and `all`."
+        )
+    own = [by_set[name][name] for name in SINGLE]
+    if OBJECT_TEXTURE not in evaluation.get("by_place", {}):
+        raise SystemExit(
+            f"The evaluation has no {OBJECT_TEXTURE!r} pairs: run eval change on the texture sets."
+        )
+    if scores.get("unchanged_false_positive_rate") is None:
+        raise SystemExit("The report has no unchanged pairs' false alarms: score it with --none-data.")
+    return {
+        "weakest": min(own),
+        "mean": sum(own) / len(own),
+        "all": sum(by_set["all"][name] for name in SINGLE) / len(SINGLE),
+        "wrong": scores["mean_wrong_feature_rate"],
+        "unchanged": scores["unchanged_false_positive_rate"],
+        "object_texture": evaluation["by_place"][OBJECT_TEXTURE]["change"]["f1"] or 0.0,
+    }
+
+
+def conditions(shipped: dict[str, float], candidate: dict[str, float]) -> list[Condition]:
+    """The six conditions, in the rules' order."""
+
+    def row(name: str, key: str, bar: float, higher: bool) -> Condition:
+        return Condition(name, shipped[key], candidate[key], bar, higher, key in ("wrong", "unchanged"))
+
+    return [
+        row("1. weakest own-set F1", "weakest", shipped["weakest"] + 0.02, True),
+        row("2. mean of the four own-set F1s", "mean", shipped["mean"], True),
+        row("3. `all`, mean of four F1s", "all", shipped["all"] - 0.02, True),
+        row("4. mean wrong-feature rate", "wrong", shipped["wrong"], False),
+        row("5. unchanged pixels marked", "unchanged", UNCHANGED_LIMIT, False),
+        row(
+            "6. texture F1 on the object-only pairs", "object_texture", shipped["object_texture"] - 0.01, True
+        ),
+    ]
+
+
+def table(rows: list[Condition], tag: str) -> str:
+    """A markdown table of the conditions and a closing line."""
+    lines = [
+        f"| condition | shipped | {tag} | bar | holds |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for c in rows:
+        sign = ">=" if c.higher else "<="
+        shipped, candidate, bar = (
+            f"{100 * v:.3f} %" if c.percent else f"{v:.4f}" for v in (c.shipped, c.candidate, c.bar)
+        )
+        lines.append(
+            f"| {c.name} | {shipped} | {candidate} | {sign} {bar} | {'yes' if c.holds else '**no**'} |"
+        )
+    failed = [c.name.split(".")[0] for c in rows if not c.holds]
+    verdict = "all six hold" if not failed else f"fails condition(s) {', '.join(failed)}"
+    lines.append(f"\n{tag}: {verdict}.")
+    return "\n".join(lines)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SystemExit(f"No such file: {path}") from None
+    except json.JSONDecodeError as error:
+        raise SystemExit(f"{path} is not valid JSON ({error}).") from None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "shipped_report", type=Path, help="change_visibility.py --stored report of the shipped model"
+    )
+    parser.add_argument("shipped_eval", type=Path, help="eval.json of the shipped model on the texture sets")
+    parser.add_argument(
+        "candidate_report", type=Path, help="the candidate's change_visibility.py --stored report"
+    )
+    parser.add_argument("candidate_eval", type=Path, help="the candidate's eval.json on the texture sets")
+    parser.add_argument("--tag", default="candidate", help="the candidate's name in the table")
+    args = parser.parse_args()
+    shipped = figures(_read(args.shipped_report), _read(args.shipped_eval))
+    candidate = figures(_read(args.candidate_report), _read(args.candidate_eval))
+    print(table(conditions(shipped, candidate), args.tag))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""scripts/change_round_conditions.py: the six shipping conditions of a change-detection round."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.scripts.conftest import load_script
+
+conditions_script = load_script("change_round_conditions")
+SINGLE = ("illumination", "reflection", "texture", "transparency")
+
+
+def _report(own: list[float], everything: float, wrong: float, unchanged: float | None) -> dict[str, Any]:
+    by_set = {
+        name: {other: (f1 if other == name else 0.0) for other in SINGLE}
+        for name, f1 in zip(SINGLE, own, strict=True)
+    }
+    by_set["all"] = {name: everything for name in SINGLE}
+    return {
+        "shipped": {
+            "change_f1_by_set": by_set,
+            "mean_wrong_feature_rate": wrong,
+            "unchanged_false_positive_rate": unchanged,
+        }
+    }
+
+
+def _eval(object_f1: float) -> dict[str, Any]:
+    return {"by_place": {"texture/object": {"pairs": 10, "change": {"f1": object_f1}}}}
+
+
+def test_the_bars_and_what_holds() -> None:
+    shipped = conditions_script.figures(_report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, 0.0012), _eval(0.5))
+    # Weakest 0.815 < 0.82 (fails 1); the mean a little above the shipped one (holds 2); `all` down by
+    # 0.0199 (holds 3); wrong feature up (fails 4); unchanged 0.1 % exactly (holds 5); object 0.495 (holds 6).
+    candidate_report = _report([0.9, 0.815, 0.836, 0.9], 0.6801, 0.041, 0.001)
+    candidate = conditions_script.figures(candidate_report, _eval(0.495))
+    rows = conditions_script.conditions(shipped, candidate)
+    assert [round(row.bar, 6) for row in rows] == [0.82, 0.8625, 0.68, 0.04, 0.001, 0.49]
+    assert [row.holds for row in rows] == [False, True, True, False, True, True]
+    text = conditions_script.table(rows, "candidate")
+    assert "fails condition(s) 1, 4." in text and "| 5. unchanged pixels marked | 0.120 % | 0.100 % |" in text
+
+
+def test_a_candidate_better_everywhere_passes() -> None:
+    shipped = conditions_script.figures(_report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, 0.0012), _eval(0.5))
+    candidate = conditions_script.figures(_report([0.92, 0.83, 0.86, 0.91], 0.71, 0.03, 0.0005), _eval(0.55))
+    rows = conditions_script.conditions(shipped, candidate)
+    assert all(row.holds for row in rows)
+    assert conditions_script.table(rows, "stage 99").endswith("stage 99: all six hold.")
+
+
+def test_reports_without_what_the_conditions_need_are_refused() -> None:
+    partial = _report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, 0.001)
+    del partial["shipped"]["change_f1_by_set"]["all"]
+    with pytest.raises(SystemExit, match="no change F1 for the sets"):
+        conditions_script.figures(partial, _eval(0.5))
+    with pytest.raises(SystemExit, match="texture/object"):
+        conditions_script.figures(_report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, 0.001), {"by_place": {}})
+    with pytest.raises(SystemExit, match="--none-data"):
+        conditions_script.figures(_report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, None), _eval(0.5))
