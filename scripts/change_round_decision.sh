@@ -29,8 +29,6 @@ SD=${SD:-.venv/bin/synthdiff}
 SHIPPED=${SHIPPED:-fresunet-wide}
 D=data/change
 mkdir -p "$OUT"
-TUNE=(--data $D/texture-v2 --data $D/illumination-v2 --data $D/transparency-v2 --data $D/reflection-v2
-      --data $D/all-v2 --none-data $D/none-v2 --none-data $D/none-seed7)
 FRESH=(); NONE=(); TEXTURE=(); VISIBLE=()
 for seed in "${SEEDS[@]}"; do
     for name in texture illumination transparency reflection-v2 all-v2 none; do
@@ -51,8 +49,7 @@ for item in "$@"; do
         models+=("$tag=$checkpoint")
         continue
     fi
-    [ -f "$OUT/$tag-budget.pt" ] || $SD tune change --model "$checkpoint" "${TUNE[@]}" --budget 0.00025 \
-        -o "$OUT/$tag-budget.pt" > "$OUT/val-$tag.log" 2>&1
+    SD=$SD scripts/change_tune_budget.sh "$checkpoint" "$OUT/$tag-budget.pt" "$OUT/val-$tag.log"
     models+=("$tag=$OUT/$tag-budget.pt")
 done
 reports=()

@@ -7,15 +7,8 @@
 # Resumable: each step is skipped when its output exists.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-D=data/change
 mkdir -p runs/stage16r
-data=()
-for set in texture-v2 illumination-v2 transparency-v2 reflection-v2 all-v2; do data+=(--data $D/$set); done
-for seed in 67 73; do
-    for name in texture illumination transparency reflection-v2 all-v2; do data+=(--data $D/fresh$seed-$name); done
-done
-none=(--none-data $D/none-v2 --none-data $D/none-seed7 --none-data $D/fresh67-none --none-data $D/fresh73-none)
-[ -f runs/stage16r/stage16r.pt ] || .venv/bin/synthdiff tune change --model runs/fresunet-stage16-cpu/best.pt \
-    "${data[@]}" "${none[@]}" --budget 0.00025 -o runs/stage16r/stage16r.pt > runs/stage16r/tune.log 2>&1
+# The thresholds: synthdiff tune change --budget 0.00025 on the seed-0 and the spent fresh67/73 val pairs.
+scripts/change_tune_budget.sh runs/fresunet-stage16-cpu/best.pt runs/stage16r/stage16r.pt runs/stage16r/tune.log 67 73
 [ "${TUNE_ONLY:-0}" = 1 ] && exit 0
 STORED=1 scripts/change_round_decision.sh runs/stage16r 79,83 stage16r=runs/stage16r/stage16r.pt

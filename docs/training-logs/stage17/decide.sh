@@ -19,14 +19,8 @@ done
     touch runs/fresunet-stage17-cpu/done
 }
 mkdir -p runs/stage17
-data=()
-for set in texture-v2 illumination-v2 transparency-v2 reflection-v2 all-v2; do data+=(--data $D/$set); done
-for seed in 79 83; do
-    for name in texture illumination transparency reflection-v2 all-v2; do data+=(--data $D/fresh$seed-$name); done
-done
-none=(--none-data $D/none-v2 --none-data $D/none-seed7 --none-data $D/fresh79-none --none-data $D/fresh83-none)
-[ -f runs/stage17/stage17.pt ] || .venv/bin/synthdiff tune change --model runs/fresunet-stage17-cpu/best.pt \
-    "${data[@]}" "${none[@]}" --budget 0.00025 -o runs/stage17/stage17.pt > runs/stage17/tune.log 2>&1
+# The thresholds: synthdiff tune change --budget 0.00025 on the seed-0 and the spent fresh79/83 val pairs.
+scripts/change_tune_budget.sh runs/fresunet-stage17-cpu/best.pt runs/stage17/stage17.pt runs/stage17/tune.log 79 83
 [ "${TUNE_ONLY:-0}" = 1 ] && exit 0
 STORED=1 scripts/change_round_decision.sh runs/stage17 89,97 stage17=runs/stage17/stage17.pt \
     stage16r=runs/stage16r/stage16r.pt
