@@ -10,10 +10,12 @@
 #      docs/training-logs/targets/criterion.py in OUT/freshSEED-decision.txt;
 #   3. on the same sets, texture split by where the changes were (eval change, by_place) and what the
 #      missed pixels were called (scripts/change_label_visibility.py);
-#   4. each candidate's six shipping conditions against the shipped model (scripts/change_round_conditions.py).
+#   4. each candidate's six shipping conditions against the shipped model (scripts/change_round_conditions.py;
+#      RULE picks whose six).
 # Usage: scripts/change_round_decision.sh OUT SEED[,SEED...] [TAG=CHECKPOINT ...]  (no candidate: the shipped
 # model only). Several seeds, comma-separated, are pooled: every figure is over all their pairs together,
 # written as OUT/freshS1+S2-*.
+# RULE=mixed checks the conditions of stage 18's rule (aimed at the mixed set) in step 4 instead.
 # STORED=1 skips step 1: the candidates are scored at the thresholds stored in them (chosen on val
 # beforehand, e.g. by synthdiff tune change --hysteresis, whose low thresholds step 1 would not keep).
 # Each step is skipped when its output exists, so an interrupted run resumes.
@@ -84,7 +86,7 @@ PY
         tag=${item%%=*}
         echo
         $PY scripts/change_round_conditions.py "$OUT/fresh$SEED-shipped.json" "$OUT/eval-texture-shipped/eval.json" \
-            "$OUT/fresh$SEED-$tag.json" "$OUT/eval-texture-$tag/eval.json" --tag "$tag"
+            "$OUT/fresh$SEED-$tag.json" "$OUT/eval-texture-$tag/eval.json" --tag "$tag" --rule "${RULE:-six}"
     done
 } > "$OUT/fresh$SEED-decision.txt"
 cat "$OUT/fresh$SEED-decision.txt"

@@ -61,3 +61,17 @@ def test_reports_without_what_the_conditions_need_are_refused() -> None:
         conditions_script.figures(_report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, 0.001), {"by_place": {}})
     with pytest.raises(SystemExit, match="--none-data"):
         conditions_script.figures(_report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, None), _eval(0.5))
+
+
+def test_the_mixed_rule_asks_for_the_all_pairs_and_keeps_the_singles() -> None:
+    shipped = conditions_script.figures(_report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, 0.0012), _eval(0.5))
+    # `all` up by 0.0301 (holds 1), weakest level (holds 2), mean down by 0.0125 (fails 3).
+    candidate = conditions_script.figures(_report([0.9, 0.8, 0.85, 0.85], 0.7301, 0.03, 0.0005), _eval(0.5))
+    rows = conditions_script.conditions(shipped, candidate, "mixed")
+    assert [round(row.bar, 6) for row in rows] == [0.73, 0.8, 0.8525, 0.04, 0.001, 0.49]
+    assert [row.holds for row in rows] == [True, True, False, True, True, True]
+    assert rows[0].name.startswith("1. `all`")
+    # The same figures under the rule of stages 15-17 fail its first two conditions instead.
+    assert [row.holds for row in conditions_script.conditions(shipped, candidate)][:3] == [False, False, True]
+    with pytest.raises(SystemExit, match="Unknown rule"):
+        conditions_script.conditions(shipped, candidate, "lenient")
