@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 
 from synthdiff.change._data import ChangePairs
-from synthdiff.change._hysteresis import change_masks
+from synthdiff.change._hysteresis import change_masks, threshold_tensor
 from synthdiff.change._registry import load_checkpoint
 
 EDGES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 1.01)
@@ -46,8 +46,8 @@ def main() -> None:
     model, metadata = load_checkpoint(args.model)
     model.eval()
     features = list(metadata["features"])
-    high = torch.tensor([metadata["thresholds"][name] for name in features])
-    low = torch.tensor([metadata["low_thresholds"][name] for name in features])
+    high = threshold_tensor(features, metadata["thresholds"])
+    low = threshold_tensor(features, metadata["low_thresholds"])
     data = ChangePairs(args.data, args.split, features)
     bins = len(EDGES) - 1
     labelled = {name: np.zeros(bins) for name in features}

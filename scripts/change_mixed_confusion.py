@@ -34,7 +34,7 @@ import torch
 from scipy import ndimage
 
 from synthdiff.change._data import ChangePairs
-from synthdiff.change._hysteresis import change_masks
+from synthdiff.change._hysteresis import change_masks, threshold_tensor
 from synthdiff.change._registry import load_checkpoint
 
 FAINT = (0.02, 0.05)
@@ -52,8 +52,8 @@ def main() -> None:
     model, metadata = load_checkpoint(args.model)
     model.eval()
     features = list(metadata["features"])
-    high = torch.tensor([metadata["thresholds"][name] for name in features])
-    low = torch.tensor([metadata["low_thresholds"][name] for name in features])
+    high = threshold_tensor(features, metadata["thresholds"])
+    low = threshold_tensor(features, metadata["low_thresholds"])
     data = ChangePairs(args.data, args.split, features)
     counts = {name: _zero_counts(features, name) for name in features}
     # For each two features (f < g), on the pixels both labels hold: marked both, only f, only g, neither.
@@ -105,7 +105,7 @@ def _both_keys(first: str, second: str) -> tuple[str, ...]:
 
 def _zero_counts(features: list[str], name: str) -> dict[str, float]:
     others = [other for other in features if other != name]
-    keys = ["labelled", "marked", "found", "overlap", "missed_nothing", "missed_other", "false_on_none"]
+    keys = ["labelled", "marked", "found", "overlap", "missed_nothing", "false_on_none"]
     keys += ["false_in_empty_pairs", "empty_pairs", "false_near", "pixels"]
     keys += [f"missed_below_{threshold:g}" for threshold in FAINT]
     keys += [f"overlap_{o}" for o in others] + [f"missed_as_{o}" for o in others]
@@ -133,7 +133,6 @@ def _count(
     row["found"] += (label & mark).sum()
     row["overlap"] += (label & other_labels).sum()
     row["missed_nothing"] += (missed & ~marked[others].any(axis=0)).sum()
-    row["missed_other"] += (missed & marked[others].any(axis=0)).sum()
     for threshold in FAINT:
         row[f"missed_below_{threshold:g}"] += (missed & (difference < threshold)).sum()
     row["false_on_none"] += (false & ~other_labels).sum()

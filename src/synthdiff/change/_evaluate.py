@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader
 
 from synthdiff._device import resolve_device
 from synthdiff.change._data import ChangePairs
+from synthdiff.change._hysteresis import threshold_tensor
 from synthdiff.change._metrics import PixelCounts
 
 __all__ = ["POOLED", "EvalResult", "evaluate", "resolve_device", "tune_thresholds"]
@@ -83,12 +84,6 @@ def _marked_pixels(entries: Iterable[dict[str, Any]]) -> float:
     return float(sum(entry["marked"] * entry["pixels"] for entry in entries))
 
 
-def _threshold_tensor(
-    features: list[str], thresholds: dict[str, float], device: torch.device
-) -> torch.Tensor:
-    return torch.tensor([thresholds[f] for f in features], device=device)
-
-
 def tune_thresholds(
     model: nn.Module,
     data: ChangePairs,
@@ -138,12 +133,12 @@ def evaluate(
     """
     device = device or torch.device("cpu")
     highs = {f: (change_thresholds or {}).get(f, threshold) for f in data.features}
-    change_threshold = _threshold_tensor(data.features, highs, device)
+    change_threshold = threshold_tensor(data.features, highs, device)
     # A feature without a low threshold keeps its single one.
     change_low = (
         None
         if change_low_thresholds is None
-        else _threshold_tensor(data.features, highs | change_low_thresholds, device)
+        else threshold_tensor(data.features, highs | change_low_thresholds, device)
     )
     model.eval()
     groups: dict[str, PixelCounts] = {POOLED: PixelCounts(data.features)}

@@ -57,6 +57,13 @@ def hysteresis_mask(probability: np.ndarray, high: float, low: float | None = No
     return seeded[labels]
 
 
+def threshold_tensor(
+    features: list[str], thresholds: dict[str, float], device: torch.device | None = None
+) -> torch.Tensor:
+    """(F,) float32 thresholds in the order of ``features``, for :func:`change_masks`."""
+    return torch.tensor([thresholds[name] for name in features], dtype=torch.float32, device=device)
+
+
 def change_masks(
     probabilities: torch.Tensor, high: torch.Tensor, low: torch.Tensor | None = None
 ) -> torch.Tensor:

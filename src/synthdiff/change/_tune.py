@@ -27,7 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from synthdiff.change._data import ChangePairs
-from synthdiff.change._hysteresis import _NEIGHBOURS, change_masks
+from synthdiff.change._hysteresis import _NEIGHBOURS, change_masks, threshold_tensor
 from synthdiff.change._registry import resolve_checkpoint, set_views
 from synthdiff.errors import InvalidArgumentError
 
@@ -523,8 +523,8 @@ def tune_change_thresholds(
     if missing:
         raise InvalidArgumentError(f"Expected the model's thresholds for {features}, got none for {missing}.")
     device = device or torch.device("cpu")
-    high = torch.tensor([thresholds[name] for name in features], dtype=torch.float32)
-    low = torch.tensor([(low_thresholds or thresholds)[name] for name in features], dtype=torch.float32)
+    high = threshold_tensor(features, thresholds)
+    low = threshold_tensor(features, low_thresholds or thresholds)
 
     def progress(kind: str) -> Callable[[int, int], None] | None:
         return None if on_batch is None else lambda done, total: on_batch(kind, done, total)
