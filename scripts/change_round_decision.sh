@@ -15,7 +15,8 @@
 # Usage: scripts/change_round_decision.sh OUT SEED[,SEED...] [TAG=CHECKPOINT ...]  (no candidate: the shipped
 # model only). Several seeds, comma-separated, are pooled: every figure is over all their pairs together,
 # written as OUT/freshS1+S2-*.
-# RULE=mixed checks the conditions of stage 18's rule (aimed at the mixed set) in step 4 instead.
+# RULE=mixed checks the conditions of stage 18's rule (aimed at the mixed set) in step 4 instead, RULE=default
+# those of the better-default round (default18-rule.md: no worse anywhere).
 # STORED=1 skips step 1: the candidates are scored at the thresholds stored in them (chosen on val
 # beforehand, e.g. by synthdiff tune change --hysteresis, whose low thresholds step 1 would not keep).
 # Each step is skipped when its output exists, so an interrupted run resumes.
