@@ -6,9 +6,9 @@
 # The reflection and `all` sets carry labels version 2 (docs/labels.md), hence their names; the
 # version-1 fresh11-reflection and fresh11-all decided the rounds of 2026-12-03 before stage 6.
 # SEED picks other scenes for a new decision set once one is worn by use (SEED=13 writes fresh13-*;
-# seeds 0, 1, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107 and 109 are taken by the training, hand-made-scene, none-seed7,
+# seeds 0, 1, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113 and 127 are taken by the training, hand-made-scene, none-seed7,
 # fresh and stage 9 sets; fresh23-* decided stages 10 and 11, fresh29-* the balanced rule, all on 2026-12-03;
-# fresh31-* decided stage 12 on 2026-12-04, fresh37-* stage 13 and fresh41-* stage 14c the same day; fresh43-* the hysteresis round and fresh47-* its default rule, fresh53-* candidate D, fresh59-* the pooled thresholds and fresh61-* stage 15, on 2026-12-05; fresh41-59 were then pooled as training scenes for stage 15, fresh41-61 and 60 unchanged-pair scenes of seed 71 for stage 16, which fresh67-* decided; fresh73-* decided stage 16p; fresh79-* and fresh83-* pooled decided stage 16r, fresh89-* and fresh97-* pooled decided stage 17, and fresh101-* and fresh103-* pooled decided stage 18, and fresh107-* and fresh109-* pooled decide whether stage 18 is a better default).
+# fresh31-* decided stage 12 on 2026-12-04, fresh37-* stage 13 and fresh41-* stage 14c the same day; fresh43-* the hysteresis round and fresh47-* its default rule, fresh53-* candidate D, fresh59-* the pooled thresholds and fresh61-* stage 15, on 2026-12-05; fresh41-59 were then pooled as training scenes for stage 15, fresh41-61 and 60 unchanged-pair scenes of seed 71 for stage 16, which fresh67-* decided; fresh73-* decided stage 16p; fresh79-* and fresh83-* pooled decided stage 16r, fresh89-* and fresh97-* pooled decided stage 17, and fresh101-* and fresh103-* pooled decided stage 18, and fresh107-* and fresh109-* pooled decide whether stage 18 is a better default; fresh113-* and fresh127-* pooled decide stage 19).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SYNTHDIFF=${SYNTHDIFF:-.venv/bin/synthdiff}

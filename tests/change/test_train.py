@@ -315,6 +315,36 @@ def test_per_pair_dice_counts_a_small_change_as_much_as_a_large_one() -> None:
         balanced_loss(logits, target, dice="image")
 
 
+def test_the_attribution_weight_stresses_pixels_where_another_feature_changed() -> None:
+    import torch
+
+    from synthdiff.change._metrics import attribution_weights, balanced_loss, change_loss
+    from synthdiff.change._models import ChangeOutput
+
+    target = torch.zeros(1, 3, 1, 4)
+    target[0, 0] = torch.tensor([1.0, 1.0, 0.0, 0.0])  # light changed on the first two pixels
+    target[0, 1] = torch.tensor([0.0, 1.0, 0.0, 0.0])  # texture too, on the second
+    weights = attribution_weights(target, 3.0)[0, :, 0]
+    # Light: only the second pixel has another change. Texture and the third feature: where light changed.
+    assert weights.tolist() == [[1.0, 3.0, 1.0, 1.0], [3.0, 3.0, 1.0, 1.0], [3.0, 3.0, 1.0, 1.0]]
+    # Missing the texture change under the light change costs more with the weight; the segmentation maps
+    # are not weighted, so the difference is the change term's alone.
+    logits = torch.where(target.bool(), 8.0, -8.0)
+    logits[0, 1, 0, 1] = -8.0
+    batch = {"change": target, "seg_ref": target, "seg_test": target}
+    output = ChangeOutput(logits, logits, logits)
+    plain, _ = change_loss(output, batch, 0.5, 1.0, 50.0)
+    stressed, _ = change_loss(output, batch, 0.5, 1.0, 50.0, attribution_weight=3.0)
+    plain_change = balanced_loss(logits, target, 50.0)
+    stressed_change = balanced_loss(logits, target, 50.0, pixel_weight=attribution_weights(target, 3.0))
+    assert float(stressed - plain) == pytest.approx(float(stressed_change - plain_change))
+    assert float(stressed_change) > float(plain_change)
+    with pytest.raises(InvalidArgumentError, match="positive attribution weight"):
+        attribution_weights(target, 0.0)
+    with pytest.raises(InvalidArgumentError, match="positive attribution_weight"):
+        load_config(None, {"data": ["d"], "attribution_weight": -1.0})
+
+
 @pytest.mark.parametrize(
     "path", sorted((Path(__file__).parents[2] / "configs").glob("change-*.yaml")), ids=lambda p: p.name
 )

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from synthdiff.change._models import ChangeOutput
 from synthdiff.errors import InvalidArgumentError
 
-__all__ = ["DICE_MODES", "MAPS", "PixelCounts", "balanced_loss", "change_loss"]
+__all__ = ["DICE_MODES", "MAPS", "PixelCounts", "attribution_weights", "balanced_loss", "change_loss"]
 
 #: The three maps a change detector predicts per feature.
 MAPS = ("seg_ref", "seg_test", "change")
@@ -26,7 +26,11 @@ DICE_MODES = ("batch", "pair")
 
 
 def balanced_loss(
-    logits: torch.Tensor, target: torch.Tensor, max_weight: float = 50.0, dice: str = "batch"
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    max_weight: float = 50.0,
+    dice: str = "batch",
+    pixel_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Class-balanced binary cross-entropy plus soft Dice, averaged over features.
 
@@ -35,10 +39,10 @@ def balanced_loss(
     where there are positives) rewards overlap directly. With ``dice="batch"`` it pools each feature's
     pixels over the batch, so a pair whose change covers a few pixels (one object's texture) counts for
     little beside one whose change covers the floor; with ``dice="pair"`` every pair with a change
-    counts equally.
+    counts equally. ``pixel_weight`` multiplies each element's cross-entropy (Dice is unweighted).
 
     Shape:
-        logits, target: (B, F, H, W); target 0/1.
+        logits, target, pixel_weight: (B, F, H, W); target 0/1.
 
     Raises:
         InvalidArgumentError: unknown ``dice`` mode.
@@ -48,7 +52,7 @@ def balanced_loss(
     positives = target.sum(dim=(0, 2, 3))
     negatives = target[:, :1].numel() - positives
     weight = (negatives / positives.clamp(min=1.0)).clamp(1.0, max_weight).view(1, -1, 1, 1)
-    bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=weight)
+    bce = F.binary_cross_entropy_with_logits(logits, target, weight=pixel_weight, pos_weight=weight)
     probabilities = logits.sigmoid()
     pooled = (0, 2, 3) if dice == "batch" else (2, 3)
     labelled = target.sum(dim=pooled)
@@ -60,6 +64,32 @@ def balanced_loss(
     return bce + dice_term
 
 
+def attribution_weights(target: torch.Tensor, weight: float) -> torch.Tensor:
+    """Per-element loss weights that stress naming the right feature where several may have changed.
+
+    For feature f at a pixel, ``weight`` where some other feature's change is labelled there, else 1:
+    the pixels where f changed together with another feature (to be marked for both) and those where
+    only another feature changed (not to be marked for f). On the mixed pairs these are where the
+    detectors name one feature for another (docs/models.md, "Where the mixed-set errors are"); on a
+    single-feature pair they are that feature's changed pixels, seen from the other features' maps.
+
+    Shape:
+        target: (B, F, H, W), 0/1 change labels; returns the same shape.
+
+    Raises:
+        InvalidArgumentError: ``weight`` not positive.
+
+    Example:
+        >>> t = torch.tensor([1.0, 1.0, 0.0, 0.0]).view(1, 4, 1, 1)  # two features changed at one pixel
+        >>> attribution_weights(t, 3.0).flatten().tolist()
+        [3.0, 3.0, 3.0, 3.0]
+    """
+    if not weight > 0:
+        raise InvalidArgumentError(f"Expected a positive attribution weight, got {weight!r}.")
+    others = target.sum(dim=1, keepdim=True) - target
+    return torch.where(others > 0, torch.full_like(target, weight), torch.ones_like(target))
+
+
 def change_loss(
     output: ChangeOutput,
     batch: dict[str, torch.Tensor],
@@ -67,6 +97,7 @@ def change_loss(
     change_weight: float,
     max_pos_weight: float,
     dice: str = "batch",
+    attribution_weight: float = 1.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Separately weighted segmentation and change losses; returns the total and its parts.
 
@@ -74,12 +105,17 @@ def change_loss(
     logit-0 point to a posterior of about 1 / (1 + w): rare changes are found, at the price of
     marking pixels of other features whose look changed too (a moved light changes highlights).
     ``dice`` is how Dice pools pixels (:func:`balanced_loss`); it applies to every map.
+    ``attribution_weight`` multiplies the change cross-entropy of a feature at the pixels where another
+    feature's change is labelled (:func:`attribution_weights`).
     """
     seg = 0.5 * (
         balanced_loss(output.seg_ref, batch["seg_ref"], max_pos_weight, dice)
         + balanced_loss(output.seg_test, batch["seg_test"], max_pos_weight, dice)
     )
-    change = balanced_loss(output.change, batch["change"], max_pos_weight, dice)
+    pixel_weight = (
+        attribution_weights(batch["change"], attribution_weight) if attribution_weight != 1.0 else None
+    )
+    change = balanced_loss(output.change, batch["change"], max_pos_weight, dice, pixel_weight)
     total = seg_weight * seg + change_weight * change
     return total, {
         "loss": float(total.detach()),

@@ -62,6 +62,9 @@ class TrainConfig:
     seg_weight: float = 0.5
     change_weight: float = 1.0
     max_pos_weight: float = 50.0  # cap of the class-balancing weight of changed pixels (>= 1)
+    # Weight of a feature's change loss where another feature's change is labelled (1: none; _metrics.
+    # attribution_weights): stresses naming every feature that changed at a pixel, and only those.
+    attribution_weight: float = 1.0
     swap: float = 0.5
     threshold: float = 0.5
     freeze_encoder: bool = False  # keep a pretrained encoder (changestar) fixed: much faster on a CPU
@@ -113,6 +116,10 @@ class TrainConfig:
             )
         if not self.max_pos_weight >= 1.0:
             raise InvalidArgumentError(f"Expected max_pos_weight >= 1, got {self.max_pos_weight!r}.")
+        if not self.attribution_weight > 0:
+            raise InvalidArgumentError(
+                f"Expected a positive attribution_weight (1: off), got {self.attribution_weight!r}."
+            )
 
 
 def sampling_weights(
@@ -292,7 +299,13 @@ def train_change(
                 output = model(tensors["reference"], tensors["test"])
             output = ChangeOutput(output.seg_ref.float(), output.seg_test.float(), output.change.float())
             loss, parts = change_loss(
-                output, tensors, config.seg_weight, config.change_weight, config.max_pos_weight, config.dice
+                output,
+                tensors,
+                config.seg_weight,
+                config.change_weight,
+                config.max_pos_weight,
+                config.dice,
+                config.attribution_weight,
             )
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
