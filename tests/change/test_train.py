@@ -318,7 +318,7 @@ def test_per_pair_dice_counts_a_small_change_as_much_as_a_large_one() -> None:
 def test_the_attribution_weight_stresses_pixels_where_another_feature_changed() -> None:
     import torch
 
-    from synthdiff.change._metrics import attribution_weights, balanced_loss, change_loss
+    from synthdiff.change import attribution_weights, balanced_loss, change_loss
     from synthdiff.change._models import ChangeOutput
 
     target = torch.zeros(1, 3, 1, 4)

@@ -10,7 +10,7 @@ from synthdiff.change._detect import Detection, detect
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._hysteresis import change_masks, hysteresis_mask
 from synthdiff.change._infer import ChangeMaps, FeatureRegion, predict_maps
-from synthdiff.change._metrics import PixelCounts, balanced_loss, change_loss
+from synthdiff.change._metrics import PixelCounts, attribution_weights, balanced_loss, change_loss
 from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet, log_ratio
 from synthdiff.change._registry import (
     DEFAULT_MODEL,
@@ -48,6 +48,7 @@ __all__ = [
     "TrainResult",
     "TuneResult",
     "ViewAverage",
+    "attribution_weights",
     "balanced_loss",
     "change_loss",
     "change_masks",
