@@ -98,7 +98,19 @@ def figures(report: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, flo
     }
 
 
-RULES = ("six", "mixed", "default")
+# Conditions 1-3 of each rule, in its order: (figure, margin over the shipped model's figure); the
+# candidate's figure must be at least the shipped one plus the margin.
+FIRST_THREE = {
+    "six": (("weakest", 0.02), ("mean", 0.0), ("all", -0.02)),
+    "mixed": (("all", 0.03), ("weakest", 0.0), ("mean", -0.01)),
+    "default": (("all", 0.0), ("weakest", 0.0), ("mean", 0.0)),
+}
+RULES = tuple(FIRST_THREE)
+LABELS = {
+    "weakest": "weakest own-set F1",
+    "mean": "mean of the four own-set F1s",
+    "all": "`all`, mean of four F1s",
+}
 
 
 def conditions(shipped: dict[str, float], candidate: dict[str, float], rule: str = "six") -> list[Condition]:
@@ -110,26 +122,12 @@ def conditions(shipped: dict[str, float], candidate: dict[str, float], rule: str
 
     if rule not in RULES:
         raise SystemExit(f"Unknown rule {rule!r}: expected one of {', '.join(RULES)}.")
-    unchanged_bar = UNCHANGED_LIMIT
-    if rule == "default":
-        first = [
-            row("1. `all`, mean of four F1s", "all", shipped["all"], True),
-            row("2. weakest own-set F1", "weakest", shipped["weakest"], True),
-            row("3. mean of the four own-set F1s", "mean", shipped["mean"], True),
-        ]
-        unchanged_bar = max(UNCHANGED_LIMIT, shipped["unchanged"])
-    elif rule == "mixed":
-        first = [
-            row("1. `all`, mean of four F1s", "all", shipped["all"] + 0.03, True),
-            row("2. weakest own-set F1", "weakest", shipped["weakest"], True),
-            row("3. mean of the four own-set F1s", "mean", shipped["mean"] - 0.01, True),
-        ]
-    else:
-        first = [
-            row("1. weakest own-set F1", "weakest", shipped["weakest"] + 0.02, True),
-            row("2. mean of the four own-set F1s", "mean", shipped["mean"], True),
-            row("3. `all`, mean of four F1s", "all", shipped["all"] - 0.02, True),
-        ]
+    first = [
+        row(f"{number}. {LABELS[key]}", key, shipped[key] + margin, True)
+        for number, (key, margin) in enumerate(FIRST_THREE[rule], start=1)
+    ]
+    # The better-default rule does not ask for a false-alarm target the shipped model itself misses.
+    unchanged_bar = max(UNCHANGED_LIMIT, shipped["unchanged"]) if rule == "default" else UNCHANGED_LIMIT
     return [
         *first,
         row("4. mean wrong-feature rate", "wrong", shipped["wrong"], False),
