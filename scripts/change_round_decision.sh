@@ -11,7 +11,9 @@
 #   3. on the same sets, texture split by where the changes were (eval change, by_place) and what the
 #      missed pixels were called (scripts/change_label_visibility.py);
 #   4. each candidate's six shipping conditions against the shipped model (scripts/change_round_conditions.py;
-#      RULE picks whose six).
+#      RULE picks whose six);
+#   5. with MIXED=1, where each model's errors on the seeds' `all` pairs are (scripts/change_mixed_confusion.py),
+#      in OUT/mixed-TAG.md and .json.
 # Usage: scripts/change_round_decision.sh OUT SEED[,SEED...] [TAG=CHECKPOINT ...]  (no candidate: the shipped
 # model only). Several seeds, comma-separated, are pooled: every figure is over all their pairs together,
 # written as OUT/freshS1+S2-*.
@@ -32,7 +34,7 @@ SD=${SD:-.venv/bin/synthdiff}
 SHIPPED=${SHIPPED:-fresunet-wide}
 D=data/change
 mkdir -p "$OUT"
-FRESH=(); NONE=(); TEXTURE=(); VISIBLE=()
+FRESH=(); NONE=(); TEXTURE=(); VISIBLE=(); MIXED_SETS=()
 for seed in "${SEEDS[@]}"; do
     for name in texture illumination transparency reflection-v2 all-v2 none; do
         [ -f "$D/fresh$seed-$name/dataset.json" ] || {
@@ -40,6 +42,7 @@ for seed in "${SEEDS[@]}"; do
         [ $name = none ] && NONE+=(--none-data $D/fresh$seed-none) || FRESH+=(--data $D/fresh$seed-$name)
     done
     TEXTURE+=(--data $D/fresh$seed-texture)
+    MIXED_SETS+=(--data $D/fresh$seed-all-v2)
     VISIBLE+=(--data $D/fresh$seed-texture --data $D/fresh$seed-reflection-v2 --data $D/fresh$seed-illumination
               --data $D/fresh$seed-transparency)
 done
@@ -91,3 +94,10 @@ PY
     done
 } > "$OUT/fresh$SEED-decision.txt"
 cat "$OUT/fresh$SEED-decision.txt"
+if [ "${MIXED:-0}" = 1 ]; then
+    for item in "${models[@]}"; do
+        tag=${item%%=*}
+        [ -f "$OUT/mixed-$tag.json" ] || $PY scripts/change_mixed_confusion.py --model "${item#*=}" "${MIXED_SETS[@]}" \
+            --split val -o "$OUT/mixed-$tag.json" > "$OUT/mixed-$tag.md"
+    done
+fi
