@@ -19,7 +19,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 # The tests run Blender and the study web app for real, so the development set-up includes the
 # `blender` (bpy) and `study` extras.
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[dev,blender,study]"
+	$(BIN)/pip install --quiet -e ".[dev,blender,study,backbones]"
 	touch $@
 
 setup: $(VENV)/.installed

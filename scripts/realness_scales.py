@@ -140,12 +140,17 @@ def main() -> None:
     parser.add_argument(
         "--gate", type=Path, help="a .../LABEL/NAME folder scored by the final and the shipped model"
     )
+    parser.add_argument(
+        "--backbone", default="lite0", help="EfficientNet-Lite variant of the embeddings: lite0, lite1, lite2"
+    )
     args = parser.parse_args()
     torch.set_num_threads(2)
-    net = RealnessEffNet().eval()
+    net = RealnessEffNet(backbone=args.backbone).eval()
     images = images_of(args.data)
     rows = features(args.out / "embeddings", args.crop, net, images)
     tag, crops = "-".join(map(str, args.crop)), " + ".join(map(str, args.crop))
+    if args.backbone != "lite0":
+        tag, crops = f"{tag}-{args.backbone}", f"{crops}, EfficientNet-{args.backbone.title()}"
     final = fit_image_head(rows, images)
     report: dict[str, Any] = {
         "crops": args.crop,
@@ -182,7 +187,9 @@ def main() -> None:
     if args.gate:
         gate = list_source(args.gate, args.gate.parent.name, args.gate.name)
         candidate = records(final, features(args.out / "embeddings", args.crop, net, gate), gate, "final")
-        base = features(args.out / "embeddings", [128], net, gate)[:, 0]
+        # The shipped model reads Lite0 embeddings, whatever the candidate's backbone.
+        shipped_net = net if args.backbone == "lite0" else RealnessEffNet().eval()
+        base = features(args.out / "embeddings", [128], shipped_net, gate)[:, 0]
         shipped_correct = (shipped_probabilities(base) >= 0.5) == np.array([i.label for i in gate], bool)
         report["gate"] = {"candidate": _accuracy(candidate), "shipped": float(shipped_correct.mean())}
         lines += ["", f"Gate {args.gate.name}: candidate {100 * report['gate']['candidate']:.1f} %, shipped "

@@ -119,6 +119,7 @@ class _MeanColour(torch.nn.Module):
         self.backbone = torch.nn.Linear(1, 1)
         self.embedding_width = self.width = 6
         self.traces = False
+        self.backbone_variant = "lite0"
 
     def embed(self, crops: torch.Tensor) -> torch.Tensor:
         self.calls += 1
@@ -165,6 +166,35 @@ def test_embeddings_follow_the_scoring_grid_and_are_cached(tmp_path: Path) -> No
     crops = torch.from_numpy(extract_patches(pixels.numpy(), patch_grid(*pixels.shape[:2], 32, 4)))
     assert np.allclose(with_traces[0, 6:], trace_statistics(crops).mean(0).numpy(), atol=1e-5)
     assert np.array_equal(cache.get(backbone, image), with_traces)  # both blocks read back
+
+
+def test_embeddings_of_another_backbone_are_cached_apart(tmp_path: Path) -> None:
+    # Lite0 and Lite2 embeddings are both 1,280 wide: only the tag keeps one from being read as the other.
+    real, _ = fake_sources(tmp_path / "data", count=1)
+    image = LabelledImage(real / "00.png", 0, "photos", "00.png")
+    cache = EmbeddingCache(tmp_path / "cache", crop=32, max_patches=4)
+    lite0, lite2 = _MeanColour(), _MeanColour()
+    lite2.backbone_variant = "lite2"
+    cache.get(lite0, image)
+    cache.get(lite2, image)
+    assert lite2.calls == len(VARIANTS)  # computed, not read from Lite0's entry
+    assert len(list((tmp_path / "cache").glob("*-lite2.npy"))) == 1
+    cache.get(lite2, image)
+    assert lite0.calls == lite2.calls == len(VARIANTS)
+
+
+def test_the_lite2_model_reads_1280_features_and_saves_only_its_head() -> None:
+    net = create_model("realness-effnet-lite2", RealnessSettings(("rgb",), crop=32)).net
+    assert net.backbone.variant == "lite2" and net.width == 1280
+    with torch.no_grad():
+        assert net.embed(torch.rand(2, 3, 40, 40)).shape == (2, 1280)
+    assert set(net.state_dict()) == {
+        "standardise.running_mean",
+        "standardise.running_var",
+        "standardise.num_batches_tracked",
+        "head.weight",
+        "head.bias",
+    }
 
 
 @pytest.mark.slow

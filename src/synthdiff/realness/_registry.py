@@ -53,6 +53,14 @@ MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], nn.Module]]] = {
         "EfficientNet-Lite0 with its last five blocks fine-tuned on whole images, and a linear head",
         lambda cues: RealnessEffNet(cues, tune_from=11),
     ),
+    "realness-effnet-lite1": (
+        "linear head on frozen ImageNet EfficientNet-Lite1 features of RGB crops (the backbones extra)",
+        lambda cues: RealnessEffNet(cues, backbone="lite1"),
+    ),
+    "realness-effnet-lite2": (
+        "linear head on frozen ImageNet EfficientNet-Lite2 features of RGB crops (the backbones extra)",
+        lambda cues: RealnessEffNet(cues, backbone="lite2"),
+    ),
     "realness-tiny": ("widths 4-8 (tests)", lambda cues: RealnessNet(cues, widths=(4, 8))),
 }
 

@@ -42,6 +42,8 @@ IMAGE_HEAD_MODELS = (
     "realness-effnet-mlp",
     "realness-effnet-traces",
     "realness-effnet-tuned",
+    "realness-effnet-lite1",
+    "realness-effnet-lite2",
 )
 #: Settings that follow the model when neither the config file nor a flag sets them: the recipe of
 #: the shipped realness-effnet weights (docs/models.md), shared by every fixed-feature model; the
