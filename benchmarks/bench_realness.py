@@ -6,6 +6,10 @@ shift, which triples the work), and the reference in the same run: one 3x3 convo
 channels over the whole image, so ratios stay comparable on a noisy machine.
 
     .venv/bin/python benchmarks/bench_realness.py [--model realness-cnn] [--repeats 11]
+    .venv/bin/python benchmarks/bench_realness.py --untrained realness-effnet-lite2
+
+``--untrained NAME`` times a registered model with no weights of its own yet, read the way its
+recipe reads images (crop size, crops per image): the head's values do not change the time.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import torch
 
 from _timing import median_ms  # benchmarks/ is on sys.path when a benchmark runs
 from synthdiff.realness import create_model, load_realness_model, score_image
+from synthdiff.realness._registry import RealnessSettings
+from synthdiff.realness._train import MODEL_DEFAULTS
 
 
 def main() -> None:
@@ -25,11 +31,19 @@ def main() -> None:
     parser.add_argument(
         "--model", default=None, help="checkpoint or shipped name (default: untrained realness-cnn)"
     )
+    parser.add_argument("--untrained", default=None, help="a registered model name, timed untrained")
     parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model = load_realness_model(args.model) if args.model else create_model("realness-cnn")
+    if args.untrained:
+        recipe = MODEL_DEFAULTS.get(args.untrained, {})
+        settings = RealnessSettings(
+            tuple(recipe.get("cues", ["fourier"])), recipe.get("crop", 64), recipe.get("max_patches", 96)
+        )
+        model = create_model(args.untrained, settings)
+    else:
+        model = load_realness_model(args.model) if args.model else create_model("realness-cnn")
     model.net.eval()
     image = np.random.default_rng(0).random((1080, 1920, 3), dtype=np.float32)
     layer = torch.nn.Conv2d(3, 64, 3, padding=1).eval()
@@ -41,6 +55,7 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "model": args.untrained or args.model or "realness-cnn (untrained)",
                 "image": "1920x1080",
                 "threads": args.threads,
                 "crops": model.settings.max_patches,
