@@ -96,7 +96,7 @@ class MBConv(nn.Module):
 
 @dataclass(frozen=True)
 class LiteVariant:
-    """How one EfficientNet-Lite scales EfficientNet-B0, and where its ImageNet weights ship."""
+    """How one EfficientNet-Lite scales EfficientNet-B0, and the resolution its weights were trained at."""
 
     width: float
     depth: float
@@ -222,11 +222,8 @@ class EfficientNetLite(nn.Module):
         return self._fc(self.embedding(images))
 
 
-class EfficientNetLite0(EfficientNetLite):
-    """EfficientNet-Lite0 (:class:`EfficientNetLite` with ``variant="lite0"``)."""
-
-    def __init__(self) -> None:
-        super().__init__("lite0")
+#: EfficientNet-Lite0: :class:`EfficientNetLite` with its default variant (the name the callers use).
+EfficientNetLite0 = EfficientNetLite
 
 
 def weights_path(variant: str = "lite0") -> Path:
@@ -256,7 +253,7 @@ def efficientnet_lite(variant: str = "lite0", pretrained: bool = True) -> Effici
         ValueError: unknown variant.
         MissingDependencyError: the variant's weight package is not installed (``pretrained`` only).
     """
-    model = EfficientNetLite0() if variant == "lite0" else EfficientNetLite(variant)
+    model = EfficientNetLite(variant)
     if pretrained:
         state = torch.load(weights_path(variant), map_location="cpu", weights_only=True)
         model.load_state_dict(state, strict=True)
@@ -265,6 +262,4 @@ def efficientnet_lite(variant: str = "lite0", pretrained: bool = True) -> Effici
 
 def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
     """EfficientNet-Lite0, with the shipped ImageNet weights loaded strictly when ``pretrained``."""
-    model = efficientnet_lite("lite0", pretrained)
-    assert isinstance(model, EfficientNetLite0)
-    return model
+    return efficientnet_lite("lite0", pretrained)
