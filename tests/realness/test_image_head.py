@@ -259,7 +259,8 @@ def test_the_tuned_model_starts_from_the_frozen_features_and_saves_only_its_tail
     frozen = create_model("realness-effnet", RealnessSettings(("rgb",), 64, 4)).net
     crops = torch.rand((2, 3, 64, 64), generator=torch.Generator().manual_seed(0))
     tuned.eval(), frozen.eval()
-    torch.testing.assert_close(tuned.embed(crops), frozen.embed(crops))
+    # Equal up to float rounding: the frozen model's backbone has its batch norms folded, the tail not.
+    torch.testing.assert_close(tuned.embed(crops), frozen.embed(crops), atol=1e-4, rtol=1e-4)
     keys = tuned.state_dict().keys()
     assert any(k.startswith("tail.blocks.") for k in keys) and not any(k.startswith("backbone") for k in keys)
     trainable = {name.split(".")[0] for name, p in tuned.named_parameters() if p.requires_grad}

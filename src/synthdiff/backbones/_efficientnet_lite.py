@@ -12,6 +12,7 @@ is applied inside :meth:`forward`.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import math
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ __all__ = [
     "EfficientNetLite0",
     "efficientnet_lite",
     "efficientnet_lite0",
+    "inference_copy",
     "weights_path",
 ]
 
@@ -57,6 +59,10 @@ class Conv2dSame(nn.Conv2d):
     padding row/column (for even kernels or strides) going to the bottom/right."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == (1, 1) and self.kernel_size[0] % 2 and self.kernel_size[1] % 2:
+            # Stride 1, odd kernel: the padding is symmetric, so the convolution can apply it (no copy).
+            padding = (self.kernel_size[0] // 2, self.kernel_size[1] // 2)
+            return F.conv2d(x, self.weight, self.bias, 1, padding, self.dilation, self.groups)
         height, width = x.shape[-2:]
         pads = []
         for size, kernel, stride in (
@@ -80,11 +86,11 @@ class MBConv(nn.Module):
         self.expand = expand != 1
         if self.expand:
             self._expand_conv = Conv2dSame(inputs, hidden, 1, bias=False)
-            self._bn0 = _batch_norm(hidden)
+            self._bn0: nn.Module = _batch_norm(hidden)
         self._depthwise_conv = Conv2dSame(hidden, hidden, kernel, stride=stride, groups=hidden, bias=False)
-        self._bn1 = _batch_norm(hidden)
+        self._bn1: nn.Module = _batch_norm(hidden)
         self._project_conv = Conv2dSame(hidden, outputs, 1, bias=False)
-        self._bn2 = _batch_norm(outputs)
+        self._bn2: nn.Module = _batch_norm(outputs)
         self.residual = stride == 1 and inputs == outputs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -165,7 +171,7 @@ class EfficientNetLite(nn.Module):
         self.variant = variant
         stages = _scaled_stages(VARIANTS[variant])
         self._conv_stem = Conv2dSame(3, 32, 3, stride=2, bias=False)
-        self._bn0 = _batch_norm(32)
+        self._bn0: nn.Module = _batch_norm(32)
         blocks, level_ends = [], []
         for stage, (repeats, kernel, stride, expand, inputs, outputs) in enumerate(stages):
             for index in range(repeats):
@@ -188,8 +194,10 @@ class EfficientNetLite(nn.Module):
             FeatureLevel(2**level, stages[stage][5]) for level, stage in enumerate(_LEVEL_STAGES, start=1)
         )
         self._conv_head = Conv2dSame(stages[-1][5], 1280, 1, bias=False)
-        self._bn1 = _batch_norm(1280)
+        self._bn1: nn.Module = _batch_norm(1280)
         self._fc = nn.Linear(1280, 1000)
+        #: Inputs are made channels-last first (set by :func:`inference_copy`, whose weights are).
+        self.channels_last = False
 
     @staticmethod
     def normalise(images: torch.Tensor) -> torch.Tensor:
@@ -198,6 +206,8 @@ class EfficientNetLite(nn.Module):
 
     def features(self, images: torch.Tensor) -> list[torch.Tensor]:
         """Feature maps at strides 2, 4, 8, 16 and 32 (see :attr:`LEVELS`)."""
+        if self.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
         x = F.relu6(self._bn0(self._conv_stem(self.normalise(images))))
         outputs = []
         for index, block in enumerate(self._blocks):
@@ -258,6 +268,46 @@ def efficientnet_lite(variant: str = "lite0", pretrained: bool = True) -> Effici
         state = torch.load(weights_path(variant), map_location="cpu", weights_only=True)
         model.load_state_dict(state, strict=True)
     return model
+
+
+def _fold(convolution: nn.Conv2d, norm: nn.Module) -> None:
+    """Fold an eval-mode batch norm into the convolution before it (weights scaled, a bias added)."""
+    assert isinstance(norm, nn.BatchNorm2d) and norm.running_var is not None and norm.running_mean is not None
+    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+    bias = norm.bias - norm.running_mean * scale
+    if convolution.bias is not None:
+        bias = bias + convolution.bias * scale
+    convolution.weight = nn.Parameter(convolution.weight * scale.reshape(-1, 1, 1, 1))
+    convolution.bias = nn.Parameter(bias)
+
+
+@torch.no_grad()
+def inference_copy(model: EfficientNetLite) -> EfficientNetLite:
+    """A frozen copy of ``model`` that computes the same function as ``model.eval()``, faster on CPUs.
+
+    Every batch norm is folded into the convolution before it (with its running statistics) and the
+    weights and activations are kept channels-last; on 2 CPU threads this takes about a third off
+    the time of 16 crops of 128 pixels. The outputs equal the eval-mode model's to float rounding
+    (``tests/backbones``). The copy cannot be trained (its batch norms are gone) and its state dict no
+    longer matches the weight files; ``model`` is left as it was.
+    """
+    fused = copy.deepcopy(model).eval()
+    _fold(fused._conv_stem, fused._bn0)
+    fused._bn0 = nn.Identity()
+    for block in fused._blocks:
+        assert isinstance(block, MBConv)
+        if block.expand:
+            _fold(block._expand_conv, block._bn0)
+            block._bn0 = nn.Identity()
+        _fold(block._depthwise_conv, block._bn1)
+        block._bn1 = nn.Identity()
+        _fold(block._project_conv, block._bn2)
+        block._bn2 = nn.Identity()
+    _fold(fused._conv_head, fused._bn1)
+    fused._bn1 = nn.Identity()
+    fused.requires_grad_(False)
+    fused.channels_last = True
+    return fused.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 
 
 def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:

@@ -171,7 +171,7 @@ def compute_records(
         The records of the readable images (in ``paths`` order), the unreadable files as
         ``(path, reason)`` (skipped, never fatal), and how many records came from the cache.
     """
-    from synthdiff.backbones import efficientnet_lite0
+    from synthdiff.backbones import efficientnet_lite0, inference_copy
     from synthdiff.io import hdr_to_display, load_image
 
     cache = Path(cache_dir) / settings.key() if cache_dir is not None else None
@@ -188,7 +188,7 @@ def compute_records(
         if not pending:
             return
         if network is None:
-            network = efficientnet_lite0(pretrained=True).eval()
+            network = inference_copy(efficientnet_lite0(pretrained=True))
         with torch.inference_mode():
             batch = torch.stack([item[2] for item in pending])
             head = network.embedding(batch).numpy().astype(np.float32)

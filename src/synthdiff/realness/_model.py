@@ -121,7 +121,7 @@ class RealnessEffNet(nn.Module):
         super().__init__()
         if tuple(cues) != ("rgb",):
             raise ValueError(f"Expected cues ['rgb'] for the EfficientNet model, got {list(cues)!r}.")
-        from synthdiff.backbones import efficientnet_lite
+        from synthdiff.backbones import efficientnet_lite, inference_copy
 
         self.cues = ("rgb",)
         if tune_from and levels:
@@ -133,8 +133,6 @@ class RealnessEffNet(nn.Module):
         network = efficientnet_lite(backbone, pretrained=True).eval()
         for parameter in network.parameters():
             parameter.requires_grad_(False)
-        self.backbone: EfficientNetLite
-        object.__setattr__(self, "backbone", network)  # not a registered submodule: frozen, not saved
         self.tail: nn.ModuleDict | None = None
         if tune_from:
             if not 1 <= tune_from < len(network._blocks):
@@ -147,6 +145,9 @@ class RealnessEffNet(nn.Module):
                     "norm": copy.deepcopy(network._bn1),
                 }
             ).requires_grad_(True)
+        # Frozen, so its inference form (batch norms folded, channels-last): same function, faster.
+        self.backbone: EfficientNetLite
+        object.__setattr__(self, "backbone", inference_copy(network))  # not a registered submodule: not saved
         self.embedding_width = 1280 + (sum(level.channels for level in network.LEVELS) if levels else 0)
         width = self.embedding_width + (len(TRACE_NAMES) if traces else 0)
         self.standardise = nn.BatchNorm1d(width, affine=False)
