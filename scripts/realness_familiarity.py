@@ -20,7 +20,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -155,9 +155,16 @@ def image_record(image: LabelledImage, probability: float, **extra: Any) -> dict
     }
 
 
-def shipped_probabilities(rows: np.ndarray) -> np.ndarray:
-    """The shipped ``realness-effnet`` checkpoint's calibrated p(synthetic) of (N, 1280) embedding rows."""
+def shipped_probabilities(rows: np.ndarray, backbone: str = "lite0") -> np.ndarray:
+    """The shipped ``realness-effnet`` checkpoint's calibrated p(synthetic) of (N, 1280) embedding rows
+    computed by the EfficientNet-Lite ``backbone`` (which must be the one the shipped model reads)."""
     shipped = load_realness_model("realness-effnet")
+    reads = cast(RealnessEffNet, shipped.net).backbone_variant
+    if reads != backbone:
+        raise SystemExit(
+            f"Expected rows of the backbone the shipped realness-effnet reads ({reads}), got {backbone} "
+            "rows. Fix: embed the images with that backbone."
+        )
     with torch.no_grad():
         logits = shipped.net.classify(torch.from_numpy(rows).float()).numpy()  # type: ignore[operator]
     return np.asarray(shipped.calibration.probability(logits))

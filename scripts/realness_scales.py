@@ -17,7 +17,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -32,6 +32,7 @@ from realness_familiarity import (  # type: ignore[import-not-found]
     shipped_probabilities,
 )
 
+from synthdiff.realness import load_realness_model
 from synthdiff.realness._calibration import expected_calibration_error
 from synthdiff.realness._data import LabelledImage, list_source
 from synthdiff.realness._image_head import EmbeddingCache, HeadFit, fit_image_head
@@ -187,10 +188,12 @@ def main() -> None:
     if args.gate:
         gate = list_source(args.gate, args.gate.parent.name, args.gate.name)
         candidate = records(final, features(args.out / "embeddings", args.crop, net, gate), gate, "final")
-        # The shipped model reads Lite0 embeddings, whatever the candidate's backbone.
-        shipped_net = net if args.backbone == "lite0" else RealnessEffNet().eval()
+        # The shipped model reads its own backbone's embeddings, whatever the candidate's.
+        reads = cast(RealnessEffNet, load_realness_model("realness-effnet").net).backbone_variant
+        shipped_net = net if args.backbone == reads else RealnessEffNet(backbone=reads).eval()
         base = features(args.out / "embeddings", [128], shipped_net, gate)[:, 0]
-        shipped_correct = (shipped_probabilities(base) >= 0.5) == np.array([i.label for i in gate], bool)
+        labels = np.array([i.label for i in gate], bool)
+        shipped_correct = (shipped_probabilities(base, reads) >= 0.5) == labels
         report["gate"] = {"candidate": _accuracy(candidate), "shipped": float(shipped_correct.mean())}
         lines += ["", f"Gate {args.gate.name}: candidate {100 * report['gate']['candidate']:.1f} %, shipped "
                   f"{100 * report['gate']['shipped']:.1f} %."]  # fmt: skip

@@ -67,3 +67,10 @@ def test_an_image_far_smaller_than_a_crop_is_unsure(shipped) -> None:  # type: i
     assert below.verdict == "unsure" and any("too little to judge" in r for r in below.reasons)
     at = score_image(model, rng.random((smallest, 50, 3), dtype=np.float32), check_stability=False)
     assert not any("too little to judge" in r for r in at.reasons)
+
+
+def test_the_default_reads_efficientnet_lite2() -> None:
+    """The shipped default is a realness-effnet-lite2 fit (docs/models.md, the Lite2 speed round), so its
+    backbone's weights must be a core dependency."""
+    model = load_realness_model("realness-effnet")
+    assert model.net.backbone_variant == "lite2"  # type: ignore[union-attr]

@@ -22,12 +22,15 @@ from synthdiff.cli._common import (
 )
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
 
-MODEL_HELP = "Shipped model name (realness-effnet, realness-cnn) or a checkpoint from train realness."
+MODEL_HELP = (
+    "Shipped model name (realness-effnet, the default, which reads EfficientNet-Lite2 features; "
+    "realness-cnn) or a checkpoint from train realness."
+)
 # Written out so that --help does not import torch; tests/realness/test_cli.py checks it lists MODELS.
 TRAIN_MODEL_HELP = (
     "realness-cnn, realness-effnet, realness-effnet-levels, realness-effnet-mlp, realness-effnet-traces, "
-    "realness-effnet-tuned, realness-effnet-lite1, realness-effnet-lite2 (the last two need the "
-    "backbones extra) or realness-tiny."
+    "realness-effnet-tuned, realness-effnet-lite1 (needs the backbones extra), realness-effnet-lite2 "
+    "(the shipped default's recipe) or realness-tiny."
 )
 
 

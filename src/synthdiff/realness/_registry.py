@@ -33,6 +33,8 @@ DEFAULT_MODEL = "realness-effnet"
 #: Registered architectures: name -> (description, builder taking the cues).
 MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], nn.Module]]] = {
     "realness-cnn": ("ResNet-style CNN, widths 16-32-64-128, from scratch", lambda cues: RealnessNet(cues)),
+    # The shipped weights named realness-effnet (the default) are a realness-effnet-lite2 fit since
+    # 2026-12-06; a checkpoint names the registered model it was made as, so each loads its own backbone.
     "realness-effnet": (
         "linear head on frozen ImageNet EfficientNet-Lite0 features of RGB crops",
         lambda cues: RealnessEffNet(cues),
@@ -58,7 +60,7 @@ MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], nn.Module]]] = {
         lambda cues: RealnessEffNet(cues, backbone="lite1"),
     ),
     "realness-effnet-lite2": (
-        "linear head on frozen ImageNet EfficientNet-Lite2 features of RGB crops (the backbones extra)",
+        "linear head on frozen ImageNet EfficientNet-Lite2 features of RGB crops (the shipped default's)",
         lambda cues: RealnessEffNet(cues, backbone="lite2"),
     ),
     "realness-tiny": ("widths 4-8 (tests)", lambda cues: RealnessNet(cues, widths=(4, 8))),
