@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -58,7 +59,10 @@ def test_train_then_score_then_bench(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    scores = json.loads((tmp_path / "s.json").read_text())["images"][str(image)]
+    written = json.loads((tmp_path / "s.json").read_text())
+    assert written["schema_version"] == "1.2" and written["architecture"] == "realness-tiny"
+    assert written["checkpoint_sha256"] == hashlib.sha256((run / "best.pt").read_bytes()).hexdigest()
+    scores = written["images"][str(image)]
     assert 0.0 <= scores["probability_synthetic"] <= 1.0 and scores["verdict"] in {
         "real",
         "synthetic",
@@ -84,6 +88,7 @@ def test_train_then_score_then_bench(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
+    assert bench["model"]["checkpoint_sha256"] == written["checkpoint_sha256"]
     assert bench["summary"]["images"] == 20 and bench["summary"]["auc"] is not None
     rows = list(csv.DictReader((tmp_path / "bench" / "scores.csv").read_text().splitlines()))
     assert len(rows) == 20 and {r["label"] for r in rows} == {"real", "synthetic"}
@@ -137,6 +142,11 @@ def test_compare_reports_the_realness_of_both_images(tmp_path: Path) -> None:
     result = compare(pair / "reference.png", pair / "test.png", fast=True, realness_model=model)
     section = result.to_dict()["realness"]
     assert set(section) == {"model", "reference", "test"}
+    assert section["model"] == {
+        "checkpoint": str(model),
+        "model": "realness-tiny",
+        "checkpoint_sha256": hashlib.sha256(model.read_bytes()).hexdigest(),
+    }
     for key in ("reference", "test"):
         assert 0.0 <= section[key]["probability_synthetic"] <= 1.0 and section[key]["crops"] > 0
     html = result.save_report(tmp_path / "report").read_text()

@@ -84,7 +84,15 @@ def realness_command(
             overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
             save_png(heatmap / f"{path.stem}_realness.png", overlay, protected=images)
     if json_out is not None:
-        payload = {"schema_version": "1.1", "model": str(model_spec), "images": results, "errors": errors}
+        payload = {
+            "schema_version": "1.2",
+            "model": str(model_spec),
+            # What the name stood for when these scores were made (the shipped weights change over time).
+            "architecture": model.name,
+            "checkpoint_sha256": model.checkpoint_sha256,
+            "images": results,
+            "errors": errors,
+        }
         atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n", protected=images)
     if errors:
         scored = "the others were scored" if results else "nothing was scored"
@@ -135,7 +143,12 @@ def realness_bench_command(
             journal=output,
             restart=restart,
         )
-    write_bench(evaluation, output, {"spec": str(model_spec), "name": model.name})
+    identity: dict[str, object] = {
+        "spec": str(model_spec),
+        "name": model.name,
+        "checkpoint_sha256": model.checkpoint_sha256,
+    }
+    write_bench(evaluation, output, identity)
     summary = evaluation.summary
 
     def interval(key: str) -> str:

@@ -45,7 +45,7 @@ from synthdiff.metrics import (
 __all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
 
 #: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
-REPORT_SCHEMA_VERSION = "1.4"
+REPORT_SCHEMA_VERSION = "1.5"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
@@ -441,7 +441,13 @@ def compare(
 
         start = time.perf_counter()
         scorer = _realness_model(realness_model, str(target))
-        realness = {"model": {"checkpoint": str(realness_model), "model": scorer.name}}
+        realness = {
+            "model": {
+                "checkpoint": str(realness_model),
+                "model": scorer.name,
+                "checkpoint_sha256": scorer.checkpoint_sha256,
+            }
+        }
         for key, pixels in (("reference", ref_display), ("test", test_original)):
             realness[key] = score_image(scorer, pixels).to_dict()
         timings["realness"] = time.perf_counter() - start

@@ -17,7 +17,7 @@ from synthdiff.realness._score import RealnessScore
 
 __all__ = ["BENCH_SCHEMA_VERSION", "heatmap_overlay", "write_bench"]
 
-BENCH_SCHEMA_VERSION = "1.1"
+BENCH_SCHEMA_VERSION = "1.2"
 THUMB = 160
 
 
