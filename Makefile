@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders variety-renders variety-renders-more styled-renders gap-example clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders variety-renders variety-renders-more styled-renders change-sets gap-example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -135,6 +135,18 @@ realness-sources: setup-dev
 	bash scripts/link_realness_round.sh data/realness-photos-round --with-lomiri
 	bash scripts/link_realness_round.sh data/realness-variety-round --with-lomiri --with-variety
 	bash scripts/link_realness_round.sh data/realness-styles-round --with-lomiri --with-variety --with-styles
+
+# The change detectors' sets that the default's training and test table read (docs/models.md, stage
+# 12): stage 6b's version-2 sets, the unchanged pairs of seed 7, the mixed set, the 6-variant folders.
+# About two hours on 2 cores; every step resumes. The generated data are not in the repository, so a
+# fresh machine needs this before any change-detection round.
+change-sets: setup-dev
+	bash scripts/make_stage6b_data.sh
+	$(BIN)/synthdiff generate --feature none --scenes 60 --size 256 --seed 7 --workers 2 --variants 4 --samples 8 \
+		--split 0,0.5,0.5 --out data/change/none-seed7
+	$(BIN)/synthdiff generate --feature mixed --scenes 100 --size 256 --seed 0 --workers 2 --variants 4 --samples 8 \
+		--out data/change/mixed
+	bash scripts/make_stage8_data.sh
 
 # `synthdiff gap` on generated renders against the photos bundled in installed packages (docs/gap.md).
 gap-example: setup-dev
