@@ -89,6 +89,8 @@ def test_inference_copy_computes_the_same_function(model: EfficientNetLite) -> N
     # The original is untouched: still the weight file's layout, batch norms included.
     state = torch.load(weights_path(model.variant), map_location="cpu", weights_only=True)
     assert set(state) == set(model.state_dict())
+    with pytest.raises(ValueError, match="not a copy it already made"):
+        inference_copy(fused)
 
 
 @pytest.mark.parametrize(("kernel", "stride"), [(1, 1), (3, 1), (5, 1), (3, 2), (5, 2)])

@@ -272,7 +272,11 @@ def efficientnet_lite(variant: str = "lite0", pretrained: bool = True) -> Effici
 
 def _fold(convolution: nn.Conv2d, norm: nn.Module) -> None:
     """Fold an eval-mode batch norm into the convolution before it (weights scaled, a bias added)."""
-    assert isinstance(norm, nn.BatchNorm2d) and norm.running_var is not None and norm.running_mean is not None
+    if not isinstance(norm, nn.BatchNorm2d) or norm.running_var is None or norm.running_mean is None:
+        raise ValueError(
+            f"Expected a batch norm with running statistics to fold, got {type(norm).__name__}. "
+            "Fix: pass the original model to inference_copy, not a copy it already made."
+        )
     scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
     bias = norm.bias - norm.running_mean * scale
     if convolution.bias is not None:
