@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from synthdiff.errors import MissingDependencyError
 
@@ -270,19 +271,14 @@ def efficientnet_lite(variant: str = "lite0", pretrained: bool = True) -> Effici
     return model
 
 
-def _fold(convolution: nn.Conv2d, norm: nn.Module) -> None:
-    """Fold an eval-mode batch norm into the convolution before it (weights scaled, a bias added)."""
-    if not isinstance(norm, nn.BatchNorm2d) or norm.running_var is None or norm.running_mean is None:
+def _fold(convolution: Conv2dSame, norm: nn.Module) -> Conv2dSame:
+    """The convolution with the eval-mode batch norm after it folded in (PyTorch's own fusion)."""
+    if not isinstance(norm, nn.BatchNorm2d):
         raise ValueError(
             f"Expected a batch norm with running statistics to fold, got {type(norm).__name__}. "
             "Fix: pass the original model to inference_copy, not a copy it already made."
         )
-    scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
-    bias = norm.bias - norm.running_mean * scale
-    if convolution.bias is not None:
-        bias = bias + convolution.bias * scale
-    convolution.weight = nn.Parameter(convolution.weight * scale.reshape(-1, 1, 1, 1))
-    convolution.bias = nn.Parameter(bias)
+    return fuse_conv_bn_eval(convolution, norm)
 
 
 @torch.no_grad()
@@ -296,19 +292,14 @@ def inference_copy(model: EfficientNetLite) -> EfficientNetLite:
     longer matches the weight files; ``model`` is left as it was.
     """
     fused = copy.deepcopy(model).eval()
-    _fold(fused._conv_stem, fused._bn0)
-    fused._bn0 = nn.Identity()
+    fused._conv_stem, fused._bn0 = _fold(fused._conv_stem, fused._bn0), nn.Identity()
     for block in fused._blocks:
         assert isinstance(block, MBConv)
         if block.expand:
-            _fold(block._expand_conv, block._bn0)
-            block._bn0 = nn.Identity()
-        _fold(block._depthwise_conv, block._bn1)
-        block._bn1 = nn.Identity()
-        _fold(block._project_conv, block._bn2)
-        block._bn2 = nn.Identity()
-    _fold(fused._conv_head, fused._bn1)
-    fused._bn1 = nn.Identity()
+            block._expand_conv, block._bn0 = _fold(block._expand_conv, block._bn0), nn.Identity()
+        block._depthwise_conv, block._bn1 = _fold(block._depthwise_conv, block._bn1), nn.Identity()
+        block._project_conv, block._bn2 = _fold(block._project_conv, block._bn2), nn.Identity()
+    fused._conv_head, fused._bn1 = _fold(fused._conv_head, fused._bn1), nn.Identity()
     fused.requires_grad_(False)
     fused.channels_last = True
     return fused.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
