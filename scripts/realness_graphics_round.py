@@ -21,7 +21,7 @@ from typing import Any
 
 # scripts/ is on sys.path when this runs as a script; the tests load realness_familiarity first.
 from realness_familiarity import NINE  # type: ignore[import-not-found]
-from realness_lite2_round import results  # type: ignore[import-not-found]
+from realness_lite2_round import nine_cell, pooled_row, results  # type: ignore[import-not-found]
 
 from synthdiff.realness._evaluate import summarise_results
 
@@ -65,8 +65,8 @@ def conditions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[tup
         ),
         (
             "2. the nine: accuracy >= 96.0 %, log loss <= 0.15, ECE <= 0.05",
-            _nine(reference["nine"]),
-            _nine(nine),
+            nine_cell(reference["nine"]),
+            nine_cell(nine),
             nine["accuracy"] >= 0.96 and nine["log_loss"] <= 0.15 and nine["ece"] <= 0.05,
         ),
         (
@@ -90,21 +90,6 @@ def conditions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[tup
     ]
 
 
-def _nine(summary: dict[str, Any]) -> str:
-    return f"{100 * summary['accuracy']:.1f} %, {summary['log_loss']:.3f}, {summary['ece']:.3f}"
-
-
-def _pooled(name: str, summary: dict[str, Any]) -> str:
-    low, high = (100 * x for x in summary["accuracy_interval"])
-    auc_low, auc_high = summary["auc_interval"]
-    ece_low, ece_high = summary["ece_interval"]
-    return (
-        f"| {name} | {summary['images']} | {100 * summary['accuracy']:.1f} % [{low:.1f}, {high:.1f}] "
-        f"| {summary['auc']:.3f} [{auc_low:.3f}, {auc_high:.3f}] | {summary['ece']:.3f} [{ece_low:.3f}, "
-        f"{ece_high:.3f}] | {summary['log_loss']:.3f} |"
-    )
-
-
 def report(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
     rows = conditions(reference, candidate)
     decided = all(holds for name, *_, holds in rows if not name.startswith("reported"))
@@ -119,11 +104,11 @@ def report(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
         "",
         "| pooled held-out | images | accuracy | AUC | ECE | log loss |",
         "| --- | --- | --- | --- | --- | --- |",
-        _pooled("reference, the fifteen", reference["fifteen"]),
-        _pooled("candidate, the fifteen", candidate["fifteen"]),
-        _pooled("candidate, all sixteen", candidate["all"]),
-        _pooled("reference, the fourteen (no POV-Ray)", reference["fourteen"]),
-        _pooled("candidate, the fourteen (no POV-Ray)", candidate["fourteen"]),
+        pooled_row("reference, the fifteen", reference["fifteen"]),
+        pooled_row("candidate, the fifteen", candidate["fifteen"]),
+        pooled_row("candidate, all sixteen", candidate["all"]),
+        pooled_row("reference, the fourteen (no POV-Ray)", reference["fourteen"]),
+        pooled_row("candidate, the fourteen (no POV-Ray)", candidate["fourteen"]),
         "",
         "| held out | images | reference | candidate |",
         "| --- | --- | --- | --- |",

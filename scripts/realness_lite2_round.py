@@ -71,8 +71,8 @@ def conditions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[tup
         ),
         (
             "2. nine sources: accuracy >= 96.0 %, log loss <= 0.15, ECE <= 0.05",
-            _nine(reference["nine"]),
-            _nine(nine),
+            nine_cell(reference["nine"]),
+            nine_cell(nine),
             nine["accuracy"] >= 0.96 and nine["log_loss"] <= 0.15 and nine["ece"] <= 0.05,
         ),
         (
@@ -96,11 +96,11 @@ def conditions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[tup
     ]
 
 
-def _nine(summary: dict[str, Any]) -> str:
+def nine_cell(summary: dict[str, Any]) -> str:
     return f"{100 * summary['accuracy']:.1f} %, {summary['log_loss']:.3f}, {summary['ece']:.3f}"
 
 
-def _pooled(name: str, summary: dict[str, Any]) -> str:
+def pooled_row(name: str, summary: dict[str, Any]) -> str:
     low, high = (100 * x for x in summary["accuracy_interval"])
     auc_low, auc_high = summary["auc_interval"]
     ece_low, ece_high = summary["ece_interval"]
@@ -125,10 +125,10 @@ def report(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
         "",
         "| pooled held-out | images | accuracy | AUC | ECE | log loss |",
         "| --- | --- | --- | --- | --- | --- |",
-        _pooled("reference, all sources", reference["all"]),
-        _pooled("candidate, all sources", candidate["all"]),
-        _pooled("reference, the nine", reference["nine"]),
-        _pooled("candidate, the nine", candidate["nine"]),
+        pooled_row("reference, all sources", reference["all"]),
+        pooled_row("candidate, all sources", candidate["all"]),
+        pooled_row("reference, the nine", reference["nine"]),
+        pooled_row("candidate, the nine", candidate["nine"]),
         "",
         "| held out | images | reference | candidate |",
         "| --- | --- | --- | --- |",

@@ -189,8 +189,9 @@ def main() -> None:
         gate = list_source(args.gate, args.gate.parent.name, args.gate.name)
         candidate = records(final, features(args.out / "embeddings", args.crop, net, gate), gate, "final")
         # The shipped model reads its own backbone's embeddings, whatever the candidate's.
-        reads = cast(RealnessEffNet, load_realness_model("realness-effnet").net).backbone_variant
-        shipped_net = net if args.backbone == reads else RealnessEffNet(backbone=reads).eval()
+        shipped = cast(RealnessEffNet, load_realness_model("realness-effnet").net)
+        reads = shipped.backbone_variant
+        shipped_net = net if args.backbone == reads else shipped
         base = features(args.out / "embeddings", [128], shipped_net, gate)[:, 0]
         labels = np.array([i.label for i in gate], bool)
         shipped_correct = (shipped_probabilities(base, reads) >= 0.5) == labels
