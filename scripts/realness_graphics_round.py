@@ -14,14 +14,18 @@ looked at to design the new source). The gates are scored apart (``realness_scal
 
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
 from typing import Any
 
 # scripts/ is on sys.path when this runs as a script; the tests load realness_familiarity first.
 from realness_familiarity import NINE  # type: ignore[import-not-found]
-from realness_lite2_round import nine_cell, pooled_row, results  # type: ignore[import-not-found]
+from realness_lite2_round import (  # type: ignore[import-not-found]
+    condition_lines,
+    nine_cell,
+    per_source_lines,
+    pooled_row,
+    results,
+    run_round,
+)
 
 from synthdiff.realness._evaluate import summarise_results
 
@@ -98,7 +102,7 @@ def report(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
         "",
         "| condition | reference (shipped, fifteen sources) | candidate (with `graphics`) | holds |",
         "| --- | --- | --- | --- |",
-        *(f"| {name} | {ref} | {cand} | {'yes' if holds else '**no**'} |" for name, ref, cand, holds in rows),
+        *condition_lines(rows),
         "",
         f"Conditions 1-4: **{'all hold' if decided else 'not all hold'}** (the gates apart).",
         "",
@@ -110,35 +114,13 @@ def report(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
         pooled_row("reference, the fourteen (no POV-Ray)", reference["fourteen"]),
         pooled_row("candidate, the fourteen (no POV-Ray)", candidate["fourteen"]),
         "",
-        "| held out | images | reference | candidate |",
-        "| --- | --- | --- | --- |",
+        *per_source_lines(reference, candidate),
     ]
-    for source, stats in sorted(candidate["all"]["per_source"].items()):
-        ref = reference["per_source"].get(source)
-        shown = "-" if ref is None else f"{100 * ref:.1f} %"
-        lines.append(f"| {source} | {stats['images']} | {shown} | {100 * stats['accuracy']:.1f} % |")
     return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("reference", type=Path, help="the reference run's scales-*.json")
-    parser.add_argument("candidate", type=Path, help="the candidate run's scales-*.json")
-    parser.add_argument("--out", type=Path, required=True, help="writes OUT.md and OUT.json")
-    args = parser.parse_args()
-    reference = figures(json.loads(args.reference.read_text())["records"])
-    candidate = figures(json.loads(args.candidate.read_text())["records"])
-    rows = conditions(reference, candidate)
-    lines = report(reference, candidate)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    payload = {
-        "reference": reference,
-        "candidate": candidate,
-        "conditions": [{"condition": n, "reference": r, "candidate": c, "holds": h} for n, r, c, h in rows],
-    }
-    args.out.with_suffix(".json").write_text(json.dumps(payload, indent=1))
-    print("\n".join(lines))
+    run_round(__doc__.split("\n\n")[0], figures, conditions, report)
 
 
 if __name__ == "__main__":

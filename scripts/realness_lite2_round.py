@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,43 +112,31 @@ def pooled_row(name: str, summary: dict[str, Any]) -> str:
     )
 
 
-def report(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
-    rows = conditions(reference, candidate)
-    decided = all(holds for name, *_, holds in rows if not name.startswith("hypothesis"))
-    lines = [
-        "# The Lite2 round: conditions 1-4 (rule: docs/training-logs/realness/lite2-round-rule.md)",
-        "",
-        "| condition | reference (Lite0) | candidate (Lite2) | holds |",
-        "| --- | --- | --- | --- |",
-        *(f"| {name} | {ref} | {cand} | {'yes' if holds else '**no**'} |" for name, ref, cand, holds in rows),
-        "",
-        f"Conditions 1-4: **{'all hold' if decided else 'not all hold'}** (5 and 6 apart).",
-        "",
-        "| pooled held-out | images | accuracy | AUC | ECE | log loss |",
-        "| --- | --- | --- | --- | --- | --- |",
-        pooled_row("reference, all sources", reference["all"]),
-        pooled_row("candidate, all sources", candidate["all"]),
-        pooled_row("reference, the nine", reference["nine"]),
-        pooled_row("candidate, the nine", candidate["nine"]),
-        "",
-        "| held out | images | reference | candidate |",
-        "| --- | --- | --- | --- |",
+def condition_lines(rows: list[tuple[str, str, str, bool]]) -> list[str]:
+    """Markdown table rows of (condition, reference, candidate, holds)."""
+    return [
+        f"| {name} | {ref} | {cand} | {'yes' if holds else '**no**'} |" for name, ref, cand, holds in rows
     ]
+
+
+def per_source_lines(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
+    """A table of each source's held-out accuracy, reference against candidate ("-": no reference)."""
+    lines = ["| held out | images | reference | candidate |", "| --- | --- | --- | --- |"]
     for source, stats in sorted(candidate["all"]["per_source"].items()):
-        ref = reference["per_source"].get(source, float("nan"))
-        lines.append(
-            f"| {source} | {stats['images']} | {100 * ref:.1f} % | {100 * stats['accuracy']:.1f} % |"
-        )
-    engines = [candidate["per_source"].get(name, float("nan")) for name in ENGINES]
-    lines += [
-        "",
-        f"Mean of the four engines held out (decides nothing here): {100 * sum(engines) / 4:.1f} %.",
-    ]
+        ref = reference["per_source"].get(source)
+        shown = "-" if ref is None else f"{100 * ref:.1f} %"
+        lines.append(f"| {source} | {stats['images']} | {shown} | {100 * stats['accuracy']:.1f} % |")
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run_round(
+    description: str,
+    figures: Callable[[list[dict[str, Any]]], dict[str, Any]],
+    conditions: Callable[[dict[str, Any], dict[str, Any]], list[tuple[str, str, str, bool]]],
+    report: Callable[[dict[str, Any], dict[str, Any]], list[str]],
+) -> None:
+    """A round script's command line: two runs' scales-*.json in, OUT.md and OUT.json out."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("reference", type=Path, help="the reference run's scales-*.json")
     parser.add_argument("candidate", type=Path, help="the candidate run's scales-*.json")
     parser.add_argument("--out", type=Path, required=True, help="writes OUT.md and OUT.json")
@@ -158,19 +147,46 @@ def main() -> None:
     rows = conditions(reference, candidate)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    args.out.with_suffix(".json").write_text(
-        json.dumps(
-            {
-                "reference": reference,
-                "candidate": candidate,
-                "conditions": [
-                    {"condition": n, "reference": r, "candidate": c, "holds": h} for n, r, c, h in rows
-                ],
-            },
-            indent=1,
-        )
-    )
+    payload = {
+        "reference": reference,
+        "candidate": candidate,
+        "conditions": [{"condition": n, "reference": r, "candidate": c, "holds": h} for n, r, c, h in rows],
+    }
+    args.out.with_suffix(".json").write_text(json.dumps(payload, indent=1))
     print("\n".join(lines))
+
+
+def report(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
+    rows = conditions(reference, candidate)
+    decided = all(holds for name, *_, holds in rows if not name.startswith("hypothesis"))
+    lines = [
+        "# The Lite2 round: conditions 1-4 (rule: docs/training-logs/realness/lite2-round-rule.md)",
+        "",
+        "| condition | reference (Lite0) | candidate (Lite2) | holds |",
+        "| --- | --- | --- | --- |",
+        *condition_lines(rows),
+        "",
+        f"Conditions 1-4: **{'all hold' if decided else 'not all hold'}** (5 and 6 apart).",
+        "",
+        "| pooled held-out | images | accuracy | AUC | ECE | log loss |",
+        "| --- | --- | --- | --- | --- | --- |",
+        pooled_row("reference, all sources", reference["all"]),
+        pooled_row("candidate, all sources", candidate["all"]),
+        pooled_row("reference, the nine", reference["nine"]),
+        pooled_row("candidate, the nine", candidate["nine"]),
+        "",
+        *per_source_lines(reference, candidate),
+    ]
+    engines = [candidate["per_source"].get(name, float("nan")) for name in ENGINES]
+    lines += [
+        "",
+        f"Mean of the four engines held out (decides nothing here): {100 * sum(engines) / 4:.1f} %.",
+    ]
+    return lines
+
+
+def main() -> None:
+    run_round(__doc__.split("\n\n")[0], figures, conditions, report)
 
 
 if __name__ == "__main__":
