@@ -49,9 +49,37 @@ def figures(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def kept_conditions(
+    reference: dict[str, Any], candidate: dict[str, Any], first: int
+) -> list[tuple[str, str, str, bool]]:
+    """The conditions every source round keeps, numbered from ``first``: the nine accurate and calibrated,
+    at most one photo of the fifteen lost, a JPEG-75 drop on the nine of at most 3 points."""
+    nine = candidate["nine"]
+    return [
+        (
+            f"{first}. the nine: accuracy >= 96.0 %, log loss <= 0.15, ECE <= 0.05",
+            nine_cell(reference["nine"]),
+            nine_cell(nine),
+            nine["accuracy"] >= 0.96 and nine["log_loss"] <= 0.15 and nine["ece"] <= 0.05,
+        ),
+        (
+            f"{first + 1}. photos of the fifteen ({candidate['photos']}): at most one fewer right",
+            str(reference["photos_right"]),
+            str(candidate["photos_right"]),
+            candidate["photos_right"] >= reference["photos_right"] - 1,
+        ),
+        (
+            f"{first + 2}. JPEG 75 drop on the nine <= 3 points",
+            f"{100 * reference['nine']['accuracy_drop_jpeg75']:.1f}",
+            f"{100 * nine['accuracy_drop_jpeg75']:.1f}",
+            nine["accuracy_drop_jpeg75"] <= 0.03,
+        ),
+    ]
+
+
 def conditions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     """Rows (condition, reference, candidate, holds) of the rule's conditions 1-4 and POV-Ray's figure."""
-    ref14, cand14, nine = reference["fourteen"], candidate["fourteen"], candidate["nine"]
+    ref14, cand14 = reference["fourteen"], candidate["fourteen"]
     povray_ref = reference["per_source"].get("povray-examples", float("nan"))
     povray = candidate["per_source"].get("povray-examples", float("nan"))
     return [
@@ -67,24 +95,7 @@ def conditions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[tup
             f"{cand14['auc']:.4f}",
             cand14["auc"] >= ref14["auc"] - 0.003,
         ),
-        (
-            "2. the nine: accuracy >= 96.0 %, log loss <= 0.15, ECE <= 0.05",
-            nine_cell(reference["nine"]),
-            nine_cell(nine),
-            nine["accuracy"] >= 0.96 and nine["log_loss"] <= 0.15 and nine["ece"] <= 0.05,
-        ),
-        (
-            f"3. photos of the fifteen ({candidate['photos']}): at most one fewer right",
-            str(reference["photos_right"]),
-            str(candidate["photos_right"]),
-            candidate["photos_right"] >= reference["photos_right"] - 1,
-        ),
-        (
-            "4. JPEG 75 drop on the nine <= 3 points",
-            f"{100 * reference['nine']['accuracy_drop_jpeg75']:.1f}",
-            f"{100 * nine['accuracy_drop_jpeg75']:.1f}",
-            nine["accuracy_drop_jpeg75"] <= 0.03,
-        ),
+        *kept_conditions(reference, candidate, first=2),
         (
             "reported, not clean (decides nothing): POV-Ray held out",
             f"{100 * povray_ref:.1f} %",

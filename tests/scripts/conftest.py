@@ -6,6 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
@@ -18,3 +19,19 @@ def load_script(name: str) -> ModuleType:
     sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def held_out_records(rows: list[tuple[str, int, float]]) -> list[dict[str, Any]]:
+    """Held-out records as ``realness_scales.py`` writes them, from (source, label, p(synthetic)) rows;
+    the JPEG-75 probability equals the decoded one."""
+    return [
+        {
+            "path": f"{source}/{n}.png",
+            "source": source,
+            "label": label,
+            "probability_synthetic": p,
+            "probability_synthetic_jpeg75": p,
+            "correct": (p >= 0.5) == bool(label),
+        }
+        for n, (source, label, p) in enumerate(rows)
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.scripts.conftest import load_script
+from tests.scripts.conftest import held_out_records, load_script
 
 load_script("realness_familiarity")  # imported by the scripts below
 load_script("realness_scales")
@@ -22,17 +22,7 @@ def _records(povray_right: int, photos_wrong: int = 0, graphics: bool = False) -
         rows.append(("povray-examples", 1, 0.8 if index < povray_right else 0.005))
         if graphics:
             rows.append(("graphics", 1, 0.9))
-    return [
-        {
-            "path": f"{source}/{n}.png",
-            "source": source,
-            "label": label,
-            "probability_synthetic": p,
-            "probability_synthetic_jpeg75": p,
-            "correct": (p >= 0.5) == bool(label),
-        }
-        for n, (source, label, p) in enumerate(rows)
-    ]
+    return held_out_records(rows)
 
 
 def _holds(reference: list[dict[str, Any]], candidate: list[dict[str, Any]]) -> dict[str, bool]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.scripts.conftest import load_script
+from tests.scripts.conftest import held_out_records, load_script
 
 load_script("realness_familiarity")  # imported by the scripts below
 load_script("realness_scales")
@@ -18,17 +18,7 @@ def _records(povray_right: int, photo_p: float = 0.01) -> list[dict[str, Any]]:
         rows.append(("skimage", 0, photo_p))
         rows.append(("cycles-undenoised", 1, 0.99))
         rows.append(("povray-examples", 1, 0.8 if index < povray_right else 0.005))
-    return [
-        {
-            "path": f"{source}/{n}.png",
-            "source": source,
-            "label": label,
-            "probability_synthetic": p,
-            "probability_synthetic_jpeg75": p,
-            "correct": (p >= 0.5) == bool(label),
-        }
-        for n, (source, label, p) in enumerate(rows)
-    ]
+    return held_out_records(rows)
 
 
 def test_conditions_follow_the_rule() -> None:
