@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of PyTorch; a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders variety-renders variety-renders-more styled-renders change-sets gap-example clean
+.PHONY: demo test setup setup-dev system-deps lint typecheck pytest benchmark realness-data realness-sources realness-test-renders povray-renders engine-renders luxcore-renders variety-renders variety-renders-more styled-renders change-sets gap-example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,14 @@ engine-renders: setup-dev $(ENGINES)/.installed
 # A synthetic training source whose content is not the generator's: material close-ups, swatch grids,
 # product shots, 3D text, terrains, mirror spheres on checkers, clutter (Cycles; 70 minutes here on 2
 # cores shared with other jobs).
+# The default realness model's sixteenth training source (docs/models.md, "The LuxCore round"): LuxCoreRender
+# on the engine-neutral scenes 1030 to 1089 (seed 301; the scenes of the spent gates luxcore-fresh and
+# luxcore-fresh2). About 35 minutes on 2 cores; resumable.
+luxcore-renders: setup-dev $(ENGINES)/.installed
+	@set -e; textures="$(addprefix $(SKIMAGE_DATA)/,astronaut.png brick.png chelsea.png coffee.png grass.png gravel.png)"; \
+	$(ENGINES)/bin/python scripts/make_engine_renders.py --engine luxcore --first 1030 --count 60 --name luxcore \
+		--out data/realness-luxcore --textures $$textures --hdris $(HDRIS)
+
 variety-renders: setup-dev
 	$(BIN)/python scripts/make_variety_renders.py --out data/realness-variety/synthetic/blender-variety --count 140
 
@@ -131,10 +139,12 @@ realness-sources: setup-dev
 	bash scripts/make_realness_renders.sh
 	$(BIN)/synthdiff generate --feature texture --scene examples/exam.blend --scenes 6 --size 256 --seed 1 \
 		--workers 2 --split 0,0,1 --variants $(call variants_in,data/unseen/texture) --samples 8 --out data/unseen/texture
-	$(MAKE) realness-data povray-renders engine-renders variety-renders styled-renders realness-test-renders
+	$(MAKE) realness-data povray-renders engine-renders luxcore-renders variety-renders styled-renders \
+		realness-test-renders
 	bash scripts/link_realness_round.sh data/realness-photos-round --with-lomiri
 	bash scripts/link_realness_round.sh data/realness-variety-round --with-lomiri --with-variety
 	bash scripts/link_realness_round.sh data/realness-styles-round --with-lomiri --with-variety --with-styles
+	bash scripts/link_realness_round.sh data/realness-luxcore-round --with-lomiri --with-variety --with-luxcore
 
 # The change detectors' sets that the default's training and test table read (docs/models.md, stage
 # 12): stage 6b's version-2 sets, the unchanged pairs of seed 7, the mixed set, the 6-variant folders.

@@ -3,7 +3,8 @@
 # (docs/models.md): the nine sources of data/realness, the four other engines and, with
 # --with-lomiri, lomiri-photos, and with --with-variety, blender-variety (--with-variety-more: the same
 # source with the 140 further scenes of `make variety-renders-more`, as a folder of links to all 280 files),
-# and with --with-styles, blender-styles (`make styled-renders`).
+# and with --with-styles, blender-styles (`make styled-renders`), and with --with-luxcore, the 60 LuxCoreRender
+# renders of `make luxcore-renders`.
 # Links only: the images stay where `make realness-data`, `make povray-renders`, `make engine-renders` and
 # `make variety-renders` wrote them.
 #   bash scripts/link_realness_round.sh data/realness-engines-round
@@ -11,9 +12,10 @@
 #   bash scripts/link_realness_round.sh data/realness-variety-round --with-lomiri --with-variety
 #   bash scripts/link_realness_round.sh data/realness-variety-more-round --with-lomiri --with-variety-more
 #   bash scripts/link_realness_round.sh data/realness-styles-round --with-lomiri --with-variety --with-styles
+#   bash scripts/link_realness_round.sh data/realness-luxcore-round --with-lomiri --with-variety --with-luxcore
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:?usage: link_realness_round.sh OUT [--with-lomiri] [--with-variety | --with-variety-more] [--with-styles]}
+out=${1:?usage: link_realness_round.sh OUT [--with-lomiri] [--with-variety | --with-variety-more] [--with-styles] [--with-luxcore]}
 variety_more=()
 sources=(data/realness/real/* data/realness/synthetic/* data/realness-povray/synthetic/povray-examples
     data/realness-engines/synthetic/mitsuba data/realness-engines/synthetic/vtk data/realness-engines/synthetic/eevee)
@@ -22,9 +24,11 @@ for option in "${@:2}"; do
         --with-lomiri) sources+=(data/realness-extra/real/lomiri-photos) ;;
         --with-variety) sources+=(data/realness-variety/synthetic/blender-variety) ;;
         --with-styles) sources+=(data/realness-styles/synthetic/blender-styles) ;;
+        --with-luxcore) sources+=(data/realness-luxcore/synthetic/luxcore) ;;
         --with-variety-more) variety_more=(data/realness-variety/synthetic/blender-variety
             data/realness-variety-more/synthetic/blender-variety) ;;
-        *) echo "Expected --with-lomiri, --with-variety, --with-variety-more or --with-styles, got $option." >&2
+        *) echo "Expected --with-lomiri, --with-variety, --with-variety-more, --with-styles or --with-luxcore," \
+            "got $option." >&2
             exit 2 ;;
     esac
 done

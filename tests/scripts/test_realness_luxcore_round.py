@@ -9,6 +9,7 @@ from tests.scripts.conftest import held_out_records, load_script
 load_script("realness_familiarity")  # imported by the scripts below
 load_script("realness_scales")
 load_script("realness_lite2_round")
+load_script("realness_graphics_round")
 round_script = load_script("realness_luxcore_round")
 
 
