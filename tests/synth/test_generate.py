@@ -40,6 +40,7 @@ ALLOWED = {
     "all": {"illumination", "reflection", "texture", "transparency"},
     "objects": {"objects"},
     "none": set(),
+    "combined": {"illumination", "reflection", "texture", "transparency"},
 }
 
 
@@ -75,6 +76,9 @@ def test_each_feature_changes_only_its_own_parameters(datasets: dict[str, Path],
             assert changed and changed <= ALLOWED[feature], row["changes"]
         if feature in ("mixed", "all"):
             assert changed == ALLOWED[feature]
+        if feature == "combined":  # two or three of the four, and the record says which
+            assert len(changed) in (2, 3), row["changes"]
+            assert set(row["changed_labels"]) == changed
         for change in row["changes"]:
             assert change["old"] != change["new"], change
 

@@ -33,7 +33,10 @@ def generate_command(
         typer.Option(
             "--feature",
             "-f",
-            help="What differs: illumination, reflection, texture, transparency, mixed, all, objects, none.",
+            help=(
+                "What differs: illumination, reflection, texture, transparency, mixed, all, objects, none, "
+                "combined."
+            ),
         ),
     ],
     output: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder (new, or one to resume).")],

@@ -20,6 +20,7 @@ import numpy as np
 
 from synthdiff.errors import SceneError
 from synthdiff.synth._labels import Passes, SceneState
+from synthdiff.synth._options import COMBINED_SIZES
 
 __all__ = ["Change", "SceneHandle", "apply_variation", "build_scene", "open_scene", "render"]
 
@@ -844,6 +845,15 @@ def apply_variation(
         changes += _vary_reflection(handle, rng, material_counts)
         changes += _vary_texture(handle, rng, material_counts)
         return changes + _vary_transparency(handle, rng, material_counts), {}
+    if feature == "combined":
+        # Two or three of the four, so that a pixel's change is often the sum of several causes without
+        # every cause being present at once (as in ``all``).
+        names = ("illumination", "reflection", "texture", "transparency")
+        size = int(rng.choice(COMBINED_SIZES))
+        changes = []
+        for index in sorted(rng.choice(len(names), size=size, replace=False).tolist()):
+            changes += apply_variation(names[index], handle, rng, material_counts, object_counts)[0]
+        return changes, {}
     if feature == "objects":
         return _vary_objects(handle, rng, object_counts)
     return [], {}

@@ -14,13 +14,18 @@ from synthdiff.errors import InvalidArgumentError, SceneError
 __all__ = ["FEATURES", "LABEL_FEATURES", "GenerateOptions", "parse_size"]
 
 #: What ``--feature`` can vary. ``mixed`` changes illumination and texture together, ``all`` the four
-#: rendering features together; ``none`` renders the same scene again with another sampling seed.
-FEATURES = ("illumination", "reflection", "texture", "transparency", "mixed", "all", "objects", "none")
+#: rendering features together, ``combined`` two or three of the four drawn anew for each pair; ``none``
+#: renders the same scene again with another sampling seed. (New names go last: a feature's position
+#: seeds its variations, so the datasets of the others stay the same.)
+FEATURES = (
+    "illumination", "reflection", "texture", "transparency", "mixed", "all", "objects", "none", "combined",
+)  # fmt: skip
 
 #: The features that get label maps (seg_ref, seg_test, change) in every pair.
 LABEL_FEATURES = ("illumination", "reflection", "texture", "transparency", "objects")
 
-#: Which label features each dataset feature changes.
+#: Which label features each dataset feature changes (``combined``: may change; each pair records the
+#: ones it changed).
 CHANGED_LABELS: dict[str, tuple[str, ...]] = {
     "illumination": ("illumination",),
     "reflection": ("reflection",),
@@ -30,7 +35,11 @@ CHANGED_LABELS: dict[str, tuple[str, ...]] = {
     "all": ("illumination", "reflection", "texture", "transparency"),
     "objects": ("objects",),
     "none": (),
+    "combined": ("illumination", "reflection", "texture", "transparency"),
 }
+
+#: How many of the four rendering features a ``combined`` pair changes: two or three.
+COMBINED_SIZES = (2, 3)
 
 MAX_SIZE = 4096
 

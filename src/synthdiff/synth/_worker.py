@@ -75,7 +75,7 @@ def _segmentations(passes: labels.Passes, state: labels.SceneState) -> dict[str,
 
 
 def _changes_for(
-    feature: str,
+    names: tuple[str, ...],
     reference: labels.Passes,
     test: labels.Passes,
     changed_materials: dict[str, set[int]],
@@ -83,7 +83,7 @@ def _changes_for(
 ) -> dict[str, np.ndarray]:
     empty = np.zeros(reference.shape, dtype=bool)
     change = {name: empty for name in LABEL_FEATURES}
-    for name in CHANGED_LABELS[feature]:
+    for name in names:
         if name == "illumination":
             change[name] = labels.change_illumination(reference, test)
         elif name == "reflection":
@@ -95,6 +95,14 @@ def _changes_for(
         else:
             change[name] = labels.change_objects(reference, test, changed_objects)
     return change
+
+
+def _changed_labels(feature: str, changes: list[Any]) -> tuple[str, ...]:
+    """The label features a pair changed: the dataset's own, or for ``combined`` those its changes touched."""
+    if feature != "combined":
+        return CHANGED_LABELS[feature]
+    touched = {change.feature for change in changes}
+    return tuple(name for name in CHANGED_LABELS[feature] if name in touched)
 
 
 def _counts(index_pass: np.ndarray, minimum: int) -> dict[int, int]:
@@ -178,8 +186,9 @@ def run_scene(task: SceneTask, emit: Callable[[dict[str, Any]], None]) -> None:
                 kind, _, name = change.target.partition(":")
                 if kind == "material" and change.feature in changed_materials:
                     changed_materials[change.feature].add(index_of_material[name])
-            change_maps = _changes_for(options.feature, reference, test, changed_materials, object_kinds)
-            visible = all(change_maps[name].any() for name in CHANGED_LABELS[options.feature])
+            changed_labels = _changed_labels(options.feature, changes)
+            change_maps = _changes_for(changed_labels, reference, test, changed_materials, object_kinds)
+            visible = all(change_maps[name].any() for name in changed_labels)
             if visible:
                 break
 
@@ -202,7 +211,7 @@ def run_scene(task: SceneTask, emit: Callable[[dict[str, Any]], None]) -> None:
                 "seg_test": {n: f"pairs/{pid}/seg_{n}.png" for n in LABEL_FEATURES},
                 "change": {n: f"pairs/{pid}/change_{n}.png" for n in LABEL_FEATURES},
             },
-            "changed_labels": list(CHANGED_LABELS[options.feature]),
+            "changed_labels": list(changed_labels),
             "changes": [c.to_dict() for c in changes],
             "change_fraction": {n: round(float(change_maps[n].mean()), 6) for n in LABEL_FEATURES},
             "seg_fraction": {"reference": reference_coverage, "test": test_coverage},
