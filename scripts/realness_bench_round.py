@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-from synthdiff.realness._evaluate import ImageResult, summarise_results
+import numpy as np
+
+from synthdiff.realness._evaluate import ImageResult, _log_loss, summarise_results
 
 #: Sources that decide (the clean set) and the one reported only.
 CLEAN = ("opencv-scenes", "package-photos", "wallpaper-photos", "luxcore-fresh2", "wallpaper-renders")
@@ -56,11 +57,8 @@ def read_scores(paths: list[Path]) -> dict[str, ImageResult]:
 
 def log_loss(results: list[ImageResult]) -> float:
     """Mean negative log-likelihood, probabilities clipped to [1e-6, 1 - 1e-6] as the rule says."""
-    total = 0.0
-    for r in results:
-        p = min(max(r.probability, 1e-6), 1 - 1e-6)
-        total -= math.log(p if r.label else 1 - p)
-    return total / len(results)
+    probabilities = np.array([r.probability for r in results])
+    return _log_loss(probabilities, np.array([r.label for r in results]), eps=1e-6)
 
 
 def _right(results: list[ImageResult]) -> int:

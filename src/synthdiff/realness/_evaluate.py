@@ -83,9 +83,9 @@ class RealnessEvaluation:
         }
 
 
-def _log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Mean negative log-likelihood of the labels (probabilities clipped to [1e-7, 1 - 1e-7])."""
-    p = np.clip(probabilities, 1e-7, 1 - 1e-7)
+def _log_loss(probabilities: np.ndarray, labels: np.ndarray, eps: float = 1e-7) -> float:
+    """Mean negative log-likelihood of the labels (probabilities clipped to [eps, 1 - eps])."""
+    p = np.clip(probabilities, eps, 1 - eps)
     return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from synthdiff.errors import SceneError
 from synthdiff.synth._labels import Passes, SceneState
-from synthdiff.synth._options import COMBINED_SIZES
+from synthdiff.synth._options import CHANGED_LABELS, COMBINED_SIZES
 
 __all__ = ["Change", "SceneHandle", "apply_variation", "build_scene", "open_scene", "render"]
 
@@ -848,7 +848,7 @@ def apply_variation(
     if feature == "combined":
         # Two or three of the four, so that a pixel's change is often the sum of several causes without
         # every cause being present at once (as in ``all``).
-        names = ("illumination", "reflection", "texture", "transparency")
+        names = CHANGED_LABELS["combined"]
         size = int(rng.choice(COMBINED_SIZES))
         changes = []
         for index in sorted(rng.choice(len(names), size=size, replace=False).tolist()):
