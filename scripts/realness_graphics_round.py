@@ -19,11 +19,9 @@ from typing import Any
 # scripts/ is on sys.path when this runs as a script; the tests load realness_familiarity first.
 from realness_familiarity import NINE  # type: ignore[import-not-found]
 from realness_lite2_round import (  # type: ignore[import-not-found]
-    condition_lines,
     nine_cell,
-    per_source_lines,
-    pooled_row,
     results,
+    round_lines,
     run_round,
 )
 
@@ -108,26 +106,21 @@ def conditions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[tup
 def report(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
     rows = conditions(reference, candidate)
     decided = all(holds for name, *_, holds in rows if not name.startswith("reported"))
-    lines = [
-        "# The graphics round: conditions 1-4 (rule: docs/training-logs/realness/graphics-round-rule.md)",
-        "",
-        "| condition | reference (shipped, fifteen sources) | candidate (with `graphics`) | holds |",
-        "| --- | --- | --- | --- |",
-        *condition_lines(rows),
-        "",
+    return round_lines(
+        "The graphics round: conditions 1-4 (rule: docs/training-logs/realness/graphics-round-rule.md)",
+        ("reference (shipped, fifteen sources)", "candidate (with `graphics`)"),
+        rows,
         f"Conditions 1-4: **{'all hold' if decided else 'not all hold'}** (the gates apart).",
-        "",
-        "| pooled held-out | images | accuracy | AUC | ECE | log loss |",
-        "| --- | --- | --- | --- | --- | --- |",
-        pooled_row("reference, the fifteen", reference["fifteen"]),
-        pooled_row("candidate, the fifteen", candidate["fifteen"]),
-        pooled_row("candidate, all sixteen", candidate["all"]),
-        pooled_row("reference, the fourteen (no POV-Ray)", reference["fourteen"]),
-        pooled_row("candidate, the fourteen (no POV-Ray)", candidate["fourteen"]),
-        "",
-        *per_source_lines(reference, candidate),
-    ]
-    return lines
+        [
+            ("reference, the fifteen", reference["fifteen"]),
+            ("candidate, the fifteen", candidate["fifteen"]),
+            ("candidate, all sixteen", candidate["all"]),
+            ("reference, the fourteen (no POV-Ray)", reference["fourteen"]),
+            ("candidate, the fourteen (no POV-Ray)", candidate["fourteen"]),
+        ],
+        reference,
+        candidate,
+    )
 
 
 def main() -> None:

@@ -129,6 +129,33 @@ def per_source_lines(reference: dict[str, Any], candidate: dict[str, Any]) -> li
     return lines
 
 
+def round_lines(
+    title: str,
+    columns: tuple[str, str],
+    rows: list[tuple[str, str, str, bool]],
+    verdict: str,
+    pooled: list[tuple[str, dict[str, Any]]],
+    reference: dict[str, Any],
+    candidate: dict[str, Any],
+) -> list[str]:
+    """A round's report: its conditions, the verdict, the pooled held-out rows and the per-source table."""
+    return [
+        f"# {title}",
+        "",
+        f"| condition | {columns[0]} | {columns[1]} | holds |",
+        "| --- | --- | --- | --- |",
+        *condition_lines(rows),
+        "",
+        verdict,
+        "",
+        "| pooled held-out | images | accuracy | AUC | ECE | log loss |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *(pooled_row(name, summary) for name, summary in pooled),
+        "",
+        *per_source_lines(reference, candidate),
+    ]
+
+
 def run_round(
     description: str,
     figures: Callable[[list[dict[str, Any]]], dict[str, Any]],
@@ -159,24 +186,20 @@ def run_round(
 def report(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
     rows = conditions(reference, candidate)
     decided = all(holds for name, *_, holds in rows if not name.startswith("hypothesis"))
-    lines = [
-        "# The Lite2 round: conditions 1-4 (rule: docs/training-logs/realness/lite2-round-rule.md)",
-        "",
-        "| condition | reference (Lite0) | candidate (Lite2) | holds |",
-        "| --- | --- | --- | --- |",
-        *condition_lines(rows),
-        "",
+    lines = round_lines(
+        "The Lite2 round: conditions 1-4 (rule: docs/training-logs/realness/lite2-round-rule.md)",
+        ("reference (Lite0)", "candidate (Lite2)"),
+        rows,
         f"Conditions 1-4: **{'all hold' if decided else 'not all hold'}** (5 and 6 apart).",
-        "",
-        "| pooled held-out | images | accuracy | AUC | ECE | log loss |",
-        "| --- | --- | --- | --- | --- | --- |",
-        pooled_row("reference, all sources", reference["all"]),
-        pooled_row("candidate, all sources", candidate["all"]),
-        pooled_row("reference, the nine", reference["nine"]),
-        pooled_row("candidate, the nine", candidate["nine"]),
-        "",
-        *per_source_lines(reference, candidate),
-    ]
+        [
+            ("reference, all sources", reference["all"]),
+            ("candidate, all sources", candidate["all"]),
+            ("reference, the nine", reference["nine"]),
+            ("candidate, the nine", candidate["nine"]),
+        ],
+        reference,
+        candidate,
+    )
     engines = [candidate["per_source"].get(name, float("nan")) for name in ENGINES]
     lines += [
         "",

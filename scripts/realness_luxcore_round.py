@@ -18,10 +18,8 @@ from typing import Any
 from realness_familiarity import NINE  # type: ignore[import-not-found]
 from realness_graphics_round import kept_conditions  # type: ignore[import-not-found]
 from realness_lite2_round import (  # type: ignore[import-not-found]
-    condition_lines,
-    per_source_lines,
-    pooled_row,
     results,
+    round_lines,
     run_round,
 )
 from realness_scales import ENGINES  # type: ignore[import-not-found]
@@ -80,25 +78,20 @@ def conditions(reference: dict[str, Any], candidate: dict[str, Any]) -> list[tup
 def report(reference: dict[str, Any], candidate: dict[str, Any]) -> list[str]:
     rows = conditions(reference, candidate)
     decided = all(holds for *_, holds in rows)
-    lines = [
-        "# The LuxCore round: conditions 1-5 (rule: docs/training-logs/realness/luxcore-round-rule.md)",
-        "",
-        "| condition | reference (shipped, fifteen sources) | candidate (with `luxcore`) | holds |",
-        "| --- | --- | --- | --- |",
-        *condition_lines(rows),
-        "",
+    return round_lines(
+        "The LuxCore round: conditions 1-5 (rule: docs/training-logs/realness/luxcore-round-rule.md)",
+        ("reference (shipped, fifteen sources)", "candidate (with `luxcore`)"),
+        rows,
         f"Conditions 1-5: **{'all hold' if decided else 'not all hold'}** "
         "(condition 6, the test-only photos, apart).",
-        "",
-        "| pooled held-out | images | accuracy | AUC | ECE | log loss |",
-        "| --- | --- | --- | --- | --- | --- |",
-        pooled_row("reference, the fifteen", reference["fifteen"]),
-        pooled_row("candidate, the fifteen", candidate["fifteen"]),
-        pooled_row("candidate, all sixteen", candidate["all"]),
-        "",
-        *per_source_lines(reference, candidate),
-    ]
-    return lines
+        [
+            ("reference, the fifteen", reference["fifteen"]),
+            ("candidate, the fifteen", candidate["fifteen"]),
+            ("candidate, all sixteen", candidate["all"]),
+        ],
+        reference,
+        candidate,
+    )
 
 
 def main() -> None:
