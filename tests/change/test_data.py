@@ -110,6 +110,21 @@ def test_bad_datasets_give_clear_errors(tmp_path: Path) -> None:
         read_manifest(root)
 
 
+def test_a_dataset_being_grown_is_not_read_as_finished(tmp_path: Path) -> None:
+    # A copy of a 3-pair dataset grown to 6 variants: its old manifest lists 3 of the 6 planned pairs.
+    root = fake_dataset(tmp_path)
+    finished = (root / "manifest.jsonl").read_text()
+    (root / "progress.jsonl").write_text(finished)
+    (root / "dataset.json").write_text(json.dumps({"options": {**IN_PROGRESS_OPTIONS, "variants": 6}}))
+    with pytest.raises(OutputError, match=r"plans, but .* lists 3: the dataset is being grown"):
+        read_manifest(root, "val")
+    # --in-progress reads the journal instead, and it too holds only 1 of the 6 val pairs.
+    with pytest.raises(OutputError, match=r"only 1 of 6 are"):
+        read_manifest(root, "val", in_progress=True)
+    (root / "dataset.json").write_text(json.dumps({"options": {**IN_PROGRESS_OPTIONS, "scenes": 3}}))
+    assert len(read_manifest(root)) == 3  # a manifest listing every planned pair is finished
+
+
 # The generate options of a fake dataset in progress: 1 val scene, 8 train.
 IN_PROGRESS_OPTIONS = {"scenes": 10, "seed": 0, "variants": 1, "split": [0.8, 0.1, 0.1]}
 

@@ -166,8 +166,15 @@ def test_more_variants_extend_a_dataset_as_a_fresh_run_would(
 ) -> None:
     grown = tmp_path / "grown"
     shutil.copytree(datasets["illumination"], grown)
-    result = generate(GenerateOptions("illumination", scenes=3, variants=3, **SMALL), grown, workers=1)
+    manifest_seen = []  # while the run grows it, the old manifest (6 of 9 pairs) must not look finished
+    result = generate(
+        GenerateOptions("illumination", scenes=3, variants=3, **SMALL),
+        grown,
+        workers=1,
+        on_pair=lambda done, total: manifest_seen.append((grown / "manifest.jsonl").exists()),
+    )
     assert result.rendered == 3  # one new variant per scene; the six existing pairs are kept
+    assert manifest_seen == [False] * 4
     fresh = tmp_path / "fresh"
     generate(GenerateOptions("illumination", scenes=3, variants=3, **SMALL), fresh, workers=1)
     assert (grown / "manifest.jsonl").read_text() == (fresh / "manifest.jsonl").read_text()

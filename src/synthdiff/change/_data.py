@@ -52,8 +52,9 @@ def read_manifest(
     Args:
         folder: a dataset made by ``synthdiff generate``.
         split: "train", "val" or "test" (None: all pairs).
-        in_progress: when the dataset is still being generated (no manifest yet), read ``split`` from
-            the run's journal, provided that every pair of that split has been rendered (generate
+        in_progress: when the dataset is still being generated (no manifest yet, or one that lists
+            fewer pairs than dataset.json plans because a run is growing it), read ``split`` from the
+            run's journal, provided that every pair of that split has been rendered (generate
             renders the val scenes first, then test, then train).
 
     Raises:
@@ -62,15 +63,26 @@ def read_manifest(
     """
     root = Path(folder)
     manifest = root / "manifest.jsonl"
-    if not manifest.is_file() and in_progress and split is not None:
+    if in_progress and split is not None and not _is_finished(root, manifest):
         return _read_finished_split(root, split)
     if not manifest.is_file():
         raise OutputError(
             f"Expected a dataset made by 'synthdiff generate' in {str(root)!r}, "
             "but it has no manifest.jsonl. Fix: run generate (again) until it finishes."
         )
+    lines = manifest.read_text().splitlines()
+    expected = _planned_pairs(root)
+    if expected is not None and len(lines) < expected:
+        # generate rewrites the manifest only when a run finishes; fewer lines than dataset.json
+        # plans means a run growing the dataset (more --variants) is unfinished or still going.
+        raise OutputError(
+            f"Expected the {expected} pairs that {str(root / 'dataset.json')!r} plans, but "
+            f"{str(manifest)!r} lists {len(lines)}: the dataset is being grown or its run stopped. "
+            "Fix: let generate finish (run it again to resume), or pass --in-progress to read a "
+            "split that is already complete."
+        )
     pairs = []
-    for number, line in enumerate(manifest.read_text().splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         try:
             record = json.loads(line)
             missing = {"pair_id", "split", "labels", "reference", "test"} - set(record)
@@ -81,6 +93,27 @@ def read_manifest(
         if split is None or record["split"] == split:
             pairs.append(PairRecord(root, record))
     return pairs
+
+
+def _is_finished(root: Path, manifest: Path) -> bool:
+    """Whether ``manifest`` exists and lists every pair dataset.json plans."""
+    if not manifest.is_file():
+        return False
+    expected = _planned_pairs(root)
+    return expected is None or len(manifest.read_text().splitlines()) >= expected
+
+
+def _planned_pairs(root: Path) -> int | None:
+    """scenes x variants from a generated dataset's dataset.json; None when there is no such plan
+    (a folder without dataset.json, or a pooled set, whose options carry no scene count)."""
+    try:
+        options = json.loads((root / "dataset.json").read_text())["options"]
+        scenes, variants = options["scenes"], options["variants"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return None
+    if isinstance(scenes, int) and isinstance(variants, int):
+        return scenes * variants
+    return None
 
 
 def _read_finished_split(root: Path, split: str) -> list[PairRecord]:

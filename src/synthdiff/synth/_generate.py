@@ -247,6 +247,11 @@ def _run(
             tasks.append(
                 SceneTask(str(out), options.to_dict(), index, splits[index], pending, threads, tuple(images))
             )
+    if tasks:
+        # A manifest says the dataset is finished; while this run renders more pairs (a resumed or
+        # grown dataset) it would describe fewer pairs than dataset.json now plans. It is written
+        # again, complete, when the run ends.
+        (out / "manifest.jsonl").unlink(missing_ok=True)
     total = options.scenes * options.variants
     finished = len(done)
     rendered = 0
