@@ -18,7 +18,8 @@
 # model only). Several seeds, comma-separated, are pooled: every figure is over all their pairs together,
 # written as OUT/freshS1+S2-*.
 # RULE=mixed checks the conditions of stage 18's rule (aimed at the mixed set) in step 4 instead, RULE=default
-# those of the better-default round (default18-rule.md: no worse anywhere).
+# those of the better-default round (default18-rule.md: no worse anywhere), RULE=noise those of stage 21's
+# (stage21-rule.md: a cut in the false alarms, little loss elsewhere).
 # STORED=1 skips step 1: the candidates are scored at the thresholds stored in them (chosen on val
 # beforehand, e.g. by synthdiff tune change --hysteresis, whose low thresholds step 1 would not keep).
 # Each step is skipped when its output exists, so an interrupted run resumes.

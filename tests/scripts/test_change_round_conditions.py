@@ -88,3 +88,19 @@ def test_the_default_rule_asks_for_no_worse_anywhere() -> None:
     # Where the shipped model is under 0.1 %, the bar is 0.1 %.
     under = conditions_script.figures(_report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, 0.0005), _eval(0.5))
     assert conditions_script.conditions(under, candidate, "default")[4].bar == pytest.approx(0.001)
+
+
+def test_the_noise_rule_asks_for_a_cut_in_false_alarms_and_little_loss_elsewhere() -> None:
+    shipped = conditions_script.figures(_report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, 0.0012), _eval(0.5))
+    # Weakest down by 0.009 (holds 1), mean down by 0.011 (fails 2), `all` down by 0.019 (holds 3);
+    # 0.07 % marked: under 0.1 % and 0.6 x 0.12 % = 0.072 % (holds 5).
+    candidate = conditions_script.figures(
+        _report([0.89, 0.791, 0.84, 0.885], 0.681, 0.04, 0.0007), _eval(0.5)
+    )
+    rows = conditions_script.conditions(shipped, candidate, "noise")
+    assert [round(row.bar, 6) for row in rows] == [0.79, 0.8525, 0.68, 0.04, 0.00072, 0.49]
+    assert [row.holds for row in rows] == [True, False, True, True, True, True]
+    # Where the shipped model marks little, the cut is what binds: 0.6 x 0.05 % = 0.03 %.
+    quiet = conditions_script.figures(_report([0.9, 0.8, 0.85, 0.9], 0.7, 0.04, 0.0005), _eval(0.5))
+    row = conditions_script.conditions(quiet, candidate, "noise")[4]
+    assert row.bar == pytest.approx(0.0003) and not row.holds
