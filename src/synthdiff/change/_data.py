@@ -63,16 +63,17 @@ def read_manifest(
     """
     root = Path(folder)
     manifest = root / "manifest.jsonl"
-    if in_progress and split is not None and not _is_finished(root, manifest):
+    lines = manifest.read_text().splitlines() if manifest.is_file() else None
+    expected = _planned_pairs(root)
+    complete = lines is not None and (expected is None or len(lines) >= expected)
+    if in_progress and split is not None and not complete:
         return _read_finished_split(root, split)
-    if not manifest.is_file():
+    if lines is None:
         raise OutputError(
             f"Expected a dataset made by 'synthdiff generate' in {str(root)!r}, "
             "but it has no manifest.jsonl. Fix: run generate (again) until it finishes."
         )
-    lines = manifest.read_text().splitlines()
-    expected = _planned_pairs(root)
-    if expected is not None and len(lines) < expected:
+    if not complete:
         # generate rewrites the manifest only when a run finishes; fewer lines than dataset.json
         # plans means a run growing the dataset (more --variants) is unfinished or still going.
         raise OutputError(
@@ -93,14 +94,6 @@ def read_manifest(
         if split is None or record["split"] == split:
             pairs.append(PairRecord(root, record))
     return pairs
-
-
-def _is_finished(root: Path, manifest: Path) -> bool:
-    """Whether ``manifest`` exists and lists every pair dataset.json plans."""
-    if not manifest.is_file():
-        return False
-    expected = _planned_pairs(root)
-    return expected is None or len(manifest.read_text().splitlines()) >= expected
 
 
 def _planned_pairs(root: Path) -> int | None:
