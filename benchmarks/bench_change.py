@@ -28,6 +28,7 @@ MODEL_NAMES = (
     "fresunet-ratio",
     "fresunet-wide",
     "fresunet-wider",
+    "fresunet-wide-pair",
     "changestar",
 )
 

@@ -7,6 +7,7 @@ of both ship in the package: ``load_checkpoint("fresunet")`` (see ``shipped_mode
 
 from synthdiff.change._data import ChangePairs, read_manifest
 from synthdiff.change._detect import Detection, detect
+from synthdiff.change._ensemble import ProbabilityAverage
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._hysteresis import change_masks, hysteresis_mask
 from synthdiff.change._infer import ChangeMaps, FeatureRegion, predict_maps
@@ -14,9 +15,11 @@ from synthdiff.change._metrics import PixelCounts, attribution_weights, balanced
 from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet, log_ratio
 from synthdiff.change._registry import (
     DEFAULT_MODEL,
+    ENSEMBLES,
     FEATURES,
     MODELS,
     ModelInfo,
+    combine_checkpoints,
     create_model,
     load_checkpoint,
     resolve_checkpoint,
@@ -30,6 +33,7 @@ from synthdiff.change._views import VIEWS, ViewAverage, with_views
 
 __all__ = [
     "DEFAULT_MODEL",
+    "ENSEMBLES",
     "FEATURES",
     "MODELS",
     "VIEWS",
@@ -43,6 +47,7 @@ __all__ = [
     "FresUNet",
     "ModelInfo",
     "PixelCounts",
+    "ProbabilityAverage",
     "ThresholdScore",
     "TrainConfig",
     "TrainResult",
@@ -52,6 +57,7 @@ __all__ = [
     "balanced_loss",
     "change_loss",
     "change_masks",
+    "combine_checkpoints",
     "create_model",
     "detect",
     "evaluate",

@@ -17,15 +17,18 @@ from synthdiff._checkpoint import (
     shipped_names,
     write_checkpoint,
 )
+from synthdiff.change._ensemble import ProbabilityAverage
 from synthdiff.change._models import ChangeStar, FresUNet
 from synthdiff.change._views import VIEWS, with_views
-from synthdiff.errors import InvalidArgumentError
+from synthdiff.errors import CheckpointError, InvalidArgumentError
 
 __all__ = [
     "DEFAULT_MODEL",
+    "ENSEMBLES",
     "FEATURES",
     "MODELS",
     "ModelInfo",
+    "combine_checkpoints",
     "create_model",
     "load_checkpoint",
     "resolve_checkpoint",
@@ -97,7 +100,17 @@ MODELS: dict[str, ModelInfo] = {
             lambda n: FresUNet(n, widths=(16, 32, 64, 112, 128), attention_heads=4),
         ),
         ModelInfo(
+            "fresunet-wide-pair",
+            "two fresunet-wide networks, their probabilities averaged (combine_checkpoints)",
+            lambda n: ProbabilityAverage([MODELS["fresunet-wide"].build(n) for _ in range(2)]),
+        ),
+        ModelInfo(
             "fresunet-tiny", "FresUNet with channels 4-8-16 (tests)", lambda n: FresUNet(n, widths=(4, 8, 16))
+        ),
+        ModelInfo(
+            "fresunet-pair-tiny",
+            "two fresunet-tiny networks, their probabilities averaged (tests)",
+            lambda n: ProbabilityAverage([MODELS["fresunet-tiny"].build(n) for _ in range(2)]),
         ),
         ModelInfo(
             "fresunet-deep-tiny",
@@ -125,6 +138,13 @@ MODELS: dict[str, ModelInfo] = {
             lambda n: ChangeStar(n, decoder_channels=16, pretrained=False),
         ),
     )
+}
+
+
+#: Ensemble models by name, with the registered model of each member, in order.
+ENSEMBLES: dict[str, tuple[str, ...]] = {
+    "fresunet-wide-pair": ("fresunet-wide", "fresunet-wide"),
+    "fresunet-pair-tiny": ("fresunet-tiny", "fresunet-tiny"),
 }
 
 
@@ -189,6 +209,58 @@ def save_checkpoint(
     if thresholds is not None:
         payload["thresholds"] = {name: float(thresholds[name]) for name in features}
     write_checkpoint(path, payload)
+
+
+def combine_checkpoints(
+    members: list[str | os.PathLike[str]], path: str | os.PathLike[str], name: str
+) -> None:
+    """Write an ensemble checkpoint that averages the probabilities of trained change models.
+
+    The ensemble's change thresholds are left at 0.5: tune them on the validation split afterwards
+    (``synthdiff tune change``), as for a newly trained model.
+
+    Args:
+        members: checkpoint files or shipped model names, one per member of ``name``, in order.
+        path: the ensemble checkpoint to write.
+        name: a registered ensemble (:data:`ENSEMBLES`).
+
+    Raises:
+        InvalidArgumentError: ``name`` is not an ensemble, or the number of members does not match it.
+        CheckpointError: a member is missing or corrupt, is another model than the ensemble expects,
+            or has other features than the first member.
+    """
+    if name not in ENSEMBLES:
+        raise InvalidArgumentError(f"Expected an ensemble name from {', '.join(ENSEMBLES)}, got {name!r}.")
+    expected = ENSEMBLES[name]
+    if len(members) != len(expected):
+        raise InvalidArgumentError(
+            f"Expected {len(expected)} member checkpoints for {name!r} ({', '.join(expected)}), "
+            f"got {len(members)}."
+        )
+    payloads: list[tuple[Path, dict[str, Any]]] = []
+    for member, model_name in zip(members, expected, strict=True):
+        member_path = resolve_checkpoint(member)
+        payload = read_checkpoint(
+            member_path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
+        )
+        if payload["model"] != model_name:
+            raise CheckpointError(
+                f"Expected a {model_name!r} checkpoint as a member of {name!r}, got {payload['model']!r} "
+                f"in {str(member_path)!r}."
+            )
+        if payloads and payload["features"] != payloads[0][1]["features"]:
+            raise CheckpointError(
+                f"Expected every member to detect {payloads[0][1]['features']}, got {payload['features']} "
+                f"in {str(member_path)!r}."
+            )
+        payloads.append((member_path, payload))
+    features = payloads[0][1]["features"]
+    model = create_model(name, features)
+    assert isinstance(model, ProbabilityAverage)
+    for network, (member_path, payload) in zip(model.members, payloads, strict=True):
+        load_weights(network, payload["state_dict"], member_path, payload["model"])
+    config = {"members": [str(member_path) for member_path, _ in payloads]}
+    save_checkpoint(path, model, name, features, config=config)
 
 
 def load_checkpoint(
