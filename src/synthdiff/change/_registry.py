@@ -50,6 +50,17 @@ CHECKPOINT_FORMAT = "synthdiff-change-model"
 CHECKPOINT_VERSION = 1
 
 
+#: Ensemble models by name, with the registered model of each member, in order.
+ENSEMBLES: dict[str, tuple[str, ...]] = {
+    "fresunet-wide-pair": ("fresunet-wide", "fresunet-wide"),
+    "fresunet-pair-tiny": ("fresunet-tiny", "fresunet-tiny"),
+}
+
+
+def _build_ensemble(name: str, features: int) -> ProbabilityAverage:
+    return ProbabilityAverage([MODELS[member].build(features) for member in ENSEMBLES[name]])
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """A registered model: how to build it and what it is."""
@@ -102,7 +113,7 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo(
             "fresunet-wide-pair",
             "two fresunet-wide networks, their probabilities averaged (combine_checkpoints)",
-            lambda n: ProbabilityAverage([MODELS["fresunet-wide"].build(n) for _ in range(2)]),
+            lambda n: _build_ensemble("fresunet-wide-pair", n),
         ),
         ModelInfo(
             "fresunet-tiny", "FresUNet with channels 4-8-16 (tests)", lambda n: FresUNet(n, widths=(4, 8, 16))
@@ -110,7 +121,7 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo(
             "fresunet-pair-tiny",
             "two fresunet-tiny networks, their probabilities averaged (tests)",
-            lambda n: ProbabilityAverage([MODELS["fresunet-tiny"].build(n) for _ in range(2)]),
+            lambda n: _build_ensemble("fresunet-pair-tiny", n),
         ),
         ModelInfo(
             "fresunet-deep-tiny",
@@ -138,13 +149,6 @@ MODELS: dict[str, ModelInfo] = {
             lambda n: ChangeStar(n, decoder_channels=16, pretrained=False),
         ),
     )
-}
-
-
-#: Ensemble models by name, with the registered model of each member, in order.
-ENSEMBLES: dict[str, tuple[str, ...]] = {
-    "fresunet-wide-pair": ("fresunet-wide", "fresunet-wide"),
-    "fresunet-pair-tiny": ("fresunet-tiny", "fresunet-tiny"),
 }
 
 
