@@ -2,11 +2,12 @@
 
 Not part of the test run. The reference in the same run is one 3x3 convolution layer of 64 channels
 over the pair (timed before and after the models, the lower median kept), so ratios stay comparable
-on a noisy machine. ``--tta`` also times FresUNet
-with test-time views (``fresunet+flip`` etc.; docs/change.md); ``--hysteresis`` times cutting the four
+on a noisy machine. ``--tta`` also times every FresUNet model timed with test-time views
+(``fresunet+flip``, ``fresunet-wide+flip`` etc.; docs/change.md); ``--hysteresis`` times cutting the four
 change maps of a pair with two thresholds per feature (``change_masks``; docs/change.md) against one:
 
     .venv/bin/python benchmarks/bench_change.py [--repeats 15] [--tta flip --tta dihedral] [--hysteresis]
+    .venv/bin/python benchmarks/bench_change.py --models fresunet-wide --tta flip   # the default's views
     python benchmarks/bench_change.py --device cuda --models fresunet-wide,fresunet-wider  # a GPU
 """
 
@@ -37,7 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--tta", action="append", default=[], help="also time FresUNet with these views")
+    parser.add_argument("--tta", action="append", default=[], help="also time each FresUNet model with these views")
     parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated model names")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (absolute GPU times: a GPU machine)")
     parser.add_argument(
@@ -66,8 +67,12 @@ def main() -> None:
         before = timed(lambda: layer(pair))
         names = args.models.split(",")
         models = {name: create_model(name, features).eval().to(device) for name in names}
-        if "fresunet" in models:
-            models |= {f"fresunet+{views}": with_views(models["fresunet"], views) for views in args.tta}
+        models |= {
+            f"{name}+{views}": with_views(models[name], views)
+            for name in names
+            if name.startswith("fresunet")
+            for views in args.tta
+        }
         for name, model in models.items():
             results[name] = timed(lambda model=model: model(reference, test))
         if args.hysteresis:
