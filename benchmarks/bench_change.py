@@ -38,7 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--tta", action="append", default=[], help="also time each FresUNet model with these views")
+    parser.add_argument("--tta", action="append", default=[], help="also time each FresUNet with these views")
     parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated model names")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (absolute GPU times: a GPU machine)")
     parser.add_argument(

@@ -10,7 +10,7 @@ import pytest
 
 from synthdiff import Comparison, compare
 from synthdiff.diff import REPORT_SCHEMA_VERSION
-from synthdiff.errors import OutputError, SizeMismatchError
+from synthdiff.errors import InvalidArgumentError, OutputError, SizeMismatchError
 from synthdiff.io import save_exr, save_png
 from tests.conftest import photo
 
@@ -58,6 +58,22 @@ def test_report_never_overwrites_an_input(tmp_path: Path) -> None:
 def test_size_mismatch_suggests_align_or_resize() -> None:
     with pytest.raises(SizeMismatchError, match=r"differ in size.*--align auto.*--resize"):
         compare(np.zeros((32, 32, 3), np.float32), np.zeros((32, 40, 3), np.float32), align="none")
+
+
+@pytest.mark.parametrize("side", [(10, 64), (64, 10), (5, 7)])
+def test_images_under_the_ssim_window_are_refused_clearly(side: tuple[int, int]) -> None:
+    small = np.zeros((*side, 3), np.float32)
+    large = np.zeros((64, 64, 3), np.float32)
+    with pytest.raises(InvalidArgumentError, match=r"at least 11x11 pixels.*reference image of"):
+        compare(small, small)
+    with pytest.raises(InvalidArgumentError, match=r"test image of \d+x\d+"):
+        compare(large, small)
+
+
+def test_smallest_accepted_images_compare() -> None:
+    image = np.random.default_rng(0).random((11, 11, 3)).astype(np.float32)
+    result = compare(image, image, fast=True)
+    assert result.metrics["ssim"] == pytest.approx(1.0) and not result.regions
 
 
 def test_resize_option() -> None:

@@ -49,6 +49,9 @@ REPORT_SCHEMA_VERSION = "1.5"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
+# The smallest side compare accepts: SSIM's 11x11 Gaussian window (sigma 1.5) must fit inside the image.
+MIN_SIDE = 11
+
 
 @dataclass
 class Comparison:
@@ -279,8 +282,8 @@ def compare(
         SizeMismatchError: the sizes differ and neither ``resize`` nor an alignment that can handle
             it (``auto``/``homography``) was requested.
         AlignmentError: the sizes differ and registration failed.
-        InvalidArgumentError: an unknown ``device``, or a CUDA device on a machine without one (only
-            checked when a learned model is asked for).
+        InvalidArgumentError: an image under 11 pixels on a side, an unknown ``device``, or a CUDA
+            device on a machine without one (only checked when a learned model is asked for).
         SynthdiffError: any loading error (see :func:`synthdiff.io.load_image`).
 
     Example:
@@ -296,6 +299,14 @@ def compare(
     timings["load"] = time.perf_counter() - start
     notes: list[str] = []
 
+    for image, role in ((ref_image, "reference"), (test_image, "test")):
+        height, width = image.pixels.shape[:2]
+        if min(height, width) < MIN_SIDE:
+            raise InvalidArgumentError(
+                f"Expected images of at least {MIN_SIDE}x{MIN_SIDE} pixels (SSIM's window), got a {role} "
+                f"image of {width}x{height}. Fix: compare larger images or crops (upscale both alike if "
+                "they are icons)."
+            )
     ref_native, test_native = ref_image.pixels, test_image.pixels
     hdr = ref_image.info.is_hdr and test_image.info.is_hdr
     if ref_image.info.is_hdr != test_image.info.is_hdr:
