@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from skimage.color import deltaE_ciede2000, rgb2lab
 
 from synthdiff.metrics import ciede2000_map, srgb_to_lab
@@ -36,3 +37,15 @@ def test_ciede2000_zero_for_identical_pixels_in_any_memory_layout(rng: np.random
     changed[5, 7] = True
     assert float(delta[~changed].max()) == 0.0
     assert float(delta[5, 7]) > 1.0
+
+
+def test_ciede2000_is_the_same_on_one_thread_or_several(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = photo("chelsea")[:150]
+    test = np.clip(reference + rng.normal(0, 0.05, reference.shape), 0, 1).astype(np.float32)
+    several = ciede2000_map(reference, test)
+    monkeypatch.setattr("synthdiff.metrics._color.os.cpu_count", lambda: 1)
+    np.testing.assert_array_equal(ciede2000_map(reference, test), several)
+    monkeypatch.setattr("synthdiff.metrics._color.os.cpu_count", lambda: 3)  # bands of 21 rows
+    np.testing.assert_array_equal(ciede2000_map(reference, test), several)

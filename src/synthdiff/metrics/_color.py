@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from synthdiff.errors import InvalidArgumentError
@@ -16,6 +19,8 @@ _RGB_TO_XYZ = np.array(
 )
 _D65_WHITE = np.array([0.95047, 1.0, 1.08883])
 _BAND_ROWS = 64
+_MIN_BAND_ROWS = 8
+_MAX_THREADS = 8
 
 
 def srgb_to_lab(image: np.ndarray) -> np.ndarray:
@@ -50,14 +55,27 @@ def ciede2000_map(reference: np.ndarray, test: np.ndarray) -> np.ndarray:
     if ref.shape[2] != 3:
         raise InvalidArgumentError(f"Expected HxWx3 RGB images for CIEDE2000, got {ref.shape[2]} channel(s).")
     output = np.empty(ref.shape[:2], dtype=np.float32)
-    # Row bands keep the float64 temporaries small (memory stays bounded on 4K and larger images).
-    for start in range(0, ref.shape[0], _BAND_ROWS):
-        band = slice(start, start + _BAND_ROWS)
+    # Row bands keep the float64 temporaries small (memory stays bounded on 4K and larger images), and
+    # run on a thread per core (numpy releases the GIL in its array loops), each band a share of the
+    # rows a single thread would take, so the memory in flight does not grow with the threads.
+    workers = max(1, min(os.cpu_count() or 1, _MAX_THREADS, ref.shape[0] // _MIN_BAND_ROWS))
+    rows = max(_MIN_BAND_ROWS, _BAND_ROWS // workers)
+
+    def fill(start: int) -> None:
+        band = slice(start, start + rows)
         output[band] = _ciede2000_lab(srgb_to_lab(ref[band]), srgb_to_lab(tst[band]))
         # Identical pixels differ by exactly 0. The conversion alone does not promise that: numpy's
         # vectorised and scalar loops (chosen by memory layout and alignment) round powers and cube
         # roots differently, which left ~1e-15 on identical images on some machines.
         output[band][np.all(ref[band] == tst[band], axis=-1)] = 0.0
+
+    starts = range(0, ref.shape[0], rows)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(fill, starts))
+    else:
+        for start in starts:
+            fill(start)
     return output
 
 
