@@ -193,9 +193,16 @@ def multiscale_structural_similarity(
     pad = _window_radius(sigma)
     values: list[float] = []
     for level in range(scales):
-        luminance, contrast_structure = _ssim_terms(ref, tst, data_range, sigma, 0.01, 0.03)
-        term = contrast_structure if level < scales - 1 else luminance * contrast_structure
-        values.append(max(_interior_mean(term, pad, None), 0.0))
+        # One channel at a time, as in structural_similarity_map: a third of the temporaries (4K pairs).
+        channel_means = []
+        for channel in range(ref.shape[2]):
+            window_slice = slice(channel, channel + 1)
+            luminance, contrast_structure = _ssim_terms(
+                ref[..., window_slice], tst[..., window_slice], data_range, sigma, 0.01, 0.03
+            )
+            term = contrast_structure if level < scales - 1 else luminance * contrast_structure
+            channel_means.append(_interior_mean(term, pad, None))
+        values.append(max(float(np.mean(channel_means)), 0.0))
         if level < scales - 1:
             ref, tst = _halve(ref), _halve(tst)
     return float(np.prod(np.power(np.asarray(values), np.asarray(weights))))
