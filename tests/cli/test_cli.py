@@ -71,7 +71,7 @@ def test_an_image_too_small_to_compare_is_one_line_and_exit_2(tmp_path: Path, si
     small = str(tmp_path / "small.png")
     result = runner.invoke(app, ["compare", small, small, "-o", str(tmp_path / "o")])
     assert result.exit_code == 2, result.output
-    assert "smaller than the SSIM window" in result.output and "Traceback" not in result.output
+    assert "at least 11x11 pixels" in result.output and "Traceback" not in result.output
 
 
 def test_demo(tmp_path: Path) -> None:

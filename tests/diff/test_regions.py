@@ -125,3 +125,35 @@ def test_boxes_are_given_in_both_images_coordinates() -> None:
     x0, y0, x1, y1 = region.box
     assert abs(x0 - 100) <= 3 and abs(y0 - 203) <= 3 and abs(x1 - 180) <= 3 and abs(y1 - 263) <= 3
     assert region.box_test == (x0, y0 - 3, x1, y1 - 3)
+
+
+@pytest.mark.parametrize("name", ["astronaut", "retina"])
+def test_noise_in_one_image_gives_no_region(name: str) -> None:
+    # The pairs whose unchanged structure levels were most uneven (retina: its black background
+    # clips the noise), so the lowest levels of the noise model are lowered to the bound above them.
+    reference = _crop(name)
+    noise = np.random.default_rng(0).normal(0, 0.03, reference.shape)
+    result = compare(reference, np.clip(reference + noise, 0, 1).astype(np.float32), fast=True)
+    assert result.regions == []
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+@pytest.mark.parametrize(("columns", "encoded"), [(0.5, False), (0.5, True), (0.75, True)])
+def test_a_part_that_went_black_is_found(name: str, columns: float, encoded: bool) -> None:
+    # A black area shares no structure with the reference, so all of it lands in the noise model's
+    # lowest structure levels; it must not be taken for their noise (it was, until 2026-12-06: no
+    # region at all).
+    reference = _crop(name)
+    height, width = reference.shape[:2]
+    edge = int(width * columns)
+    test = reference.copy()
+    test[:, :edge] = 0.0
+    if encoded:  # the rest differs by JPEG noise too, as a saved render would
+        test = jpeg_roundtrip(test, 90)
+    result = compare(reference, test, fast=True)
+    assert result.regions, "the black part was not found"
+    assert _iou(result.regions[0].box, (0, 0, edge, height)) >= 0.8
+    # Nothing outside it (a dark patch of the reference may split a piece off inside it).
+    assert all(region.box[0] < edge for region in result.regions)
+    # Black pixels where the reference is nearly black too are no change.
+    assert result.metrics["changed_fraction"] >= 0.6 * columns

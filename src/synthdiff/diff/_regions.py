@@ -23,6 +23,8 @@ __all__ = ["NoiseModel", "Region", "RegionResult", "find_regions"]
 _BINS = 24
 _MAX_SAMPLES = 150_000
 _NOISE_QUANTILE = 0.2
+# A level's noise estimate above this many times the bound the higher levels set is taken as changed pixels.
+_CONTAMINATION_FACTOR = 3.0
 # 20th percentile of the RMS over 3 channels of unit Gaussian noise: sqrt(chi2_3.ppf(0.2) / 3).
 _GAUSSIAN_QUANTILE = 0.5788
 # Weak and strong thresholds, in noise standard deviations.
@@ -147,9 +149,18 @@ def _fit_noise(smoothed: np.ndarray, structure: np.ndarray, valid: np.ndarray, s
     for part_g, part_d in zip(np.array_split(g, bins), np.array_split(d, bins), strict=True):
         centres.append(float(np.median(part_g)))
         scales.append(float(np.quantile(part_d, _NOISE_QUANTILE)) / _GAUSSIAN_QUANTILE)
-    # Noise does not shrink as structure grows; enforcing that also keeps a level full of changed
-    # pixels from lowering its neighbours' thresholds.
-    return NoiseModel(np.asarray(centres), np.maximum.accumulate(np.asarray(scales)), sigma)
+    # Changed pixels can only inflate a level's estimate, and noise does not shrink as structure grows,
+    # so each estimate bounds the noise from above at its own level and every level below. A level
+    # whose estimate is far above that bound is made mostly of changed pixels (a region that went black
+    # or flat in the test image has no shared structure, so it fills the lowest levels) and takes the
+    # bound instead. Unchanged pairs stay well within the factor (JPEG re-encoded photos: at most 1.6;
+    # the black half of a photo: thousands).
+    raw = np.asarray(scales)
+    bound = np.minimum.accumulate(raw[::-1])[::-1]
+    cleaned = np.where(raw > _CONTAMINATION_FACTOR * bound, bound, raw)
+    # Then noise is made non-decreasing from below, so a level of changed pixels that stays within the
+    # factor cannot lower its neighbours' thresholds either.
+    return NoiseModel(np.asarray(centres), np.maximum.accumulate(cleaned), sigma)
 
 
 def _map_box(
