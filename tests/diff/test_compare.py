@@ -76,6 +76,17 @@ def test_smallest_accepted_images_compare() -> None:
     assert result.metrics["ssim"] == pytest.approx(1.0) and not result.regions
 
 
+def test_a_pair_that_differs_everywhere_says_so() -> None:
+    reference = photo("astronaut")[:128, :128]
+    result = compare(reference, np.zeros_like(reference), fast=True)  # a render that came out black
+    assert any("differ almost everywhere" in note for note in result.notes)
+    # Not said of pairs the region finder handles: one changed part, or noise.
+    part = reference.copy()
+    part[:, :64] = 0.0
+    assert not any("almost everywhere" in note for note in compare(reference, part, fast=True).notes)
+    assert not any("almost everywhere" in note for note in compare(reference, reference, fast=True).notes)
+
+
 def test_resize_option() -> None:
     import cv2
 

@@ -51,6 +51,9 @@ ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
 # The smallest side compare accepts: SSIM's 11x11 Gaussian window (sigma 1.5) must fit inside the image.
 MIN_SIDE = 11
+# A median local difference above this (about 26/255) is beyond the noise of any image pair the region
+# finder is meant for: it says so instead of leaving "no regions" unexplained.
+EVERYWHERE_DIFFERENCE = 0.1
 
 
 @dataclass
@@ -414,6 +417,13 @@ def compare(
     metrics["regions"] = float(len(found.regions))
     metrics["changed_fraction"] = float(found.changed[valid].mean())
     timings["regions"] = time.perf_counter() - start
+    median_difference = float(np.median(difference[valid]))
+    if median_difference > EVERYWHERE_DIFFERENCE and metrics["changed_fraction"] < 0.5:
+        notes.append(
+            f"the images differ almost everywhere (median local difference {median_difference:.2f}): the "
+            "region finder measures the pair's noise where part of the image is unchanged, so it boxes "
+            "little or nothing here; the metrics describe the difference"
+        )
     if registration.status == "failed":
         notes.append(registration.message)
 
