@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -85,6 +86,18 @@ def test_a_pair_that_differs_everywhere_says_so() -> None:
     part[:, :64] = 0.0
     assert not any("almost everywhere" in note for note in compare(reference, part, fast=True).notes)
     assert not any("almost everywhere" in note for note in compare(reference, reference, fast=True).notes)
+
+
+def test_a_test_image_of_another_size_is_registered_and_reported(tmp_path: Path) -> None:
+    reference = photo("astronaut")
+    small = cv2.resize(reference, (256, 256), interpolation=cv2.INTER_AREA)
+    result = compare(reference, small, fast=True)
+    assert result.registration.applied == "homography"
+    result.save_report(tmp_path)  # the error before alignment is undefined here: null, not Infinity
+    report = json.loads(
+        (tmp_path / "report.json").read_text(), parse_constant=lambda name: pytest.fail(f"{name} in JSON")
+    )
+    assert report["alignment"]["error_before"] is None and report["alignment"]["error_after"] >= 0
 
 
 def test_resize_option() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -42,7 +43,8 @@ class Registration:
         shift: (dx, dy) of the test content relative to the reference, for translations.
         confidence: phase-correlation peak (0-1) or RANSAC inlier ratio of the chosen estimate.
         inliers: RANSAC inliers (homography only).
-        error_before: mean absolute grey difference before alignment.
+        error_before: mean absolute grey difference before alignment (infinite when the sizes differ;
+            null in JSON).
         error_after: the same after alignment, over the overlapping area.
         message: a sentence for people.
     """
@@ -73,8 +75,9 @@ class Registration:
             "shift": [round(self.shift[0], 4), round(self.shift[1], 4)],
             "confidence": round(self.confidence, 4),
             "inliers": self.inliers,
-            "error_before": round(self.error_before, 6),
-            "error_after": round(self.error_after, 6),
+            # No error before alignment when the sizes differ (infinite here): JSON null.
+            "error_before": round(self.error_before, 6) if math.isfinite(self.error_before) else None,
+            "error_after": round(self.error_after, 6) if math.isfinite(self.error_after) else None,
             "message": self.message,
         }
 
