@@ -246,3 +246,26 @@ def test_bench_resumes_and_refuses_another_models_scores(tmp_path: Path) -> None
     assert result.exit_code == 0 and "earlier run" not in result.output
     scores = {r["path"]: r for r in csv.DictReader((bench / "scores.csv").read_text().splitlines())}
     assert scores[rows[0]["path"]]["probability_synthetic"] != "0.12300"
+
+
+def test_folders_stand_for_their_images_and_heatmap_names_stay_apart(tmp_path: Path) -> None:
+    real, synthetic = fake_sources(tmp_path / "data", count=2)
+    model = str(_tiny_model(tmp_path))
+    runner = CliRunner()
+    maps = tmp_path / "maps"
+    arguments = ["realness", str(real), str(synthetic), "-m", model, "--no-stability"]
+    result = runner.invoke(app, [*arguments, "--json", str(tmp_path / "s.json"), "--heatmap", str(maps)])
+    assert result.exit_code == 0, result.output
+    scored = json.loads((tmp_path / "s.json").read_text())["images"]
+    expected = [str(folder / name) for folder in (real, synthetic) for name in ("00.png", "01.png")]
+    assert sorted(scored) == sorted(expected)
+    # Both folders hold 00.png and 01.png: each image gets its own overlay.
+    assert sorted(path.name for path in maps.iterdir()) == [
+        "00_1_realness.png",
+        "00_2_realness.png",
+        "01_1_realness.png",
+        "01_2_realness.png",
+    ]
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["realness", str(tmp_path / "empty"), "-m", model])
+    assert result.exit_code == 2 and "found none" in result.output

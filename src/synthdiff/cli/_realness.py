@@ -38,7 +38,8 @@ TRAIN_MODEL_HELP = (
 @friendly_errors
 def realness_command(
     images: Annotated[
-        list[Path], typer.Argument(help="Images to score (any size, any format synthdiff reads).")
+        list[Path],
+        typer.Argument(help="Images to score (any size, any format synthdiff reads), or folders of them."),
     ],
     model_spec: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "realness-effnet",
     heatmap: Annotated[
@@ -54,11 +55,16 @@ def realness_command(
     ] = True,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
 ) -> None:
-    """How likely each image is a render rather than a camera photo (calibrated probability)."""
+    """How likely each image is a render rather than a camera photo (calibrated probability).
+
+    A folder stands for the images under it (recursively, sorted).
+    """
     from synthdiff.io import atomic_write_text, hdr_to_display, load_image, save_png
     from synthdiff.realness import load_realness_model, score_image
     from synthdiff.realness._report import heatmap_overlay
 
+    images = _expand_folders(images)
+    heatmap_names = _heatmap_names(images)
     model = load_realness_model(model_spec, device=device)
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -82,7 +88,7 @@ def realness_command(
         if heatmap is not None:
             heatmap.mkdir(parents=True, exist_ok=True)
             overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
-            save_png(heatmap / f"{path.stem}_realness.png", overlay, protected=images)
+            save_png(heatmap / heatmap_names[path], overlay, protected=images)
     if json_out is not None:
         payload = {
             "schema_version": "1.2",
@@ -94,6 +100,7 @@ def realness_command(
             "errors": errors,
         }
         atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n", protected=images)
+
     if errors:
         scored = "the others were scored" if results else "nothing was scored"
         console.print(f"{len(errors)} of {len(images)} images could not be read; {scored}.", highlight=False)
@@ -102,6 +109,37 @@ def realness_command(
 
 @app.command("realness-bench")
 @friendly_errors
+def _expand_folders(paths: list[Path]) -> list[Path]:
+    """Each folder replaced by the images under it; files stay as given (a bad one is reported later)."""
+    from synthdiff.io import IMAGE_SUFFIXES, list_images
+
+    expanded: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = list_images(path)
+            if not found:
+                raise InvalidArgumentError(
+                    f"Expected images ({', '.join(IMAGE_SUFFIXES)}) in {str(path)!r}, found none."
+                )
+            expanded.extend(found)
+        else:
+            expanded.append(path)
+    return expanded
+
+
+def _heatmap_names(paths: list[Path]) -> dict[Path, str]:
+    """NAME_realness.png per image; images that share a name get _1, _2, ... in the order given."""
+    counts: dict[str, int] = {}
+    for path in paths:
+        counts[path.stem] = counts.get(path.stem, 0) + 1
+    names, seen = {}, dict.fromkeys(counts, 0)
+    for path in paths:
+        seen[path.stem] += 1
+        suffix = f"_{seen[path.stem]}" if counts[path.stem] > 1 else ""
+        names[path] = f"{path.stem}{suffix}_realness.png"
+    return names
+
+
 def realness_bench_command(
     folders: Annotated[list[Path], typer.Argument(help="Folders of images (searched recursively).")],
     labels: Annotated[
