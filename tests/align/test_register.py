@@ -80,3 +80,28 @@ def test_images_too_small_to_register_are_compared_as_they_are(shape: tuple[int,
 def test_unknown_method() -> None:
     with pytest.raises(InvalidArgumentError, match="Expected one of: auto, none, translation, homography"):
         register(np.zeros((8, 8)), np.zeros((8, 8)), "affine")
+
+
+@pytest.mark.parametrize("change", ["added square", "removed disc"])
+def test_a_change_on_a_flat_background_is_not_taken_for_a_shift(change: str) -> None:
+    # Phase correlation of a flat image peaks anywhere; that "shift" once pushed the change out of
+    # the compared area, and compare boxed an empty corner instead.
+    flat = np.full((128, 128, 3), 0.5, np.float32)
+    shape = flat.copy()
+    if change == "added square":
+        shape[40:60, 40:60] = 0.8
+        reference, test = flat, shape
+    else:
+        cv2.circle(shape, (64, 64), 20, (0.9, 0.2, 0.2), -1)
+        reference, test = shape, flat
+    registration = register(reference, test, "auto")
+    assert registration.applied == "none", registration.message
+    # A shift asked for explicitly is still estimated (whatever the peak).
+    assert register(reference, test, "translation").requested == "translation"
+
+
+def test_a_real_shift_of_an_object_on_a_flat_background_is_found() -> None:
+    flat = np.full((128, 128, 3), 0.5, np.float32)
+    cv2.circle(flat, (64, 64), 20, (0.9, 0.2, 0.2), -1)
+    registration = register(flat, np.roll(flat, 10, axis=1), "auto")
+    assert registration.applied == "translation" and abs(registration.shift[0] - 10) < 0.5

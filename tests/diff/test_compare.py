@@ -100,6 +100,14 @@ def test_a_test_image_of_another_size_is_registered_and_reported(tmp_path: Path)
     assert report["alignment"]["error_before"] is None and report["alignment"]["error_after"] >= 0
 
 
+def test_a_square_added_to_a_flat_render_is_boxed_where_it_is() -> None:
+    reference = np.full((128, 128, 3), 0.5, np.float32)
+    test = reference.copy()
+    test[40:60, 40:60] = 0.8
+    result = compare(reference, test, fast=True)
+    assert [region.box for region in result.regions] == [(38, 38, 62, 62)]  # the square, smoothed
+
+
 def test_resize_option() -> None:
     import cv2
 

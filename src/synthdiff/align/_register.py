@@ -21,6 +21,11 @@ ALIGN_METHODS: tuple[str, ...] = ("auto", "none", "translation", "homography")
 _MIN_IMPROVEMENT = 0.10
 # Below this phase-correlation peak, a pure shift may not explain the pair and auto mode also tries features.
 _WEAK_PEAK = 0.5
+# Below this peak auto mode does not take the shift at all: the peak is then noise, not a match. A flat
+# reference against a test with one added square peaked at 0.07 (a 55-px "shift" that pushed the square
+# out of the compared area), a removed object at -0.05; real shifts of photos, noisy or JPEG-compressed,
+# peak at 0.86-1.0 (measured 2026-12-06).
+_MIN_PEAK = 0.2
 # Transforms that move no image corner by more than this many pixels count as identity.
 _IDENTITY_TOLERANCE_PX = 0.1
 _MIN_INLIERS = 12
@@ -249,7 +254,7 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
         matrix, (dx, dy), peak = _phase_correlation(ref, tst)
         dx, dy = _snap(dx), _snap(dy)
         matrix[0, 2], matrix[1, 2] = -dx, -dy
-        if not _identity_like(matrix, ref.shape):
+        if not _identity_like(matrix, ref.shape) and (method == "translation" or peak >= _MIN_PEAK):
             candidates.append(
                 Registration(
                     method,
