@@ -101,6 +101,11 @@ def test_swap_exchanges_segmentations(tmp_path: Path) -> None:
 def test_bad_datasets_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"no manifest\.jsonl"):
         read_manifest(tmp_path)
+    with pytest.raises(OutputError, match="does not exist"):
+        read_manifest(tmp_path / "typo")
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(OutputError, match="is a file"):
+        read_manifest(tmp_path / "file.txt", "val", in_progress=True)
     root = fake_dataset(tmp_path / "broken")
     (root / "pairs" / "s00000_v000" / "test.png").unlink()
     with pytest.raises(OutputError, match=r"test\.png"):

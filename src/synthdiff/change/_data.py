@@ -62,6 +62,11 @@ def read_manifest(
             split is not complete yet) or a line is broken.
     """
     root = Path(folder)
+    if not root.is_dir():
+        raise OutputError(
+            f"Expected a dataset folder made by 'synthdiff generate', but {str(root)!r} "
+            f"{'is a file' if root.exists() else 'does not exist'}. Fix: check the path."
+        )
     manifest = root / "manifest.jsonl"
     lines = manifest.read_text().splitlines() if manifest.is_file() else None
     expected = _planned_pairs(root)
