@@ -421,8 +421,8 @@ def compare(
     if median_difference > EVERYWHERE_DIFFERENCE and metrics["changed_fraction"] < 0.5:
         notes.append(
             f"the images differ almost everywhere (median local difference {median_difference:.2f}): the "
-            "region finder measures the pair's noise where part of the image is unchanged, so it boxes "
-            "little or nothing here; the metrics describe the difference"
+            "region finder measures the pair's noise where part of the image is unchanged, so its boxes "
+            "show at most the strongest parts here; the metrics describe the whole difference"
         )
     if registration.status == "failed":
         notes.append(registration.message)
