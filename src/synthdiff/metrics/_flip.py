@@ -2,7 +2,7 @@
 
 synthdiff's own implementation of the published method, on OpenCV's separable filters in float32 and
 in bands of rows: the same maths as NVIDIA's reference ``flip-evaluator`` (its maps agree to about
-1e-5, tested), about ten times faster on 2 CPU cores and with memory bounded by the band, not the image.
+1e-5, tested), about eight times faster on 2 CPU cores and with memory bounded by the band, not the image.
 
 LDR-FLIP, in short: both images go to the opponent space YCxCz; a colour pipeline filters each channel
 with the contrast sensitivity of the eye at the viewing distance (Gaussians, or a sum of two for the
