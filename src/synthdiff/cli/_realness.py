@@ -107,8 +107,6 @@ def realness_command(
         raise typer.Exit(2)
 
 
-@app.command("realness-bench")
-@friendly_errors
 def _expand_folders(paths: list[Path]) -> list[Path]:
     """Each folder replaced by the images under it; files stay as given (a bad one is reported later)."""
     from synthdiff.io import IMAGE_SUFFIXES, list_images
@@ -140,6 +138,8 @@ def _heatmap_names(paths: list[Path]) -> dict[Path, str]:
     return names
 
 
+@app.command("realness-bench")
+@friendly_errors
 def realness_bench_command(
     folders: Annotated[list[Path], typer.Argument(help="Folders of images (searched recursively).")],
     labels: Annotated[
