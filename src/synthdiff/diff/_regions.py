@@ -153,13 +153,13 @@ def _fit_noise(smoothed: np.ndarray, structure: np.ndarray, valid: np.ndarray, s
     # so each estimate bounds the noise from above at its own level and every level below. A level
     # whose estimate is far above that bound is made mostly of changed pixels (a region that went black
     # or flat in the test image has no shared structure, so it fills the lowest levels) and takes the
-    # bound instead. Unchanged pairs stay well within the factor (JPEG re-encoded photos: at most 1.6;
-    # the black half of a photo: thousands).
+    # bound instead (the black half of a photo: thousands of times the bound; JPEG re-encoded photos up to
+    # 1.6; noise on a photo with a black background up to 8, whose lowered low levels still gave no region;
+    # docs/compare.md).
     raw = np.asarray(scales)
     bound = np.minimum.accumulate(raw[::-1])[::-1]
     cleaned = np.where(raw > _CONTAMINATION_FACTOR * bound, bound, raw)
-    # Then noise is made non-decreasing from below, so a level of changed pixels that stays within the
-    # factor cannot lower its neighbours' thresholds either.
+    # Then the scales are made non-decreasing with structure, from the lowest level up.
     return NoiseModel(np.asarray(centres), np.maximum.accumulate(cleaned), sigma)
 
 
