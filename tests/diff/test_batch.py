@@ -241,3 +241,19 @@ def test_one_reference_against_a_folder(tmp_path: Path) -> None:
         pairs_from_reference(renders / "group-b" / "ben.png", renders / "group-b")
     with pytest.raises(InvalidArgumentError, match="reference image file"):
         pairs_from_reference(tmp_path / "missing.png", renders)
+
+
+def test_a_black_render_has_no_brightness_change_in_the_table(tmp_path: Path) -> None:
+    from synthdiff.io import load_image, save_png
+
+    reference = load_image(EXAMPLES / NAMES[1] / "reference.png").pixels
+    (tmp_path / "students").mkdir()
+    save_png(tmp_path / "students" / "black.png", reference * 0.0)
+    shutil.copy(EXAMPLES / NAMES[1] / "test.png", tmp_path / "students" / "good.png")
+    arguments = ["batch", str(EXAMPLES / NAMES[1] / "reference.png"), str(tmp_path / "students")]
+    result = CliRunner().invoke(app, [*arguments, "-o", str(tmp_path / "out"), "--fast"])
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "out" / "summary.csv").open() as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert rows["black"]["brightness_change"] == "" and rows["good"]["brightness_change"] != ""
+    assert "n/a" in (tmp_path / "out" / "index.html").read_text()

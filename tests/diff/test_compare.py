@@ -77,10 +77,17 @@ def test_smallest_accepted_images_compare() -> None:
     assert result.metrics["ssim"] == pytest.approx(1.0) and not result.regions
 
 
-def test_a_pair_that_differs_everywhere_says_so() -> None:
+def test_a_pair_that_differs_everywhere_says_so(tmp_path: Path) -> None:
     reference = photo("astronaut")[:128, :128]
     result = compare(reference, np.zeros_like(reference), fast=True)  # a render that came out black
     assert any("differ almost everywhere" in note for note in result.notes)
+    # No gain/offset can be fitted to black pixels: none is claimed or removed.
+    assert not result.global_change.estimated and not result.options["global_change_removed"]
+    assert any("could not be estimated" in note for note in result.notes)
+    result.save_report(tmp_path)
+    written = json.loads((tmp_path / "report.json").read_text())["global_change"]
+    assert written["estimated"] is False and written["brightness_change"] is None
+    assert "not estimated" in (tmp_path / "index.html").read_text()
     # Not said of pairs the region finder handles: one changed part, or noise.
     part = reference.copy()
     part[:, :64] = 0.0

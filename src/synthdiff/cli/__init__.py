@@ -189,11 +189,14 @@ def _print_summary(result: Any) -> None:
     out.print(table)
     out.print(f"alignment: {result.registration.message}", highlight=False)
     change = result.global_change
-    out.print(
-        f"global change: brightness {100 * change.brightness_change:+.1f} % "
-        f"({'removed' if result.options['global_change_removed'] else 'not removed'})",
-        highlight=False,
-    )
+    if change.estimated:
+        line = (
+            f"global change: brightness {100 * change.brightness_change:+.1f} % "
+            f"({'removed' if result.options['global_change_removed'] else 'not removed'})"
+        )
+    else:
+        line = "global change: not estimated (almost every pixel is black or white in one of the images)"
+    out.print(line, highlight=False)
     out.print(f"regions that differ: {len(result.regions)}", highlight=False)
     if result.feature_maps is not None:
         from synthdiff.diff import feature_sentence

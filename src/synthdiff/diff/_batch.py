@@ -201,7 +201,8 @@ def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None
         value = result.metrics.get(name)
         row[name] = None if value is None or value != value or abs(value) == float("inf") else round(value, 6)
     row["regions"] = len(result.regions)
-    row["brightness_change"] = round(result.global_change.brightness_change, 5)
+    change = result.global_change
+    row["brightness_change"] = round(change.brightness_change, 5) if change.estimated else None
     row["alignment"] = result.registration.applied
     row["boxes"] = [list(region.box) for region in result.regions]
     if result.feature_maps is not None:

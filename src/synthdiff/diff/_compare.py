@@ -45,7 +45,7 @@ from synthdiff.metrics import (
 __all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
 
 #: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
-REPORT_SCHEMA_VERSION = "1.5"
+REPORT_SCHEMA_VERSION = "1.6"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
@@ -357,6 +357,11 @@ def compare(
     start = time.perf_counter()
     change = estimate_global_change(ref_display, test_display, mask) if compensate_global else IDENTITY_CHANGE
     compensated = compensate_global and change.explains_pair
+    if not change.estimated:
+        notes.append(
+            "the global gain/offset could not be estimated: almost every pixel is black or white in one "
+            "of the images; nothing was removed"
+        )
     if compensate_global and change.is_significant and not change.explains_pair:
         notes.append(
             "no global gain/offset explains the change (residual "

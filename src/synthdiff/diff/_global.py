@@ -25,6 +25,9 @@ class GlobalChange:
         residual_scale: robust standard deviation of what the fit leaves, in image units.
         residual_scale_before: the same for the plain difference ``test - reference``.
         reference_mean: per-channel mean of the sampled reference pixels.
+        estimated: False when no channel had enough pixels away from black and white in both images
+            to fit (a render that came out black, say): the gain and offset are then identity
+            placeholders, nothing is removed, and the brightness change is unknown.
     """
 
     gain: tuple[float, ...]
@@ -33,6 +36,7 @@ class GlobalChange:
     residual_scale: float
     residual_scale_before: float = 0.0
     reference_mean: tuple[float, ...] = (0.5, 0.5, 0.5)
+    estimated: bool = True
 
     @property
     def explains_pair(self) -> bool:
@@ -42,6 +46,8 @@ class GlobalChange:
         or at most half of those without it. A wrong light direction also changes brightness
         globally, but no gain/offset explains it: its residuals stay large, and it stays local.
         """
+        if not self.estimated:
+            return False
         return self.residual_scale <= 0.02 or self.residual_scale <= 0.5 * self.residual_scale_before
 
     @property
@@ -67,12 +73,13 @@ class GlobalChange:
         return {
             "gain": [round(g, 5) for g in self.gain],
             "offset": [round(o, 5) for o in self.offset],
-            "brightness_change": round(self.brightness_change, 5),
+            "brightness_change": round(self.brightness_change, 5) if self.estimated else None,
             "significant": self.is_significant,
             "inlier_fraction": round(self.inlier_fraction, 4),
             "residual_scale": round(self.residual_scale, 6),
             "residual_scale_before": round(self.residual_scale_before, 6),
             "explains_pair": self.explains_pair,
+            "estimated": self.estimated,
         }
 
 
@@ -140,6 +147,7 @@ def estimate_global_change(
     rng = np.random.default_rng(seed)
     channels = reference.shape[2]
     gains, offsets, inliers, scales, scales_before, means = [], [], [], [], [], []
+    fitted = 0
     for channel in range(channels):
         x_all, y_all = reference[..., channel], test[..., channel]
         grid = _sample_indices(np.ones(x_all.shape, dtype=bool) if mask is None else mask, rng)
@@ -155,6 +163,7 @@ def estimate_global_change(
             scales_before.append(0.0)
             means.append(float(x_all.mean()))
             continue
+        fitted += 1
         x = x_all.ravel()[indices].astype(np.float64)
         y = y_all.ravel()[indices].astype(np.float64)
         gain, offset, inlier, scale = _fit_channel(x, y)
@@ -174,6 +183,7 @@ def estimate_global_change(
         float(np.mean(scales)),
         float(np.mean(scales_before)),
         tuple(means),
+        estimated=bool(fitted),
     )
 
 
