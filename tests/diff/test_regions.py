@@ -13,7 +13,7 @@ import pytest
 
 from synthdiff import compare
 from synthdiff.diff import estimate_global_change
-from tests.conftest import jpeg_roundtrip, photo, quantise
+from tests.conftest import EXAMPLES, jpeg_roundtrip, photo, quantise
 
 PHOTOS = ["astronaut", "chelsea", "camera"]
 
@@ -157,3 +157,17 @@ def test_a_part_that_went_black_is_found(name: str, columns: float, encoded: boo
     assert all(region.box[0] < edge for region in result.regions)
     # Black pixels where the reference is nearly black too are no change.
     assert result.metrics["changed_fraction"] >= 0.6 * columns
+
+
+def test_the_shifted_floor_texture_example_is_one_region_over_the_floor() -> None:
+    # The example's checker floor moved under the whole floor: one box over it (three fragments of it
+    # before 2026-12-06, when the floor's flat squares inflated the noise model's lowest levels).
+    from synthdiff.io import load_image
+
+    folder = EXAMPLES / "shifted-texture"
+    reference = load_image(folder / "reference.png").pixels
+    result = compare(reference, load_image(folder / "test.png").pixels, fast=True)
+    height, width = reference.shape[:2]
+    assert len(result.regions) == 1
+    x0, y0, x1, y1 = result.regions[0].box
+    assert (x0, x1) == (0, width) and y1 == height and 0.2 < y0 / height < 0.35  # the floor, below the wall
