@@ -19,7 +19,7 @@ from synthdiff.errors import (
     SynthdiffError,
     UnsupportedImageError,
 )
-from synthdiff.io import load_image, save_exr
+from synthdiff.io import images_in_folder, load_image, save_exr
 
 
 @pytest.fixture
@@ -205,3 +205,17 @@ def test_errors_are_synthdiff_errors_and_builtin_kinds() -> None:
         ImageNotFoundError, SynthdiffError
     )
     assert issubclass(CorruptImageError, ValueError)
+
+
+def test_images_in_folder_lists_recursively_and_refuses_empty_or_missing_folders(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    for name in ("b.png", "sub/a.JPG", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert images_in_folder(tmp_path) == [tmp_path / "b.png", tmp_path / "sub" / "a.JPG"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InvalidArgumentError, match="found none"):
+        images_in_folder(tmp_path / "empty")
+    with pytest.raises(InvalidArgumentError, match="not a folder"):
+        images_in_folder(tmp_path / "b.png")
+    with pytest.raises(InvalidArgumentError, match="not a folder"):
+        images_in_folder(tmp_path / "missing")

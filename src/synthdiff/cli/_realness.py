@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -109,27 +110,17 @@ def realness_command(
 
 def _expand_folders(paths: list[Path]) -> list[Path]:
     """Each folder replaced by the images under it; files stay as given (a bad one is reported later)."""
-    from synthdiff.io import IMAGE_SUFFIXES, list_images
+    from synthdiff.io import images_in_folder
 
     expanded: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found = list_images(path)
-            if not found:
-                raise InvalidArgumentError(
-                    f"Expected images ({', '.join(IMAGE_SUFFIXES)}) in {str(path)!r}, found none."
-                )
-            expanded.extend(found)
-        else:
-            expanded.append(path)
+        expanded.extend(images_in_folder(path) if path.is_dir() else [path])
     return expanded
 
 
 def _heatmap_names(paths: list[Path]) -> dict[Path, str]:
     """NAME_realness.png per image; images that share a name get _1, _2, ... in the order given."""
-    counts: dict[str, int] = {}
-    for path in paths:
-        counts[path.stem] = counts.get(path.stem, 0) + 1
+    counts = Counter(path.stem for path in paths)
     names, seen = {}, dict.fromkeys(counts, 0)
     for path in paths:
         seen[path.stem] += 1

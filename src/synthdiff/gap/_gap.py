@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from synthdiff.errors import InvalidArgumentError
 from synthdiff.gap._analysis import (
     deep_distances,
     frequency_summary,
@@ -22,7 +21,7 @@ from synthdiff.gap._analysis import (
 )
 from synthdiff.gap._autoencoder import autoencoder_codes
 from synthdiff.gap._records import ImageRecord, RecordSettings, compute_records
-from synthdiff.io import IMAGE_SUFFIXES, list_images
+from synthdiff.io import images_in_folder
 
 __all__ = ["GAP_SCHEMA_VERSION", "GapReport", "default_cache_dir", "gap"]
 
@@ -112,14 +111,7 @@ def gap(
     """
     paths = []
     for folder in (folder_a, folder_b):
-        if not Path(folder).is_dir():
-            raise InvalidArgumentError(f"Expected a folder of images, but {str(folder)!r} is not a folder.")
-        found = list_images(folder)
-        if not found:
-            raise InvalidArgumentError(
-                f"Expected image files ({', '.join(IMAGE_SUFFIXES)}) in {str(folder)!r}, found none."
-            )
-        paths.append(_pick(found, max_images, seed))
+        paths.append(_pick(images_in_folder(folder), max_images, seed))
     settings = RecordSettings(size)
     cache = default_cache_dir() if cache_dir is None else cache_dir
     sets, failures, hits = [], [], 0

@@ -442,3 +442,19 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".exr", ".h
 def list_images(folder: str | os.PathLike[str]) -> list[Path]:
     """The files under ``folder`` (recursively, sorted) whose names end in :data:`IMAGE_SUFFIXES`."""
     return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def images_in_folder(folder: str | os.PathLike[str]) -> list[Path]:
+    """:func:`list_images` of a folder that must exist and hold at least one image.
+
+    Raises:
+        InvalidArgumentError: ``folder`` is not a folder, or holds no image files.
+    """
+    if not Path(folder).is_dir():
+        raise InvalidArgumentError(f"Expected a folder of images, but {str(folder)!r} is not a folder.")
+    found = list_images(folder)
+    if not found:
+        raise InvalidArgumentError(
+            f"Expected images ({', '.join(IMAGE_SUFFIXES)}) in {str(folder)!r}, found none."
+        )
+    return found

@@ -21,7 +21,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
-from synthdiff.io import IMAGE_SUFFIXES, list_images
+from synthdiff.io import images_in_folder
 
 __all__ = [
     "LabelledImage",
@@ -62,13 +62,7 @@ def list_source(folder: str | os.PathLike[str], label: str, name: str | None = N
     if label not in LABELS:
         raise InvalidArgumentError(f"Expected the label real or synthetic, got {label!r}.")
     root = Path(folder)
-    if not root.is_dir():
-        raise InvalidArgumentError(f"Expected a folder of images, but {str(root)!r} is not a folder.")
-    files = list_images(root)
-    if not files:
-        raise InvalidArgumentError(
-            f"Expected images ({', '.join(IMAGE_SUFFIXES)}) in {str(root)!r}, found none."
-        )
+    files = images_in_folder(root)
     source = name or root.name
     return [LabelledImage(path, LABELS[label], source, path.relative_to(root).as_posix()) for path in files]
 
