@@ -95,6 +95,29 @@ def test_tiff_16bit_colour(tmp_path: Path, rng: np.random.Generator) -> None:
     np.testing.assert_allclose(image.pixels, values / 65535.0, atol=1e-7)
 
 
+@pytest.mark.parametrize("channels", [3, 4])
+def test_float_tiff_colour_is_linear_hdr(
+    tmp_path: Path, rng: np.random.Generator, channels: int, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Pillow cannot open multi-channel float TIFF (a common render output); the loader falls back to OpenCV.
+    values = (rng.random((7, 9, channels)) * 4.0).astype(np.float32)
+    values[..., 3:] = 1.0
+    uncompressed = [cv2.IMWRITE_TIFF_COMPRESSION, 1]  # OpenCV's default for float is lossy LogLuv
+    cv2.imwrite(str(tmp_path / "f.tif"), values[..., [2, 1, 0, *range(3, channels)]], uncompressed)
+    image = load_image(tmp_path / "f.tif")
+    assert image.info.is_hdr and image.info.bit_depth == 32 and image.info.channels == channels
+    np.testing.assert_allclose(image.pixels, values[..., :3], rtol=1e-6)
+    assert capfd.readouterr().err == ""
+
+
+def test_half_float_tiff_names_what_is_supported(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(tmp_path / "h.tif", np.full((6, 5, 3), 0.5, dtype=np.float16), photometric="rgb")
+    with pytest.raises(CorruptImageError, match=r"16-bit half floats are not.*Fix: re-export"):
+        load_image(tmp_path / "h.tif")
+    assert capfd.readouterr().err == "", "OpenCV's own log lines should not reach the user"
+
+
 def test_exr_is_linear_hdr(tmp_path: Path, rng: np.random.Generator) -> None:
     values = (rng.random((8, 9, 3)) * 20.0).astype(np.float32)
     save_exr(tmp_path / "a.exr", values)
@@ -154,7 +177,7 @@ def test_zero_size_image(tmp_path: Path) -> None:
         load_image(tmp_path / "zero.png")
 
 
-@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif"])
 def test_truncated_file(tmp_path: Path, rng: np.random.Generator, suffix: str) -> None:
     noise = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
     full = tmp_path / f"full{suffix}"
@@ -163,6 +186,17 @@ def test_truncated_file(tmp_path: Path, rng: np.random.Generator, suffix: str) -
     (tmp_path / f"cut{suffix}").write_bytes(data[: len(data) // 2])
     with pytest.raises(CorruptImageError, match=r"truncated or corrupt.*Fix: re-export or re-copy"):
         load_image(tmp_path / f"cut{suffix}")
+
+
+def test_truncated_float_tiff(
+    tmp_path: Path, rng: np.random.Generator, capfd: pytest.CaptureFixture[str]
+) -> None:
+    cv2.imwrite(str(tmp_path / "full.tif"), rng.random((64, 64, 3)).astype(np.float32))
+    data = (tmp_path / "full.tif").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptImageError, match=r"neither Pillow nor OpenCV can decode it: it is truncated"):
+        load_image(tmp_path / "cut.tif")
+    assert capfd.readouterr().err == ""
 
 
 def test_corrupt_exr(tmp_path: Path, rng: np.random.Generator) -> None:

@@ -236,14 +236,19 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
     notes: list[str] = []
     png_depth = _png_header(file)[0] if fmt == "png" else None
     try:
-        with _pillow_without_bomb_check(), warnings.catch_warnings(), Image.open(file) as opened:
+        with _pillow_without_bomb_check(), warnings.catch_warnings():
+            # Pillow warns about damaged metadata while opening; synthdiff reports what matters itself.
             warnings.simplefilter("ignore")
-            _check_dimensions(file, opened.width, opened.height, max_pixels)
-            opened.load()
-            tiff_depth = max(_as_tuple(opened.tag_v2.get(258, 8))) if fmt == "tiff" else 8  # type: ignore[attr-defined]
-            image = opened.copy()
-            exif = opened.getexif() if fmt == "jpeg" else None
+            with Image.open(file) as opened:
+                _check_dimensions(file, opened.width, opened.height, max_pixels)
+                opened.load()
+                tiff_depth = max(_as_tuple(opened.tag_v2.get(258, 8))) if fmt == "tiff" else 8  # type: ignore[attr-defined]
+                image = opened.copy()
+                exif = opened.getexif() if fmt == "jpeg" else None
     except (UnidentifiedImageError, SyntaxError) as error:
+        if fmt == "tiff":
+            # Pillow reads no multi-channel float TIFF (a common render output); OpenCV does.
+            return _read_tiff_with_opencv(file, max_pixels, pillow_error=error)
         raise CorruptImageError(
             f"'{file}' starts like a {fmt.upper()} file but is truncated or corrupt (decoder: {error}). "
             "Fix: re-export or re-copy the file."
@@ -313,6 +318,20 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
     return array, info
 
 
+def _read_tiff_with_opencv(
+    file: Path, max_pixels: int | None, *, pillow_error: Exception
+) -> tuple[np.ndarray, ImageInfo]:
+    try:
+        return _read_with_opencv(file, "tiff", max_pixels, is_hdr=False)
+    except CorruptImageError as error:
+        raise CorruptImageError(
+            f"'{file}' starts like a TIFF file but neither Pillow nor OpenCV can decode it: it is "
+            "truncated, corrupt, or stores samples synthdiff does not read (supported: 8/16-bit "
+            f"integers, 32-bit floats; 16-bit half floats are not). Decoder: {pillow_error}. "
+            "Fix: re-export it as a 16-bit PNG, a float32 TIFF or an OpenEXR file."
+        ) from error
+
+
 def _read_with_opencv(
     file: Path, fmt: str, max_pixels: int | None, *, is_hdr: bool
 ) -> tuple[np.ndarray, ImageInfo]:
@@ -326,7 +345,13 @@ def _read_with_opencv(
         dims = text[1].split(b"\n", 1)[0].split() if len(text) == 2 else []
         if len(dims) == 4 and dims[1].isdigit() and dims[3].isdigit():
             _check_dimensions(file, int(dims[3]), int(dims[1]), max_pixels)
-    decoded = cv2.imdecode(data, flags)
+    # OpenCV logs failed decodes to stderr itself; synthdiff raises its own clearer error instead.
+    previous_level = cv2.getLogLevel()
+    cv2.setLogLevel(0)  # silent
+    try:
+        decoded = cv2.imdecode(data, flags)
+    finally:
+        cv2.setLogLevel(previous_level)
     if decoded is None or decoded.size == 0:
         raise CorruptImageError(
             f"'{file}' is truncated or corrupt: the {fmt.upper()} decoder returned no pixels. "
