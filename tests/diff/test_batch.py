@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import shutil
 from pathlib import Path
@@ -256,4 +257,12 @@ def test_a_black_render_has_no_brightness_change_in_the_table(tmp_path: Path) ->
     with (tmp_path / "out" / "summary.csv").open() as handle:
         rows = {row["id"]: row for row in csv.DictReader(handle)}
     assert rows["black"]["brightness_change"] == "" and rows["good"]["brightness_change"] != ""
-    assert "n/a" in (tmp_path / "out" / "index.html").read_text()
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "n/a" in page
+    # The notes compare prints reach the table: the teacher sees why the black render has no numbers.
+    notes = rows["black"]["notes"].split(" | ")
+    assert len(notes) >= 2 and any("differ almost everywhere" in note for note in notes)
+    assert all(note in html.unescape(page) for note in notes)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["schema_version"] == "1.2"
+    assert {row["id"]: row["notes"] for row in summary["pairs"]}["black"] == notes

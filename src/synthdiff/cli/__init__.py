@@ -260,8 +260,8 @@ def batch_command(
 ) -> None:
     """Compare many pairs: two folders matched by name, one reference against a folder, or a CSV.
 
-    Resumable; bad pairs are listed and skipped. Writes summary.csv, summary.json and index.html (a
-    table of the pairs that sorts by any column).
+    Resumable; bad pairs are listed and skipped.
+    Writes summary.csv, summary.json and index.html (a table of the pairs that sorts by any column).
     """
     from synthdiff.diff import pairs_from_csv, pairs_from_folders, pairs_from_reference, run_batch
 

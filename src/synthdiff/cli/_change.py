@@ -198,8 +198,8 @@ def tune_change_command(
 ) -> None:
     """Choose each feature's change threshold(s) for the best F1 on val pairs, within a false-alarm budget.
 
-    Writes a copy of the model that runs with them (OUT) and a record of the choice (OUT's name with
-    -tune.json). Only the val split is read: score the tuned model on test with `eval change`.
+    Writes a copy of the model that runs with them (OUT) and a record of the choice (x.pt -> x-tune.json).
+    Only the val split is read: score the tuned model on test with `eval change`.
     """
     from synthdiff.change import (
         ChangePairs,

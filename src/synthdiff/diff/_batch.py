@@ -27,8 +27,11 @@ __all__ = [
     "run_batch",
 ]
 
-#: Version of summary.json (1.1 added the change model's columns and index.html beside it).
-BATCH_SCHEMA_VERSION = "1.1"
+#: Version of summary.json (1.1 added the change model's columns and index.html beside it; 1.2 each
+#: pair's notes).
+BATCH_SCHEMA_VERSION = "1.2"
+#: How summary.csv joins a pair's notes in one cell (a note itself may hold ";" or ",").
+NOTE_SEPARATOR = " | "
 #: Version of batch-settings.json, which decides whether an earlier run's results are reused.
 _SETTINGS_VERSION = "1.0"
 _SUMMARY_METRICS = (
@@ -205,6 +208,7 @@ def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None
     row["brightness_change"] = round(change.brightness_change, 5) if change.estimated else None
     row["alignment"] = result.registration.applied
     row["boxes"] = [list(region.box) for region in result.regions]
+    row["notes"] = list(result.notes)
     if result.feature_maps is not None:
         summary = result.feature_maps.summary()  # one pass over the maps for fractions and regions
         fractions = {name: values["changed_fraction"] for name, values in summary["features"].items()}
@@ -342,6 +346,7 @@ def _write_summaries(out: Path, result: BatchResult, reports: bool) -> None:
         "brightness_change",
         *(["features_changed", *feature_columns] if feature_columns else []),
         "alignment",
+        "notes",
         "reference",
         "test",
         "error",
@@ -350,7 +355,9 @@ def _write_summaries(out: Path, result: BatchResult, reports: bool) -> None:
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in result.rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
+        cells = {k: ("" if row.get(k) is None else row.get(k)) for k in columns}
+        cells["notes"] = NOTE_SEPARATOR.join(row.get("notes") or [])
+        writer.writerow(cells)
     atomic_write_text(out / "summary.csv", buffer.getvalue())
     summary = {
         "schema_version": BATCH_SCHEMA_VERSION,
