@@ -97,11 +97,29 @@ def test_csv_pairs_relative_to_the_csv(tmp_path: Path) -> None:
     assert pairs[1].reference == str(tmp_path / "ref.png")
 
 
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_csv_delimiter_is_read_from_the_header(tmp_path: Path, delimiter: str) -> None:
+    # Spreadsheets in many locales save CSV with semicolons; a path may hold the other delimiters.
+    rows = ["id", "reference", "test"], ["a", "ref, final.png", "test;1.png"]
+    (tmp_path / "pairs.csv").write_text(
+        "".join(delimiter.join(f'"{v}"' if delimiter in v else v for v in row) + "\n" for row in rows),
+        encoding="utf-8-sig",  # as spreadsheets write it, with a byte-order mark
+    )
+    (pair,) = pairs_from_csv(tmp_path / "pairs.csv")
+    assert (pair.pair_id, pair.reference, pair.test) == (
+        "a",
+        str(tmp_path / "ref, final.png"),
+        str(tmp_path / "test;1.png"),
+    )
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
         ("reference,image\nx.png,y.png\n", "needs a header with columns 'reference' and 'test'"),
-        ("id,reference,test\na,x.png\n", "line 2: expected a reference and a test path"),
+        ("id,reference,test\na,x.png\n", "line 2: expected a reference and a test path; test is empty"),
+        # Line numbers are the file's own, blank lines counted.
+        ("id,reference,test\n\n\na,x.png,y.png,z.png\n", "line 4: 4 fields, but the header names 3"),
         ("id,reference,test\na,x.png,y.png\na,z.png,w.png\n", "line 3: the pair id 'a' is used twice"),
         ("id,reference,test\n", "has a header but no pairs"),
     ],

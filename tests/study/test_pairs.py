@@ -27,6 +27,18 @@ def test_reads_pairs_and_traps(tmp_path: Path, images: tuple[Path, list[str]]) -
     ]
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_spreadsheet_delimiters_and_byte_order_mark(
+    tmp_path: Path, images: tuple[Path, list[str]], delimiter: str
+) -> None:
+    root, names = images
+    lines = ["pair_id", "image_a", "image_b"], ["p1", names[0], names[1]]
+    path = tmp_path / "pairs.csv"
+    path.write_text("".join(delimiter.join(line) + "\n" for line in lines), encoding="utf-8-sig")
+    (row,) = read_pairs(path, "yesno", root)
+    assert (row.key, row.image_a, row.image_b) == ("p1", names[0], names[1])
+
+
 def test_absolute_paths_inside_the_root_are_stored_relative(
     tmp_path: Path, images: tuple[Path, list[str]]
 ) -> None:
@@ -44,6 +56,7 @@ def test_absolute_paths_inside_the_root_are_stored_relative(
         ("p1,notes.txt,{b}", "is not an image"),
         (",{a},{b}", "pair_id is empty"),
         ("p1,,{b}", "image_a is empty"),
+        ("p1,{a},{b},extra", "4 fields, but the header names 3"),
     ],
 )
 def test_bad_rows_are_named_with_their_line(

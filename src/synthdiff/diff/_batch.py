@@ -15,7 +15,7 @@ from typing import Any
 
 from synthdiff._journal import prepare_journal, read_journal
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
-from synthdiff.io import atomic_write_text, list_images
+from synthdiff.io import atomic_write_text, csv_delimiter, list_images
 
 __all__ = [
     "BatchResult",
@@ -155,7 +155,7 @@ def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
         raise InvalidArgumentError(
             f"'{file}' is not UTF-8 text: {error}. Fix: save the CSV as UTF-8."
         ) from error
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), delimiter=csv_delimiter(text))
     columns = {name.strip().lower() for name in (reader.fieldnames or [])}
     if not {"reference", "test"} <= columns:
         raise InvalidArgumentError(
@@ -164,11 +164,19 @@ def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
         )
     pairs: list[PairSpec] = []
     seen: set[str] = set()
-    for line, raw in enumerate(reader, start=2):
+    for raw in reader:
+        line = reader.line_num  # the file's line, blank lines and quoted line breaks counted
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
-        if None in raw or not row.get("reference") or not row.get("test"):
+        if None in raw:
             raise InvalidArgumentError(
-                f"'{file}' line {line}: expected a reference and a test path, got {raw}."
+                f"'{file}' line {line}: {len(raw) - 1 + len(raw[None])} fields, but the header names "
+                f"{len(raw) - 1}. Fix: quote paths that hold the delimiter, or remove the extra fields."
+            )
+        if not row.get("reference") or not row.get("test"):
+            missing = [name for name in ("reference", "test") if not row.get(name)]
+            raise InvalidArgumentError(
+                f"'{file}' line {line}: expected a reference and a test path; {' and '.join(missing)} "
+                f"is empty. Fix: fill it in or delete the line."
             )
         pair_id = row.get("id") or Path(row["test"]).stem
         if pair_id in seen:

@@ -15,6 +15,7 @@ from synthdiff.io._load import (
     load_image,
     sniff_format,
 )
+from synthdiff.io._tables import csv_delimiter
 from synthdiff.io._write import atomic_write_bytes, atomic_write_text, encode_png, save_exr, save_png
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "LoadedImage",
     "atomic_write_bytes",
     "atomic_write_text",
+    "csv_delimiter",
     "encode_png",
     "hdr_pair_to_display",
     "hdr_to_display",

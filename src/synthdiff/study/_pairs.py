@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthdiff.errors import InvalidArgumentError
-from synthdiff.io import IMAGE_SUFFIXES
+from synthdiff.io import IMAGE_SUFFIXES, csv_delimiter
 
 __all__ = ["QUESTIONS", "PairRow", "read_pairs", "trap_is_correct", "valid_answers"]
 
@@ -80,7 +80,9 @@ def read_pairs(
         raise InvalidArgumentError(f"Expected a pairs CSV file, but {str(path)!r} does not exist.")
     try:
         with source.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle, strict=True)
+            delimiter = csv_delimiter(handle.readline())
+            handle.seek(0)
+            reader = csv.DictReader(handle, delimiter=delimiter, strict=True)
             columns = [c.strip() for c in reader.fieldnames or []]
             required = ["pair_id", "image_a", "image_b"] + (["reference"] if question == "2afc" else [])
             missing = [c for c in required if c not in columns]
@@ -91,7 +93,7 @@ def read_pairs(
                     f"{', '.join(columns) or 'nothing'})."
                 )
             raw_rows = [
-                ({k.strip(): (v or "").strip() for k, v in row.items() if k}, reader.line_num)
+                ({k.strip(): (v or "").strip() for k, v in row.items() if k}, reader.line_num, row.get(None))
                 for row in reader
             ]
     except UnicodeDecodeError:
@@ -102,8 +104,13 @@ def read_pairs(
     rows: list[PairRow] = []
     errors: list[str] = []
     seen: set[str] = set()
-    for row, line in raw_rows:
+    for row, line, extra in raw_rows:
         try:
+            if extra:
+                raise ValueError(
+                    f"{len(row) + len(extra)} fields, but the header names {len(row)} (quote paths that "
+                    "hold the delimiter)"
+                )
             key = row.get("pair_id", "")
             if not key:
                 raise ValueError("pair_id is empty")
