@@ -66,8 +66,9 @@ def main() -> None:
             f = features.index(name)
             reference, test = item["reference"][None], item["test"][None]
             probabilities = torch.sigmoid(model(reference, test).change[0]).numpy()
-            # The model's change masks as it is stored (its low thresholds too, where it has them).
-            every = change_masks(torch.from_numpy(probabilities)[None], high, low)[0].numpy()
+            # The model's change masks as it is stored (its low thresholds and minimum area too).
+            stored = change_masks(torch.from_numpy(probabilities)[None], high, low, metadata["min_area"])
+            every = stored[0].numpy()
             marked = every[f]
             label = item["change"][f].numpy() > 0.5
             difference = (reference - test).abs().amax(dim=1)[0].numpy()

@@ -27,24 +27,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from change_round_conditions import SINGLE, conditions, table  # scripts/ is on sys.path
-from scipy import ndimage
 
+from synthdiff.change import remove_specks
 from synthdiff.change._data import PairRecord, _image, _mask
 from synthdiff.change._infer import predict_maps
 from synthdiff.change._registry import load_checkpoint
 
 SETS = ("texture", "illumination", "transparency", "reflection-v2", "all-v2", "none")
-NEIGHBOURS = np.ones((3, 3), bool)
-
-
-def without_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
-    """``mask`` without its 8-connected components of fewer than ``min_area`` pixels."""
-    if min_area <= 1 or not mask.any():
-        return mask
-    labels, _ = ndimage.label(mask, structure=NEIGHBOURS)
-    keep = np.bincount(labels.ravel()) >= min_area
-    keep[0] = False
-    return keep[labels]
 
 
 class Counts:
@@ -125,7 +114,7 @@ def main() -> None:
                 )
                 masks = {f: maps.changed(f) for f in features}
                 started = time.perf_counter()
-                pruned = {f: without_specks(m, args.min_area) for f, m in masks.items()}
+                pruned = {f: remove_specks(m, args.min_area) for f, m in masks.items()}
                 removal_seconds.append(time.perf_counter() - started)
                 if group == "none":
                     for counts, chosen in ((shipped, masks), (candidate, pruned)):

@@ -67,7 +67,7 @@ def main() -> None:
             pairs += 1
             reference, test = item["reference"][None], item["test"][None]
             probabilities = torch.sigmoid(model(reference, test).change)
-            marked = change_masks(probabilities, high, low)[0].numpy()
+            marked = change_masks(probabilities, high, low, metadata["min_area"])[0].numpy()
             labels = item["change"].numpy() > 0.5
             difference = (reference - test).abs().amax(dim=1)[0].numpy()
             for f, name in enumerate(features):

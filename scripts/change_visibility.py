@@ -317,6 +317,7 @@ def main() -> None:
                 data,
                 change_thresholds=metadata["thresholds"],
                 change_low_thresholds=metadata["low_thresholds"],
+                change_min_area=metadata["min_area"],
             ),
             features,
         )
@@ -340,7 +341,7 @@ def _budget_round(
         ("shipped", cached, metadata["thresholds"], metadata["low_thresholds"])
     ]
     if args.stored:
-        _score_runs(args, runs, data, unchanged, features, {})
+        _score_runs(args, runs, data, unchanged, features, {}, metadata["min_area"])
         return
     per_tau = {}
     for tau in args.tau or TAUS:
@@ -352,7 +353,7 @@ def _budget_round(
     runs.append(
         ("chosen", VisibilityGate(cached, [gate[name] for name in features]).eval(), thresholds, None)
     )
-    _score_runs(args, runs, data, unchanged, features, gate)
+    _score_runs(args, runs, data, unchanged, features, gate, metadata["min_area"])
 
 
 def _score_runs(
@@ -362,21 +363,24 @@ def _score_runs(
     unchanged: ChangePairs,
     features: list[str],
     gate: dict[str, float],
+    min_area: int = 0,
 ) -> None:
     """Score each (name, model, thresholds, low thresholds or None) on the pairs and on the unchanged
-    pairs; print and save."""
+    pairs, with the checkpoint's ``min_area`` (its masks drop changed regions of fewer pixels); print
+    and save."""
     report: dict[str, Any] = {"model": str(args.model), "split": args.split, "pairs": len(data)}
     report["tta"] = args.tta or "the checkpoint's"
     report["budget"], report["unchanged_pairs"] = args.budget, len(unchanged)
     for key, model, at, low in runs:
-        scores = _scores(evaluate(model, data, change_thresholds=at, change_low_thresholds=low), features)
-        alarms = evaluate(
-            model, unchanged, change_thresholds=at, change_low_thresholds=low
-        ).none_false_positive_rate
+        masks = {"change_thresholds": at, "change_low_thresholds": low, "change_min_area": min_area}
+        scores = _scores(evaluate(model, data, **masks), features)
+        alarms = evaluate(model, unchanged, **masks).none_false_positive_rate
         report[key] = {"tau": gate if key == "chosen" else 0, "thresholds": at, **scores}
         if low is not None and low != at:
             report[key]["low_thresholds"] = low
         report[key]["unchanged_false_positive_rate"] = alarms
+        if min_area > 1:
+            report[key]["min_area"] = min_area
         shown = {
             k: round(v["f1"], 4) for k, v in scores.items() if isinstance(v, dict) and v.get("f1") is not None
         }

@@ -9,7 +9,7 @@ from synthdiff.change._data import ChangePairs, read_manifest
 from synthdiff.change._detect import Detection, detect
 from synthdiff.change._ensemble import ProbabilityAverage
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
-from synthdiff.change._hysteresis import change_masks, hysteresis_mask
+from synthdiff.change._hysteresis import change_masks, hysteresis_mask, remove_specks
 from synthdiff.change._infer import ChangeMaps, FeatureRegion, predict_maps
 from synthdiff.change._metrics import PixelCounts, attribution_weights, balanced_loss, change_loss
 from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet, log_ratio
@@ -24,6 +24,7 @@ from synthdiff.change._registry import (
     load_checkpoint,
     resolve_checkpoint,
     save_checkpoint,
+    set_min_area,
     set_views,
     shipped_models,
 )
@@ -67,9 +68,11 @@ __all__ = [
     "log_ratio",
     "predict_maps",
     "read_manifest",
+    "remove_specks",
     "resolve_checkpoint",
     "resolve_device",
     "save_checkpoint",
+    "set_min_area",
     "set_views",
     "shipped_models",
     "store_thresholds",

@@ -17,7 +17,7 @@ from synthdiff.errors import InvalidArgumentError
 
 __all__ = ["DETECT_SCHEMA_VERSION", "Detection", "detect"]
 
-DETECT_SCHEMA_VERSION = "1.2"  # 1.2 added low_thresholds
+DETECT_SCHEMA_VERSION = "1.3"  # 1.2 added low_thresholds, 1.3 min_area
 # One outline colour per feature in the overlays.
 COLOURS = {
     "illumination": (255, 200, 0),
@@ -57,6 +57,7 @@ def detect(
     overlap: int = 32,
     threshold: float | None = None,
     views: str | None = None,
+    min_area: int | None = None,
     out: str | os.PathLike[str] | None = None,
     device: str = "auto",
 ) -> Detection:
@@ -73,6 +74,9 @@ def detect(
         views: test-time augmentation, a name from :data:`~synthdiff.change.VIEWS` (``none``,
             ``flip``, ``flips``, ``dihedral``: 1, 2, 4 or 8 runs of the model); default the
             checkpoint's.
+        min_area: connected changed regions of fewer pixels are not marked
+            (:func:`~synthdiff.change.remove_specks`); default the checkpoint's (0, all kept, unless
+            set by :func:`~synthdiff.change.set_min_area`).
         out: when given, write detect.json, change_<feature>.png heatmaps and overlays there.
         device: where the model runs: ``auto`` (a GPU when there is one), ``cpu``, ``cuda``.
 
@@ -104,6 +108,7 @@ def detect(
         threshold=metadata["thresholds"] if threshold is None else threshold,
         # A threshold given by the user is a single one; the checkpoint's come with their low ones.
         low_threshold=metadata["low_thresholds"] if threshold is None else None,
+        min_area=metadata["min_area"] if min_area is None else min_area,
         device=target,
     )
     maps.features = wanted

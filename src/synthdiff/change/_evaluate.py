@@ -117,6 +117,7 @@ def evaluate(
     threshold: float = 0.5,
     change_thresholds: dict[str, float] | None = None,
     change_low_thresholds: dict[str, float] | None = None,
+    change_min_area: int = 0,
     batch_size: int = 8,
     device: torch.device | None = None,
     check_swap: bool = False,
@@ -130,6 +131,8 @@ def evaluate(
         change_low_thresholds: per-feature low change thresholds (a checkpoint's ``low_thresholds``):
             pixels above them count where connected to pixels above ``change_thresholds``
             (:func:`~synthdiff.change.hysteresis_mask`); default none (single thresholds).
+        change_min_area: connected changed regions of fewer pixels are not marked (a checkpoint's
+            ``min_area``; :func:`~synthdiff.change.remove_specks`); default 0, none dropped.
     """
     device = device or torch.device("cpu")
     highs = {f: (change_thresholds or {}).get(f, threshold) for f in data.features}
@@ -152,7 +155,7 @@ def evaluate(
     for batch in loader:
         tensors = {k: v.to(device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
         output = model(tensors["reference"], tensors["test"])
-        masks = output.masks(threshold, change_threshold, change_low)
+        masks = output.masks(threshold, change_threshold, change_low, change_min_area)
         for index, feature in enumerate(batch["feature"]):
             pairs[feature] = pairs.get(feature, 0) + 1
             one = {k: v[index : index + 1] for k, v in tensors.items()}
@@ -178,7 +181,7 @@ def evaluate(
         groups[POOLED].update(masks, tensors)
         if check_swap:
             swapped = model(tensors["test"], tensors["reference"])
-            swapped_change = swapped.masks(threshold, change_threshold, change_low).change
+            swapped_change = swapped.masks(threshold, change_threshold, change_low, change_min_area).change
             swap_intersection += float((swapped_change & masks.change).sum())
             swap_union += float((swapped_change | masks.change).sum())
         done += len(batch["feature"])

@@ -15,20 +15,45 @@ from scipy import ndimage
 
 from synthdiff.errors import InvalidArgumentError
 
-__all__ = ["change_masks", "hysteresis_mask"]
+__all__ = ["change_masks", "hysteresis_mask", "remove_specks"]
 
 # 8-connectivity, as the regions of synthdiff detect.
 _NEIGHBOURS = np.ones((3, 3), bool)
 
 
-def hysteresis_mask(probability: np.ndarray, high: float, low: float | None = None) -> np.ndarray:
-    """Changed pixels of one map under two thresholds.
+def remove_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
+    """``mask`` without its connected components (8-neighbours) of fewer than ``min_area`` pixels.
+
+    Most false alarms on unchanged pairs are such specks (docs/models.md, stage 25m); a real change
+    covers more than a few dozen pixels. ``min_area`` 0 or 1 keeps the mask as it is.
+
+    Example:
+        >>> mask = np.zeros((4, 6), bool); mask[0, 0] = True; mask[1:4, 3:6] = True
+        >>> remove_specks(mask, 4).sum()
+        9
+    """
+    if min_area < 0:
+        raise InvalidArgumentError(f"Expected a minimum area of 0 pixels or more, got {min_area}.")
+    if min_area <= 1 or not mask.any():
+        return mask
+    labels, _ = ndimage.label(mask, structure=_NEIGHBOURS)
+    keep = np.bincount(labels.ravel()) >= min_area
+    keep[0] = False
+    return keep[labels]
+
+
+def hysteresis_mask(
+    probability: np.ndarray, high: float, low: float | None = None, min_area: int = 0
+) -> np.ndarray:
+    """Changed pixels of one map under two thresholds, without specks smaller than ``min_area``.
 
     Args:
         probability: (H, W) change probabilities in [0, 1].
         high: a connected region counts only if some pixel in it is above this.
         low: the region is the pixels above this connected to such a pixel; ``None`` or equal to
             ``high`` gives the single threshold ``probability > high``.
+        min_area: connected changed regions of fewer pixels are dropped (:func:`remove_specks`); 0
+            keeps them all.
 
     Returns:
         (H, W) bool.
@@ -43,6 +68,10 @@ def hysteresis_mask(probability: np.ndarray, high: float, low: float | None = No
     """
     if probability.ndim != 2:
         raise InvalidArgumentError(f"Expected one (H, W) map, got shape {probability.shape}.")
+    return remove_specks(_thresholded(probability, high, low), min_area)
+
+
+def _thresholded(probability: np.ndarray, high: float, low: float | None) -> np.ndarray:
     if low is None or low == high:
         return probability > high
     if low > high:
@@ -65,7 +94,7 @@ def threshold_tensor(
 
 
 def change_masks(
-    probabilities: torch.Tensor, high: torch.Tensor, low: torch.Tensor | None = None
+    probabilities: torch.Tensor, high: torch.Tensor, low: torch.Tensor | None = None, min_area: int = 0
 ) -> torch.Tensor:
     """:func:`hysteresis_mask` over a batch of per-feature maps.
 
@@ -73,22 +102,27 @@ def change_masks(
         probabilities: (B, F, H, W) change probabilities.
         high, low: (F,) thresholds per feature; ``low`` ``None`` (or equal to ``high``) for a single
             threshold.
+        min_area: connected changed regions of fewer pixels are dropped (:func:`remove_specks`).
 
     Returns:
         (B, F, H, W) bool, on the device of ``probabilities``.
     """
     single = probabilities > high.view(1, -1, 1, 1)
-    if low is None or bool((low == high).all()):
+    hysteresis = low is not None and not bool((low == high).all())
+    if not hysteresis and min_area <= 1:
         return single
-    if bool((low > high).any()):
+    if low is not None and bool((low > high).any()):
         shown = {"low": [round(v, 4) for v in low.tolist()], "high": [round(v, 4) for v in high.tolist()]}
         raise InvalidArgumentError(
             f"Expected each low threshold at most its high one, got low {shown['low']}, high {shown['high']}."
         )
     maps = probabilities.detach().float().cpu().numpy()
     masks = single.cpu().numpy()
-    for f, (h, lo) in enumerate(zip(high.tolist(), low.tolist(), strict=True)):
-        if lo < h:
-            for b in range(maps.shape[0]):
-                masks[b, f] = hysteresis_mask(maps[b, f], h, lo)
+    lows = high.tolist() if low is None else low.tolist()
+    for f, (h, lo) in enumerate(zip(high.tolist(), lows, strict=True)):
+        for b in range(maps.shape[0]):
+            if lo < h:
+                masks[b, f] = hysteresis_mask(maps[b, f], h, lo, min_area)
+            else:
+                masks[b, f] = remove_specks(masks[b, f], min_area)
     return torch.from_numpy(masks).to(probabilities.device)

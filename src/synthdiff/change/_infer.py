@@ -53,7 +53,8 @@ class ChangeMaps:
     ``thresholds``: per feature, the change probability above which a pixel counts as changed;
     ``low_thresholds``: per feature, with hysteresis, the lower probability above which a pixel
     connected to such a pixel counts too (:func:`~synthdiff.change.hysteresis_mask`; a feature
-    missing here has a single threshold).
+    missing here has a single threshold). ``min_area``: connected changed regions of fewer pixels
+    are not marked (:func:`~synthdiff.change.remove_specks`; 0 keeps them).
     """
 
     features: list[str]
@@ -63,11 +64,12 @@ class ChangeMaps:
     thresholds: dict[str, float] = field(default_factory=dict)
     regions: list[FeatureRegion] = field(default_factory=list)
     low_thresholds: dict[str, float] = field(default_factory=dict)
+    min_area: int = 0
 
     def changed(self, name: str) -> np.ndarray:
         """(H, W) bool: the pixels of ``name`` marked as changed."""
         high = self.thresholds.get(name, 0.5)
-        return hysteresis_mask(self.change[name], high, self.low_thresholds.get(name, high))
+        return hysteresis_mask(self.change[name], high, self.low_thresholds.get(name, high), self.min_area)
 
     def changed_fractions(self) -> dict[str, float]:
         """Per feature, the share of the pixels marked as changed (``summary()``'s ``changed_fraction``)."""
@@ -89,6 +91,7 @@ class ChangeMaps:
             "low_thresholds": {
                 name: self.low_thresholds.get(name, self.thresholds.get(name, 0.5)) for name in self.features
             },
+            "min_area": self.min_area,
             "features": features,
             "regions": [
                 {
@@ -136,6 +139,7 @@ def predict_maps(
     overlap: int = 32,
     threshold: float | dict[str, float] = 0.5,
     low_threshold: dict[str, float] | None = None,
+    min_area: int = 0,
     device: torch.device | None = None,
 ) -> ChangeMaps:
     """Per-feature change and segmentation probabilities for a pair of any size.
@@ -151,6 +155,8 @@ def predict_maps(
             ``thresholds``, tuned on the validation split).
         low_threshold: per feature, low thresholds for hysteresis (a checkpoint's
             ``low_thresholds``, tuned with its ``thresholds``); default none (single thresholds).
+        min_area: connected changed regions of fewer pixels are not marked (a checkpoint's
+            ``min_area``); default 0, every region kept.
 
     Raises:
         SizeMismatchError: the images differ in size.
@@ -191,7 +197,7 @@ def predict_maps(
         key: dict(zip(features, blended[i], strict=True))
         for i, key in enumerate(("seg_ref", "seg_test", "change"))
     }
-    min_area = max(4, int(0.0005 * height * width))
+    listed_area = max(4, int(0.0005 * height * width))
     thresholds = (
         {name: float(threshold[name]) for name in features}
         if isinstance(threshold, dict)
@@ -206,6 +212,7 @@ def predict_maps(
         low_thresholds={name: float(low_threshold.get(name, thresholds[name])) for name in features}
         if low_threshold
         else dict(thresholds),
+        min_area=min_area,
     )
-    maps_out.regions = _regions(maps_out, min_area)
+    maps_out.regions = _regions(maps_out, listed_area)
     return maps_out

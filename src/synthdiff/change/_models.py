@@ -41,6 +41,7 @@ class ChangeOutput:
         threshold: float = 0.5,
         change_threshold: torch.Tensor | None = None,
         change_low: torch.Tensor | None = None,
+        change_min_area: int = 0,
     ) -> ChangeOutput:
         """Binary maps: probability above ``threshold``.
 
@@ -50,6 +51,8 @@ class ChangeOutput:
             change_low: per-feature low thresholds (F,) for the change maps: a pixel above its low
                 threshold counts when it is connected to one above ``change_threshold``
                 (:func:`~synthdiff.change.hysteresis_mask`); default none (single thresholds).
+            change_min_area: connected changed regions of fewer pixels are dropped from the change
+                maps (:func:`~synthdiff.change.remove_specks`); default 0, none dropped.
         """
         probabilities = self.probabilities()
         high = (
@@ -60,7 +63,7 @@ class ChangeOutput:
         return ChangeOutput(
             probabilities.seg_ref > threshold,
             probabilities.seg_test > threshold,
-            change_masks(probabilities.change, high, change_low),
+            change_masks(probabilities.change, high, change_low, change_min_area),
         )
 
 

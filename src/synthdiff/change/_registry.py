@@ -282,7 +282,9 @@ def load_checkpoint(
         config, views, thresholds (per-feature change thresholds tuned on val for those views;
         without tuned ones for them, the checkpoint's thresholds for a single view; 0.5 where the
         checkpoint has none) and low_thresholds (per feature, for hysteresis, see
-        :func:`~synthdiff.change.hysteresis_mask`; equal to ``thresholds`` unless tuned with them).
+        :func:`~synthdiff.change.hysteresis_mask`; equal to ``thresholds`` unless tuned with them)
+        and min_area (connected changed regions of fewer pixels are not marked; 0, all kept, unless
+        set by :func:`set_min_area`).
 
     Raises:
         CheckpointError: missing, corrupt or not a synthdiff change-model checkpoint.
@@ -302,6 +304,7 @@ def load_checkpoint(
     tuned_for = views if views in payload.get("view_thresholds", {}) else "none"
     lows = payload.get("view_low_thresholds", {}).get(tuned_for, {})
     metadata["low_thresholds"] = metadata["thresholds"] | lows
+    metadata["min_area"] = int(payload.get("min_area", 0))
     return with_views(model, views), metadata
 
 
@@ -362,4 +365,22 @@ def set_views(
     for name, per_feature in low_thresholds.items():
         stored_lows[name] = {f: float(t) for f, t in per_feature.items()}
     payload["view_low_thresholds"] = stored_lows
+    write_checkpoint(path, payload)
+
+
+def set_min_area(path: str | os.PathLike[str], min_area: int) -> None:
+    """Store in a checkpoint file the smallest connected changed region its masks keep.
+
+    Every command that thresholds the model's change maps (detect, compare, batch, eval, tune) then
+    drops regions of fewer pixels (:func:`~synthdiff.change.remove_specks`); 0 keeps them all.
+
+    Raises:
+        CheckpointError: not a change-model checkpoint. InvalidArgumentError: a negative area.
+    """
+    if min_area < 0:
+        raise InvalidArgumentError(f"Expected a minimum area of 0 pixels or more, got {min_area}.")
+    payload = read_checkpoint(
+        Path(path), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
+    )
+    payload["min_area"] = int(min_area)
     write_checkpoint(path, payload)

@@ -40,6 +40,11 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
         f"Model `{metadata['model']}` on the {split} split ({sum(result.pairs.values())} pairs); "
         f"test-time views {metadata.get('views', 'none')}; change thresholds "
         + threshold_text(metadata.get("thresholds", {}), metadata.get("low_thresholds", {}))
+        + (
+            f"; changed regions under {metadata['min_area']} pixels dropped"
+            if metadata.get("min_area", 0) > 1
+            else ""
+        )
         + ".",
         "",
         "| pairs of | n | label | change P | change R | change F1 | change IoU | change FPR | seg F1 ref "

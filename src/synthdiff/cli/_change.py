@@ -25,6 +25,10 @@ VIEWS_HELP = (
     "Test-time augmentation: none, flip, flips or dihedral (1, 2, 4 or 8 runs of the model, logits "
     "averaged) (default: the checkpoint's)."
 )
+MIN_AREA_HELP = (
+    "Drop connected changed regions of fewer pixels from the masks (default: the checkpoint's; 0 keeps "
+    "every region)."
+)
 THRESHOLD_HELP = (
     "One change probability threshold for all features (default: the checkpoint's, per feature, "
     "with their low thresholds for hysteresis where it has them)."
@@ -121,6 +125,7 @@ def eval_change_command(
     ] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
+    min_area: Annotated[int | None, typer.Option("--min-area", min=0, help=MIN_AREA_HELP)] = None,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
     in_progress: Annotated[
         bool,
@@ -141,12 +146,15 @@ def eval_change_command(
     if threshold is not None:  # one single threshold: no hysteresis
         metadata["thresholds"] = dict.fromkeys(metadata["features"], threshold)
         metadata["low_thresholds"] = dict(metadata["thresholds"])
+    if min_area is not None:
+        metadata["min_area"] = min_area
     result = evaluate(
         model,
         pairs,
         threshold=0.5 if threshold is None else threshold,
         change_thresholds=metadata["thresholds"],
         change_low_thresholds=metadata["low_thresholds"],
+        change_min_area=metadata["min_area"],
         device=target,
         check_swap=True,
     )
@@ -155,7 +163,8 @@ def eval_change_command(
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         payload = {
-            "schema_version": "1.3",  # 1.1 added by_place, 1.2 low_thresholds, 1.3 none_pairs
+            # 1.1 added by_place, 1.2 low_thresholds, 1.3 none_pairs, 1.4 min_area (from the metadata)
+            "schema_version": "1.4",
             "checkpoint": str(checkpoint),
             "split": split,
             **metadata,
@@ -257,6 +266,7 @@ def detect_command(
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     tile: Annotated[int, typer.Option("--tile", help="Tile size for large images.")] = 256,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
+    min_area: Annotated[int | None, typer.Option("--min-area", min=0, help=MIN_AREA_HELP)] = None,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
 ) -> None:
     """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary."""
@@ -270,6 +280,7 @@ def detect_command(
         threshold=threshold,
         tile=tile,
         views=views,
+        min_area=min_area,
         out=output,
         device=device,
     )
@@ -281,8 +292,11 @@ def detect_command(
             f"{name:13s} changed {100 * values['changed_fraction']:6.2f} %  regions {values['regions']}",
             highlight=False,
         )
+    dropped = summary["min_area"]
     out.print(
-        "change thresholds " + threshold_text(summary["thresholds"], summary["low_thresholds"]),
+        "change thresholds "
+        + threshold_text(summary["thresholds"], summary["low_thresholds"])
+        + (f"; changed regions under {dropped} pixels dropped" if dropped > 1 else ""),
         highlight=False,
         markup=False,
         soft_wrap=True,

@@ -45,7 +45,7 @@ from synthdiff.metrics import (
 __all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
 
 #: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
-REPORT_SCHEMA_VERSION = "1.6"
+REPORT_SCHEMA_VERSION = "1.7"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
@@ -453,6 +453,7 @@ def compare(
             test_display,
             threshold=metadata["thresholds"],
             low_threshold=metadata["low_thresholds"],
+            min_area=metadata["min_area"],
             device=target,
         )
         feature_model = {
