@@ -15,6 +15,7 @@ from synthdiff.metrics import (
     multiscale_structural_similarity,
     peak_signal_noise_ratio,
     root_mean_squared_error,
+    ssim_window_side,
     structural_similarity,
     structural_similarity_map,
 )
@@ -95,6 +96,15 @@ def test_shape_mismatch() -> None:
 def test_ssim_too_small_image() -> None:
     with pytest.raises(InvalidArgumentError, match="smaller than the SSIM window"):
         structural_similarity(np.zeros((8, 8)), np.zeros((8, 8)))
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.5, 2.0])
+def test_ssim_window_side_is_the_smallest_accepted_side(sigma: float) -> None:
+    side = ssim_window_side(sigma)
+    image = np.random.default_rng(0).random((side, side))
+    assert structural_similarity(image, image, sigma=sigma) == 1.0
+    with pytest.raises(InvalidArgumentError, match="smaller than the SSIM window"):
+        structural_similarity(image[1:], image[1:], sigma=sigma)
 
 
 def test_ms_ssim_needs_large_images() -> None:

@@ -39,6 +39,7 @@ from synthdiff.metrics import (
     mean_absolute_error,
     mean_squared_error,
     multiscale_structural_similarity,
+    ssim_window_side,
     structural_similarity_map,
 )
 
@@ -49,8 +50,8 @@ REPORT_SCHEMA_VERSION = "1.7"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
-# The smallest side compare accepts: SSIM's 11x11 Gaussian window (sigma 1.5) must fit inside the image.
-MIN_SIDE = 11
+# The smallest side compare accepts: SSIM's Gaussian window (11x11 at sigma 1.5) must fit inside the image.
+MIN_SIDE = ssim_window_side()
 # A median local difference above this (about 26/255) is beyond the noise of any image pair the region
 # finder is meant for: it says so instead of leaving "no regions" unexplained.
 EVERYWHERE_DIFFERENCE = 0.1

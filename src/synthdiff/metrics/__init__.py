@@ -17,6 +17,7 @@ from synthdiff.metrics._ssim import (
     MS_SSIM_WEIGHTS,
     SSIMResult,
     multiscale_structural_similarity,
+    ssim_window_side,
     structural_similarity,
     structural_similarity_map,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "peak_signal_noise_ratio",
     "root_mean_squared_error",
     "srgb_to_lab",
+    "ssim_window_side",
     "structural_similarity",
     "structural_similarity_map",
 ]

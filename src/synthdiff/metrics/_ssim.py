@@ -20,6 +20,7 @@ __all__ = [
     "MS_SSIM_WEIGHTS",
     "SSIMResult",
     "multiscale_structural_similarity",
+    "ssim_window_side",
     "structural_similarity",
     "structural_similarity_map",
 ]
@@ -43,6 +44,16 @@ class SSIMResult:
 
 def _window_radius(sigma: float) -> int:
     return int(3.5 * sigma + 0.5)  # scikit-image's truncate=3.5
+
+
+def ssim_window_side(sigma: float = 1.5) -> int:
+    """Side of SSIM's Gaussian window: the smallest image side SSIM accepts (11 for sigma 1.5).
+
+    Example:
+        >>> ssim_window_side()
+        11
+    """
+    return 2 * _window_radius(sigma) + 1
 
 
 def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
