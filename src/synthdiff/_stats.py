@@ -1,4 +1,5 @@
-"""Statistics shared by the evaluations: ROC AUC, percentile-bootstrap and Wilson intervals."""
+"""Statistics shared by the evaluations: ROC AUC with its score interval, percentile-bootstrap and Wilson
+intervals."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 from scipy.stats import rankdata
 
-__all__ = ["auc", "bootstrap_interval", "wilson_interval"]
+__all__ = ["auc", "auc_interval", "bootstrap_interval", "wilson_interval"]
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
@@ -20,6 +21,49 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
         return None
     ranks = rankdata(scores)
     return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def auc_interval(
+    value: float | None, positives: int, negatives: int, level: float = 0.95
+) -> tuple[float, float] | None:
+    """Score interval of an ROC AUC (Newcombe 2006, Stat. Med. 25:559, method 5).
+
+    The AUC is the Mann-Whitney probability that a positive scores above a negative. Its variance is
+    Hanley and McNeil's (1982) with the two sample sizes replaced by their mean, so it is symmetric in
+    the two classes::
+
+        V(t) = t (1 - t) / (m n) * [1 + ((m + n) / 2 - 1) * ((1 - t) / (2 - t) + t / (1 + t))]
+
+    and the interval is every t with (AUC - t)^2 <= z^2 V(t), as Wilson's interval inverts the
+    binomial test. Unlike a bootstrap, it does not collapse to [1, 1] for a perfect score: one
+    positive and one negative ranked right give Wilson's interval of 1 success in 1 trial.
+
+    Args:
+        value: the AUC (None: no interval).
+        positives, negatives: how many of each class it was measured on.
+        level: coverage.
+
+    Returns:
+        (low, high), or None without a value or without both classes.
+
+    >>> auc_interval(1.0, 1, 1) == wilson_interval(1, 1)
+    True
+    """
+    if value is None or positives <= 0 or negatives <= 0:
+        return None
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    pairs = positives * negatives
+    shared = (positives + negatives) / 2 - 1
+
+    def excess(t: float) -> float:
+        variance = t * (1 - t) / pairs * (1 + shared * ((1 - t) / (2 - t) + t / (1 + t)))
+        return (value - t) ** 2 - z * z * variance
+
+    # excess is positive at 0 and 1 (unless the AUC is there) and negative near the AUC itself.
+    inside = 1e-12
+    low = 0.0 if value <= inside else optimize.brentq(excess, 0.0, value - inside)
+    high = 1.0 if value >= 1 - inside else optimize.brentq(excess, value + inside, 1.0)
+    return float(low), float(high)
 
 
 def bootstrap_interval(

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from synthdiff._stats import auc, bootstrap_interval, wilson_interval
+from synthdiff._stats import auc, auc_interval, bootstrap_interval, wilson_interval
 from synthdiff.realness._calibration import expected_calibration_error
 from synthdiff.realness._data import LabelledImage, _load_8bit
 from synthdiff.realness._registry import RealnessModel
@@ -90,14 +90,15 @@ def _log_loss(probabilities: np.ndarray, labels: np.ndarray, eps: float = 1e-7) 
 
 
 def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
-    """Accuracy (Wilson interval), AUC and ECE (bootstrap intervals), log loss, the JPEG-75 drop; also
-    per source."""
+    """Accuracy (Wilson interval), AUC (score interval), ECE (bootstrap interval), log loss, the JPEG-75
+    drop; also per source."""
     labels = np.array([r.label for r in results])
     probabilities = np.array([r.probability for r in results])
     jpeg = np.array([r.probability_jpeg75 for r in results])
     correct = (probabilities >= 0.5) == labels.astype(bool)
     correct_jpeg = (jpeg >= 0.5) == labels.astype(bool)
     accuracy = float(correct.mean())
+    area = auc(probabilities, labels)
     summary: dict[str, Any] = {
         "images": len(results),
         "synthetic": int(labels.sum()),
@@ -105,8 +106,10 @@ def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
         "accuracy": accuracy,
         # Wilson, not bootstrap: a bootstrap of a perfect score is the degenerate [1, 1]
         "accuracy_interval": wilson_interval(int(correct.sum()), len(results)),
-        "auc": auc(probabilities, labels),
-        "auc_interval": bootstrap_interval(lambda i: auc(probabilities[i], labels[i]), len(results)),
+        "auc": area,
+        # A score interval, not a bootstrap: that one collapses to [1, 1] for a perfect ranking and covers
+        # too little on small sets (docs/realness.md).
+        "auc_interval": auc_interval(area, int(labels.sum()), int((1 - labels).sum())),
         "ece": expected_calibration_error(probabilities, labels),
         # ECE is biased upwards on small samples (every bin's gap counts, noise included), and so is
         # this interval: read it as how much the figure moves with the images drawn.
