@@ -297,7 +297,8 @@ def batch_command(
         )
     out.print(
         # Pairs that failed are always tried in this run (never resumed), so they count among `compared`.
-        f"{len(result.rows)} pairs: {result.compared - result.failed} compared now, {result.resumed} from an "
+        f"{len(result.rows)} pair{'' if len(result.rows) == 1 else 's'}: "
+        f"{result.compared - result.failed} compared now, {result.resumed} from an "
         f"earlier run, {result.failed} could not be compared",
         highlight=False,
     )
