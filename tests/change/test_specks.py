@@ -164,3 +164,20 @@ def test_detect_and_eval_use_the_stored_min_area_unless_given_one(tmp_path: Path
     assert result.exit_code == 0, result.output
     assert "pixels dropped" not in result.output
     assert json.loads((tmp_path / "eval0" / "eval.json").read_text())["min_area"] == 0
+
+
+def test_compare_report_applies_and_names_the_min_area(tmp_path: Path) -> None:
+    from synthdiff import compare
+    from tests.conftest import EXAMPLES
+
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, create_model("fresunet-tiny", ["texture"]), "fresunet-tiny", ["texture"])
+    pair = EXAMPLES / "wrong-roughness"
+    plain = compare(pair / "reference.png", pair / "test.png", fast=True, change_model=path)
+    assert "pixels are dropped" not in plain.save_report(tmp_path / "plain").read_text()
+    set_min_area(path, 10**6)
+    result = compare(pair / "reference.png", pair / "test.png", fast=True, change_model=path)
+    features = result.to_dict()["rendering_features"]
+    assert features["min_area"] == 10**6 and features["features"]["texture"]["changed_fraction"] == 0.0
+    html = result.save_report(tmp_path / "report").read_text()
+    assert "changed regions of fewer than 1000000 pixels are dropped." in html
