@@ -74,6 +74,7 @@ def test_export_and_invite_commands(tmp_path: Path, images: tuple[Path, list[str
     missing = runner.invoke(app, ["study", "export", "-o", str(tmp_path / "x"), "--database-url",
                                   f"sqlite:///{tmp_path / 'nothing.db'}"])  # fmt: skip
     assert missing.exit_code == 2 and "study init" in missing.output
+    assert not (tmp_path / "nothing.db").exists(), "a mistyped database path must not leave a file behind"
 
 
 @pytest.mark.slow

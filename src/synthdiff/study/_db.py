@@ -127,6 +127,10 @@ class Database:
 
     def has_schema(self) -> bool:
         """Whether the study tables exist (``synthdiff study init`` has run)."""
+        database = make_url(self.url).database or ""
+        on_disk = database not in ("", ":memory:") and not database.startswith("file:")
+        if self.is_sqlite and on_disk and not Path(database).is_file():
+            return False  # connecting would leave an empty database file behind (a mistyped path)
         try:
             return inspect(self.engine).has_table("study")
         except OperationalError:
