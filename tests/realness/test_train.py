@@ -112,6 +112,12 @@ def test_splits_are_stable_and_bad_inputs_are_explained(tmp_path: Path) -> None:
         load_realness_config(None, {**settings(real, synthetic), "synthetic": []})
     with pytest.raises(InvalidArgumentError, match="Unknown config keys"):
         load_realness_config(None, settings(real, synthetic, colour=True))
+    # Too few images for a val split of each class: the message counts them and names the setting.
+    few_real, few_synthetic = fake_sources(tmp_path / "few", count=1)
+    with pytest.raises(
+        InvalidArgumentError, match=r"got train \d+ real and \d+ synthetic, val .*set val_fraction"
+    ):
+        train_realness(load_realness_config(None, settings(few_real, few_synthetic)), tmp_path / "few-run")
 
 
 def test_auc_of_known_rankings() -> None:

@@ -201,9 +201,14 @@ def train_realness(
         return _train_image_head(config, resolved, out, device, on_epoch)
     train_images, val_images = split_images(_sources(config), config.val_fraction, config.seed)
     if {i.label for i in val_images} != {0, 1} or {i.label for i in train_images} != {0, 1}:
+        counts = ", ".join(
+            f"{split} {sum(i.label == 0 for i in part)} real and {sum(i.label == 1 for i in part)} synthetic"
+            for split, part in (("train", train_images), ("val", val_images))
+        )
         raise InvalidArgumentError(
-            "Expected real and synthetic images in both the train and the val split; add images "
-            "or raise val_fraction."
+            f"Expected real and synthetic images in both the train and the val split, got {counts} "
+            f"(val_fraction {config.val_fraction}). Fix: add images, or set val_fraction in the --config "
+            "YAML so that each class has images on both sides."
         )
     (out / "split.json").write_text(
         json.dumps(
