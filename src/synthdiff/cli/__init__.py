@@ -11,7 +11,15 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import DEVICE_HELP, SHIPPED_CHANGE_MODELS, app, console, out, resumable_progress
+from synthdiff.cli._common import (
+    DEVICE_HELP,
+    SHIPPED_CHANGE_MODELS,
+    app,
+    console,
+    counted,
+    out,
+    resumable_progress,
+)
 from synthdiff.cli._common import friendly_errors as _friendly_errors
 from synthdiff.errors import InvalidArgumentError
 
@@ -297,7 +305,7 @@ def batch_command(
         )
     out.print(
         # Pairs that failed are always tried in this run (never resumed), so they count among `compared`.
-        f"{len(result.rows)} pair{'' if len(result.rows) == 1 else 's'}: "
+        f"{counted(len(result.rows), 'pair')}: "
         f"{result.compared - result.failed} compared now, {result.resumed} from an "
         f"earlier run, {result.failed} could not be compared",
         highlight=False,

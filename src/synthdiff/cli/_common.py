@@ -20,6 +20,7 @@ __all__ = [
     "app",
     "console",
     "count_progress",
+    "counted",
     "friendly_errors",
     "out",
     "print_error",
@@ -213,3 +214,8 @@ def training_progress(
         except KeyboardInterrupt:
             bar.stop()
             _say_resume(output)
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 image``, ``2 images``: a count with its noun (regular plurals only)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

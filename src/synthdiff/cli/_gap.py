@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import app, count_progress, friendly_errors, out
+from synthdiff.cli._common import app, count_progress, counted, friendly_errors, out
 from synthdiff.errors import InvalidArgumentError
 
 
@@ -51,7 +51,8 @@ def gap_command(
     results = report.to_dict()
     for key, label in zip("ab", labels, strict=True):
         inv = results["inventory"][key]
-        out.print(f"{label}: {inv['images']} images, {len(inv['unreadable'])} unreadable", highlight=False)
+        unreadable = len(inv["unreadable"])
+        out.print(f"{label}: {counted(inv['images'], 'image')}, {unreadable} unreadable", highlight=False)
     if "status" in results:
         # No file of a set could be read: the report lists why; the exit code says nothing was measured.
         out.print(f"report: {page}", highlight=False, soft_wrap=True)

@@ -15,6 +15,7 @@ from synthdiff.cli._common import (
     DEVICE_HELP,
     app,
     console,
+    counted,
     friendly_errors,
     out,
     print_error,
@@ -104,7 +105,8 @@ def realness_command(
 
     if errors:
         scored = "the others were scored" if results else "nothing was scored"
-        console.print(f"{len(errors)} of {len(images)} images could not be read; {scored}.", highlight=False)
+        unread = f"{len(errors)} of {counted(len(images), 'image')} could not be read"
+        console.print(f"{unread}; {scored}.", highlight=False)
         raise typer.Exit(2)
 
 
@@ -187,10 +189,11 @@ def realness_bench_command(
     auc = (
         "n/a (one class)"
         if summary["auc"] is None
-        else f"{summary['auc']:.3f}{interval('auc_interval')} (95% bootstrap)"
+        else f"{summary['auc']:.3f}{interval('auc_interval')} (95% score interval)"
     )
     out.print(
-        f"{summary['images']} images ({summary['real']} real, {summary['synthetic']} synthetic): accuracy "
+        f"{counted(summary['images'], 'image')} ({summary['real']} real, {summary['synthetic']} synthetic): "
+        "accuracy "
         f"{summary['accuracy']:.3f}{interval('accuracy_interval')} (95% Wilson), AUC {auc}, "
         f"ECE {summary['ece']:.3f}{interval('ece_interval')} (95% bootstrap), "
         f"accuracy after JPEG 75 {summary['accuracy_jpeg75']:.3f}",
@@ -199,7 +202,7 @@ def realness_bench_command(
     )
     for source, values in summary["per_source"].items():
         out.print(
-            f"  {source:24s} {values['label']:9s} {values['images']:5d} images  "
+            f"  {source:24s} {values['label']:9s} {counted(values['images'], 'image'):>12s}  "
             f"accuracy {values['accuracy']:.3f}",
             highlight=False,
         )

@@ -182,7 +182,7 @@ def deep_distances(
     seed: int = 0,
 ) -> dict[str, Any]:
     """FD, unbiased KID and PRDC between A and B next to a real-vs-real baseline at the same sample
-    size, with intervals; and the classifier two-sample test with a bootstrap interval.
+    size, with intervals; and the classifier two-sample test with a score interval of its AUC.
 
     FD and PRDC depend on the sample size (and the bootstrap's duplicated samples bias them), so the
     comparison is made over ``resamples`` random splits: each splits A at random into halves A1 and
