@@ -79,7 +79,7 @@ def test_jpeg_exif_orientation_applied(tmp_path: Path) -> None:
     assert any("orientation" in note for note in loaded.info.notes)
 
 
-@pytest.mark.parametrize("suffix, fmt", [(".tif", "tiff"), (".webp", "webp")])
+@pytest.mark.parametrize("suffix, fmt", [(".tif", "tiff"), (".webp", "webp"), (".bmp", "bmp")])
 def test_tiff_and_webp(tmp_path: Path, rgb8: np.ndarray, suffix: str, fmt: str) -> None:
     Image.fromarray(rgb8).save(tmp_path / f"a{suffix}", lossless=True)
     image = load_image(tmp_path / f"a{suffix}")
@@ -152,8 +152,10 @@ def test_folder_is_not_an_image(tmp_path: Path) -> None:
         load_image(tmp_path)
 
 
-def test_not_an_image(tmp_path: Path) -> None:
-    (tmp_path / "notes.png").write_text("these are not pixels")
+@pytest.mark.parametrize("text", ["these are not pixels", "BMW makes cars, not bitmaps"])
+def test_not_an_image(tmp_path: Path, text: str) -> None:
+    # The second starts with BMP's "BM" signature but not with its zero reserved fields.
+    (tmp_path / "notes.png").write_text(text)
     with pytest.raises(NotAnImageError, match=r"not an image synthdiff can read: expected PNG.*found bytes"):
         load_image(tmp_path / "notes.png")
 

@@ -2,7 +2,7 @@
 
 Every loader returns an HxWx3 float32 array:
 
-* LDR files (8/16-bit PNG, JPEG, 8/16-bit TIFF, WebP): sRGB-encoded values in [0, 1].
+* LDR files (8/16-bit PNG, JPEG, 8/16-bit TIFF, WebP, BMP): sRGB-encoded values in [0, 1].
 * HDR files (OpenEXR, Radiance .hdr, 32-bit float TIFF): linear light, non-negative, unbounded.
 
 Alpha is composited over a background colour (default black) unless ``alpha="ignore"`` drops it.
@@ -57,7 +57,7 @@ class ImageInfo:
 
     Attributes:
         path: the file that was read.
-        format: ``png``, ``jpeg``, ``tiff``, ``webp``, ``exr`` or ``hdr``.
+        format: ``png``, ``jpeg``, ``tiff``, ``webp``, ``bmp``, ``exr`` or ``hdr``.
         width: width in pixels (after EXIF orientation).
         height: height in pixels (after EXIF orientation).
         channels: channels stored in the file (1 to 4).
@@ -112,6 +112,10 @@ def sniff_format(header: bytes) -> str | None:
             return name
     if header[:4] == b"RIFF" and header[8:12] == b"WEBP":
         return "webp"
+    # BMP: "BM", then the file size and two reserved fields that are zero (a text file starting with
+    # "BM" is not taken for one).
+    if header[:2] == b"BM" and len(header) >= 10 and header[6:10] == b"\x00\x00\x00\x00":
+        return "bmp"
     return None
 
 
@@ -125,8 +129,8 @@ def load_image(
     """Read an image file into an HxWx3 float32 array.
 
     The format is recognised from the file's content, not its name. PNG (1-16 bit, palette, grey,
-    alpha), JPEG (EXIF orientation applied), TIFF (8/16-bit integer, 32-bit float), WebP, OpenEXR and
-    Radiance HDR are supported.
+    alpha), JPEG (EXIF orientation applied), TIFF (8/16-bit integer, 32-bit float), WebP, BMP, OpenEXR
+    and Radiance HDR are supported.
 
     Args:
         path: file to read.
@@ -168,7 +172,7 @@ def load_image(
     fmt = sniff_format(header)
     if fmt is None:
         raise NotAnImageError(
-            f"'{file}' is not an image synthdiff can read: expected PNG, JPEG, TIFF, WebP, OpenEXR or "
+            f"'{file}' is not an image synthdiff can read: expected PNG, JPEG, TIFF, WebP, BMP, OpenEXR or "
             f"Radiance HDR content, found bytes {header[:8]!r}. Fix: convert it to PNG or EXR."
         )
     if fmt == "exr":
@@ -461,7 +465,7 @@ def _to_rgb(
 
 
 #: File name endings of the formats :func:`load_image` reads (folders are searched for these).
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".exr", ".hdr")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".exr", ".hdr")
 
 
 def list_images(folder: str | os.PathLike[str]) -> list[Path]:
