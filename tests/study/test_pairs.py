@@ -54,6 +54,8 @@ def test_absolute_paths_inside_the_root_are_stored_relative(
         ("p1,/etc/passwd,{b}", "outside the images root"),
         ("p1,missing.png,{b}", "does not exist"),
         ("p1,notes.txt,{b}", "is not an image"),
+        ("p1,render.exr,{b}", "is a .exr file, which web browsers cannot show.*convert it to PNG"),
+        ("p1,render.tif,{b}", "is a .tif file, which web browsers cannot show"),
         (",{a},{b}", "pair_id is empty"),
         ("p1,,{b}", "image_a is empty"),
         ("p1,{a},{b},extra", "4 fields, but the header names 3"),
@@ -64,6 +66,8 @@ def test_bad_rows_are_named_with_their_line(
 ) -> None:
     root, names = images
     (root / "notes.txt").write_text("not an image")
+    (root / "render.exr").write_bytes(b"")  # only the name is checked at this stage
+    (root / "render.tif").write_bytes(b"")
     (tmp_path / "outside.png").write_bytes(b"")
     text = "pair_id,image_a,image_b\nok,{a},{b}\n" + row + "\n"
     path = _csv(tmp_path, text.format(a=names[0], b=names[1]))

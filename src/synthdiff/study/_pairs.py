@@ -44,6 +44,10 @@ def valid_answers(question: str) -> tuple[str, ...]:
     raise InvalidArgumentError(f"Expected a question type among {', '.join(QUESTIONS)}, got {question!r}.")
 
 
+#: The image files a web browser shows as they are, which the study app can serve to participants.
+BROWSER_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+
+
 def _relative_image(value: str, root: Path) -> str:
     """The path of an image under ``root`` (as stored), or a ValueError saying what is wrong."""
     path = Path(value)
@@ -52,8 +56,16 @@ def _relative_image(value: str, root: Path) -> str:
         raise ValueError(f"{value!r} is outside the images root")
     if not resolved.is_file():
         raise ValueError(f"{value!r} does not exist under the images root")
-    if resolved.suffix.lower() not in IMAGE_SUFFIXES:
+    suffix = resolved.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
         raise ValueError(f"{value!r} is not an image ({', '.join(IMAGE_SUFFIXES)})")
+    if suffix not in BROWSER_SUFFIXES:
+        # The app serves the files as they are; a browser would show a broken image to participants.
+        raise ValueError(
+            f"{value!r} is a {suffix} file, which web browsers cannot show ({', '.join(BROWSER_SUFFIXES)} "
+            "can be shown); convert it to PNG first, and tone-map both images of an HDR pair alike "
+            "(synthdiff.io.hdr_pair_to_display, then save_png)"
+        )
     return resolved.relative_to(root).as_posix()
 
 
