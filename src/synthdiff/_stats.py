@@ -26,7 +26,7 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
 def auc_interval(
     value: float | None, positives: int, negatives: int, level: float = 0.95
 ) -> tuple[float, float] | None:
-    """Score interval of an ROC AUC (Newcombe 2006, Stat. Med. 25:559, method 5).
+    """Score interval of an ROC AUC, after Newcombe (2006, Statistics in Medicine 25:559).
 
     The AUC is the Mann-Whitney probability that a positive scores above a negative. Its variance is
     Hanley and McNeil's (1982) with the two sample sizes replaced by their mean, so it is symmetric in
