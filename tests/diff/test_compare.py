@@ -122,6 +122,10 @@ def test_resize_option() -> None:
     small = cv2.resize(image, (256, 256), interpolation=cv2.INTER_AREA)
     result = compare(image, small, resize=True, fast=True)
     assert result.reference.shape == image.shape and any("resized" in note for note in result.notes)
+    assert not any("stretched" in note for note in result.notes)  # the same aspect ratio
+    narrow = cv2.resize(image, (128, 256), interpolation=cv2.INTER_AREA)
+    stretched = compare(image, narrow, resize=True, fast=True)
+    assert any("aspect ratio changed (0.5 -> 1), so it is stretched" in note for note in stretched.notes)
 
 
 def test_hdr_pair_uses_hdr_flip(tmp_path: Path, rng: np.random.Generator) -> None:

@@ -55,6 +55,9 @@ MIN_SIDE = ssim_window_side()
 # A median local difference above this (about 26/255) is beyond the noise of any image pair the region
 # finder is meant for: it says so instead of leaving "no regions" unexplained.
 EVERYWHERE_DIFFERENCE = 0.1
+# --resize between aspect ratios further apart than this (1 %: a pixel of rounding at 100 pixels) says that it
+# stretched the test image.
+ASPECT_TOLERANCE = 0.01
 
 
 @dataclass
@@ -324,9 +327,16 @@ def compare(
     original_test_shape = test_native.shape[:2]
     if ref_native.shape != test_native.shape:
         if resize:
+            (test_h, test_w), (ref_h, ref_w) = test_native.shape[:2], ref_native.shape[:2]
+            stretch = (ref_w / ref_h) / (test_w / test_h)
             notes.append(
-                f"test resized from {test_native.shape[1]}x{test_native.shape[0]} to "
-                f"{ref_native.shape[1]}x{ref_native.shape[0]}"
+                f"test resized from {test_w}x{test_h} to {ref_w}x{ref_h}"
+                + (
+                    f"; its aspect ratio changed ({test_w / test_h:.3g} -> {ref_w / ref_h:.3g}), so it is "
+                    "stretched and differences may come from that alone"
+                    if abs(stretch - 1) > ASPECT_TOLERANCE
+                    else ""
+                )
             )
             test_native = _resize(test_native, ref_native.shape[:2])
             original_test_shape = test_native.shape[:2]
