@@ -15,10 +15,16 @@ from scipy import ndimage
 
 from synthdiff.errors import InvalidArgumentError
 
-__all__ = ["change_masks", "hysteresis_mask", "remove_specks"]
+__all__ = ["change_masks", "check_min_area", "hysteresis_mask", "remove_specks"]
 
 # 8-connectivity, as the regions of synthdiff detect.
 _NEIGHBOURS = np.ones((3, 3), bool)
+
+
+def check_min_area(min_area: int) -> None:
+    """Raise InvalidArgumentError unless ``min_area`` is a count of pixels (0 or more)."""
+    if min_area < 0:
+        raise InvalidArgumentError(f"Expected a minimum area of 0 pixels or more, got {min_area}.")
 
 
 def remove_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
@@ -32,8 +38,7 @@ def remove_specks(mask: np.ndarray, min_area: int) -> np.ndarray:
         >>> remove_specks(mask, 4).sum()
         9
     """
-    if min_area < 0:
-        raise InvalidArgumentError(f"Expected a minimum area of 0 pixels or more, got {min_area}.")
+    check_min_area(min_area)
     if min_area <= 1 or not mask.any():
         return mask
     labels, _ = ndimage.label(mask, structure=_NEIGHBOURS)
@@ -116,12 +121,13 @@ def change_masks(
         raise InvalidArgumentError(
             f"Expected each low threshold at most its high one, got low {shown['low']}, high {shown['high']}."
         )
-    maps = probabilities.detach().float().cpu().numpy()
+    # The probabilities are needed on the host only to grow regions from their low thresholds.
+    maps = probabilities.detach().float().cpu().numpy() if hysteresis else None
     masks = single.cpu().numpy()
     lows = high.tolist() if low is None else low.tolist()
     for f, (h, lo) in enumerate(zip(high.tolist(), lows, strict=True)):
-        for b in range(maps.shape[0]):
-            if lo < h:
+        for b in range(masks.shape[0]):
+            if maps is not None and lo < h:
                 masks[b, f] = hysteresis_mask(maps[b, f], h, lo, min_area)
             else:
                 masks[b, f] = remove_specks(masks[b, f], min_area)

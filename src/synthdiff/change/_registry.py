@@ -18,6 +18,7 @@ from synthdiff._checkpoint import (
     write_checkpoint,
 )
 from synthdiff.change._ensemble import ProbabilityAverage
+from synthdiff.change._hysteresis import check_min_area
 from synthdiff.change._models import ChangeStar, FresUNet
 from synthdiff.change._views import VIEWS, with_views
 from synthdiff.errors import CheckpointError, InvalidArgumentError
@@ -371,14 +372,14 @@ def set_views(
 def set_min_area(path: str | os.PathLike[str], min_area: int) -> None:
     """Store in a checkpoint file the smallest connected changed region its masks keep.
 
-    Every command that thresholds the model's change maps (detect, compare, batch, eval, tune) then
-    drops regions of fewer pixels (:func:`~synthdiff.change.remove_specks`); 0 keeps them all.
+    ``detect``, ``compare``, ``batch`` and ``eval change`` then drop changed regions of fewer pixels
+    from its masks (:func:`~synthdiff.change.remove_specks`); 0 keeps them all. ``tune change`` chooses
+    thresholds without the removal and carries the value to the tuned copy.
 
     Raises:
         CheckpointError: not a change-model checkpoint. InvalidArgumentError: a negative area.
     """
-    if min_area < 0:
-        raise InvalidArgumentError(f"Expected a minimum area of 0 pixels or more, got {min_area}.")
+    check_min_area(min_area)
     payload = read_checkpoint(
         Path(path), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
     )

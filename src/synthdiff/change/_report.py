@@ -7,7 +7,14 @@ from typing import Any
 from synthdiff.change._evaluate import POOLED, EvalResult
 from synthdiff.change._tune import ThresholdScore, TuneResult
 
-__all__ = ["format_percent", "format_score", "markdown_table", "threshold_text", "tune_table"]
+__all__ = [
+    "format_percent",
+    "format_score",
+    "markdown_table",
+    "min_area_text",
+    "threshold_text",
+    "tune_table",
+]
 
 
 def format_score(value: float | None) -> str:
@@ -29,6 +36,11 @@ def threshold_text(thresholds: dict[str, float], low_thresholds: dict[str, float
     )
 
 
+def min_area_text(min_area: int) -> str:
+    """``; changed regions under 64 pixels dropped``, or nothing when every region is kept."""
+    return f"; changed regions under {min_area} pixels dropped" if min_area > 1 else ""
+
+
 def _threshold_value(threshold: float, low: float) -> str:
     """``0.97 (grown to 0.44)``, or ``0.74`` for a single threshold."""
     return f"{threshold:.2f}" + (f" (grown to {low:.2f})" if low < threshold else "")
@@ -40,11 +52,7 @@ def markdown_table(result: EvalResult, metadata: dict[str, Any], split: str) -> 
         f"Model `{metadata['model']}` on the {split} split ({sum(result.pairs.values())} pairs); "
         f"test-time views {metadata.get('views', 'none')}; change thresholds "
         + threshold_text(metadata.get("thresholds", {}), metadata.get("low_thresholds", {}))
-        + (
-            f"; changed regions under {metadata['min_area']} pixels dropped"
-            if metadata.get("min_area", 0) > 1
-            else ""
-        )
+        + min_area_text(metadata.get("min_area", 0))
         + ".",
         "",
         "| pairs of | n | label | change P | change R | change F1 | change IoU | change FPR | seg F1 ref "

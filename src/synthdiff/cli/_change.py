@@ -284,7 +284,7 @@ def detect_command(
         out=output,
         device=device,
     )
-    from synthdiff.change._report import threshold_text
+    from synthdiff.change._report import min_area_text, threshold_text
 
     summary = result.to_dict()
     for name, values in summary["features"].items():
@@ -292,11 +292,10 @@ def detect_command(
             f"{name:13s} changed {100 * values['changed_fraction']:6.2f} %  regions {values['regions']}",
             highlight=False,
         )
-    dropped = summary["min_area"]
     out.print(
         "change thresholds "
         + threshold_text(summary["thresholds"], summary["low_thresholds"])
-        + (f"; changed regions under {dropped} pixels dropped" if dropped > 1 else ""),
+        + min_area_text(summary["min_area"]),
         highlight=False,
         markup=False,
         soft_wrap=True,

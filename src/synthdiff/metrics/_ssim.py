@@ -57,7 +57,7 @@ def ssim_window_side(sigma: float = 1.5) -> int:
 
 
 def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    size = 2 * _window_radius(sigma) + 1
+    size = ssim_window_side(sigma)
     blurred = cv2.GaussianBlur(image, (size, size), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT)
     return blurred.reshape(image.shape)
 
