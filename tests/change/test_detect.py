@@ -31,7 +31,7 @@ def test_detect_writes_maps_overlays_and_summary(tmp_path: Path) -> None:
         pair / "reference.png", pair / "test.png", checkpoint(tmp_path), tile=128, out=tmp_path / "out"
     )
     summary = json.loads((tmp_path / "out" / "detect.json").read_text())
-    assert summary["schema_version"] == "1.3" and set(summary["features"]) == set(FEATURES)
+    assert summary["schema_version"] == "1.4" and set(summary["features"]) == set(FEATURES)
     assert summary == json.loads(json.dumps(result.to_dict()))
     for name in (
         "change_illumination.png",

@@ -90,3 +90,17 @@ def test_fresunet_with_every_view_still_finds_the_moved_light_as_illumination() 
     summary = detect(pair / "reference.png", pair / "test.png", "fresunet", views="dihedral").to_dict()
     fractions = {feature: values["changed_fraction"] for feature, values in summary["features"].items()}
     assert max(fractions, key=fractions.__getitem__) == "illumination"
+
+
+def test_an_hdr_copy_of_the_reference_is_not_a_change(tmp_path: Path) -> None:
+    # Before the pair was brought to one encoding, the linear copy was taken for a changed light
+    # (illumination 72 % and reflection 84 % of the picture).
+    from synthdiff.io import load_image, save_exr, srgb_to_linear
+
+    reference = EXAMPLES / "wrong-light" / "reference.png"
+    save_exr(tmp_path / "reference.exr", srgb_to_linear(load_image(reference).pixels))
+    result = detect(tmp_path / "reference.exr", reference, "fresunet-wide")
+    assert all(values["changed_fraction"] < 0.005 for values in result.to_dict()["features"].values())
+    assert result.notes == [
+        "the reference image is HDR and the other LDR: the HDR one was clipped and sRGB-encoded"
+    ]

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from synthdiff import Comparison, compare
 from synthdiff.diff import REPORT_SCHEMA_VERSION
@@ -126,6 +127,24 @@ def test_resize_option() -> None:
     narrow = cv2.resize(image, (128, 256), interpolation=cv2.INTER_AREA)
     stretched = compare(image, narrow, resize=True, fast=True)
     assert any("aspect ratio changed (0.5 -> 1), so it is stretched" in note for note in stretched.notes)
+
+
+def test_a_test_image_transparent_where_the_reference_is_not_is_explained(tmp_path: Path) -> None:
+    image = (photo("astronaut")[:64, :64] * 255).astype(np.uint8)
+    rgba = np.dstack([image, np.full((64, 64), 255, np.uint8)])
+    rgba[:, 32:, 3] = 0  # the right half clear, as a render with a transparent film
+    Image.fromarray(image).save(tmp_path / "reference.png")
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "test.png")
+    result = compare(tmp_path / "reference.png", tmp_path / "test.png", fast=True)
+    assert result.notes[0] == (
+        "test: 50.0 % of pixels transparent or partly so (alpha under 1): composited over the background "
+        "(0.0, 0.0, 0.0)"
+    )
+    assert result.notes[1].startswith("only the test image is transparent anywhere")
+    both = compare(tmp_path / "test.png", tmp_path / "test.png", fast=True)
+    assert not any("only the" in note for note in both.notes)  # both composited alike
+    ignored = compare(tmp_path / "reference.png", tmp_path / "test.png", alpha="ignore", fast=True)
+    assert not any("only the" in note for note in ignored.notes) and ignored.metrics["mae"] == 0.0
 
 
 def test_hdr_pair_uses_hdr_flip(tmp_path: Path, rng: np.random.Generator) -> None:

@@ -66,6 +66,23 @@ def test_alpha_composited_on_background(tmp_path: Path) -> None:
     assert black.info.had_alpha
 
 
+def test_transparent_pixels_are_counted_and_noted(tmp_path: Path) -> None:
+    rgba = np.full((4, 5, 4), 255, dtype=np.uint8)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "opaque.png")
+    rgba[0, :2, 3] = 0  # two of twenty pixels clear
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    opaque = load_image(tmp_path / "opaque.png")
+    assert opaque.info.had_alpha and opaque.info.transparent_fraction == 0.0 and opaque.info.notes == ()
+    cut = load_image(tmp_path / "cut.png", background=(1.0, 1.0, 1.0))
+    assert cut.info.transparent_fraction == pytest.approx(0.1)
+    assert cut.info.notes == (
+        "10.0 % of pixels transparent or partly so (alpha under 1): composited over the background "
+        "(1.0, 1.0, 1.0)",
+    )
+    assert load_image(tmp_path / "cut.png", alpha="ignore").info.notes[0].endswith("alpha ignored")
+    assert cut.info.to_dict()["transparent_fraction"] == pytest.approx(0.1)
+
+
 def test_jpeg_exif_orientation_applied(tmp_path: Path) -> None:
     array = np.zeros((20, 40, 3), dtype=np.uint8)
     array[:, :20] = 255  # left half white

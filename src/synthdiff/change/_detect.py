@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from synthdiff.errors import InvalidArgumentError
 
 __all__ = ["DETECT_SCHEMA_VERSION", "Detection", "detect"]
 
-DETECT_SCHEMA_VERSION = "1.3"  # 1.2 added low_thresholds, 1.3 min_area
+DETECT_SCHEMA_VERSION = "1.4"  # 1.2 added low_thresholds, 1.3 min_area, 1.4 notes
 # One outline colour per feature in the overlays.
 COLOURS = {
     "illumination": (255, 200, 0),
@@ -30,12 +30,22 @@ COLOURS = {
 
 @dataclass
 class Detection:
-    """The result of :func:`detect`: probability maps and where they were written."""
+    """The result of :func:`detect`: probability maps and where they were written.
+
+    Attributes:
+        maps: per-feature probabilities, masks and regions.
+        model: the checkpoint given and its metadata.
+        reference: the reference image's path.
+        test: the test image's path.
+        notes: sentences for people about what was changed on the way in (an HDR image beside an LDR
+            one converted, transparent pixels composited, ...).
+    """
 
     maps: ChangeMaps
     model: dict[str, Any]
     reference: str
     test: str
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +54,7 @@ class Detection:
             "test": self.test,
             "model": self.model,
             **self.maps.summary(),
+            "notes": self.notes,
         }
 
 
@@ -83,7 +94,7 @@ def detect(
     Raises:
         CheckpointError, SizeMismatchError, InvalidArgumentError, and the image loading errors.
     """
-    from synthdiff.io import hdr_pair_to_display, load_image
+    from synthdiff.io import hdr_pair_to_display, load_image, match_dynamic_range
 
     target = resolve_device(device)
     model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
@@ -95,8 +106,17 @@ def detect(
             f"Expected features this model knows ({', '.join(known)}), got {unknown!r}."
         )
     first, second = load_image(reference), load_image(test)
-    reference_pixels, test_pixels = first.pixels, second.pixels
-    if first.info.is_hdr or second.info.is_hdr:
+    notes = [
+        f"{role}: {note}"
+        for image, role in ((first, "reference"), (second, "test"))
+        for note in image.info.notes
+    ]
+    reference_pixels, test_pixels, range_note = match_dynamic_range(
+        first.pixels, second.pixels, first.info.is_hdr, second.info.is_hdr
+    )
+    if range_note:
+        notes.append(range_note)
+    elif first.info.is_hdr:
         reference_pixels, test_pixels = hdr_pair_to_display(reference_pixels, test_pixels)
     maps = predict_maps(
         model,
@@ -113,7 +133,7 @@ def detect(
     )
     maps.features = wanted
     maps.regions = [r for r in maps.regions if r.feature in wanted]
-    detection = Detection(maps, {"checkpoint": str(checkpoint), **metadata}, str(reference), str(test))
+    detection = Detection(maps, {"checkpoint": str(checkpoint), **metadata}, str(reference), str(test), notes)
     if out is not None:
         _write(Path(out), detection, reference_pixels, test_pixels, protected=[reference, test, checkpoint])
     return detection

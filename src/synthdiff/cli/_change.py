@@ -300,4 +300,6 @@ def detect_command(
         markup=False,
         soft_wrap=True,
     )
+    for note in result.notes:
+        out.print(f"note: {note}", highlight=False, markup=False)
     out.print(f"report: {output / 'detect.json'}", highlight=False, soft_wrap=True)

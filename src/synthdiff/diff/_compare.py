@@ -29,8 +29,9 @@ from synthdiff.io import (
     ImageInfo,
     LoadedImage,
     hdr_pair_to_display,
-    linear_to_srgb,
     load_image,
+    match_dynamic_range,
+    pair_notes,
 )
 from synthdiff.metrics import (
     METRICS,
@@ -46,7 +47,7 @@ from synthdiff.metrics import (
 __all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
 
 #: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
-REPORT_SCHEMA_VERSION = "1.7"
+REPORT_SCHEMA_VERSION = "1.8"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
@@ -191,6 +192,10 @@ def _load(image: ImageInput, name: str, **load_options: Any) -> LoadedImage:
     return load_image(image, **load_options)
 
 
+def _roles(reference: LoadedImage, test: LoadedImage) -> tuple[tuple[LoadedImage, str], ...]:
+    return ((reference, "reference"), (test, "test"))
+
+
 def _resize(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     height, width = shape[:2]
     shrinking = width < image.shape[1] and height < image.shape[0]
@@ -304,9 +309,18 @@ def compare(
     ref_image = _load(reference, "reference", **load_options)
     test_image = _load(test, "test", **load_options)
     timings["load"] = time.perf_counter() - start
-    notes: list[str] = []
+    notes = pair_notes(ref_image, test_image)
+    one_transparent = [
+        role for image, role in _roles(ref_image, test_image) if image.info.transparent_fraction > 0
+    ]
+    if alpha == "composite" and len(one_transparent) == 1:
+        notes.append(
+            f"only the {one_transparent[0]} image is transparent anywhere, so the pair differs wherever "
+            "the other image does not show that background. Fix: --background R,G,B (the colour the "
+            "other image was rendered on) or --alpha ignore"
+        )
 
-    for image, role in ((ref_image, "reference"), (test_image, "test")):
+    for image, role in _roles(ref_image, test_image):
         height, width = image.pixels.shape[:2]
         if min(height, width) < MIN_SIDE:
             raise InvalidArgumentError(
@@ -314,15 +328,12 @@ def compare(
                 f"image of {width}x{height}. Fix: compare larger images or crops (upscale both alike if "
                 "they are icons)."
             )
-    ref_native, test_native = ref_image.pixels, test_image.pixels
     hdr = ref_image.info.is_hdr and test_image.info.is_hdr
-    if ref_image.info.is_hdr != test_image.info.is_hdr:
-        which = "reference" if ref_image.info.is_hdr else "test"
-        notes.append(f"the {which} image is HDR and the other LDR: the HDR one was clipped and sRGB-encoded")
-        if ref_image.info.is_hdr:
-            ref_native = linear_to_srgb(ref_native)
-        else:
-            test_native = linear_to_srgb(test_native)
+    ref_native, test_native, range_note = match_dynamic_range(
+        ref_image.pixels, test_image.pixels, ref_image.info.is_hdr, test_image.info.is_hdr
+    )
+    if range_note:
+        notes.append(range_note)
 
     original_test_shape = test_native.shape[:2]
     if ref_native.shape != test_native.shape:

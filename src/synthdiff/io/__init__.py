@@ -4,7 +4,13 @@ Internal representation: HxWx3 float32; sRGB-encoded values in [0, 1] for LDR im
 for HDR images (EXR, Radiance HDR, float TIFF).
 """
 
-from synthdiff.io._color import hdr_pair_to_display, hdr_to_display, linear_to_srgb, srgb_to_linear
+from synthdiff.io._color import (
+    hdr_pair_to_display,
+    hdr_to_display,
+    linear_to_srgb,
+    match_dynamic_range,
+    srgb_to_linear,
+)
 from synthdiff.io._load import (
     DEFAULT_MAX_PIXELS,
     IMAGE_SUFFIXES,
@@ -13,6 +19,7 @@ from synthdiff.io._load import (
     images_in_folder,
     list_images,
     load_image,
+    pair_notes,
     sniff_format,
 )
 from synthdiff.io._tables import csv_delimiter
@@ -33,6 +40,8 @@ __all__ = [
     "linear_to_srgb",
     "list_images",
     "load_image",
+    "match_dynamic_range",
+    "pair_notes",
     "save_exr",
     "save_png",
     "sniff_format",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["hdr_pair_to_display", "hdr_to_display", "linear_to_srgb", "srgb_to_linear"]
+__all__ = [
+    "hdr_pair_to_display",
+    "hdr_to_display",
+    "linear_to_srgb",
+    "match_dynamic_range",
+    "srgb_to_linear",
+]
 
 
 def srgb_to_linear(image: np.ndarray) -> np.ndarray:
@@ -63,6 +69,40 @@ def hdr_pair_to_display(reference: np.ndarray, test: np.ndarray) -> tuple[np.nda
     """
     white = _white_point(reference)
     return _reinhard(reference, white), _reinhard(test, white)
+
+
+def match_dynamic_range(
+    reference: np.ndarray, test: np.ndarray, reference_is_hdr: bool, test_is_hdr: bool
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Bring a pair to one encoding: an HDR image beside an LDR one is clipped and sRGB-encoded.
+
+    Two HDR images stay linear (map them with :func:`hdr_pair_to_display` for viewing), two LDR images
+    stay as they are. A linear image beside an sRGB-encoded one must not be compared as it is: the same
+    content would differ everywhere.
+
+    Args:
+        reference: HxWx3 float32, linear light when ``reference_is_hdr``, else sRGB-encoded in [0, 1].
+        test: HxWx3 float32, encoded likewise by ``test_is_hdr``.
+        reference_is_hdr: whether ``reference`` is linear light.
+        test_is_hdr: whether ``test`` is linear light.
+
+    Returns:
+        The two images in one encoding, and a note for people when one was converted (else None).
+
+    Example:
+        >>> hdr = np.full((2, 2, 3), 0.2140, dtype=np.float32)  # linear value of sRGB 0.5
+        >>> ldr = np.full((2, 2, 3), 0.5, dtype=np.float32)
+        >>> reference, test, note = match_dynamic_range(hdr, ldr, True, False)
+        >>> round(float(reference[0, 0, 0]), 3), note.split(":")[0]
+        (0.5, 'the reference image is HDR and the other LDR')
+    """
+    if reference_is_hdr == test_is_hdr:
+        return reference, test, None
+    which = "reference" if reference_is_hdr else "test"
+    note = f"the {which} image is HDR and the other LDR: the HDR one was clipped and sRGB-encoded"
+    if reference_is_hdr:
+        return linear_to_srgb(reference), test, note
+    return reference, linear_to_srgb(test), note
 
 
 def _white_point(image: np.ndarray) -> float:

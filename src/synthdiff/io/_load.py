@@ -64,6 +64,7 @@ class ImageInfo:
         bit_depth: bits per sample stored in the file (8, 16 or 32; 16 for half-float EXR).
         is_hdr: True when pixels are linear light (EXR, .hdr, float TIFF).
         had_alpha: True when the file has an alpha channel.
+        transparent_fraction: the fraction of pixels whose alpha is under 1 (0 without alpha).
         notes: anything the loader changed or noticed (orientation applied, negatives clamped, ...).
     """
 
@@ -76,6 +77,7 @@ class ImageInfo:
     is_hdr: bool
     had_alpha: bool
     notes: tuple[str, ...] = field(default_factory=tuple)
+    transparent_fraction: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict of the fields."""
@@ -88,6 +90,7 @@ class ImageInfo:
             "bit_depth": self.bit_depth,
             "is_hdr": self.is_hdr,
             "had_alpha": self.had_alpha,
+            "transparent_fraction": self.transparent_fraction,
             "notes": list(self.notes),
         }
 
@@ -103,6 +106,20 @@ class LoadedImage:
 
     pixels: np.ndarray
     info: ImageInfo
+
+
+def pair_notes(reference: LoadedImage, test: LoadedImage) -> list[str]:
+    """What the loader changed or noticed in a pair's two images, each note prefixed by its role.
+
+    Example:
+        >>> pair_notes(reference_image, test_image)  # doctest: +SKIP
+        ['test: EXIF orientation 6 applied']
+    """
+    return [
+        f"{role}: {note}"
+        for image, role in ((reference, "reference"), (test, "test"))
+        for note in image.info.notes
+    ]
 
 
 def sniff_format(header: bytes) -> str | None:
@@ -151,7 +168,7 @@ def load_image(
         ImageTooLargeError: more than ``max_pixels`` pixels.
 
     Example:
-        >>> image = load_image("examples/light/reference.png")  # doctest: +SKIP
+        >>> image = load_image("examples/wrong-light/reference.png")  # doctest: +SKIP
         >>> image.pixels.shape, image.info.is_hdr  # doctest: +SKIP
         ((256, 256, 3), False)
     """
@@ -182,6 +199,19 @@ def load_image(
     else:
         rgba, info = _read_with_pillow(file, fmt, max_pixels)
     pixels = _to_rgb(rgba, info, alpha, background)
+    if info.had_alpha:
+        transparent = float(np.mean(rgba[..., -1] < 1.0))
+        info = ImageInfo(**{**info.__dict__, "transparent_fraction": transparent})
+        if transparent > 0.0:
+            info = _with_note(
+                info,
+                f"{_percent(transparent)} of pixels transparent or partly so (alpha under 1): "
+                + (
+                    f"composited over the background {tuple(float(v) for v in background)}"
+                    if alpha == "composite"
+                    else "alpha ignored"
+                ),
+            )
     if not np.all(np.isfinite(pixels)):
         bad = int(np.count_nonzero(~np.isfinite(pixels)))
         raise CorruptImageError(
@@ -192,6 +222,16 @@ def load_image(
         pixels = np.maximum(pixels, 0.0)
         info = _with_note(info, "negative linear values clamped to 0")
     return LoadedImage(np.ascontiguousarray(pixels, dtype=np.float32), info)
+
+
+def _percent(fraction: float) -> str:
+    """A fraction as a percentage that is never rounded to 0 % or 100 % when it is neither."""
+    text = f"{100 * fraction:.1f} %"
+    if text == "0.0 %" and fraction > 0:
+        return "under 0.1 %"
+    if text == "100.0 %" and fraction < 1:
+        return "over 99.9 %"
+    return text
 
 
 def _with_note(info: ImageInfo, note: str) -> ImageInfo:
