@@ -78,6 +78,11 @@ def test_cli_writes_the_report_and_lists_unreadable_files(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "gap.json").read_text())
     assert report["schema_version"] == "1.0" and report["sets"]["b"]["name"] == "renders"
+    low, high = report["deep_features"]["classifier"]["interval"]
+    assert (
+        f"classifier AUC {report['deep_features']['classifier']['auc']:.3f} [{low:.3f}, {high:.3f}]"
+        in result.output
+    )
     assert [u["path"] for u in report["inventory"]["b"]["unreadable"]] == [str(renders / "broken.png")]
     inventory = report["inventory"]["b"]
     assert inventory["images"] == 14 and inventory["hdr"] == 1 and inventory["bit_depths"]["16"] >= 1

@@ -66,7 +66,13 @@ def gap_command(
                 highlight=False,
             )
         if deep["classifier"]:
-            out.print(f"  classifier AUC {deep['classifier']['auc']:.3f}", highlight=False)
+            classifier = deep["classifier"]
+            low_high = classifier.get("interval")
+            interval = f" [{low_high[0]:.3f}, {low_high[1]:.3f}]" if low_high else ""
+            out.print(
+                f"  classifier AUC {classifier['auc']:.3f}{interval} (0.5: indistinguishable)",
+                highlight=False,
+            )
     out.print(f"report: {page}", highlight=False, soft_wrap=True)
 
 
