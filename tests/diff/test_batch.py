@@ -45,6 +45,39 @@ def test_folders_matched_by_name(folders: tuple[Path, Path]) -> None:
     assert len(unmatched) == 1 and unmatched[0].endswith("alone.png")
 
 
+def test_names_differing_in_case_and_shared_names_lose_no_file(tmp_path: Path) -> None:
+    reference, test = tmp_path / "ref", tmp_path / "test"
+    for folder, names in (
+        (reference, ["Alice.png", "bob.png", "carol.png", "carol.exr", "dan.png", "Erin.png", "erin.png"]),
+        (test, ["alice.PNG", "bob.png", "bob.jpg", "carol.png", "carol.jpg", "dan.png", "ERIN.png"]),
+    ):
+        folder.mkdir()
+        for name in names:
+            (folder / name).write_bytes(b"")  # matching reads names only
+    pairs, unmatched = pairs_from_folders(reference, test)
+    assert [(p.pair_id, Path(p.reference).name, Path(p.test).name) for p in pairs] == [
+        ("Alice", "Alice.png", "alice.PNG"),  # case differs, no other candidate
+        ("bob.jpg", "bob.png", "bob.jpg"),  # one reference, two test files: both compared with it
+        ("bob.png", "bob.png", "bob.png"),
+        ("carol.png", "carol.png", "carol.png"),  # two references: paired by extension
+        ("dan", "dan.png", "dan.png"),
+    ]
+    # carol.jpg has no reference of its extension; ERIN could be Erin or erin: neither is guessed.
+    assert unmatched == [str(reference / name) for name in ("Erin.png", "carol.exr", "erin.png")] + [
+        str(test / name) for name in ("ERIN.png", "carol.jpg")
+    ]
+    everyone = pairs_from_reference(reference / "dan.png", test)
+    assert [p.pair_id for p in everyone] == [
+        "ERIN",
+        "alice",
+        "bob.jpg",
+        "bob.png",
+        "carol.jpg",
+        "carol.png",
+        "dan",
+    ]
+
+
 def test_bad_pair_is_skipped_and_reported(folders: tuple[Path, Path], tmp_path: Path) -> None:
     pairs, _ = pairs_from_folders(*folders)
     result = run_batch(pairs, tmp_path / "out", fast=True)

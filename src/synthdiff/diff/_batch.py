@@ -81,13 +81,39 @@ class BatchResult:
     unmatched: list[str] = field(default_factory=list)
 
 
-def _images(folder: Path) -> dict[str, Path]:
+def _images(folder: Path) -> dict[str, list[Path]]:
+    """The images under ``folder`` grouped by relative path without extension."""
     if not folder.is_dir():
         raise InvalidArgumentError(f"Expected a folder of images, got '{folder}'. Fix: check the path.")
-    found: dict[str, Path] = {}
+    found: dict[str, list[Path]] = {}
     for path in list_images(folder):
-        found.setdefault(path.relative_to(folder).with_suffix("").as_posix(), path)
+        found.setdefault(path.relative_to(folder).with_suffix("").as_posix(), []).append(path)
     return found
+
+
+def _named(key: str, files: list[Path]) -> dict[str, Path]:
+    """Pair ids for the files of one name: the name itself, or name + extension when several share it."""
+    if len(files) == 1:
+        return {key: files[0]}
+    return {key + file.suffix: file for file in files}
+
+
+def _match(key: str, references: list[Path], tests: list[Path]) -> tuple[list[PairSpec], list[str]]:
+    """Pairs among the files of one name in each folder, and the files left without a partner."""
+    if len(references) == 1:  # one reference: every test file of that name is compared with it
+        return [
+            PairSpec(pair_id, str(references[0]), str(t)) for pair_id, t in _named(key, tests).items()
+        ], []
+    # Several references of one name: a test file is paired with the one of the same extension.
+    by_suffix = {r.suffix.lower(): r for r in references}
+    pairs, used = [], set()
+    for test in tests:
+        partner = by_suffix.get(test.suffix.lower())
+        if partner is None or partner in used:
+            continue
+        pairs.append(PairSpec(key + test.suffix, str(partner), str(test)))
+        used |= {partner, test}
+    return pairs, sorted(str(f) for f in (*references, *tests) if f not in used)
 
 
 def pairs_from_folders(
@@ -95,22 +121,50 @@ def pairs_from_folders(
 ) -> tuple[list[PairSpec], list[str]]:
     """Match images in two folders by relative path without extension (``a/b.png`` with ``a/b.jpg``).
 
+    Names that differ only in case (``Alice.PNG`` and ``alice.png``) match when no other file has that
+    name in either folder. Several files of one name in a folder lose nothing: with one reference of
+    that name, each test file is compared with it (pair ids ``name.png``, ``name.jpg``); with several,
+    files pair up by extension and the rest are listed as without a partner.
+
     Returns:
-        The matched pairs, sorted by name, and the files that have no partner.
+        The matched pairs, sorted by id, and the files that have no partner.
 
     Raises:
         InvalidArgumentError: a path is not a folder, or no file matches.
     """
     references, tests = _images(Path(reference_dir)), _images(Path(test_dir))
-    common = sorted(set(references) & set(tests))
-    unmatched = sorted(str(references[k]) for k in set(references) - set(tests))
-    unmatched += sorted(str(tests[k]) for k in set(tests) - set(references))
-    if not common:
+    # Names that match only when case is ignored, where that is unambiguous on both sides.
+    folded_refs: dict[str, list[str]] = {}
+    for key in set(references) - set(tests):
+        folded_refs.setdefault(key.casefold(), []).append(key)
+    folded_tests: dict[str, list[str]] = {}
+    for key in set(tests) - set(references):
+        folded_tests.setdefault(key.casefold(), []).append(key)
+    renamed = {
+        tests_keys[0]: refs_keys[0]
+        for folded, tests_keys in folded_tests.items()
+        if len(tests_keys) == 1 and len(refs_keys := folded_refs.get(folded, [])) == 1
+    }
+    tests = {renamed.get(key, key): files for key, files in tests.items()}
+    pairs: list[PairSpec] = []
+    unmatched: list[str] = []
+    for key in sorted(set(references) | set(tests)):
+        if key in references and key in tests:
+            matched, left = _match(key, references[key], tests[key])
+            pairs += matched
+            unmatched += left
+        else:
+            unmatched += sorted(str(f) for f in references.get(key, tests.get(key, [])))
+    if not pairs:
         raise InvalidArgumentError(
             f"No image in '{reference_dir}' has a partner of the same name in '{test_dir}' "
-            f"({len(references)} and {len(tests)} images). Fix: name the pairs alike or pass --csv."
+            f"({_count(references)} and {_count(tests)} images). Fix: name the pairs alike or pass --csv."
         )
-    return [PairSpec(k, str(references[k]), str(tests[k])) for k in common], unmatched
+    return sorted(pairs, key=lambda pair: pair.pair_id), sorted(unmatched)
+
+
+def _count(groups: dict[str, list[Path]]) -> int:
+    return sum(len(files) for files in groups.values())
 
 
 def pairs_from_reference(
@@ -118,8 +172,8 @@ def pairs_from_reference(
 ) -> list[PairSpec]:
     """One reference against every image in a folder (an exam: the reference render and the students').
 
-    Pair ids are the test images' relative paths without extension; the reference itself is left
-    out if it lies in the folder.
+    Pair ids are the test images' relative paths without extension (with it where several files share a
+    name, as ``alice.png`` and ``alice.jpg``); the reference itself is left out if it lies in the folder.
 
     Raises:
         InvalidArgumentError: the reference is not a file, the folder is not a folder or holds no
@@ -129,7 +183,11 @@ def pairs_from_reference(
     if not file.is_file():
         raise InvalidArgumentError(f"Expected a reference image file, got '{file}'. Fix: check the path.")
     itself = file.resolve()
-    tests = {k: v for k, v in _images(Path(test_dir)).items() if v.resolve() != itself}
+    tests: dict[str, Path] = {}
+    for key, files in _images(Path(test_dir)).items():
+        others = [f for f in files if f.resolve() != itself]
+        if others:
+            tests.update(_named(key, others))
     if not tests:
         raise InvalidArgumentError(
             f"Expected test images in '{test_dir}' besides the reference, found none. Fix: check the folder."
