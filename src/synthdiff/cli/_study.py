@@ -44,7 +44,12 @@ def init_command(
     trap_rate: Annotated[
         float, typer.Option("--trap-rate", help="Share of pairs drawn from the trap pairs.")
     ] = 0.1,
-    reservation_minutes: Annotated[float, typer.Option("--reservation-minutes")] = 5.0,
+    reservation_minutes: Annotated[
+        float,
+        typer.Option(
+            "--reservation-minutes", help="How long a pair handed out stays reserved for its participant."
+        ),
+    ] = 5.0,
     leaderboard: Annotated[
         bool, typer.Option("--leaderboard/--no-leaderboard", help="Points and a leaderboard.")
     ] = False,
