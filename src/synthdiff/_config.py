@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import yaml
 
 from synthdiff.errors import InvalidArgumentError, OutputError
+from synthdiff.io import atomic_write_text
 
 __all__ = ["load_settings", "save_or_check_settings"]
 
@@ -25,11 +26,24 @@ def _read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     try:
         loaded = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as error:
+    except OSError as error:
         raise InvalidArgumentError(f"Expected a readable YAML config at {str(path)!r}: {error}") from None
+    except yaml.YAMLError as error:
+        raise InvalidArgumentError(
+            f"Expected a readable YAML config at {str(path)!r}: {_yaml_problem(error)}. Fix: correct the "
+            "YAML there (settings as 'name: value' lines)."
+        ) from None
     if loaded is not None and not isinstance(loaded, dict):
         raise InvalidArgumentError(f"Expected a YAML mapping of settings in {str(path)!r}.")
     return loaded or {}
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML error on one line: what is wrong and where (PyYAML's own text spans several lines)."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"{error.problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(error).split())
 
 
 def load_settings(
@@ -77,7 +91,15 @@ def save_or_check_settings(settings: Any, out: Path) -> dict[str, Any]:
     resolved: dict[str, Any] = dataclasses.asdict(settings)
     path = out / "config.yaml"
     if path.is_file():
-        previous = yaml.safe_load(path.read_text()) or {}
+        try:
+            previous = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            previous = error
+        if not isinstance(previous, dict):
+            raise OutputError(
+                f"Expected {str(path)!r} to hold the settings of the run in {str(out)!r}, but it is not a "
+                "YAML mapping. Fix: use a new --out folder (or restore that file)."
+            )
         # A setting added after that run was made ran at its default there.
         previous = {**_defaults(type(settings)), **previous}
         if previous != resolved:
@@ -86,5 +108,5 @@ def save_or_check_settings(settings: Any, out: Path) -> dict[str, Any]:
                 f"Expected {str(out)!r} to hold a run with the same config to resume it, but these differ: "
                 f"{', '.join(differing)}. Fix: use a new --out folder."
             )
-    path.write_text(yaml.safe_dump(resolved, sort_keys=True))
+    atomic_write_text(path, yaml.safe_dump(resolved, sort_keys=True))
     return resolved

@@ -1,0 +1,60 @@
+"""Run settings: defaults, a YAML file, flags; and the check that a resumed run keeps its settings."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from synthdiff._config import load_settings, save_or_check_settings
+from synthdiff.errors import InvalidArgumentError, OutputError
+
+
+@dataclasses.dataclass
+class Settings:
+    epochs: int = 3
+    rate: float = 0.1
+
+
+def test_file_then_flags_override_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / "run.yaml").write_text("epochs: 5\nrate: 0.2\n")
+    settings = load_settings(Settings, tmp_path / "run.yaml", {"rate": 0.3, "epochs": None})
+    assert settings == Settings(epochs=5, rate=0.3)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("epochs: [1\n", "line 2, column 1"),
+        ("epochs: 1\n  rate: 2\n", "line 2, column 7"),
+        ("\tepochs: 1\n", "line 1, column 1"),
+    ],
+)
+def test_broken_yaml_is_explained_on_one_line(tmp_path: Path, text: str, where: str) -> None:
+    (tmp_path / "run.yaml").write_text(text)
+    with pytest.raises(
+        InvalidArgumentError, match=rf"readable YAML config at .*{where}\. Fix: correct"
+    ) as error:
+        load_settings(Settings, tmp_path / "run.yaml", {})
+    assert "\n" not in str(error.value)
+
+
+def test_not_a_mapping_and_unknown_keys(tmp_path: Path) -> None:
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(InvalidArgumentError, match="YAML mapping of settings"):
+        load_settings(Settings, tmp_path / "list.yaml", {})
+    with pytest.raises(
+        InvalidArgumentError, match=r"Unknown config keys \['epoch'\]; valid keys: epochs, rate"
+    ):
+        load_settings(Settings, None, {"epoch": 2})
+
+
+def test_a_resumed_run_must_keep_its_settings(tmp_path: Path) -> None:
+    assert save_or_check_settings(Settings(), tmp_path) == {"epochs": 3, "rate": 0.1}
+    save_or_check_settings(Settings(), tmp_path)  # the same: resumable
+    with pytest.raises(OutputError, match="these differ: epochs"):
+        save_or_check_settings(Settings(epochs=4), tmp_path)
+    (tmp_path / "config.yaml").write_text("epochs: [3\n")  # damaged by hand or by a full disk
+    with pytest.raises(OutputError, match=r"not a YAML mapping\. Fix: use a new --out folder"):
+        save_or_check_settings(Settings(), tmp_path)
