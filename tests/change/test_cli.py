@@ -92,6 +92,9 @@ def test_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", "change", "--model", str(broken), "--data", str(data)])
     assert result.exit_code == 2 and "cannot be read" in result.output
     assert "Traceback" not in result.output
+    # fake_dataset puts no pair in the test split, the default of eval change (this was a KeyError).
+    result = runner.invoke(app, ["eval", "change", "--model", "fresunet-wide", "--data", str(data)])
+    assert result.exit_code == 2 and "found none (pairs by split: train 1, val 1, test 0)" in result.output
 
 
 def test_default_model_is_the_same_everywhere() -> None:

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from synthdiff.change._data import ChangePairs, PairRecord, read_manifest
-from synthdiff.errors import OutputError
+from synthdiff.errors import InvalidArgumentError, OutputError
 from synthdiff.synth import LABEL_FEATURES
 
 SIZE = 24
@@ -110,6 +110,15 @@ def test_bad_datasets_give_clear_errors(tmp_path: Path) -> None:
     (root / "pairs" / "s00000_v000" / "test.png").unlink()
     with pytest.raises(OutputError, match=r"test\.png"):
         ChangePairs([root], "train", ["texture"])[0]
+    (root / "pairs" / "s00000_v001" / "change_texture.png").write_bytes(b"\x89PNG\r\n\x1a\ncut short")
+    with pytest.raises(OutputError, match=r"change_texture\.png' to be a readable PNG.*Fix: generate"):
+        ChangePairs([root], "train", ["texture"])[1]
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"test split of .*broken, found none \(pairs by split: train 2, val 1, test 0\)",
+    ):
+        ChangePairs([root], "test", ["texture"]).require_pairs()
+    ChangePairs([root], "val", ["texture"]).require_pairs()  # one pair: enough
     (root / "manifest.jsonl").write_text("{not json\n")
     with pytest.raises(OutputError, match="line 1"):
         read_manifest(root)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,17 +141,25 @@ def _read_finished_split(root: Path, split: str) -> list[PairRecord]:
 
 def _image(path: Path) -> np.ndarray:
     """HxWx3 uint8 (kept as 8 bits so that a cache of a whole dataset stays small)."""
-    if not path.is_file():
-        raise OutputError(f"Expected the dataset file {str(path)!r}, but it is missing.")
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    return _decoded(path, "dataset file", lambda image: np.asarray(image.convert("RGB"), dtype=np.uint8))
 
 
 def _mask(path: Path) -> np.ndarray:
+    return _decoded(path, "label file", lambda image: np.asarray(image) > 0)
+
+
+def _decoded(path: Path, kind: str, convert: Callable[[Image.Image], np.ndarray]) -> np.ndarray:
     if not path.is_file():
-        raise OutputError(f"Expected the label file {str(path)!r}, but it is missing.")
-    with Image.open(path) as image:
-        return np.asarray(image) > 0
+        raise OutputError(f"Expected the {kind} {str(path)!r}, but it is missing.")
+    try:
+        with Image.open(path) as image:
+            return convert(image)
+    except (OSError, SyntaxError, ValueError) as error:  # Pillow's kinds of undecodable file
+        raise OutputError(
+            f"Expected the {kind} {str(path)!r} to be a readable PNG, but it cannot be decoded ({error}). "
+            "Fix: generate the dataset again into a new folder (the same command and seed give the same "
+            "pairs), or leave this folder out."
+        ) from None
 
 
 class ChangePairs(Dataset[dict[str, Any]]):
@@ -192,6 +200,7 @@ class ChangePairs(Dataset[dict[str, Any]]):
         if not folders:
             raise InvalidArgumentError("Expected at least one dataset folder (--data DIR).")
         per_folder = [read_manifest(folder, split, in_progress=in_progress) for folder in folders]
+        self.folders = [str(folder) for folder in folders]
         self.pairs = [pair for pairs in per_folder for pair in pairs]
         #: For each pair, the index of the folder it came from (for per-dataset sampling weights).
         self.dataset_index = [k for k, pairs in enumerate(per_folder) for _ in pairs]
@@ -206,6 +215,32 @@ class ChangePairs(Dataset[dict[str, Any]]):
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+
+    def require_pairs(self, role: str = "pairs") -> None:
+        """Raise a clear error when the split holds no pair (an empty set would score nothing).
+
+        Args:
+            role: what the pairs were for, as the message should name them (``pairs``, ``unchanged
+                pairs``).
+
+        Raises:
+            InvalidArgumentError: no pair in this split; the message gives every split's size.
+        """
+        if self.pairs:
+            return
+        sizes: dict[str, int] = {}
+        for folder in self.folders:
+            try:
+                for pair in read_manifest(folder):
+                    sizes[pair.record["split"]] = sizes.get(pair.record["split"], 0) + 1
+            except OutputError:  # a dataset in progress: its sizes are not known yet
+                pass
+        listed = ", ".join(f"{name} {sizes.get(name, 0)}" for name in ("train", "val", "test"))
+        raise InvalidArgumentError(
+            f"Expected {role} in the {self.split} split of {', '.join(self.folders)}, found none (pairs by "
+            f"split: {listed}). Fix: pass a dataset with {self.split} pairs, or another split where the "
+            "command allows it (--split)."
+        )
 
     def __len__(self) -> int:
         return len(self.pairs)

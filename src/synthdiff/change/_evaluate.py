@@ -133,7 +133,11 @@ def evaluate(
             (:func:`~synthdiff.change.hysteresis_mask`); default none (single thresholds).
         change_min_area: connected changed regions of fewer pixels are not marked (a checkpoint's
             ``min_area``; :func:`~synthdiff.change.remove_specks`); default 0, none dropped.
+
+    Raises:
+        InvalidArgumentError: ``data`` holds no pair.
     """
+    data.require_pairs()
     device = device or torch.device("cpu")
     highs = {f: (change_thresholds or {}).get(f, threshold) for f in data.features}
     change_threshold = threshold_tensor(data.features, highs, device)

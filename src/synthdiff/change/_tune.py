@@ -506,6 +506,9 @@ def tune_change_thresholds(
                 "Expected tuning pairs from the val split, got the test split: thresholds chosen on it "
                 "would make its scores meaningless. Fix: tune on val, then score on test."
             )
+    data.require_pairs()
+    if unchanged is not None:
+        unchanged.require_pairs("unchanged pairs")
     changed_kinds = sorted({pair.feature for pair in unchanged.pairs} - {"none"}) if unchanged else []
     if changed_kinds:
         raise InvalidArgumentError(
