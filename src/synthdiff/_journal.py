@@ -31,9 +31,9 @@ def prepare_journal(
     Raises:
         InvalidArgumentError: the earlier run in ``folder`` used other settings.
     """
-    from synthdiff.io import atomic_write_text
+    from synthdiff.io import atomic_write_text, output_folder
 
-    folder.mkdir(parents=True, exist_ok=True)
+    output_folder(folder)
     journal, settings_file = folder / "results.jsonl", folder / settings_name
     if restart:
         journal.unlink(missing_ok=True)

@@ -46,3 +46,10 @@ def test_pca_is_fitted_on_the_union_so_both_sets_share_axes() -> None:
     # Projecting one set alone through the same call gives different axes than fitting per set would.
     both_a, _, _ = shared_pca(a, a)
     assert not np.allclose(np.abs(both_a[:, 0]), np.abs(projected_a[:, 0]))
+
+
+def test_pca_of_identical_vectors_explains_nothing_without_dividing_by_zero() -> None:
+    # One image in both sets: `gap one one` warned "invalid value encountered in divide".
+    same = np.ones((1, 4))
+    projected_a, projected_b, explained = shared_pca(same, same)
+    assert explained == [0.0, 0.0] and np.all(projected_a == 0) and np.all(projected_b == 0)

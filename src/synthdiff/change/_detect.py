@@ -94,8 +94,10 @@ def detect(
     Raises:
         CheckpointError, SizeMismatchError, InvalidArgumentError, and the image loading errors.
     """
-    from synthdiff.io import hdr_pair_to_display, load_image, match_dynamic_range
+    from synthdiff.io import hdr_pair_to_display, load_image, match_dynamic_range, output_folder, pair_notes
 
+    if out is not None:  # before the model runs: a bad place costs no work
+        output_folder(out, create=False)
     target = resolve_device(device)
     model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
     known = list(metadata["features"])
@@ -106,11 +108,7 @@ def detect(
             f"Expected features this model knows ({', '.join(known)}), got {unknown!r}."
         )
     first, second = load_image(reference), load_image(test)
-    notes = [
-        f"{role}: {note}"
-        for image, role in ((first, "reference"), (second, "test"))
-        for note in image.info.notes
-    ]
+    notes = pair_notes(first, second)
     reference_pixels, test_pixels, range_note = match_dynamic_range(
         first.pixels, second.pixels, first.info.is_hdr, second.info.is_hdr
     )
@@ -146,10 +144,10 @@ def _write(
     test: np.ndarray,
     protected: list[str | os.PathLike[str]],
 ) -> None:
-    from synthdiff.io import atomic_write_text, save_png
+    from synthdiff.io import atomic_write_text, output_folder, save_png
     from synthdiff.report._panels import draw_boxes, heatmap
 
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out)
     maps = detection.maps
     for name in maps.features:
         heat = heatmap(maps.change[name]).astype(np.float32) / 255.0

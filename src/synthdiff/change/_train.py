@@ -23,6 +23,7 @@ from synthdiff.change._metrics import DICE_MODES, change_loss
 from synthdiff.change._models import ChangeOutput, FresUNet
 from synthdiff.change._registry import FEATURES, create_model, load_checkpoint, save_checkpoint
 from synthdiff.errors import InvalidArgumentError
+from synthdiff.io import output_folder
 
 __all__ = ["TrainConfig", "TrainResult", "load_config", "train_change"]
 
@@ -210,8 +211,7 @@ def train_change(
         InvalidArgumentError: bad config, or a dataset without train or val pairs.
         OutputError: ``out`` holds a run with another config.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out)
     resolved = save_or_check_settings(config, out)
 
     _seed_everything(config.seed)

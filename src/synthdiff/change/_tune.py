@@ -30,6 +30,7 @@ from synthdiff.change._data import ChangePairs
 from synthdiff.change._hysteresis import _NEIGHBOURS, change_masks, threshold_tensor
 from synthdiff.change._registry import resolve_checkpoint, set_views
 from synthdiff.errors import InvalidArgumentError
+from synthdiff.io import output_folder
 
 __all__ = ["THRESHOLD_GRID", "ThresholdScore", "TuneResult", "store_thresholds", "tune_change_thresholds"]
 
@@ -601,7 +602,7 @@ def _store_copy(
     choose them another way). The copy is written beside ``out`` and renamed, so an interrupted write
     leaves no half-written checkpoint."""
     source_path, out_path = _check_tuned_path(source, out), Path(out)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    output_folder(out_path.parent)
     partial = out_path.with_name(out_path.name + ".tuning")
     shutil.copyfile(source_path, partial)
     lows = {views: low_thresholds} if low_thresholds is not None else None

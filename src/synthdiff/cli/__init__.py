@@ -156,9 +156,11 @@ def compare_command(
 ) -> None:
     """Compare a test image with its reference and write a report (JSON, HTML, PNG panels)."""
     from synthdiff.diff import compare
+    from synthdiff.io import output_folder
 
     above = _parse_checks(fail_above or [], "--fail-above")
     below = _parse_checks(fail_below or [], "--fail-below")
+    output_folder(output, create=False)  # before the comparison: a bad place costs no work
     result = compare(
         reference,
         test,

@@ -57,14 +57,23 @@ def train_change_command(
     features: Annotated[
         str | None, typer.Option("--features", help="Comma-separated label features.")
     ] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size")] = None,
-    learning_rate: Annotated[float | None, typer.Option("--lr")] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Passes over the training pairs (overrides the config).")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Pairs per optimisation step (overrides the config).")
+    ] = None,
+    learning_rate: Annotated[
+        float | None, typer.Option("--lr", help="Learning rate (overrides the config).")
+    ] = None,
     crop: Annotated[int | None, typer.Option("--crop", help="Training crop size (0: whole images).")] = None,
     freeze_encoder: Annotated[
         bool | None, typer.Option("--freeze-encoder/--train-encoder", help="Keep changestar's encoder fixed.")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Seed for weights, sampling and augmentation (overrides the config)."),
+    ] = None,
     device: Annotated[str | None, typer.Option("--device", help=DEVICE_HELP)] = None,
     init: Annotated[
         str | None,
@@ -139,6 +148,7 @@ def eval_change_command(
     """Score a checkpoint per feature: precision, recall, F1, IoU; none-pair false positives; swap IoU."""
     from synthdiff.change import ChangePairs, evaluate, load_checkpoint, resolve_device
     from synthdiff.change._report import markdown_table
+    from synthdiff.io import output_folder
 
     target = resolve_device(device)
     model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
@@ -161,7 +171,7 @@ def eval_change_command(
     table = markdown_table(result, metadata, split)
     out.print(table, highlight=False, markup=False, soft_wrap=True)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
+        output_folder(output)
         payload = {
             # 1.1 added by_place, 1.2 low_thresholds, 1.3 none_pairs, 1.4 min_area (from the metadata)
             "schema_version": "1.4",

@@ -25,11 +25,18 @@ def gap_command(
         Path | None, typer.Option("--cache-dir", help="Per-image cache (default: ~/.cache/synthdiff/gap).")
     ] = None,
     resamples: Annotated[int, typer.Option("--resamples", help="Random splits for the baseline.")] = 50,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", help="Seed for the subset (--max-images), the resamples and every other random choice."
+        ),
+    ] = 0,
 ) -> None:
     """How far set B is from set A, in what way, with intervals and a same-size A-vs-A baseline."""
     from synthdiff.gap import gap
+    from synthdiff.io import output_folder
 
+    output_folder(output, create=False)  # before the images are read: a bad place costs no work
     labels = [n.strip() for n in names.split(",")]
     if len(labels) != 2 or not all(labels):
         raise InvalidArgumentError(f"Expected --names as two names A,B, got {names!r}.")

@@ -61,11 +61,15 @@ def realness_command(
 
     A folder stands for the images under it (recursively, sorted).
     """
-    from synthdiff.io import atomic_write_text, hdr_to_display, load_image, save_png
+    from synthdiff.io import atomic_write_text, hdr_to_display, load_image, output_folder, save_png
     from synthdiff.realness import load_realness_model, score_image
     from synthdiff.realness._report import heatmap_overlay
 
     images = _expand_folders(images)
+    if heatmap is not None:  # before any scoring: a bad place costs no work
+        output_folder(heatmap, create=False)
+    if json_out is not None and json_out.is_dir():
+        raise InvalidArgumentError(f"Expected --json to name a file, but '{json_out}' is a folder.")
     heatmap_names = _heatmap_names(images)
     model = load_realness_model(model_spec, device=device)
     results: dict[str, Any] = {}
@@ -88,7 +92,6 @@ def realness_command(
             soft_wrap=True,
         )
         if heatmap is not None:
-            heatmap.mkdir(parents=True, exist_ok=True)
             overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
             save_png(heatmap / heatmap_names[path], overlay, protected=images)
     if json_out is not None:
@@ -242,8 +245,13 @@ def train_realness_command(
     max_patches: Annotated[
         int | None, typer.Option("--max-patches", help="Crops scored per image at most.")
     ] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs")] = None,
-    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Training epochs (overrides the config).")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Seed for weights, crops and the val split (overrides the config)."),
+    ] = None,
     device: Annotated[str | None, typer.Option("--device", help=DEVICE_HELP)] = None,
 ) -> None:
     """Train the real-vs-synthetic classifier; the epoch is chosen and the calibration fitted on val.

@@ -130,7 +130,9 @@ def shared_pca(
     mean = union.mean(axis=0)
     _, singular, vt = np.linalg.svd(union - mean, full_matrices=False)
     axes = vt[:components]
-    explained = (singular**2 / (singular**2).sum())[:components]
+    total = float((singular**2).sum())
+    # Identical vectors (one image in both sets) vary along no axis: nothing is explained.
+    explained = (singular**2 / total)[:components] if total > 0 else np.zeros(min(components, len(singular)))
     return (a - mean) @ axes.T, (b - mean) @ axes.T, [float(v) for v in explained]
 
 

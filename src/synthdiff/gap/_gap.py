@@ -56,11 +56,10 @@ class GapReport:
 
     def save(self, out: str | os.PathLike[str]) -> Path:
         """Write gap.json, the plots as PNG and a self-contained index.html; returns the page."""
-        from synthdiff.io import atomic_write_bytes, atomic_write_text
+        from synthdiff.io import atomic_write_bytes, atomic_write_text, output_folder
         from synthdiff.report._gap_report import render_gap_html
 
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = output_folder(out)
         atomic_write_text(folder / "gap.json", json.dumps(self.to_dict(), indent=2) + "\n")
         for name, data in self.plots.items():
             atomic_write_bytes(folder / name, data)

@@ -23,7 +23,14 @@ from synthdiff.io._load import (
     sniff_format,
 )
 from synthdiff.io._tables import csv_delimiter
-from synthdiff.io._write import atomic_write_bytes, atomic_write_text, encode_png, save_exr, save_png
+from synthdiff.io._write import (
+    atomic_write_bytes,
+    atomic_write_text,
+    encode_png,
+    output_folder,
+    save_exr,
+    save_png,
+)
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -41,6 +48,7 @@ __all__ = [
     "list_images",
     "load_image",
     "match_dynamic_range",
+    "output_folder",
     "pair_notes",
     "save_exr",
     "save_png",

@@ -11,7 +11,7 @@ import numpy as np
 
 from synthdiff.errors import InvalidArgumentError, OutputError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "encode_png", "save_exr", "save_png"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "encode_png", "output_folder", "save_exr", "save_png"]
 
 
 def _check_not_input(path: Path, protected: Iterable[str | os.PathLike[str]]) -> None:
@@ -21,6 +21,42 @@ def _check_not_input(path: Path, protected: Iterable[str | os.PathLike[str]]) ->
             raise OutputError(
                 f"Refusing to write '{path}': it is one of the inputs. Fix: choose another output folder."
             )
+
+
+def output_folder(path: str | os.PathLike[str], *, create: bool = True) -> Path:
+    """Create the folder ``path`` (and its parents) for outputs, or check that it is one.
+
+    Args:
+        path: the folder.
+        create: False only checks that no file stands in the way, so that a command can refuse a bad
+            place before its work and create nothing when that work then fails.
+
+    Returns:
+        The folder.
+
+    Raises:
+        OutputError: ``path``, or a folder above it, is a file, or the folder cannot be created.
+
+    Example:
+        >>> output_folder("out/report")  # doctest: +SKIP
+        PosixPath('out/report')
+    """
+    folder = Path(path)
+    for place in (folder, *folder.parents):
+        if place.exists() and not place.is_dir():
+            raise OutputError(
+                f"Expected a folder for the outputs at '{folder}', but '{place}' is a file. Fix: name a "
+                "folder that does not exist yet or already is one (-o DIR)."
+            )
+    if not create:
+        return folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(
+            f"Cannot create the folder '{folder}': {error}. Fix: choose a writable place."
+        ) from None
+    return folder
 
 
 def atomic_write_bytes(
@@ -44,8 +80,13 @@ def atomic_write_bytes(
     """
     target = Path(path)
     _check_not_input(target, protected)
+    if target.is_dir():
+        raise OutputError(
+            f"Expected a file name to write, but '{target}' is a folder. Fix: name a file, for example "
+            f"'{target / 'out'}' with its extension."
+        )
+    output_folder(target.parent)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as error:
         raise OutputError(
@@ -130,7 +171,7 @@ def save_exr(
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
     target = Path(path)
     _check_not_input(target, protected)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    output_folder(target.parent)
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".exr", dir=target.parent)
     os.close(fd)
     try:

@@ -81,10 +81,9 @@ def write_bench(
     evaluation: RealnessEvaluation, out: str | os.PathLike[str], model: dict[str, object]
 ) -> None:
     """Write bench.json (summary and every image), scores.csv and mistakes.png (if any) into ``out``."""
-    from synthdiff.io import atomic_write_bytes, atomic_write_text
+    from synthdiff.io import atomic_write_bytes, atomic_write_text, output_folder
 
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(out)
     payload = {"schema_version": BENCH_SCHEMA_VERSION, "model": model, **evaluation.to_dict()}
     atomic_write_text(folder / "bench.json", json.dumps(payload, indent=2) + "\n")
     text = io.StringIO()

@@ -19,6 +19,7 @@ from synthdiff._checkpoint import RunState, load_run_state, save_run_state
 from synthdiff._config import load_settings, save_or_check_settings
 from synthdiff._device import resolve_device
 from synthdiff.errors import InvalidArgumentError
+from synthdiff.io import output_folder
 from synthdiff.realness._calibration import Calibration, fit_calibration
 from synthdiff.realness._data import (
     LabelledImage,
@@ -192,8 +193,7 @@ def train_realness(
         InvalidArgumentError: bad config, missing folders, or a class without validation images.
         OutputError: ``out`` holds a run with another config.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out)
     resolved = save_or_check_settings(config, out)
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)

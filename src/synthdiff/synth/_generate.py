@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdiff.errors import InvalidArgumentError, MissingDependencyError, OutputError
+from synthdiff.io import output_folder
 from synthdiff.synth._options import GenerateOptions
 from synthdiff.synth._scene import scene_rng, texture_images
 from synthdiff.synth._worker import (
@@ -161,7 +162,7 @@ def _check_settings(out: Path, settings: dict[str, Any]) -> None:
                 f"Expected {str(out)!r} to hold a dataset made with the same options to resume it, but "
                 f"these differ: {', '.join(differing)}. Fix: use a new --out folder, or the same options."
             )
-    elif out.exists() and any(p.name not in (".work", ".lock", "logs") for p in out.iterdir()):
+    elif out.is_dir() and any(p.name not in (".work", ".lock", "logs") for p in out.iterdir()):
         raise OutputError(
             f"Expected --out to be a new or empty folder (or a dataset to resume), but {str(out)!r} "
             "holds other files. Fix: choose a new folder."
@@ -203,7 +204,7 @@ def generate(
     images = texture_images() if options.scene_file is None else []
     settings = _settings(options, images)
     _check_settings(out, settings)
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out)
     with open(out / ".lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
