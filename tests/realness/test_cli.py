@@ -90,6 +90,7 @@ def test_train_then_score_then_bench(tmp_path: Path) -> None:
     bench = json.loads((tmp_path / "bench" / "bench.json").read_text())
     assert bench["model"]["checkpoint_sha256"] == written["checkpoint_sha256"]
     assert bench["summary"]["images"] == 20 and bench["summary"]["auc"] is not None
+    assert bench["summary"]["ece_interval"] is None and "(no interval under 30 images)" in result.output
     rows = list(csv.DictReader((tmp_path / "bench" / "scores.csv").read_text().splitlines()))
     assert len(rows) == 20 and {r["label"] for r in rows} == {"real", "synthetic"}
 

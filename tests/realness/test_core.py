@@ -274,6 +274,9 @@ def test_summary_intervals_bracket_their_estimates_and_widen_with_fewer_images()
         assert low <= summary["ece"] <= high
     assert large["ece"] < 0.05
     assert np.diff(large["ece_interval"])[0] < np.diff(small["ece_interval"])[0]
+    # Under 30 images the bootstrap of a 15-bin ECE says nothing; none is given.
+    assert summarise_results(results(29))["ece_interval"] is None
+    assert summarise_results(results(30))["ece_interval"] is not None
 
 
 def test_summary_log_loss_is_the_mean_negative_log_likelihood_pooled_and_per_source() -> None:

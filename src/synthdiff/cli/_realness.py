@@ -157,6 +157,7 @@ def realness_bench_command(
     Unreadable images are listed and skipped.
     """
     from synthdiff.realness import evaluate_images, list_source, load_realness_model
+    from synthdiff.realness._evaluate import ECE_INTERVAL_MIN_IMAGES
     from synthdiff.realness._report import write_bench
 
     if len(labels) not in (1, len(folders)):
@@ -194,12 +195,16 @@ def realness_bench_command(
         if summary["auc"] is None
         else f"{summary['auc']:.3f}{interval('auc_interval')} (95% score interval)"
     )
+    ece = (
+        f"{interval('ece_interval')} (95% bootstrap)"
+        if summary["ece_interval"]
+        else f" (no interval under {ECE_INTERVAL_MIN_IMAGES} images)"
+    )
     out.print(
         f"{counted(summary['images'], 'image')} ({summary['real']} real, {summary['synthetic']} synthetic): "
         "accuracy "
         f"{summary['accuracy']:.3f}{interval('accuracy_interval')} (95% Wilson), AUC {auc}, "
-        f"ECE {summary['ece']:.3f}{interval('ece_interval')} (95% bootstrap), "
-        f"accuracy after JPEG 75 {summary['accuracy_jpeg75']:.3f}",
+        f"ECE {summary['ece']:.3f}{ece}, accuracy after JPEG 75 {summary['accuracy_jpeg75']:.3f}",
         highlight=False,
         soft_wrap=True,
     )

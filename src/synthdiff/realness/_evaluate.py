@@ -89,6 +89,10 @@ def _log_loss(probabilities: np.ndarray, labels: np.ndarray, eps: float = 1e-7) 
     return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
 
 
+#: Fewer images than this get no ECE interval (``ece_interval`` is None).
+ECE_INTERVAL_MIN_IMAGES = 30
+
+
 def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
     """Accuracy (Wilson interval), AUC (score interval), ECE (bootstrap interval), log loss, the JPEG-75
     drop; also per source."""
@@ -112,10 +116,13 @@ def summarise_results(results: list[ImageResult]) -> dict[str, Any]:
         "auc_interval": auc_interval(area, int(labels.sum()), int((1 - labels).sum())),
         "ece": expected_calibration_error(probabilities, labels),
         # ECE is biased upwards on small samples (every bin's gap counts, noise included), and so is
-        # this interval: read it as how much the figure moves with the images drawn.
+        # this interval: read it as how much the figure moves with the images drawn. On a handful of
+        # images its 15 bins are mostly empty and the bootstrap says nothing ([0.000, 0.001] for two).
         "ece_interval": bootstrap_interval(
             lambda i: expected_calibration_error(probabilities[i], labels[i]), len(results)
-        ),
+        )
+        if len(results) >= ECE_INTERVAL_MIN_IMAGES
+        else None,
         "log_loss": _log_loss(probabilities, labels),
         "accuracy_jpeg75": float(correct_jpeg.mean()),
         "accuracy_drop_jpeg75": accuracy - float(correct_jpeg.mean()),
