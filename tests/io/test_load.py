@@ -19,7 +19,7 @@ from synthdiff.errors import (
     SynthdiffError,
     UnsupportedImageError,
 )
-from synthdiff.io import images_in_folder, load_image, save_exr
+from synthdiff.io import images_in_folder, list_images, load_image, save_exr
 
 
 @pytest.fixture
@@ -81,6 +81,26 @@ def test_transparent_pixels_are_counted_and_noted(tmp_path: Path) -> None:
     )
     assert load_image(tmp_path / "cut.png", alpha="ignore").info.notes[0].endswith("alpha ignored")
     assert cut.info.to_dict()["transparent_fraction"] == pytest.approx(0.1)
+
+
+def test_gif_first_frame_palette_and_transparency(tmp_path: Path, rng: np.random.Generator) -> None:
+    frames = [Image.fromarray(rng.integers(0, 256, (12, 10, 3), dtype=np.uint8)) for _ in range(3)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100)
+    animated = load_image(tmp_path / "anim.gif")
+    with Image.open(tmp_path / "anim.gif") as first:  # the first frame, as Pillow decodes it
+        expected = np.asarray(first.convert("RGB"), dtype=np.float32) / 255
+    np.testing.assert_allclose(animated.pixels, expected, atol=1e-6)
+    assert animated.info.format == "gif" and animated.info.notes == (
+        "the GIF file holds 3 frames (an animation or pages): the first was read",
+    )
+    rgba = np.zeros((4, 6, 4), np.uint8)
+    rgba[..., 0], rgba[2:, :, 3] = 200, 255  # the top half clear
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "clear.gif")
+    clear = load_image(tmp_path / "clear.gif")
+    assert clear.info.transparent_fraction == 0.5 and clear.info.had_alpha
+    np.testing.assert_allclose(clear.pixels[0, 0], [0, 0, 0])  # over the black background
+    np.testing.assert_allclose(clear.pixels[3, 0], [200 / 255, 0, 0], atol=1e-6)
+    assert [p.name for p in list_images(tmp_path)] == ["anim.gif", "clear.gif"]
 
 
 def test_jpeg_exif_orientation_applied(tmp_path: Path) -> None:

@@ -48,6 +48,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"v/1\x01", "exr"),
     (b"#?RADIANCE", "hdr"),
     (b"#?RGBE", "hdr"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
 )
 
 
@@ -57,7 +59,7 @@ class ImageInfo:
 
     Attributes:
         path: the file that was read.
-        format: ``png``, ``jpeg``, ``tiff``, ``webp``, ``bmp``, ``exr`` or ``hdr``.
+        format: ``png``, ``jpeg``, ``tiff``, ``webp``, ``bmp``, ``gif``, ``exr`` or ``hdr``.
         width: width in pixels (after EXIF orientation).
         height: height in pixels (after EXIF orientation).
         channels: channels stored in the file (1 to 4).
@@ -146,7 +148,8 @@ def load_image(
     """Read an image file into an HxWx3 float32 array.
 
     The format is recognised from the file's content, not its name. PNG (1-16 bit, palette, grey,
-    alpha), JPEG (EXIF orientation applied), TIFF (8/16-bit integer, 32-bit float), WebP, BMP, OpenEXR
+    alpha), JPEG (EXIF orientation applied), TIFF (8/16-bit integer, 32-bit float), WebP, BMP, GIF (the
+    first frame), OpenEXR
     and Radiance HDR are supported.
 
     Args:
@@ -189,8 +192,8 @@ def load_image(
     fmt = sniff_format(header)
     if fmt is None:
         raise NotAnImageError(
-            f"'{file}' is not an image synthdiff can read: expected PNG, JPEG, TIFF, WebP, BMP, OpenEXR or "
-            f"Radiance HDR content, found bytes {header[:8]!r}. Fix: convert it to PNG or EXR."
+            f"'{file}' is not an image synthdiff can read: expected PNG, JPEG, TIFF, WebP, BMP, GIF, OpenEXR "
+            f"or Radiance HDR content, found bytes {header[:8]!r}. Fix: convert it to PNG or EXR."
         )
     if fmt == "exr":
         rgba, info = _read_exr(file, max_pixels)
@@ -289,6 +292,7 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
                 tiff_depth = max(_as_tuple(opened.tag_v2.get(258, 8))) if fmt == "tiff" else 8  # type: ignore[attr-defined]
                 image = opened.copy()
                 exif = opened.getexif() if fmt == "jpeg" else None
+                frames = int(getattr(opened, "n_frames", 1))
     except (UnidentifiedImageError, SyntaxError) as error:
         if fmt == "tiff":
             # Pillow reads no multi-channel float TIFF (a common render output); OpenCV does.
@@ -302,6 +306,10 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             f"'{file}' is truncated or corrupt ({fmt.upper()} decoder: {error}). "
             "Fix: re-export or re-copy the file."
         ) from error
+    if frames > 1:
+        notes.append(
+            f"the {fmt.upper()} file holds {frames} frames (an animation or pages): the first was read"
+        )
     mode = image.mode
     needs_opencv = (png_depth == 16 and mode not in ("I;16", "I;16B", "I")) or (
         fmt == "tiff"
@@ -505,7 +513,7 @@ def _to_rgb(
 
 
 #: File name endings of the formats :func:`load_image` reads (folders are searched for these).
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".exr", ".hdr")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".exr", ".hdr")
 
 
 def list_images(folder: str | os.PathLike[str]) -> list[Path]:
