@@ -33,12 +33,24 @@ def srgb_to_lab(image: np.ndarray) -> np.ndarray:
         HxWx3 float64 array of L* (0-100), a*, b*.
     """
     xyz = srgb_to_linear(np.clip(image, 0.0, 1.0)).astype(np.float64) @ _RGB_TO_XYZ.T / _D65_WHITE
-    epsilon = (6.0 / 29.0) ** 3
-    f = np.where(xyz > epsilon, np.cbrt(xyz), xyz / (3 * (6.0 / 29.0) ** 2) + 4.0 / 29.0)
+    f = lab_curve(xyz)
     lightness = 116.0 * f[..., 1] - 16.0
     a = 500.0 * (f[..., 0] - f[..., 1])
     b = 200.0 * (f[..., 1] - f[..., 2])
     return np.stack([lightness, a, b], axis=-1)
+
+
+def lab_curve(ratio: np.ndarray) -> np.ndarray:
+    """CIE L*a*b*'s transfer function f(t) of X/Xn, Y/Yn, Z/Zn: a cube root, linear near black.
+
+    Returns:
+        f(t) in the dtype of ``ratio``; L* = 116 f(Y/Yn) - 16, a* = 500 (f(X/Xn) - f(Y/Yn)),
+        b* = 200 (f(Y/Yn) - f(Z/Zn)).
+    """
+    delta = 6.0 / 29.0
+    return np.where(ratio > delta**3, np.cbrt(ratio), ratio / (3 * delta * delta) + 4.0 / 29.0).astype(
+        ratio.dtype
+    )
 
 
 def ciede2000_map(reference: np.ndarray, test: np.ndarray) -> np.ndarray:

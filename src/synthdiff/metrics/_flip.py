@@ -23,6 +23,7 @@ import numpy as np
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.io import srgb_to_linear
 from synthdiff.metrics._checks import as_image_pair
+from synthdiff.metrics._color import lab_curve
 
 __all__ = ["FlipResult", "flip"]
 
@@ -258,9 +259,7 @@ _YCXCZ_TO_RGB = np.linalg.inv(_RGB_TO_YCXCZ)
 
 def _hunt_lab(linear: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CIE L*a*b* (D65) of linear RGB, with a* and b* scaled by 0.01 L* (the Hunt adjustment)."""
-    xyz = _affine(linear, _RGB_TO_XYZ / _WHITE[:, None])
-    delta = 6 / 29
-    f = np.where(xyz > delta**3, np.cbrt(xyz), xyz / (3 * delta * delta) + 4 / 29).astype(np.float32)
+    f = lab_curve(_affine(linear, _RGB_TO_XYZ / _WHITE[:, None]).astype(np.float32))
     lightness = 116 * f[..., 1] - 16
     hunt = 0.01 * lightness
     return lightness, 500 * (f[..., 0] - f[..., 1]) * hunt, 200 * (f[..., 1] - f[..., 2]) * hunt
