@@ -21,6 +21,8 @@ __all__ = ["render_compare_html", "write_compare_report"]
 
 #: Differences at or above this (in [0, 1] sRGB units) show with the colormap's brightest colour.
 DIFFERENCE_SCALE = 0.25
+#: Small images are enlarged in the slider/flicker viewer until their longer side nears this (pixels).
+VIEWER_SIDE = 640
 
 
 def _environment() -> Environment:
@@ -81,6 +83,7 @@ def render_compare_html(comparison: Comparison, panels: dict[str, bytes]) -> str
         for name, value in comparison.metrics.items()
     ]
     report = comparison.to_dict()
+    height, width = comparison.reference.shape[:2]
     return (
         _environment()
         .get_template("compare.html")
@@ -88,10 +91,24 @@ def render_compare_html(comparison: Comparison, panels: dict[str, bytes]) -> str
             report=report,
             rows=rows,
             uris=uris,
-            width=comparison.reference.shape[1],
-            height=comparison.reference.shape[0],
+            width=width,
+            height=height,
+            zoom=viewer_zoom(width, height),
         )
     )
+
+
+def viewer_zoom(width: int, height: int, target: int = VIEWER_SIDE) -> int:
+    """The whole factor by which the slider/flicker viewer enlarges a small image (1 for large ones).
+
+    A whole factor keeps every pixel square and sharp; the enlarged image's longer side stays within
+    ``target`` pixels.
+
+    Example:
+        >>> viewer_zoom(64, 48), viewer_zoom(300, 200), viewer_zoom(1920, 1080)
+        (10, 2, 1)
+    """
+    return max(1, min(target // width, target // height))
 
 
 def write_compare_report(comparison: Comparison, directory: Path) -> Path:

@@ -1,0 +1,28 @@
+"""compare's index.html: the slider/flicker viewer's size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthdiff import compare
+from synthdiff.report._compare_report import viewer_zoom
+
+
+@pytest.mark.parametrize(
+    ("size", "zoom"), [((64, 64), 10), ((64, 48), 10), ((300, 200), 2), ((641, 100), 1), ((1920, 1080), 1)]
+)
+def test_small_images_are_enlarged_by_a_whole_factor(size: tuple[int, int], zoom: int) -> None:
+    assert viewer_zoom(*size) == zoom
+    assert size[0] * zoom <= max(640, size[0]) and size[1] * zoom <= max(640, size[1])
+
+
+def test_the_viewer_of_a_small_pair_is_enlarged(tmp_path: Path) -> None:
+    # A 64x64 pair was shown 64 pixels wide while the panels below it filled their columns.
+    image = np.random.default_rng(0).random((48, 64, 3), dtype=np.float32)
+    compare(image, image, fast=True).save_report(tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    assert ".viewer { position: relative; max-width: 100%; width: 640px; }" in page
+    assert "Shown 10 times enlarged." in page
