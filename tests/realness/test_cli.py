@@ -7,6 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from typer.testing import CliRunner
 
 from synthdiff.cli import app
@@ -45,11 +47,17 @@ def test_train_then_score_then_bench(tmp_path: Path) -> None:
     assert "calibration scale" in result.output and (run / "best.pt").is_file()
 
     image = real / "00.png"
+    clear = tmp_path / "clear.png"
+    with Image.open(image) as opened:
+        rgba = np.asarray(opened.convert("RGBA")).copy()
+    rgba[: rgba.shape[0] // 2, :, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(clear)
     result = runner.invoke(
         app,
         [
             "realness",
             str(image),
+            str(clear),
             "--model",
             str(run / "best.pt"),
             "--json",
@@ -60,7 +68,10 @@ def test_train_then_score_then_bench(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     written = json.loads((tmp_path / "s.json").read_text())
-    assert written["schema_version"] == "1.2" and written["architecture"] == "realness-tiny"
+    assert written["schema_version"] == "1.3" and written["architecture"] == "realness-tiny"
+    assert written["images"][str(image)]["notes"] == []
+    assert written["images"][str(clear)]["notes"][0].startswith("50.0 % of pixels transparent")
+    assert "note: 50.0 % of pixels transparent" in result.output
     assert written["checkpoint_sha256"] == hashlib.sha256((run / "best.pt").read_bytes()).hexdigest()
     scores = written["images"][str(image)]
     assert 0.0 <= scores["probability_synthetic"] <= 1.0 and scores["verdict"] in {

@@ -84,19 +84,23 @@ def realness_command(
             continue
         pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else loaded.pixels
         score = score_image(model, pixels, check_stability=stability, all_crops=heatmap is not None)
-        results[str(path)] = score.to_dict()
+        # What the loader changed (transparency composited, the first of several frames, ...) bears on
+        # the score, so it is said beside it.
+        results[str(path)] = {**score.to_dict(), "notes": list(loaded.info.notes)}
         reasons = f"  ({'; '.join(score.reasons)})" if score.reasons else ""
         out.print(
             f"{score.probability_synthetic:6.3f}  {score.verdict:9s}  {path}{reasons}",
             highlight=False,
             soft_wrap=True,
         )
+        for note in loaded.info.notes:
+            out.print(f"       note: {note}", highlight=False, markup=False, soft_wrap=True)
         if heatmap is not None:
             overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
             save_png(heatmap / heatmap_names[path], overlay, protected=images)
     if json_out is not None:
         payload = {
-            "schema_version": "1.2",
+            "schema_version": "1.3",  # 1.3 added each image's notes
             "model": str(model_spec),
             # What the name stood for when these scores were made (the shipped weights change over time).
             "architecture": model.name,
