@@ -169,6 +169,12 @@ def test_batch_cli(folders: tuple[Path, Path], tmp_path: Path) -> None:
     assert "4 pairs: 3 compared now, 0 from an earlier run, 1 could not be compared" in result.output
     assert "broken" in result.output
     assert (tmp_path / "out" / "summary.csv").is_file()
+    # The reference without a partner is recorded, not only printed (summary.json said [] before).
+    alone = str(folders[0] / "alone.png")
+    assert f"no partner {alone}" in result.output.replace("\n", "")
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["unmatched"] == [alone]
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "1 file without a partner" in page and f"<code>{alone}</code>" in page
 
 
 def test_batch_cli_needs_inputs(tmp_path: Path) -> None:
@@ -315,5 +321,20 @@ def test_a_black_render_has_no_brightness_change_in_the_table(tmp_path: Path) ->
     assert len(notes) >= 2 and any("differ almost everywhere" in note for note in notes)
     assert all(note in html.unescape(page) for note in notes)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["schema_version"] == "1.2"
+    assert summary["schema_version"] == "1.3"
     assert {row["id"]: row["notes"] for row in summary["pairs"]}["black"] == notes
+
+
+def test_an_identical_render_keeps_its_infinite_psnr(tmp_path: Path) -> None:
+    # It was written as null and shown as "n/a", so it sorted below every imperfect render.
+    reference = EXAMPLES / NAMES[0] / "reference.png"
+    (tmp_path / "students").mkdir()
+    shutil.copy(reference, tmp_path / "students" / "perfect.png")
+    shutil.copy(EXAMPLES / NAMES[0] / "test.png", tmp_path / "students" / "other.png")
+    result = run_batch(pairs_from_reference(reference, tmp_path / "students"), tmp_path / "out", fast=True)
+    psnr = {row["id"]: row["psnr"] for row in result.rows}
+    assert psnr["perfect"] == "inf" and isinstance(psnr["other"], float)
+    with (tmp_path / "out" / "summary.csv").open() as handle:
+        assert {row["id"]: row["psnr"] for row in csv.DictReader(handle)}["perfect"] == "inf"
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert '<td class="num" data-sort="Infinity" title="identical images">&infin;</td>' in page

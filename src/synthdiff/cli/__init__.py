@@ -297,6 +297,7 @@ def batch_command(
             reports=reports,
             restart=restart,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            unmatched=unmatched,
             align=align,
             resize=resize,
             fast=fast,

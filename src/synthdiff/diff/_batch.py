@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable
@@ -28,8 +29,9 @@ __all__ = [
 ]
 
 #: Version of summary.json (1.1 added the change model's columns and index.html beside it; 1.2 each
-#: pair's notes).
-BATCH_SCHEMA_VERSION = "1.2"
+#: pair's notes; 1.3 fills ``unmatched``, which was always empty before, and writes an infinite PSNR as
+#: "inf" where 1.2 wrote null).
+BATCH_SCHEMA_VERSION = "1.3"
 #: How summary.csv joins a pair's notes in one cell (a note itself may hold ";" or ",").
 NOTE_SEPARATOR = " | "
 #: Version of batch-settings.json, which decides whether an earlier run's results are reused.
@@ -268,7 +270,12 @@ def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None
     row["status"] = "ok"
     for name in _SUMMARY_METRICS:
         value = result.metrics.get(name)
-        row[name] = None if value is None or value != value or abs(value) == float("inf") else round(value, 6)
+        # An infinite PSNR (identical images) is the best score there is, written "inf" as in report.json.
+        row[name] = (
+            None
+            if value is None or value != value
+            else ("inf" if value == math.inf else None if value == -math.inf else round(value, 6))
+        )
     row["regions"] = len(result.regions)
     change = result.global_change
     row["brightness_change"] = round(change.brightness_change, 5) if change.estimated else None
@@ -300,6 +307,7 @@ def run_batch(
     reports: bool = False,
     restart: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    unmatched: Iterable[str] = (),
     **options: Any,
 ) -> BatchResult:
     """Compare many pairs, resumably.
@@ -316,6 +324,9 @@ def run_batch(
         reports: also write a full report per pair under ``output/reports/ID/``.
         restart: ignore results of an earlier run.
         progress: called as ``progress(done, total)`` after every pair.
+        unmatched: files left without a partner when the pairs were matched (the second value of
+            :func:`pairs_from_folders`), listed in ``summary.json`` and the page so that nobody's
+            render goes unnoticed.
         **options: keyword options of :func:`synthdiff.compare` (``fast``, ``align``,
             ``change_model``, ``device``, ...). With ``change_model`` each row also holds
             ``change_<feature>`` (the changed fraction of the image per rendering feature),
@@ -375,7 +386,11 @@ def run_batch(
 
     rows = [done[pair.pair_id] for pair in pair_list]
     result = BatchResult(
-        rows, compared=len(todo), resumed=total - len(todo), failed=sum(row["status"] != "ok" for row in rows)
+        rows,
+        compared=len(todo),
+        resumed=total - len(todo),
+        failed=sum(row["status"] != "ok" for row in rows),
+        unmatched=list(unmatched),
     )
     _write_summaries(out, result, reports)
     return result
