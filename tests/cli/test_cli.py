@@ -47,6 +47,22 @@ def test_unknown_metric_in_check(tmp_path: Path, example_pair: tuple[Path, Path]
     assert "Unknown metric 'lpips'. Expected one of:" in result.output
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--fast", "--fail-above", "flip=0.1"], "--fast skips flip"),
+        (["--fast", "--fail-below", "ms_ssim=0.9"], "--fast skips ms_ssim"),
+        (["--no-flip", "--fail-above", "flip=0.1"], "--no-flip skips flip"),
+    ],
+)
+def test_a_check_on_a_skipped_metric_is_a_usage_error(
+    tmp_path: Path, example_pair: tuple[Path, Path], options: list[str], message: str
+) -> None:
+    # It ran the comparison and then reported a failed check (exit 1), as if the render were at fault.
+    result = runner.invoke(app, ["compare", *map(str, example_pair), "-o", str(tmp_path / "out"), *options])
+    assert result.exit_code == 2 and message in result.output and not (tmp_path / "out").exists()
+
+
 def test_missing_file_is_one_line_and_exit_2(tmp_path: Path, example_pair: tuple[Path, Path]) -> None:
     result = runner.invoke(
         app, ["compare", str(tmp_path / "nope.png"), str(example_pair[1]), "-o", str(tmp_path)]

@@ -160,6 +160,14 @@ def compare_command(
 
     above = _parse_checks(fail_above or [], "--fail-above")
     below = _parse_checks(fail_below or [], "--fail-below")
+    skipped = {"flip": "--fast" if fast else "--no-flip" if no_flip else None}
+    skipped |= dict.fromkeys(("ms_ssim", "ciede2000"), "--fast" if fast else None)
+    for name, _ in above + below:
+        if skipped.get(name):
+            raise InvalidArgumentError(
+                f"Expected the metrics a check needs to be computed, but {skipped[name]} skips {name}. Fix: "
+                f"drop {skipped[name]} or the check on {name}."
+            )
     output_folder(output, create=False)  # before the comparison: a bad place costs no work
     result = compare(
         reference,
