@@ -23,8 +23,16 @@ def resolve_device(name: str) -> torch.device:
         raise InvalidArgumentError(
             f"Expected a device named auto, cpu, cuda or cuda:N, got {name!r}."
         ) from None
+    if device.type not in ("cpu", "cuda"):
+        # torch knows many device types (mps, xla, meta, ...); synthdiff's models are tested on these two.
+        raise InvalidArgumentError(f"Expected a device named auto, cpu, cuda or cuda:N, got {name!r}.")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise InvalidArgumentError(
             f"Expected a CUDA GPU for device {name!r}, but torch sees none. Fix: use auto or cpu."
+        )
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise InvalidArgumentError(
+            f"Expected a GPU index below {torch.cuda.device_count()} for device {name!r}. Fix: use cuda:0 "
+            "or auto."
         )
     return device
