@@ -109,8 +109,16 @@ def test_answering_in_the_browser_flow(client: TestClient) -> None:
     assert again.status_code == 409 and "first answer counts" in again.text
     bad = client.post("/answer", data={"assignment_id": 99999, "choice": "yes", "csrf_token": token})
     assert bad.status_code == 404
+    # Malformed forms and unknown addresses get the app's page, not FastAPI's JSON.
     malformed = client.post("/answer", data={"assignment_id": "x", "choice": "yes", "csrf_token": token})
-    assert malformed.status_code == 422
+    assert malformed.status_code == 400 and "incomplete or malformed" in malformed.text
+    assert "text/html" in malformed.headers["content-type"]
+    missing = client.post("/answer", data={"choice": "yes", "csrf_token": token})
+    assert missing.status_code == 400 and "incomplete or malformed" in missing.text
+    nowhere = client.get("/no-such-page")
+    assert nowhere.status_code == 404 and "There is no page at this address." in nowhere.text
+    wrong_method = client.delete("/next")
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "GET"
     answered = 1
     while (assignment := assignment_of(client.get("/next").text)) is not None:
         client.post("/answer", data={"assignment_id": assignment, "choice": "no", "csrf_token": token})

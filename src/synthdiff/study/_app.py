@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from synthdiff.errors import InvalidArgumentError
@@ -165,6 +167,24 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
     @app.exception_handler(InvalidArgumentError)
     def invalid(request: Request, error: InvalidArgumentError) -> Response:
         return page(request, "message.html", status_code=400, message=str(error))
+
+    # A browser gets the app's own page, not FastAPI's JSON, for a malformed form or an unknown address.
+    @app.exception_handler(RequestValidationError)
+    def malformed(request: Request, error: RequestValidationError) -> Response:
+        return page(
+            request,
+            "message.html",
+            status_code=400,
+            message="The form or address was incomplete or malformed. Go back, reload the page and try "
+            "again.",
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        message = "There is no page at this address." if error.status_code == 404 else str(error.detail)
+        response = page(request, "message.html", status_code=error.status_code, message=message)
+        response.headers.update(error.headers or {})
+        return response
 
     def logged_in(token: str, target: str) -> Response:
         response = RedirectResponse(target, status_code=303)
