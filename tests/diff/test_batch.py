@@ -338,3 +338,18 @@ def test_an_identical_render_keeps_its_infinite_psnr(tmp_path: Path) -> None:
         assert {row["id"]: row["psnr"] for row in csv.DictReader(handle)}["perfect"] == "inf"
     page = (tmp_path / "out" / "index.html").read_text()
     assert '<td class="num" data-sort="Infinity" title="identical images">&infin;</td>' in page
+
+
+def test_every_pair_gets_its_own_report_folder_inside_reports(tmp_path: Path) -> None:
+    # "a/b" and "a_b" shared one folder (the second report replaced the first), and ".." wrote its
+    # report into the output folder itself.
+    pair = EXAMPLES / NAMES[0]
+    rows = ["id,reference,test"] + [
+        f"{name},{pair / 'reference.png'},{pair / 'test.png'}" for name in ("a/b", "a_b", "..")
+    ]
+    (tmp_path / "pairs.csv").write_text("\n".join(rows) + "\n")
+    run_batch(pairs_from_csv(tmp_path / "pairs.csv"), tmp_path / "out", fast=True, reports=True)
+    folders = sorted(p.name for p in (tmp_path / "out" / "reports").iterdir())
+    assert len(folders) == 3 and "a_b" in folders and not (tmp_path / "out" / "report.json").exists()
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert all(f'href="reports/{name}/index.html"' in page for name in folders)

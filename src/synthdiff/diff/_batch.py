@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -252,7 +253,13 @@ def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
 
 
 def _safe_name(pair_id: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in pair_id)
+    """The folder name of a pair's report under ``reports/``: the id where it is a plain name, else the
+    id with other characters replaced and a hash of the id added, so that two ids never share a folder
+    (``a/b`` and ``a_b``) and none leads out of ``reports/`` (``..``)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in pair_id)
+    if safe == pair_id and safe.strip(".") and not safe.startswith("."):
+        return safe
+    return f"{safe.strip('.') or 'pair'}-{hashlib.sha256(pair_id.encode()).hexdigest()[:8]}"
 
 
 def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None) -> dict[str, Any]:
