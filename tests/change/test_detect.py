@@ -32,6 +32,11 @@ def test_detect_writes_maps_overlays_and_summary(tmp_path: Path) -> None:
     )
     summary = json.loads((tmp_path / "out" / "detect.json").read_text())
     assert summary["schema_version"] == "1.4" and set(summary["features"]) == set(FEATURES)
+    # The page shows the same figures, with every panel embedded (it opens offline, alone).
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == 4 and 'src="change_' not in page
+    for name, values in summary["features"].items():
+        assert f"{100 * values['changed_fraction']:.2f} %" in page and f">{name}</td>" in page
     assert summary == json.loads(json.dumps(result.to_dict()))
     for name in (
         "change_illumination.png",

@@ -26,6 +26,8 @@ COLOURS = {
     "transparency": (120, 255, 80),
     "objects": (255, 90, 0),
 }
+#: The outline colour of a feature without one of its own.
+OTHER_COLOUR = (255, 40, 200)
 
 
 @dataclass
@@ -144,24 +146,26 @@ def _write(
     test: np.ndarray,
     protected: list[str | os.PathLike[str]],
 ) -> None:
-    from synthdiff.io import atomic_write_text, output_folder, save_png
+    from synthdiff.io import atomic_write_bytes, atomic_write_text, encode_png, output_folder
+    from synthdiff.report._detect_report import render_detect_html
     from synthdiff.report._panels import draw_boxes, heatmap
 
     output_folder(out)
     maps = detection.maps
-    for name in maps.features:
-        heat = heatmap(maps.change[name]).astype(np.float32) / 255.0
-        save_png(out / f"change_{name}.png", heat, protected=protected)
+    colours = {name: COLOURS.get(name, OTHER_COLOUR) for name in maps.features}
+    panels = {f"change_{name}.png": encode_png(heatmap(maps.change[name])) for name in maps.features}
     for label, image in (("reference", reference), ("test", test)):
         drawn = np.clip(image, 0.0, 1.0)
         for name in maps.features:
             boxes = [r.box for r in maps.regions if r.feature == name]
             if boxes:
-                drawn = (
-                    draw_boxes(drawn, boxes, colour=COLOURS.get(name, (255, 40, 200))).astype(np.float32)
-                    / 255.0
-                )
-        save_png(out / f"overlay_{label}.png", drawn, protected=protected)
+                drawn = draw_boxes(drawn, boxes, colour=colours[name]).astype(np.float32) / 255.0
+        panels[f"overlay_{label}.png"] = encode_png(drawn)
+    for name, data in panels.items():
+        atomic_write_bytes(out / name, data, protected=protected)
+    summary = detection.to_dict()
+    atomic_write_text(out / "detect.json", json.dumps(summary, indent=2) + "\n", protected=protected)
+    size = (reference.shape[1], reference.shape[0])
     atomic_write_text(
-        out / "detect.json", json.dumps(detection.to_dict(), indent=2) + "\n", protected=protected
+        out / "index.html", render_detect_html(summary, panels, colours, size), protected=protected
     )

@@ -269,7 +269,9 @@ def tune_change_command(
 def detect_command(
     reference: Annotated[Path, typer.Argument(help="Reference image.")],
     test: Annotated[Path, typer.Argument(help="Test image (same size).")],
-    output: Annotated[Path, typer.Option("--out", "-o", help="Folder for detect.json, maps and overlays.")],
+    output: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for index.html, detect.json, maps and overlays.")
+    ],
     # Default: synthdiff.change.DEFAULT_MODEL (not imported here: it would load torch for every command).
     checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "fresunet-wide",
     features: Annotated[str | None, typer.Option("--features", help="Comma-separated subset.")] = None,
@@ -312,4 +314,4 @@ def detect_command(
     )
     for note in result.notes:
         out.print(f"note: {note}", highlight=False, markup=False)
-    out.print(f"report: {output / 'detect.json'}", highlight=False, soft_wrap=True)
+    out.print(f"report: {output / 'index.html'} (and detect.json)", highlight=False, soft_wrap=True)
