@@ -102,6 +102,15 @@ def test_train_then_score_then_bench(tmp_path: Path) -> None:
     assert bench["model"]["checkpoint_sha256"] == written["checkpoint_sha256"]
     assert bench["summary"]["images"] == 20 and bench["summary"]["auc"] is not None
     assert bench["summary"]["ece_interval"] is None and "(no interval under 30 images)" in result.output
+    # The page: the same figures, one row per source, the mistakes sheet embedded when there is one.
+    page = (tmp_path / "bench" / "index.html").read_text()
+    summary = bench["summary"]
+    assert f"{100 * summary['accuracy']:.1f} %" in page and f"{summary['auc']:.3f}" in page
+    assert all(f"<code>{source}</code>" in page for source in summary["per_source"])
+    has_sheet = (tmp_path / "bench" / "mistakes.png").is_file()
+    assert ("data:image/png;base64," in page) == has_sheet and (
+        "every image is on the right side" in page
+    ) != has_sheet
     rows = list(csv.DictReader((tmp_path / "bench" / "scores.csv").read_text().splitlines()))
     assert len(rows) == 20 and {r["label"] for r in rows} == {"real", "synthetic"}
 

@@ -147,7 +147,7 @@ def realness_bench_command(
         typer.Option("--label", help="real or synthetic: one for all folders, or one per folder in order."),
     ],
     output: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for bench.json, scores.csv, mistakes.png.")
+        Path, typer.Option("--out", "-o", help="Folder for index.html, bench.json, scores.csv, mistakes.png.")
     ],
     model_spec: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "realness-effnet",
     restart: Annotated[
@@ -222,7 +222,9 @@ def realness_bench_command(
         out.print(f"{evaluation.resumed} scores taken from an earlier run in {output}", highlight=False)
     for skipped in evaluation.skipped:
         console.print(f"[yellow]skipped[/] {skipped.error}", highlight=False, soft_wrap=True)
-    out.print(f"report: {output / 'bench.json'}", highlight=False, soft_wrap=True)
+    out.print(
+        f"report: {output / 'index.html'} (and bench.json, scores.csv)", highlight=False, soft_wrap=True
+    )
 
 
 @train_app.command("realness")

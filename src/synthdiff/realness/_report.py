@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from synthdiff.realness._data import _load_8bit
-from synthdiff.realness._evaluate import RealnessEvaluation
+from synthdiff.realness._evaluate import ECE_INTERVAL_MIN_IMAGES, RealnessEvaluation
 from synthdiff.realness._score import RealnessScore
 
 __all__ = ["BENCH_SCHEMA_VERSION", "heatmap_overlay", "write_bench"]
@@ -80,8 +80,10 @@ def _mistakes_sheet(evaluation: RealnessEvaluation, count: int = 12) -> Image.Im
 def write_bench(
     evaluation: RealnessEvaluation, out: str | os.PathLike[str], model: dict[str, object]
 ) -> None:
-    """Write bench.json (summary and every image), scores.csv and mistakes.png (if any) into ``out``."""
+    """Write bench.json (summary and every image), scores.csv, mistakes.png (if any) and index.html (a
+    self-contained page of them) into ``out``."""
     from synthdiff.io import atomic_write_bytes, atomic_write_text, output_folder
+    from synthdiff.report._bench_report import render_bench_html
 
     folder = output_folder(out)
     payload = {"schema_version": BENCH_SCHEMA_VERSION, "model": model, **evaluation.to_dict()}
@@ -104,7 +106,12 @@ def write_bench(
         )
     atomic_write_text(folder / "scores.csv", text.getvalue())
     sheet = _mistakes_sheet(evaluation)
+    mistakes = None
     if sheet is not None:
         buffer = io.BytesIO()
         sheet.save(buffer, "PNG")
-        atomic_write_bytes(folder / "mistakes.png", buffer.getvalue())
+        mistakes = buffer.getvalue()
+        atomic_write_bytes(folder / "mistakes.png", mistakes)
+    else:  # a sheet from an earlier run would show mistakes this one did not make
+        (folder / "mistakes.png").unlink(missing_ok=True)
+    atomic_write_text(folder / "index.html", render_bench_html(payload, mistakes, ECE_INTERVAL_MIN_IMAGES))
