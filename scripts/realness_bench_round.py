@@ -153,7 +153,12 @@ def report(decision: dict[str, Any]) -> list[str]:
                 f"[{100 * s['accuracy_interval'][0]:.1f}, {100 * s['accuracy_interval'][1]:.1f}], "
                 f"AUC {s['auc']:.3f} "
                 f"[{s['auc_interval'][0]:.3f}, {s['auc_interval'][1]:.3f}], ECE {s['ece']:.3f} "
-                f"[{s['ece_interval'][0]:.3f}, {s['ece_interval'][1]:.3f}], log loss {s['log_loss']:.3f}, "
+                + (
+                    f"[{s['ece_interval'][0]:.3f}, {s['ece_interval'][1]:.3f}]"
+                    if s["ece_interval"]
+                    else "(no interval under 30 images)"
+                )
+                + f", log loss {s['log_loss']:.3f}, "
                 f"after JPEG 75 {100 * s['accuracy_jpeg75']:.1f} %"
             )
     return lines

@@ -104,11 +104,13 @@ def nine_cell(summary: dict[str, Any]) -> str:
 def pooled_row(name: str, summary: dict[str, Any]) -> str:
     low, high = (100 * x for x in summary["accuracy_interval"])
     auc_low, auc_high = summary["auc_interval"]
-    ece_low, ece_high = summary["ece_interval"]
+    # Sets under 30 images get no ECE interval (realness._evaluate.ECE_INTERVAL_MIN_IMAGES).
+    ece_bounds = summary["ece_interval"]
+    ece_text = f" [{ece_bounds[0]:.3f}, {ece_bounds[1]:.3f}]" if ece_bounds else ""
     return (
         f"| {name} | {summary['images']} | {100 * summary['accuracy']:.1f} % [{low:.1f}, {high:.1f}] "
-        f"| {summary['auc']:.3f} [{auc_low:.3f}, {auc_high:.3f}] | {summary['ece']:.3f} [{ece_low:.3f}, "
-        f"{ece_high:.3f}] | {summary['log_loss']:.3f} |"
+        f"| {summary['auc']:.3f} [{auc_low:.3f}, {auc_high:.3f}] | {summary['ece']:.3f}{ece_text} "
+        f"| {summary['log_loss']:.3f} |"
     )
 
 
