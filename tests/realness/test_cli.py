@@ -80,6 +80,8 @@ def test_train_then_score_then_bench(tmp_path: Path) -> None:
         "unsure",
     }
     assert (tmp_path / "maps" / "00_realness.png").is_file()
+    assert scores["heatmap"] == str(tmp_path / "maps" / "00_realness.png")
+    assert f"heatmap: {tmp_path / 'maps' / 'clear_realness.png'}" in result.output.replace("\n", "")
 
     result = runner.invoke(
         app,

@@ -97,10 +97,12 @@ def realness_command(
             out.print(f"       note: {note}", highlight=False, markup=False, soft_wrap=True)
         if heatmap is not None:
             overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
-            save_png(heatmap / heatmap_names[path], overlay, protected=images)
+            written = save_png(heatmap / heatmap_names[path], overlay, protected=images)
+            results[str(path)]["heatmap"] = str(written)
+            out.print(f"       heatmap: {written}", highlight=False, markup=False, soft_wrap=True)
     if json_out is not None:
         payload = {
-            "schema_version": "1.3",  # 1.3 added each image's notes
+            "schema_version": "1.3",  # 1.3 added each image's notes and, with --heatmap, its heatmap
             "model": str(model_spec),
             # What the name stood for when these scores were made (the shipped weights change over time).
             "architecture": model.name,
