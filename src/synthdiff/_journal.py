@@ -4,13 +4,14 @@ were made with beside them, so that an interrupted run can pick up where it stop
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from synthdiff.errors import InvalidArgumentError
 
-__all__ = ["prepare_journal", "read_journal"]
+__all__ = ["file_stamp", "prepare_journal", "read_journal"]
 
 
 def prepare_journal(
@@ -45,7 +46,44 @@ def prepare_journal(
                 "Fix: pass --restart to start over, or choose another output folder."
             )
     atomic_write_text(settings_file, json.dumps(settings, indent=2) + "\n")
+    _drop_cut_line(journal)
     return journal
+
+
+def _drop_cut_line(journal: Path) -> None:
+    """Remove a last line that an interruption cut short, so that the next row starts a line of its own
+    (appended to the cut line, it would be unreadable too, and its work done once more)."""
+    if not journal.exists() or journal.stat().st_size == 0:
+        return
+    with journal.open("rb+") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        handle.seek(end - 1)
+        if handle.read(1) == b"\n":
+            return
+        # Back from the end, a block at a time, to the last complete line's newline.
+        position = end
+        while position > 0:
+            start = max(0, position - 65536)
+            handle.seek(start)
+            newline = handle.read(position - start).rfind(b"\n")
+            if newline >= 0:
+                handle.truncate(start + newline + 1)
+                return
+            position = start
+        handle.truncate(0)
+
+
+def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
+    """``[size, mtime_ns]`` of a file, or None when it cannot be read.
+
+    A journal row records the stamps of the files it was made from, and a resumed run reuses it only
+    while they are unchanged: a render replaced since (a student's resubmission) is compared again.
+    """
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return [status.st_size, status.st_mtime_ns]
 
 
 def read_journal(journal: Path, key: str) -> dict[str, dict[str, Any]]:

@@ -103,6 +103,14 @@ def test_interrupted_run_resumes(folders: tuple[Path, Path], tmp_path: Path) -> 
     assert [p.pair_id for p in pairs[:2]] == ["broken", "shifted-texture"]
     assert second.resumed == 1 and second.compared == 3
     assert [row["id"] for row in second.rows] == [p.pair_id for p in pairs]
+    # A render replaced since (a resubmission) is compared again, not taken from the journal.
+    resubmitted = next(p for p in pairs if p.pair_id == "shifted-texture")
+    before = next(row for row in second.rows if row["id"] == "shifted-texture")
+    shutil.copy(resubmitted.reference, resubmitted.test)
+    third = run_batch(pairs, out, fast=True)
+    after = next(row for row in third.rows if row["id"] == "shifted-texture")
+    assert third.resumed == 2 and third.compared == 2  # the replaced pair and "broken"
+    assert before["mae"] > 0 and after["mae"] == 0.0
 
 
 def test_resume_with_other_settings_is_refused(folders: tuple[Path, Path], tmp_path: Path) -> None:

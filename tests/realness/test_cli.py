@@ -261,6 +261,13 @@ def test_bench_resumes_and_refuses_another_models_scores(tmp_path: Path) -> None
     assert "5 scores taken from an earlier run" in result.output
     scores = {r["path"]: r for r in csv.DictReader((bench / "scores.csv").read_text().splitlines())}
     assert len(scores) == 6 and scores[rows[0]["path"]]["probability_synthetic"] == "0.12300"
+    # An image replaced since it was scored is scored again; the others are taken as they were.
+    replaced = Path(rows[0]["path"])
+    replaced.write_bytes((Path(rows[1]["path"])).read_bytes())
+    result = runner.invoke(app, [*arguments, "-m", model, "-o", str(bench)])
+    assert result.exit_code == 0 and "5 scores taken from an earlier run" in result.output
+    scores = {r["path"]: r for r in csv.DictReader((bench / "scores.csv").read_text().splitlines())}
+    assert scores[str(replaced)]["probability_synthetic"] != "0.12300"
 
     other = str(_tiny_model(tmp_path, seed=1))
     result = runner.invoke(app, [*arguments, "-m", other, "-o", str(bench)])

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthdiff._journal import prepare_journal, read_journal
+from synthdiff._journal import file_stamp, prepare_journal, read_journal
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
 from synthdiff.io import atomic_write_text, csv_delimiter, list_images
 
@@ -262,11 +262,21 @@ def _safe_name(pair_id: str) -> str:
     return f"{safe.strip('.') or 'pair'}-{hashlib.sha256(pair_id.encode()).hexdigest()[:8]}"
 
 
+def _stamps(pair: PairSpec) -> dict[str, list[int] | None]:
+    return {"reference": file_stamp(pair.reference), "test": file_stamp(pair.test)}
+
+
 def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None) -> dict[str, Any]:
     """Worker: compare one pair; never raises for bad input (the row says what went wrong)."""
     from synthdiff.diff._compare import compare
 
-    row: dict[str, Any] = {"id": pair.pair_id, "reference": pair.reference, "test": pair.test}
+    # Stamped before reading: a file replaced during the comparison is compared again on resume.
+    row: dict[str, Any] = {
+        "id": pair.pair_id,
+        "reference": pair.reference,
+        "test": pair.test,
+        "files": _stamps(pair),
+    }
     try:
         result = compare(pair.reference, pair.test, **options)
         if report_dir is not None:
@@ -362,9 +372,17 @@ def run_batch(
         lambda previous: f"results of a run with other settings ({previous.get('options')})",
     )
     done = read_journal(journal, "id")
-    wanted = {pair.pair_id for pair in pair_list}
-    # Pairs that failed before are tried again: the user may have fixed the file since.
-    done = {k: v for k, v in done.items() if k in wanted and v.get("status") == "ok"}
+    wanted = {pair.pair_id: pair for pair in pair_list}
+    # Pairs that failed before are tried again: the user may have fixed the file since. So are pairs
+    # whose files are others now, or were changed since (a student's resubmitted render).
+    done = {
+        k: v
+        for k, v in done.items()
+        if k in wanted
+        and v.get("status") == "ok"
+        and (v.get("reference"), v.get("test")) == (wanted[k].reference, wanted[k].test)
+        and v.get("files") == _stamps(wanted[k])
+    }
     todo = [pair for pair in pair_list if pair.pair_id not in done]
     report_dir = str(out / "reports") if reports else None
     total = len(pair_list)

@@ -164,6 +164,7 @@ def evaluate_images(
         InvalidArgumentError: no images; none readable; a journal of another model (fix: ``restart``).
         SynthdiffError: the image loading errors, for an unreadable file, unless ``skip_unreadable``.
     """
+    from synthdiff._journal import file_stamp
     from synthdiff.errors import InvalidArgumentError, SynthdiffError
 
     if not images:
@@ -179,8 +180,12 @@ def evaluate_images(
     try:
         for number, image in enumerate(images, start=1):
             key = _journal_key(image)
-            if key in done:
-                results.append(ImageResult(**done[key]))
+            stamp = file_stamp(image.path)
+            # A file changed since it was scored is scored again.
+            if key in done and done[key].get("file") == stamp:
+                results.append(
+                    ImageResult(**{name: done[key][name] for name in ImageResult.__dataclass_fields__})
+                )
                 resumed += 1
             else:
                 try:
@@ -192,7 +197,7 @@ def evaluate_images(
                 else:
                     results.append(result)
                     if log is not None:
-                        log.write(json.dumps({"key": key, **asdict(result)}) + "\n")
+                        log.write(json.dumps({"key": key, **asdict(result), "file": stamp}) + "\n")
                         log.flush()
             if on_image is not None:
                 on_image(number, len(images))
@@ -247,7 +252,5 @@ def _open_journal(
     )
     fields = ImageResult.__dataclass_fields__
     return journal, {
-        key: {name: row[name] for name in fields}
-        for key, row in read_journal(journal, "key").items()
-        if all(name in row for name in fields)
+        key: row for key, row in read_journal(journal, "key").items() if all(name in row for name in fields)
     }
