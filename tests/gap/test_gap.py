@@ -58,6 +58,13 @@ def test_same_source_is_within_baseline_and_renders_are_far_from_photos(tmp_path
     assert far["deep_features"]["classifier"]["auc"] > 0.9
     assert far["frequency"]["high_frequency_difference"] < near["frequency"]["high_frequency_difference"]
     assert far["cache"]["records_reused"] == 24  # the photos' records came from the first run
+    # A damaged cache file costs a re-measurement, not an image reported unreadable.
+    for damaged in cache.rglob("*.npz"):
+        damaged.write_bytes(b"PK\x03\x04 cut short")
+    again = gap(photos, renders, cache_dir=cache, resamples=20).to_dict()
+    assert again["inventory"]["a"]["unreadable"] == [] and again["inventory"]["b"]["unreadable"] == []
+    assert again["cache"]["records_reused"] == 0
+    assert again["deep_features"]["metrics"] == far["deep_features"]["metrics"]
     assert near["inventory"]["a"]["distinct_resolutions"] == 2
     assert len(far["ranking"]["b_least_like_a"]) == 8
 

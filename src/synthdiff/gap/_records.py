@@ -172,11 +172,9 @@ def compute_records(
         ``(path, reason)`` (skipped, never fatal), and how many records came from the cache.
     """
     from synthdiff.backbones import efficientnet_lite0, inference_copy
-    from synthdiff.io import hdr_to_display, load_image
+    from synthdiff.io import hdr_to_display, load_image, output_folder
 
-    cache = Path(cache_dir) / settings.key() if cache_dir is not None else None
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
+    cache = output_folder(Path(cache_dir) / settings.key()) if cache_dir is not None else None
     network = None
     records: dict[int, ImageRecord] = {}
     failed: list[tuple[str, str]] = []
@@ -203,9 +201,9 @@ def compute_records(
         try:
             key = _content_key(path, settings) if cache is not None else None
             cached = cache / f"{key}.npz" if cache is not None else None
-            if cached is not None and cached.is_file():
-                with np.load(cached) as arrays:
-                    records[index] = ImageRecord.from_arrays(str(path), dict(arrays))
+            record = _read_cached(cached, str(path)) if cached is not None else None
+            if record is not None:
+                records[index] = record
                 hits += 1
             else:
                 loaded = load_image(path)
@@ -225,6 +223,20 @@ def compute_records(
             on_progress(index + 1, len(paths))
     flush()
     return [records[i] for i in sorted(records)], failed, hits
+
+
+def _read_cached(cached: Path, path: str) -> ImageRecord | None:
+    """The cached record of an image, or None when there is none or it cannot be read (a damaged cache
+    file is removed, and the image measured again, rather than the image reported unreadable)."""
+    if not cached.is_file():
+        return None
+    try:
+        # Opened here: np.load leaves its own handle open when the file is not a valid archive.
+        with cached.open("rb") as handle, np.load(handle) as arrays:
+            return ImageRecord.from_arrays(path, dict(arrays))
+    except Exception:  # numpy and zipfile raise many kinds for a damaged file
+        cached.unlink(missing_ok=True)
+        return None
 
 
 def _save(path: Path, record: ImageRecord) -> None:
