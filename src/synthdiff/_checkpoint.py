@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from synthdiff.errors import CheckpointError
+from synthdiff.errors import CheckpointError, OutputError
 
 __all__ = [
     "RunState",
@@ -156,12 +156,23 @@ def load_run_state(
     device: torch.device,
     fresh: RunState,
 ) -> RunState:
-    """Restore model, optimiser, scheduler and RNG from ``path`` if it exists, else return ``fresh``."""
+    """Restore model, optimiser, scheduler and RNG from ``path`` if it exists, else return ``fresh``.
+
+    Raises:
+        OutputError: ``path`` exists but cannot be read as this run's state.
+    """
     if not path.is_file():
         return fresh
-    state = torch.load(path, map_location=device, weights_only=False)
-    model.load_state_dict(state["model"])
-    optimiser.load_state_dict(state["optimiser"])
-    scheduler.load_state_dict(state["scheduler"])
-    torch.set_rng_state(state["torch_rng"].cpu())  # map_location moved it to the device
-    return RunState(state["epoch"] + 1, state["best_epoch"], state["best_score"], state["history"])
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"].cpu())  # map_location moved it to the device
+        return RunState(state["epoch"] + 1, state["best_epoch"], state["best_score"], state["history"])
+    except Exception as error:  # torch raises many types for a damaged or foreign file
+        raise OutputError(
+            f"Expected the state of the interrupted run in {str(path)!r} to resume it, but it cannot be read "
+            f"({type(error).__name__}: {error}). Fix: delete it to train this run from the start, or use a "
+            "new --out folder."
+        ) from None

@@ -134,6 +134,13 @@ def test_interrupted_training_resumes_after_the_last_finished_epoch(tmp_path: Pa
     with pytest.raises(KeyboardInterrupt):
         train_change(config, tmp_path / "run", on_step=stop_in_second_epoch)
     assert len((tmp_path / "run" / "history.jsonl").read_text().splitlines()) == 1
+    # A damaged run state is named, with the fix, not a torch traceback.
+    state = tmp_path / "run" / "last.pt"
+    kept = state.read_bytes()
+    state.write_bytes(kept[: len(kept) // 2])
+    with pytest.raises(OutputError, match=r"last\.pt' to resume it, but it cannot be read .*Fix: delete it"):
+        train_change(config, tmp_path / "run")
+    state.write_bytes(kept)
     # a run made before a setting existed (no data_weights in its config.yaml) still resumes
     saved = tmp_path / "run" / "config.yaml"
     older = {k: v for k, v in yaml.safe_load(saved.read_text()).items() if k != "data_weights"}
