@@ -166,6 +166,12 @@ def test_embeddings_follow_the_scoring_grid_and_are_cached(tmp_path: Path) -> No
     crops = torch.from_numpy(extract_patches(pixels.numpy(), patch_grid(*pixels.shape[:2], 32, 4)))
     assert np.allclose(with_traces[0, 6:], trace_statistics(crops).mean(0).numpy(), atol=1e-5)
     assert np.array_equal(cache.get(backbone, image), with_traces)  # both blocks read back
+    # Damaged entries (cut short, or empty, which np.load reports as EOFError) are computed again.
+    entries = sorted((tmp_path / "cache").rglob("*.npy"))
+    entries[0].write_bytes(entries[0].read_bytes()[:50])
+    entries[-1].write_bytes(b"")
+    assert np.array_equal(cache.get(backbone, image), with_traces)
+    assert np.array_equal(cache.get(backbone, LabelledImage(other, 0, "photos", "x"))[:, :6], rows)
 
 
 def test_embeddings_of_another_backbone_are_cached_apart(tmp_path: Path) -> None:

@@ -127,7 +127,7 @@ class EmbeddingCache:
         if path.is_file():
             try:
                 return np.load(path)
-            except (OSError, ValueError):
+            except (OSError, ValueError, EOFError):  # an empty file raises EOFError
                 pass  # a damaged entry is recomputed
         rows = compute()
         self.folder.mkdir(parents=True, exist_ok=True)
