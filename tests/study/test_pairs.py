@@ -47,6 +47,14 @@ def test_absolute_paths_inside_the_root_are_stored_relative(
     assert read_pairs(path, "yesno", root)[0].image_a == names[0]
 
 
+def test_gif_images_are_served_as_they_are(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
+    # Browsers show GIF; it was refused as a format they cannot show.
+    root, names = images
+    (root / "puzzle.gif").write_bytes(b"GIF89a")  # only the name is checked at this stage
+    path = _csv(tmp_path, f"pair_id,image_a,image_b\np1,puzzle.gif,{names[1]}\n")
+    assert read_pairs(path, "yesno", root)[0].image_a == "puzzle.gif"
+
+
 @pytest.mark.parametrize(
     ("row", "message"),
     [

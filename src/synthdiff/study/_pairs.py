@@ -45,7 +45,7 @@ def valid_answers(question: str) -> tuple[str, ...]:
 
 
 #: The image files a web browser shows as they are, which the study app can serve to participants.
-BROWSER_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+BROWSER_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 
 
 def _relative_image(value: str, root: Path) -> str:
