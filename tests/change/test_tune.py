@@ -232,6 +232,11 @@ def test_tune_change_through_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--none-data" in result.output
     result = runner.invoke(app, [*common, "-o", str(source)])
     assert result.exit_code == 2 and "other than the model being tuned" in result.output
+    # A folder, or a path under a file, is refused before the search (it was refused after it).
+    result = runner.invoke(app, [*common, "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "is a folder. Fix: name a file in it" in result.output.replace("\n", "")
+    result = runner.invoke(app, [*common, "-o", str(source / "tuned.pt")])
+    assert result.exit_code == 2 and "is a file. Fix: name a folder" in result.output.replace("\n", "")
 
 
 def test_the_search_finds_the_best_pair_that_brute_force_finds() -> None:

@@ -560,10 +560,17 @@ def _check_tuned_path(source: str | os.PathLike[str], out: str | os.PathLike[str
     """The checkpoint file ``source`` names, after checking that ``out`` is another file.
 
     Raises:
-        InvalidArgumentError: ``out`` is the source file itself.
+        InvalidArgumentError: ``out`` is the source file itself, or a folder.
+        OutputError: a file stands where ``out``'s folder should be.
         CheckpointError: ``source`` is neither a file nor a shipped model name.
     """
     source_path, out_path = resolve_checkpoint(source), Path(out)
+    if out_path.is_dir():
+        raise InvalidArgumentError(
+            f"Expected a file name for the tuned model, but {str(out_path)!r} is a folder. Fix: name a file "
+            f"in it, for example {str(out_path / 'tuned.pt')!r}."
+        )
+    output_folder(out_path.parent, create=False)
     if out_path.exists() and out_path.resolve() == source_path.resolve():
         raise InvalidArgumentError(
             f"Expected an output file other than the model being tuned, got {str(out_path)!r}. "

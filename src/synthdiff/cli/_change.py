@@ -229,6 +229,7 @@ def tune_change_command(
     )
     from synthdiff.change._report import tune_table
     from synthdiff.change._tune import _check_tuned_path
+    from synthdiff.io import atomic_write_text
 
     _check_tuned_path(checkpoint, output)  # before the search, not after it
     target = resolve_device(device)
@@ -259,7 +260,7 @@ def tune_change_command(
     store_thresholds(checkpoint, output, result)
     record = output.with_name(output.stem + "-tune.json")
     payload = {"schema_version": "1.0", "model": str(checkpoint), "out": str(output), **result.to_dict()}
-    record.write_text(json.dumps(payload, indent=2) + "\n")
+    atomic_write_text(record, json.dumps(payload, indent=2) + "\n")
     out.print(tune_table(result, metadata["model"]), highlight=False, markup=False, soft_wrap=True)
     out.print(f"tuned model: {output}; record: {record}", highlight=False, soft_wrap=True)
 
