@@ -75,6 +75,19 @@ def test_export_and_invite_commands(tmp_path: Path, images: tuple[Path, list[str
                                   f"sqlite:///{tmp_path / 'nothing.db'}"])  # fmt: skip
     assert missing.exit_code == 2 and "study init" in missing.output
     assert not (tmp_path / "nothing.db").exists(), "a mistyped database path must not leave a file behind"
+    # invite did not check (a traceback, and an empty nothing.db left behind).
+    missing = runner.invoke(
+        app, ["study", "invite", "--database-url", f"sqlite:///{tmp_path / 'nothing.db'}"]
+    )
+    assert missing.exit_code == 2 and "study init" in missing.output
+    assert not (tmp_path / "nothing.db").exists()
+    # A file that is not a database (an image named by mistake) is said so, and left as it was.
+    image = images[0] / images[1][0]
+    kept = image.read_bytes()
+    for command in (["invite"], ["export", "-o", str(tmp_path / "y")], ["serve"]):
+        result = runner.invoke(app, ["study", *command, "--database-url", f"sqlite:///{image}"])
+        assert result.exit_code == 2 and "file is not a database" in result.output, command
+    assert image.read_bytes() == kept
 
 
 @pytest.mark.slow

@@ -50,9 +50,15 @@ from synthdiff.study._setup import StudyCreated, StudySettings, create_study  # 
 
 
 def add_invitations(database_url: str, count: int) -> list[str]:
-    """Make ``count`` new invitation codes (from then on, signing up needs one)."""
+    """Make ``count`` new invitation codes (from then on, signing up needs one).
+
+    Raises:
+        InvalidArgumentError: no study in that database (a mistyped URL leaves no empty file behind).
+        OutputError: the database cannot be opened, or is a file that is not a database.
+    """
     database = Database(database_url)
     try:
+        database.require_schema()
         return StudyService(database).add_invitations(count)
     finally:
         database.dispose()

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from synthdiff.errors import InvalidArgumentError, OutputError
@@ -119,14 +119,21 @@ class Database:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
-        except OperationalError as error:
-            raise OutputError(
-                f"Expected a database synthdiff can open at {self.display_url!r}, but it failed: "
-                f"{error.orig}. Fix: check the path or the server, user and password in --database-url."
-            ) from None
+        except DatabaseError as error:  # OperationalError (cannot open) or another file than a database
+            raise self._cannot_open(error) from None
+
+    def _cannot_open(self, error: DatabaseError) -> OutputError:
+        return OutputError(
+            f"Expected a database synthdiff can open at {self.display_url!r}, but it failed: "
+            f"{error.orig}. Fix: check the path or the server, user and password in --database-url."
+        )
 
     def has_schema(self) -> bool:
-        """Whether the study tables exist (``synthdiff study init`` has run)."""
+        """Whether the study tables exist (``synthdiff study init`` has run).
+
+        Raises:
+            OutputError: the database is a file that is not a database.
+        """
         database = make_url(self.url).database or ""
         on_disk = database not in ("", ":memory:") and not database.startswith("file:")
         if self.is_sqlite and on_disk and not Path(database).is_file():
@@ -135,6 +142,8 @@ class Database:
             return inspect(self.engine).has_table("study")
         except OperationalError:
             return False
+        except DatabaseError as error:  # a file that is not a database (an image named by mistake)
+            raise self._cannot_open(error) from None
 
     def require_schema(self) -> None:
         """Raise a clear error unless ``synthdiff study init`` made this database."""
