@@ -60,6 +60,8 @@ def gap_command(
         inv = results["inventory"][key]
         unreadable = len(inv["unreadable"])
         out.print(f"{label}: {counted(inv['images'], 'image')}, {unreadable} unreadable", highlight=False)
+    for note in results["notes"]:
+        out.print(f"note: {note}", highlight=False, markup=False)
     if "status" in results:
         # No file of a set could be read: the report lists why; the exit code says nothing was measured.
         out.print(f"report: {page}", highlight=False, soft_wrap=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from synthdiff.errors import InvalidArgumentError
 from synthdiff.gap._analysis import (
     deep_distances,
     frequency_summary,
@@ -25,7 +26,7 @@ from synthdiff.io import images_in_folder
 
 __all__ = ["GAP_SCHEMA_VERSION", "GapReport", "default_cache_dir", "gap"]
 
-GAP_SCHEMA_VERSION = "1.0"
+GAP_SCHEMA_VERSION = "1.1"  # 1.1 added shared_images and notes
 RANKED = 8
 
 
@@ -70,6 +71,17 @@ class GapReport:
         return atomic_write_text(folder / "index.html", render_gap_html(self.to_dict(), uris))
 
 
+def _shared_images_note(count: int, names: tuple[str, str]) -> str:
+    """What ``count`` files found in both sets mean for the figures (empty when there are none)."""
+    if not count:
+        return ""
+    return (
+        f"{count} of {names[1]}'s images {'is' if count == 1 else 'are'} also in {names[0]} (the same file "
+        "content): every measure counts them as different images, so the sets look more alike than they "
+        "are, and the classifier's AUC falls below 0.5 when the sets are the same."
+    )
+
+
 def _pick(paths: list[Path], limit: int | None, seed: int) -> list[Path]:
     if limit is None or len(paths) <= limit:
         return paths
@@ -106,8 +118,17 @@ def gap(
         on_progress: called as ``on_progress(set_label, done, total)``.
 
     Raises:
-        InvalidArgumentError: a folder is missing or holds no image files.
+        InvalidArgumentError: a folder is missing or holds no image files; ``max_images`` under 1 or
+            ``resamples`` under 2.
     """
+    if max_images is not None and max_images < 1:
+        raise InvalidArgumentError(
+            f"Expected --max-images of at least 1 (or none, every image), got {max_images}."
+        )
+    if resamples < 2:
+        raise InvalidArgumentError(
+            f"Expected --resamples of at least 2 (the baseline's interval spans them), got {resamples}."
+        )
     paths = []
     for folder in (folder_a, folder_b):
         paths.append(_pick(images_in_folder(folder), max_images, seed))
@@ -121,10 +142,15 @@ def gap(
         failures.append(failed)
         hits += cached
     a, b = sets
+    shared = {r.content_key for r in a if r.content_key} & {r.content_key for r in b if r.content_key}
     results: dict[str, Any] = {
         "inventory": {"a": inventory(a, failures[0]), "b": inventory(b, failures[1])},
+        # Files in both sets count as different images everywhere: the sets look more alike than they
+        # are, and a classifier told to separate a set from itself scores under 0.5.
+        "shared_images": sum(r.content_key in shared for r in b),
         "cache": {"folder": str(cache), "records_reused": hits},
     }
+    results["notes"] = [note for note in [_shared_images_note(results["shared_images"], names)] if note]
     if not a or not b:
         results["status"] = "no readable images in " + " and ".join(
             n for n, s in zip(names, sets, strict=True) if not s

@@ -69,6 +69,7 @@ class ImageRecord:
     spectrum: np.ndarray  # (SPECTRUM_CROP // 2,) log10 radially averaged power
     thumbnail: np.ndarray  # (THUMBNAIL, THUMBNAIL, 3) uint8
     features: np.ndarray  # (1280,) float32 EfficientNet-Lite0 pooled head features
+    content_key: str = ""  # a hash of the file's bytes (and the settings): equal for identical files
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         scalars = np.array([self.width, self.height, self.bit_depth, int(self.is_hdr)], np.int64)
@@ -84,13 +85,13 @@ class ImageRecord:
         }
 
     @classmethod
-    def from_arrays(cls, path: str, arrays: dict[str, np.ndarray]) -> ImageRecord:
+    def from_arrays(cls, path: str, arrays: dict[str, np.ndarray], content_key: str = "") -> ImageRecord:
         width, height, bit_depth, is_hdr = (int(v) for v in arrays["scalars"])
         return cls(
             path, width, height, str(arrays["format"]), bit_depth, bool(is_hdr),
             arrays["grey_histogram"], arrays["channel_histograms"],
             float(arrays["clipped"][0]), float(arrays["clipped"][1]),
-            arrays["spectrum"], arrays["thumbnail"], arrays["features"],
+            arrays["spectrum"], arrays["thumbnail"], arrays["features"], content_key,
         )  # fmt: skip
 
 
@@ -201,7 +202,7 @@ def compute_records(
         try:
             key = _content_key(path, settings) if cache is not None else None
             cached = cache / f"{key}.npz" if cache is not None else None
-            record = _read_cached(cached, str(path)) if cached is not None else None
+            record = _read_cached(cached, str(path), key) if cached is not None and key is not None else None
             if record is not None:
                 records[index] = record
                 hits += 1
@@ -213,6 +214,7 @@ def compute_records(
                 measured = {
                     "path": str(path), "width": info.width, "height": info.height, "format": info.format,
                     "bit_depth": info.bit_depth, "is_hdr": info.is_hdr, **_measure(pixels),
+                    "content_key": key or "",
                 }  # fmt: skip
                 pending.append((index, measured, prepare_square(pixels, settings.size), key))
                 if len(pending) >= batch_size:
@@ -225,7 +227,7 @@ def compute_records(
     return [records[i] for i in sorted(records)], failed, hits
 
 
-def _read_cached(cached: Path, path: str) -> ImageRecord | None:
+def _read_cached(cached: Path, path: str, key: str) -> ImageRecord | None:
     """The cached record of an image, or None when there is none or it cannot be read (a damaged cache
     file is removed, and the image measured again, rather than the image reported unreadable)."""
     if not cached.is_file():
@@ -233,7 +235,7 @@ def _read_cached(cached: Path, path: str) -> ImageRecord | None:
     try:
         # Opened here: np.load leaves its own handle open when the file is not a valid archive.
         with cached.open("rb") as handle, np.load(handle) as arrays:
-            return ImageRecord.from_arrays(path, dict(arrays))
+            return ImageRecord.from_arrays(path, dict(arrays), key)
     except Exception:  # numpy and zipfile raise many kinds for a damaged file
         cached.unlink(missing_ok=True)
         return None
