@@ -149,8 +149,8 @@ def load_image(
 
     The format is recognised from the file's content, not its name. PNG (1-16 bit, palette, grey,
     alpha), JPEG (EXIF orientation applied), TIFF (8/16-bit integer, 32-bit float), WebP, BMP, GIF (the
-    first frame), OpenEXR
-    and Radiance HDR are supported.
+    first frame), OpenEXR and Radiance HDR are supported. What the loader changes or notices (an EXIF
+    rotation, transparent pixels composited, the first of several frames) is in ``info.notes``.
 
     Args:
         path: file to read.
