@@ -4,8 +4,10 @@ For every pair of the given ``--feature none`` datasets (all splits), the test i
 of ``--shifts`` pixels (bilinear, edges replicated), as a student's render with its camera a little off
 would be. Each shifted pair is scored twice with the same model at its stored thresholds:
 
-- ``detect``: the model on the pair as it is (``synthdiff detect`` does not align);
-- ``compare``: ``synthdiff compare --change-model`` (it registers the test image onto the reference first).
+- ``detect``: the model on the pair as it is (``synthdiff detect --align none``; before detect had
+  ``--align``, this was all it did);
+- ``compare``: ``synthdiff compare --change-model`` (it registers the test image onto the reference first,
+  as ``synthdiff detect`` now does by default).
 
 Nothing changed in these pairs, so every marked pixel is a false alarm. The figure is the share of all
 pixels marked as changed for some feature, pooled over the pairs, and the share of pairs with any marked
@@ -103,8 +105,8 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"{result['pairs']} unchanged pairs, model `{result['model']}`.",
         "",
-        "| test image shifted by | detect: pixels marked | detect: pairs with marks "
-        "| compare (aligns first): pixels marked | compare: pairs with marks |",
+        "| test image shifted by | as given (detect --align none): pixels marked | pairs with marks "
+        "| aligned first (compare, detect): pixels marked | pairs with marks |",
         "| --- | --- | --- | --- | --- |",
     ]
     for shift in result["shifts"]:

@@ -31,7 +31,7 @@ def test_detect_writes_maps_overlays_and_summary(tmp_path: Path) -> None:
         pair / "reference.png", pair / "test.png", checkpoint(tmp_path), tile=128, out=tmp_path / "out"
     )
     summary = json.loads((tmp_path / "out" / "detect.json").read_text())
-    assert summary["schema_version"] == "1.4" and set(summary["features"]) == set(FEATURES)
+    assert summary["schema_version"] == "1.5" and set(summary["features"]) == set(FEATURES)
     # The page shows the same figures, with every panel embedded (it opens offline, alone).
     page = (tmp_path / "out" / "index.html").read_text()
     assert page.count("data:image/png;base64,") == 4 and 'src="change_' not in page
@@ -66,7 +66,22 @@ def test_detect_cli_and_errors(tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["detect", str(pair / "reference.png"), str(small), "-m", str(model), "-o", str(tmp_path / "x")]
     )
-    assert result.exit_code == 2 and "one size" in result.output
+    assert result.exit_code == 2 and "alignment failed" in result.output and "--resize" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "detect",
+            str(pair / "reference.png"),
+            str(small),
+            "-m",
+            str(model),
+            "-o",
+            str(tmp_path / "x"),
+            "--align",
+            "none",
+        ],
+    )
+    assert result.exit_code == 2 and "one size with --align none" in result.output
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "y"), "--features", "reflection"])
     assert result.exit_code == 2 and "features this model knows" in result.output
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "z"), "--device", "tpu9"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from synthdiff.change import detect, load_checkpoint, shipped_models
@@ -104,3 +105,23 @@ def test_an_hdr_copy_of_the_reference_is_not_a_change(tmp_path: Path) -> None:
     assert result.notes == [
         "the reference image is HDR and the other LDR: the HDR one was clipped and sRGB-encoded"
     ]
+
+
+def test_a_test_image_two_pixels_off_is_aligned_before_the_model_runs(tmp_path: Path) -> None:
+    # Unaligned, the shift reads as changed texture and transparency along the edges
+    # (scripts/change_shift_diagnosis.py: 15 % of unchanged pairs' pixels at 2 pixels).
+    import cv2
+
+    from synthdiff.io import load_image, save_png
+
+    reference = EXAMPLES / "shifted-texture" / "reference.png"
+    pixels = load_image(reference).pixels
+    moved = cv2.warpAffine(
+        pixels, np.float32([[1, 0, 2], [0, 1, 0]]), pixels.shape[1::-1], borderMode=cv2.BORDER_REPLICATE
+    )
+    save_png(tmp_path / "moved.png", moved)
+    aligned = detect(reference, tmp_path / "moved.png", "fresunet-wide").to_dict()
+    as_given = detect(reference, tmp_path / "moved.png", "fresunet-wide", align="none").to_dict()
+    assert aligned["alignment"]["applied"] == "translation" and aligned["alignment"]["shift"] == [2.0, 0.0]
+    assert sum(v["changed_fraction"] for v in aligned["features"].values()) < 0.002
+    assert sum(v["changed_fraction"] for v in as_given["features"].values()) > 0.02

@@ -1,5 +1,19 @@
 """Registration: find and undo misalignment between a reference and a test image."""
 
-from synthdiff.align._register import ALIGN_METHODS, AlignMethod, Registration, register, warp_to_reference
+from synthdiff.align._register import (
+    ALIGN_METHODS,
+    AlignMethod,
+    Registration,
+    align_to_reference,
+    register,
+    warp_to_reference,
+)
 
-__all__ = ["ALIGN_METHODS", "AlignMethod", "Registration", "register", "warp_to_reference"]
+__all__ = [
+    "ALIGN_METHODS",
+    "AlignMethod",
+    "Registration",
+    "align_to_reference",
+    "register",
+    "warp_to_reference",
+]

@@ -198,6 +198,38 @@ def _snap(shift: float) -> float:
     return float(nearest) if abs(shift - nearest) < 0.05 else shift
 
 
+def align_to_reference(
+    reference: np.ndarray, test: np.ndarray, method: AlignMethod | str = "auto"
+) -> tuple[np.ndarray, np.ndarray, Registration]:
+    """Register the test image onto the reference and resample it into the reference's grid.
+
+    Pixels the test image does not cover take the reference's value, so they add no difference.
+
+    Args:
+        reference: HxWx3 float32 image, sRGB-encoded in [0, 1].
+        test: float32 image in the same encoding, possibly of another size.
+        method: ``auto``, ``none``, ``translation`` or ``homography`` (see :func:`register`).
+
+    Returns:
+        The aligned test image (the reference's size), the HxW mask of the pixels it covers, and the
+        registration.
+
+    Raises:
+        InvalidArgumentError: unknown method.
+        AlignmentError: the images differ in size and no homography could be found.
+
+    Example:
+        >>> aligned, covered, registration = align_to_reference(reference, shifted)  # doctest: +SKIP
+        >>> registration.applied, registration.shift  # doctest: +SKIP
+        ('translation', (2.0, 0.0))
+    """
+    registration = register(reference, test, method)
+    aligned, covered = warp_to_reference(test, registration.matrix, reference.shape[:2])
+    if not registration.is_identity:
+        aligned = np.where(covered[..., None], aligned, reference)
+    return aligned, covered, registration
+
+
 def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str = "auto") -> Registration:
     """Find the transform that maps the test image onto the reference.
 

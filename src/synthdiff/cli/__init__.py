@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from synthdiff.cli._common import (
+    ALIGN_HELP,
     DEVICE_HELP,
     SHIPPED_CHANGE_MODELS,
     app,
@@ -77,9 +78,7 @@ def evaluate_checks(
     return failures
 
 
-AlignOption = Annotated[
-    str, typer.Option("--align", help="Registration: auto, none, translation or homography.")
-]
+AlignOption = Annotated[str, typer.Option("--align", help=ALIGN_HELP)]
 ResizeOption = Annotated[
     bool, typer.Option("--resize", help="Scale the test image to the reference size when they differ.")
 ]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from synthdiff.cli._common import (
+    ALIGN_HELP,
     DEVICE_HELP,
     SHIPPED_CHANGE_MODELS,
     app,
@@ -280,6 +281,14 @@ def detect_command(
     tile: Annotated[int, typer.Option("--tile", help="Tile size for large images.")] = 256,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
     min_area: Annotated[int | None, typer.Option("--min-area", min=0, help=MIN_AREA_HELP)] = None,
+    align: Annotated[
+        str,
+        typer.Option(
+            "--align",
+            help=ALIGN_HELP[:-1] + " (auto: only where it improves the match; a test image a pixel off "
+            "would otherwise read as changed along every edge).",
+        ),
+    ] = "auto",
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
 ) -> None:
     """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary."""
@@ -294,12 +303,15 @@ def detect_command(
         tile=tile,
         views=views,
         min_area=min_area,
+        align=align,
         out=output,
         device=device,
     )
     from synthdiff.change._report import min_area_text, threshold_text
 
     summary = result.to_dict()
+    if summary["alignment"] is not None:
+        out.print(f"alignment: {summary['alignment']['message']}", highlight=False, markup=False)
     for name, values in summary["features"].items():
         out.print(
             f"{name:13s} changed {100 * values['changed_fraction']:6.2f} %  regions {values['regions']}",

@@ -14,7 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from synthdiff.align import AlignMethod, Registration, register, warp_to_reference
+from synthdiff.align import AlignMethod, Registration, align_to_reference, warp_to_reference
 from synthdiff.diff._global import (
     IDENTITY_CHANGE,
     GlobalChange,
@@ -365,13 +365,11 @@ def compare(
 
     start = time.perf_counter()
     test_original = test_display
-    registration = register(ref_display, test_display, align)
+    test_display, valid, registration = align_to_reference(ref_display, test_display, align)
     height, width = ref_display.shape[:2]
-    test_display, valid = warp_to_reference(test_display, registration.matrix, (height, width))
     if not registration.is_identity:
         test_native, _ = warp_to_reference(test_native, registration.matrix, (height, width))
         # Pixels the test image does not cover take the reference's value, so they add no error.
-        test_display = np.where(valid[..., None], test_display, ref_display)
         test_native = np.where(valid[..., None], test_native, ref_native)
     mask = None if valid.all() else valid
     timings["align"] = time.perf_counter() - start
