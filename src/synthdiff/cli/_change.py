@@ -270,7 +270,9 @@ def tune_change_command(
 @friendly_errors
 def detect_command(
     reference: Annotated[Path, typer.Argument(help="Reference image.")],
-    test: Annotated[Path, typer.Argument(help="Test image (same size).")],
+    test: Annotated[
+        Path, typer.Argument(help="Test image (registered onto the reference first, see --align).")
+    ],
     output: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for index.html, detect.json, maps and overlays.")
     ],
