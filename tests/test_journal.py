@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from synthdiff._journal import file_stamp, prepare_journal, read_journal
+from synthdiff.errors import InvalidArgumentError
 
 
 def _prepare(folder: Path) -> Path:
@@ -40,3 +41,11 @@ def test_file_stamps_change_with_the_file(tmp_path: Path) -> None:
     os.utime(path, ns=(first[1] + 1_000_000, first[1] + 1_000_000))
     assert file_stamp(path) != first
     assert file_stamp(tmp_path / "missing.png") is None
+
+
+def test_an_unreadable_settings_file_is_explained(tmp_path: Path) -> None:
+    journal = _prepare(tmp_path)
+    journal.write_text(json.dumps({"id": "a"}) + "\n")
+    (tmp_path / "settings.json").write_text('{"a": 1')  # damaged by hand
+    with pytest.raises(InvalidArgumentError, match=r"settings file settings\.json cannot be read.*--restart"):
+        _prepare(tmp_path)

@@ -39,7 +39,14 @@ def prepare_journal(
     if restart:
         journal.unlink(missing_ok=True)
     elif journal.exists() and settings_file.exists():
-        previous = json.loads(settings_file.read_text())
+        try:
+            previous = json.loads(settings_file.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InvalidArgumentError(
+                f"'{folder}' holds results whose settings file {settings_name} cannot be read, so they "
+                "cannot be checked against this run's. Fix: pass --restart to start over, or choose another "
+                "output folder."
+            ) from None
         if previous != json.loads(json.dumps(settings)):
             raise InvalidArgumentError(
                 f"'{folder}' holds {describe(previous)}. "
