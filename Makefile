@@ -126,8 +126,9 @@ realness-test-renders: setup-dev
 # variant of the generator renders that `realness-data` copies (the same images the full datasets of
 # scripts/make_training_data.sh and make_unseen_scene_data.sh start with), the photos, POV-Ray, the
 # other engines, the varied and styled Blender renders and the test-only renders, then the folders of links that
-# scripts/realness_loso.py and realness_scales.py read. About two hours on 2 cores; every step resumes
-# where it stopped.
+# scripts/realness_loso.py and realness_scales.py read. Several hours on 2 cores (on 2026-12-07, on a machine
+# shared with other work, the steps before the varied renders took 2 h 23 min; those alone take about 70
+# minutes); every step resumes where it stopped.
 # The two generator sets are read for their reference renders only; where a folder already holds the
 # full dataset (more variants, same seed and scenes), it is resumed at its own variant count, since
 # `generate` refuses to shrink a dataset.
