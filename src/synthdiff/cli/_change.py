@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from synthdiff.cli._common import (
-    ALIGN_HELP,
+    ALIGN_CHOICES,
     DEVICE_HELP,
     SHIPPED_CHANGE_MODELS,
     app,
@@ -287,8 +287,8 @@ def detect_command(
         str,
         typer.Option(
             "--align",
-            help=ALIGN_HELP[:-1] + " (auto: only where it improves the match; a test image a pixel off "
-            "would otherwise read as changed along every edge).",
+            help=f"Registration: {ALIGN_CHOICES} (auto: only where it improves the match; a test image a "
+            "pixel off would otherwise read as changed along every edge).",
         ),
     ] = "auto",
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",

@@ -40,7 +40,9 @@ console = Console(stderr=True)
 SHIPPED_CHANGE_MODELS = "fresunet-wide, fresunet-attention, fresunet, changestar"
 #: --device, for every command that runs a model.
 DEVICE_HELP = "auto (a GPU when there is one), cpu, cuda or cuda:N."
-ALIGN_HELP = "Registration: auto, none, translation or homography."
+#: --align, for compare, batch and detect.
+ALIGN_CHOICES = "auto, none, translation or homography"
+ALIGN_HELP = f"Registration: {ALIGN_CHOICES}."
 out = Console()
 
 F = TypeVar("F", bound=Callable[..., Any])

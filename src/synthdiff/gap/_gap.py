@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 from collections.abc import Callable
@@ -58,16 +57,14 @@ class GapReport:
     def save(self, out: str | os.PathLike[str]) -> Path:
         """Write gap.json, the plots as PNG and a self-contained index.html; returns the page."""
         from synthdiff.io import atomic_write_bytes, atomic_write_text, output_folder
+        from synthdiff.report._compare_report import png_data_uri
         from synthdiff.report._gap_report import render_gap_html
 
         folder = output_folder(out)
         atomic_write_text(folder / "gap.json", json.dumps(self.to_dict(), indent=2) + "\n")
         for name, data in self.plots.items():
             atomic_write_bytes(folder / name, data)
-        uris = {
-            name: "data:image/png;base64," + base64.b64encode(data).decode()
-            for name, data in self.plots.items()
-        }
+        uris = {name: png_data_uri(data) for name, data in self.plots.items()}
         return atomic_write_text(folder / "index.html", render_gap_html(self.to_dict(), uris))
 
 
@@ -150,7 +147,8 @@ def gap(
         "shared_images": sum(r.content_key in shared for r in b),
         "cache": {"folder": str(cache), "records_reused": hits},
     }
-    results["notes"] = [note for note in [_shared_images_note(results["shared_images"], names)] if note]
+    shared_note = _shared_images_note(results["shared_images"], names)
+    results["notes"] = [shared_note] if shared_note else []
     if not a or not b:
         results["status"] = "no readable images in " + " and ".join(
             n for n, s in zip(names, sets, strict=True) if not s

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
-from synthdiff.report._compare_report import _environment
+from synthdiff.report._compare_report import _environment, png_data_uri
 
 __all__ = ["render_bench_html"]
 
@@ -19,7 +18,7 @@ def render_bench_html(payload: dict[str, Any], mistakes: bytes | None, ece_min_i
             when there is none).
         ece_min_images: the fewest images that get an ECE interval (said where there is none).
     """
-    uri = None if mistakes is None else "data:image/png;base64," + base64.b64encode(mistakes).decode("ascii")
+    uri = None if mistakes is None else png_data_uri(mistakes)
     return (
         _environment()
         .get_template("bench.html")

@@ -66,12 +66,14 @@ def _format(value: float | None) -> str:
     return f"{value:.4f}"
 
 
+def png_data_uri(data: bytes) -> str:
+    """PNG bytes as a ``data:`` URI, so that a page embeds its images and opens offline alone."""
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
 def render_compare_html(comparison: Comparison, panels: dict[str, bytes]) -> str:
     """The self-contained HTML page for a comparison, with every panel embedded as a data URI."""
-    uris = {
-        name: "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        for name, data in panels.items()
-    }
+    uris = {name: png_data_uri(data) for name, data in panels.items()}
     rows = [
         {
             "name": name,

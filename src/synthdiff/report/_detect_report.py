@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
-from synthdiff.report._compare_report import _environment
+from synthdiff.report._compare_report import _environment, png_data_uri
 
 __all__ = ["render_detect_html"]
 
@@ -25,10 +24,7 @@ def render_detect_html(
         colours: the box colour (RGB) of each feature in the overlays, for every feature of ``summary``.
         size: the images' width and height in pixels.
     """
-    uris = {
-        name: "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        for name, data in panels.items()
-    }
+    uris = {name: png_data_uri(data) for name, data in panels.items()}
     width, height = size
     return (
         _environment()
