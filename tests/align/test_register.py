@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from synthdiff.align import register, warp_to_reference
+from synthdiff.align import register, resize_to_reference, warp_to_reference
 from synthdiff.errors import AlignmentError, InvalidArgumentError
 from tests.conftest import EXAMPLES, photo
 
@@ -80,6 +80,23 @@ def test_images_too_small_to_register_are_compared_as_they_are(shape: tuple[int,
 def test_unknown_method() -> None:
     with pytest.raises(InvalidArgumentError, match="Expected one of: auto, none, translation, homography"):
         register(np.zeros((8, 8)), np.zeros((8, 8)), "affine")
+
+
+def test_resize_to_reference_scales_and_says_when_it_stretches() -> None:
+    reference = np.zeros((60, 80, 3), np.float32)
+    same, note = resize_to_reference(reference, reference)
+    assert same is reference and note is None
+    # A constant image stays constant at any scale (area averaging down, bilinear up), in every channel.
+    half = np.full((30, 40, 3), [0.2, 0.5, 0.8], np.float32)
+    up, note = resize_to_reference(reference, half)
+    assert up.shape == (60, 80, 3) and np.allclose(up, [0.2, 0.5, 0.8])
+    assert note == "test resized from 40x30 to 80x60"
+    # Shrinking a checkerboard by 2 averages each 2x2 cell: grey, no aliasing.
+    board = np.indices((120, 160)).sum(axis=0) % 2
+    down, _ = resize_to_reference(reference, board.astype(np.float32)[..., None])
+    assert down.shape == (60, 80, 1) and np.allclose(down, 0.5)
+    _, note = resize_to_reference(reference, np.zeros((60, 40), np.float32))
+    assert note is not None and "aspect ratio changed (0.667 -> 1.33)" in note
 
 
 @pytest.mark.parametrize("change", ["added square", "removed disc"])

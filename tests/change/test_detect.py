@@ -63,24 +63,16 @@ def test_detect_cli_and_errors(tmp_path: Path) -> None:
 
     small = tmp_path / "small.png"
     Image.fromarray(np.zeros((10, 12, 3), np.uint8)).save(small)
-    result = runner.invoke(
-        app, ["detect", str(pair / "reference.png"), str(small), "-m", str(model), "-o", str(tmp_path / "x")]
-    )
+    on_small = ["detect", str(pair / "reference.png"), str(small), "-m", str(model)]
+    result = runner.invoke(app, [*on_small, "-o", str(tmp_path / "x")])
     assert result.exit_code == 2 and "alignment failed" in result.output and "--resize" in result.output
-    result = runner.invoke(
-        app,
-        [
-            "detect",
-            str(pair / "reference.png"),
-            str(small),
-            "-m",
-            str(model),
-            "-o",
-            str(tmp_path / "x"),
-            "--align",
-            "none",
-        ],
-    )
+    # The fix it names works: the test image is scaled to the reference, and the stretch is said.
+    result = runner.invoke(app, [*on_small, "-o", str(tmp_path / "r"), "--resize"])
+    assert result.exit_code == 0, result.output
+    assert "test resized from 12x10 to 320x240; its aspect ratio changed" in result.output
+    notes = json.loads((tmp_path / "r" / "detect.json").read_text())["notes"]
+    assert any(note.startswith("test resized from 12x10") for note in notes)
+    result = runner.invoke(app, [*on_small, "-o", str(tmp_path / "x"), "--align", "none"])
     assert result.exit_code == 2 and "one size with --align none" in result.output
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "y"), "--features", "reflection"])
     assert result.exit_code == 2 and "features this model knows" in result.output

@@ -299,3 +299,36 @@ def test_folders_stand_for_their_images_and_heatmap_names_stay_apart(tmp_path: P
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["realness", str(tmp_path / "empty"), "-m", model])
     assert result.exit_code == 2 and "found none" in result.output
+
+
+def test_bench_shows_what_the_loader_changed(tmp_path: Path) -> None:
+    real, synthetic = fake_sources(tmp_path / "data", count=2)
+    with Image.open(real / "00.png") as opened:
+        rgba = np.asarray(opened.convert("RGBA")).copy()
+    rgba[: rgba.shape[0] // 2, :, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(real / "00.png")
+    model = str(_tiny_model(tmp_path))
+    bench = tmp_path / "bench"
+    arguments = ["realness-bench", str(real), str(synthetic), "--label", "real", "--label", "synthetic"]
+    runner = CliRunner()
+    result = runner.invoke(app, [*arguments, "-m", model, "-o", str(bench)])
+    assert result.exit_code == 0, result.output
+    assert f"note: {real / '00.png'}: 50.0 % of pixels transparent" in result.output
+    report = json.loads((bench / "bench.json").read_text())
+    assert report["schema_version"] == "1.3"
+    notes = {Path(r["path"]).name + r["label"]: r["notes"] for r in report["images"]}
+    assert notes["00.pngreal"][0].startswith("50.0 % of pixels transparent")
+    assert notes["01.pngreal"] == notes["00.pngsynthetic"] == []
+    scores = {r["path"]: r for r in csv.DictReader((bench / "scores.csv").read_text().splitlines())}
+    assert scores[str(real / "00.png")]["notes"].startswith("50.0 % of pixels transparent")
+    page = (bench / "index.html").read_text()
+    assert "1 with loader notes" in page and "1 image changed on the way in" in page
+    # A journal row from before notes were recorded is scored again, so its notes are not lost.
+    journal = bench / "results.jsonl"
+    rows = [json.loads(line) for line in journal.read_text().splitlines()]
+    for row in rows:
+        del row["notes"]
+    journal.write_text("".join(json.dumps(row) + "\n" for row in rows[:3]))
+    result = runner.invoke(app, [*arguments, "-m", model, "-o", str(bench)])
+    assert result.exit_code == 0 and "earlier run" not in result.output
+    assert "50.0 % of pixels transparent" in result.output

@@ -6,6 +6,7 @@ from synthdiff.align._register import (
     Registration,
     align_to_reference,
     register,
+    resize_to_reference,
     warp_to_reference,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "Registration",
     "align_to_reference",
     "register",
+    "resize_to_reference",
     "warp_to_reference",
 ]

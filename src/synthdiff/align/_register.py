@@ -33,6 +33,9 @@ _MIN_INLIERS = 12
 # smaller images a shift cannot be told from content anyway, so they are compared as they are.
 _MIN_PHASE_SIDE = 8
 _BLACK = (0.0, 0.0, 0.0, 0.0)
+# --resize between aspect ratios further apart than this (1 %: a pixel of rounding at 100 pixels) says that
+# it stretched the test image.
+ASPECT_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,37 @@ def warp_to_reference(
         )
     warped = warped.reshape((height, width, *test.shape[2:]))
     return warped, coverage >= 0.999
+
+
+def resize_to_reference(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """Scale the test image to the reference's size (``--resize``), for pairs that are not to be registered.
+
+    Shrinking uses area averaging (no aliasing), enlarging bilinear interpolation.
+
+    Args:
+        reference: HxW or HxWxC float32 image (only its size is used).
+        test: float32 image in any encoding, of any size.
+
+    Returns:
+        The test image at the reference's height and width, and a note for people saying so (with a
+        warning where the aspect ratio changed, since stretching alone makes differences), or ``None``
+        when the sizes already matched.
+    """
+    height, width = reference.shape[:2]
+    test_h, test_w = test.shape[:2]
+    if (test_h, test_w) == (height, width):
+        return test, None
+    shrinking = width < test_w and height < test_h
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    resized = cv2.resize(np.asarray(test, dtype=np.float32), (width, height), interpolation=interpolation)
+    resized = resized.reshape((height, width, *test.shape[2:]))
+    note = f"test resized from {test_w}x{test_h} to {width}x{height}"
+    if abs((width / height) / (test_w / test_h) - 1) > ASPECT_TOLERANCE:
+        note += (
+            f"; its aspect ratio changed ({test_w / test_h:.3g} -> {width / height:.3g}), so it is stretched "
+            "and differences may come from that alone"
+        )
+    return resized, note
 
 
 def _alignment_errors(reference: np.ndarray, test: np.ndarray, matrices: list[np.ndarray]) -> list[float]:

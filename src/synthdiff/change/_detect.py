@@ -13,7 +13,7 @@ import numpy as np
 from synthdiff._device import resolve_device
 from synthdiff.change._infer import ChangeMaps, predict_maps
 from synthdiff.change._registry import load_checkpoint
-from synthdiff.errors import AlignmentError, InvalidArgumentError, SizeMismatchError
+from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 
 __all__ = ["DETECT_SCHEMA_VERSION", "Detection", "detect"]
 
@@ -75,6 +75,7 @@ def detect(
     views: str | None = None,
     min_area: int | None = None,
     align: str = "auto",
+    resize: bool = False,
     out: str | os.PathLike[str] | None = None,
     device: str = "auto",
 ) -> Detection:
@@ -99,15 +100,17 @@ def detect(
             match, so aligned renders are used as they are), ``none``, ``translation`` or
             ``homography``. Unaligned, a test image one pixel off marks about 3.5 % of an unchanged
             pair's pixels as changed (docs/models.md, "A test image a little off").
+        resize: scale the test image to the reference's size first when they differ (for a test image
+            rendered at another resolution; registration then only undoes what shift remains).
         out: when given, write detect.json, change_<feature>.png heatmaps and overlays there.
         device: where the model runs: ``auto`` (a GPU when there is one), ``cpu``, ``cuda``.
 
     Raises:
         CheckpointError, SizeMismatchError (different sizes with ``align`` ``none`` or
-        ``translation``), AlignmentError (different sizes and no homography found),
+        ``translation`` and no ``resize``), AlignmentError (different sizes and no homography found),
         InvalidArgumentError, and the image loading errors.
     """
-    from synthdiff.align import align_to_reference
+    from synthdiff.align import align_to_reference, resize_to_reference
     from synthdiff.io import hdr_pair_to_display, load_image, match_dynamic_range, output_folder, pair_notes
 
     if out is not None:  # before the model runs: a bad place costs no work
@@ -130,20 +133,16 @@ def detect(
         notes.append(range_note)
     elif first.info.is_hdr:
         reference_pixels, test_pixels = hdr_pair_to_display(reference_pixels, test_pixels)
+    if resize:
+        test_pixels, resize_note = resize_to_reference(reference_pixels, test_pixels)
+        notes += [resize_note] if resize_note else []
     if reference_pixels.shape != test_pixels.shape and align not in ("auto", "homography"):
         raise SizeMismatchError(
             f"Expected two images of one size with --align {align}, got {reference_pixels.shape[1]}x"
             f"{reference_pixels.shape[0]} and {test_pixels.shape[1]}x{test_pixels.shape[0]}. Fix: --align "
-            "auto registers the test image onto the reference."
+            "auto registers the test image onto the reference, --resize scales it."
         )
-    try:
-        test_pixels, _, registration = align_to_reference(reference_pixels, test_pixels, align)
-    except AlignmentError as error:  # its fix names --resize, which compare has and detect has not
-        raise AlignmentError(
-            str(error).split(" Fix: ")[0].rstrip(".")
-            + ". Fix: `synthdiff compare REF TEST --resize --change-model NAME` "
-            "scales the test image to the reference first."
-        ) from None
+    test_pixels, _, registration = align_to_reference(reference_pixels, test_pixels, align)
     if registration.status == "failed":
         notes.append(registration.message)
     maps = predict_maps(

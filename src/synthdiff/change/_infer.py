@@ -165,8 +165,8 @@ def predict_maps(
     if reference.shape != test.shape:
         raise SizeMismatchError(
             f"Expected two images of one size, got {reference.shape[1]}x{reference.shape[0]} and "
-            f"{test.shape[1]}x{test.shape[0]}. Fix: `synthdiff compare REF TEST --change-model NAME`, which "
-            "registers (or with --resize scales) the test image onto the reference first."
+            f"{test.shape[1]}x{test.shape[0]}. Fix: `synthdiff detect REF TEST` (synthdiff.change.detect), "
+            "which registers (or with --resize scales) the test image onto the reference first."
         )
     if tile < 32 or not 0 <= overlap < tile // 2:
         raise InvalidArgumentError(

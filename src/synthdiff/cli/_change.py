@@ -291,6 +291,10 @@ def detect_command(
             "pixel off would otherwise read as changed along every edge).",
         ),
     ] = "auto",
+    resize: Annotated[
+        bool,
+        typer.Option("--resize", help="Scale the test image to the reference's size first when they differ."),
+    ] = False,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
 ) -> None:
     """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary."""
@@ -306,6 +310,7 @@ def detect_command(
         views=views,
         min_area=min_area,
         align=align,
+        resize=resize,
         out=output,
         device=device,
     )

@@ -34,6 +34,8 @@ TRAIN_MODEL_HELP = (
     "realness-effnet-tuned, realness-effnet-lite1 (needs the backbones extra), realness-effnet-lite2 "
     "(the shipped default's recipe) or realness-tiny."
 )
+# realness-bench prints the loader notes of this many images; the page and scores.csv hold them all.
+NOTES_PRINTED = 10
 
 
 @app.command("realness")
@@ -222,6 +224,16 @@ def realness_bench_command(
         )
     if evaluation.resumed:
         out.print(f"{evaluation.resumed} scores taken from an earlier run in {output}", highlight=False)
+    noted = [r for r in evaluation.images if r.notes]
+    for result in noted[:NOTES_PRINTED]:
+        out.print(
+            f"note: {result.path}: {'; '.join(result.notes)}", highlight=False, markup=False, soft_wrap=True
+        )
+    if len(noted) > NOTES_PRINTED:
+        out.print(
+            f"note: {len(noted) - NOTES_PRINTED} more images with loader notes (index.html, scores.csv)",
+            highlight=False,
+        )
     for skipped in evaluation.skipped:
         console.print(f"[yellow]skipped[/] {skipped.error}", highlight=False, soft_wrap=True)
     out.print(

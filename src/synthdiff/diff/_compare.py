@@ -11,10 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from synthdiff.align import AlignMethod, Registration, align_to_reference, warp_to_reference
+from synthdiff.align import (
+    AlignMethod,
+    Registration,
+    align_to_reference,
+    resize_to_reference,
+    warp_to_reference,
+)
 from synthdiff.diff._global import (
     IDENTITY_CHANGE,
     GlobalChange,
@@ -56,9 +61,6 @@ MIN_SIDE = ssim_window_side()
 # A median local difference above this (about 26/255) is beyond the noise of any image pair the region
 # finder is meant for: it says so instead of leaving "no regions" unexplained.
 EVERYWHERE_DIFFERENCE = 0.1
-# --resize between aspect ratios further apart than this (1 %: a pixel of rounding at 100 pixels) says that it
-# stretched the test image.
-ASPECT_TOLERANCE = 0.01
 
 
 @dataclass
@@ -196,13 +198,6 @@ def _roles(reference: LoadedImage, test: LoadedImage) -> tuple[tuple[LoadedImage
     return ((reference, "reference"), (test, "test"))
 
 
-def _resize(image: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    height, width = shape[:2]
-    shrinking = width < image.shape[1] and height < image.shape[0]
-    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    return cv2.resize(image, (width, height), interpolation=interpolation).reshape(height, width, -1)
-
-
 def _file_identity(spec: str | os.PathLike[str]) -> tuple[int, int] | None:
     """(mtime, size) of a checkpoint file, None for a shipped model's name: part of a cache key, so
     that a checkpoint rewritten between two comparisons (a training run in progress) is read again."""
@@ -338,18 +333,8 @@ def compare(
     original_test_shape = test_native.shape[:2]
     if ref_native.shape != test_native.shape:
         if resize:
-            (test_h, test_w), (ref_h, ref_w) = test_native.shape[:2], ref_native.shape[:2]
-            stretch = (ref_w / ref_h) / (test_w / test_h)
-            notes.append(
-                f"test resized from {test_w}x{test_h} to {ref_w}x{ref_h}"
-                + (
-                    f"; its aspect ratio changed ({test_w / test_h:.3g} -> {ref_w / ref_h:.3g}), so it is "
-                    "stretched and differences may come from that alone"
-                    if abs(stretch - 1) > ASPECT_TOLERANCE
-                    else ""
-                )
-            )
-            test_native = _resize(test_native, ref_native.shape[:2])
+            test_native, resize_note = resize_to_reference(ref_native, test_native)
+            notes += [resize_note] if resize_note else []
             original_test_shape = test_native.shape[:2]
         elif align not in ("auto", "homography"):
             raise SizeMismatchError(

@@ -99,11 +99,16 @@ def to_grey(image: np.ndarray) -> np.ndarray:
 
 def _load_8bit(path: Path) -> np.ndarray:
     """HxWx3 uint8 sRGB (HDR tone-mapped, grey expanded, alpha composited on black)."""
+    return _load_8bit_with_notes(path)[0]
+
+
+def _load_8bit_with_notes(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
+    """As :func:`_load_8bit`, with the loader's notes on what it changed (``ImageInfo.notes``)."""
     from synthdiff.io import hdr_to_display, load_image
 
     loaded = load_image(path)
     pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else loaded.pixels
-    return (np.clip(pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return (np.clip(pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), tuple(loaded.info.notes)
 
 
 class RealnessCrops(Dataset[tuple[torch.Tensor, torch.Tensor]]):

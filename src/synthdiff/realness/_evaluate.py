@@ -13,7 +13,7 @@ import numpy as np
 
 from synthdiff._stats import auc, auc_interval, bootstrap_interval, wilson_interval
 from synthdiff.realness._calibration import expected_calibration_error
-from synthdiff.realness._data import LabelledImage, _load_8bit
+from synthdiff.realness._data import LabelledImage, _load_8bit_with_notes
 from synthdiff.realness._registry import RealnessModel
 from synthdiff.realness._score import _image_logit, _jpeg
 
@@ -33,13 +33,19 @@ def image_logits(model: RealnessModel, pixels: np.ndarray, jpeg_quality: int | N
 
 @dataclass(frozen=True)
 class ImageResult:
-    """One evaluated image."""
+    """One evaluated image.
+
+    Attributes:
+        notes: what the loader changed on the way in (transparent pixels composited on black, the first
+            of several frames, ...), which bears on the score.
+    """
 
     path: str
     source: str
     label: int
     probability: float
     probability_jpeg75: float
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class RealnessEvaluation:
                     "label": "synthetic" if r.label else "real",
                     "probability_synthetic": round(r.probability, 5),
                     "probability_synthetic_jpeg75": round(r.probability_jpeg75, 5),
+                    "notes": list(r.notes),
                 }
                 for r in self.images
             ],
@@ -183,9 +190,8 @@ def evaluate_images(
             stamp = file_stamp(image.path)
             # A file changed since it was scored is scored again.
             if key in done and done[key].get("file") == stamp:
-                results.append(
-                    ImageResult(**{name: done[key][name] for name in ImageResult.__dataclass_fields__})
-                )
+                row = {name: done[key][name] for name in ImageResult.__dataclass_fields__}
+                results.append(ImageResult(**{**row, "notes": tuple(row["notes"])}))
                 resumed += 1
             else:
                 try:
@@ -214,10 +220,10 @@ def evaluate_images(
 
 def _score_one(model: RealnessModel, image: LabelledImage) -> ImageResult:
     """Calibrated p(synthetic) of the image as decoded and after a JPEG 75 re-encode."""
-    pixels = _load_8bit(image.path)
+    pixels, notes = _load_8bit_with_notes(image.path)
     probability = float(model.calibration.probability(image_logits(model, pixels)))
     jpeg = float(model.calibration.probability(image_logits(model, pixels, jpeg_quality=75)))
-    return ImageResult(str(image.path), image.source, image.label, probability, jpeg)
+    return ImageResult(str(image.path), image.source, image.label, probability, jpeg, notes)
 
 
 def _journal_key(image: LabelledImage) -> str:
@@ -250,6 +256,7 @@ def _open_journal(
             f"{str(previous.get('checkpoint_sha256'))[:12]})"
         ),
     )
+    # A row without every field (one written before notes were recorded) is scored again.
     fields = ImageResult.__dataclass_fields__
     return journal, {
         key: row for key, row in read_journal(journal, "key").items() if all(name in row for name in fields)

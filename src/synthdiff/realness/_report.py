@@ -17,7 +17,7 @@ from synthdiff.realness._score import RealnessScore
 
 __all__ = ["BENCH_SCHEMA_VERSION", "heatmap_overlay", "write_bench"]
 
-BENCH_SCHEMA_VERSION = "1.2"
+BENCH_SCHEMA_VERSION = "1.3"
 THUMB = 160
 
 
@@ -91,7 +91,15 @@ def write_bench(
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(
-        ["path", "source", "label", "probability_synthetic", "probability_synthetic_jpeg75", "correct"]
+        [
+            "path",
+            "source",
+            "label",
+            "probability_synthetic",
+            "probability_synthetic_jpeg75",
+            "correct",
+            "notes",
+        ]
     )
     for r in evaluation.images:
         writer.writerow(
@@ -102,6 +110,7 @@ def write_bench(
                 f"{r.probability:.5f}",
                 f"{r.probability_jpeg75:.5f}",
                 int((r.probability >= 0.5) == bool(r.label)),
+                "; ".join(r.notes),
             ]
         )
     atomic_write_text(folder / "scores.csv", text.getvalue())
