@@ -52,6 +52,11 @@ def test_not_a_mapping_and_unknown_keys(tmp_path: Path) -> None:
 
 def test_a_resumed_run_must_keep_its_settings(tmp_path: Path) -> None:
     assert save_or_check_settings(Settings(), tmp_path) == {"epochs": 3, "rate": 0.1}
+    # Stopped before its first epoch (no last.pt, best.pt or history): other settings replace these.
+    save_or_check_settings(Settings(epochs=4), tmp_path)
+    assert "epochs: 4" in (tmp_path / "config.yaml").read_text()
+    save_or_check_settings(Settings(), tmp_path)
+    (tmp_path / "history.jsonl").write_text("")  # one epoch begun: now the settings are the run's
     save_or_check_settings(Settings(), tmp_path)  # the same: resumable
     with pytest.raises(OutputError, match="these differ: epochs"):
         save_or_check_settings(Settings(epochs=4), tmp_path)

@@ -79,8 +79,14 @@ def _defaults(kind: type) -> dict[str, Any]:
     return defaults
 
 
-def save_or_check_settings(settings: Any, out: Path) -> dict[str, Any]:
+def save_or_check_settings(
+    settings: Any, out: Path, progress: tuple[str, ...] = ("last.pt", "best.pt", "history.jsonl")
+) -> dict[str, Any]:
     """Write ``out/config.yaml``, or check that a run already there used the same settings.
+
+    A config.yaml beside none of the ``progress`` files is from a run that stopped before its first
+    epoch (most often on a bad input, such as a dataset without val pairs): it is replaced, so that
+    the corrected command can use the same folder.
 
     Returns:
         The settings as a plain dict.
@@ -90,7 +96,7 @@ def save_or_check_settings(settings: Any, out: Path) -> dict[str, Any]:
     """
     resolved: dict[str, Any] = dataclasses.asdict(settings)
     path = out / "config.yaml"
-    if path.is_file():
+    if path.is_file() and any((out / name).exists() for name in progress):
         try:
             previous = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as error:

@@ -166,9 +166,31 @@ def test_config_file_flags_and_errors(tmp_path: Path) -> None:
         load_config(None, {"data": ["d"], "features": ["shadows"]})
     with pytest.raises(InvalidArgumentError, match="--data"):
         load_config(None, {})
+    # The model name is checked before any data are read (here there are none).
+    with pytest.raises(InvalidArgumentError, match=r"model name from fresunet.*got 'fresunet-huge'"):
+        load_config(None, {"data": ["missing"], "model": "fresunet-huge"})
     data = fake_dataset(tmp_path / "no-val", pairs=1)  # its only pair is in val
     with pytest.raises(InvalidArgumentError, match=r"train and val pairs.*--split"):
         train_change(load_config(None, config_for(data)), tmp_path / "run")
+    # That run stopped before its first epoch, so its folder takes the corrected command.
+    good = fake_dataset(tmp_path / "good", pairs=4)
+    train_change(load_config(None, config_for(good, epochs=1)), tmp_path / "run")
+    assert (tmp_path / "run" / "best.pt").is_file()
+    with pytest.raises(OutputError, match="these differ: data"):  # now it holds a run
+        train_change(load_config(None, config_for(data, epochs=1)), tmp_path / "run")
+
+
+def test_a_dataset_named_twice_or_a_crop_larger_than_its_images_is_refused(tmp_path: Path) -> None:
+    data = fake_dataset(tmp_path / "data", pairs=4)
+    twice = {**config_for(data), "data": [str(data), f"{tmp_path}/./data"]}
+    with pytest.raises(InvalidArgumentError, match=r"each dataset folder once.*would count twice"):
+        train_change(load_config(None, twice), tmp_path / "run")
+    # Checked before any pair is loaded (in a loader worker the error came wrapped in a traceback).
+    (data / "dataset.json").write_text(json.dumps({"options": {"width": SIZE, "height": SIZE}}))
+    with pytest.raises(
+        InvalidArgumentError, match=rf"--crop at most {SIZE} \(the images of .* are 24x24\), got 32"
+    ):
+        ChangePairs([data], "train", ["texture"], crop=32)
 
 
 def test_frozen_encoder_stays_unchanged(tmp_path: Path) -> None:

@@ -71,6 +71,20 @@ def test_missing_file_is_one_line_and_exit_2(tmp_path: Path, example_pair: tuple
     assert "Image not found" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("folder", ["take [2]", "[red]", "a [/b] c"])
+def test_paths_that_look_like_markup_are_printed_as_they_are(
+    tmp_path: Path, example_pair: tuple[Path, Path], folder: str
+) -> None:
+    """Brackets in a path are a folder name, not a style: they were dropped, or raised MarkupError."""
+    missing = tmp_path / folder / "nope.png"
+    result = runner.invoke(app, ["compare", str(missing), str(example_pair[1]), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and f"Image not found: '{missing}'" in result.output
+    (tmp_path / folder).mkdir(parents=True)
+    out = tmp_path / folder / "report"
+    result = runner.invoke(app, ["compare", *map(str, example_pair), "-o", str(out), "--fast"])
+    assert result.exit_code == 0 and f"report: {out / 'index.html'}" in result.output
+
+
 def test_corrupt_file_exit_2(tmp_path: Path, example_pair: tuple[Path, Path]) -> None:
     (tmp_path / "bad.png").write_bytes(example_pair[1].read_bytes()[:300])
     result = runner.invoke(

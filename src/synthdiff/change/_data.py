@@ -101,17 +101,36 @@ def read_manifest(
     return pairs
 
 
+def _dataset_options(root: Path) -> dict[str, Any]:
+    """The generate options recorded in a dataset's dataset.json (empty when it has none)."""
+    try:
+        options = json.loads((root / "dataset.json").read_text())["options"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return {}
+    return options if isinstance(options, dict) else {}
+
+
 def _planned_pairs(root: Path) -> int | None:
     """scenes x variants from a generated dataset's dataset.json; None when there is no such plan
     (a folder without dataset.json, or a pooled set, whose options carry no scene count)."""
-    try:
-        options = json.loads((root / "dataset.json").read_text())["options"]
-        scenes, variants = options["scenes"], options["variants"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError):
-        return None
+    options = _dataset_options(root)
+    scenes, variants = options.get("scenes"), options.get("variants")
     if isinstance(scenes, int) and isinstance(variants, int):
         return scenes * variants
     return None
+
+
+def _check_crop(folders: Sequence[str | os.PathLike[str]], crop: int) -> None:
+    """Refuse a crop larger than a dataset's images before any is loaded (in a loader worker the
+    error would come wrapped in its traceback)."""
+    for folder in folders:
+        options = _dataset_options(Path(folder))
+        width, height = options.get("width"), options.get("height")
+        if isinstance(width, int) and isinstance(height, int) and crop > min(width, height):
+            raise InvalidArgumentError(
+                f"Expected --crop at most {min(width, height)} (the images of {str(folder)!r} are "
+                f"{width}x{height}), got {crop}. Fix: pass --crop {min(width, height)} or smaller."
+            )
 
 
 def _read_finished_split(root: Path, split: str) -> list[PairRecord]:
@@ -162,6 +181,22 @@ def _decoded(path: Path, kind: str, convert: Callable[[Image.Image], np.ndarray]
         ) from None
 
 
+def _refuse_repeated_folders(folders: Sequence[str | os.PathLike[str]]) -> None:
+    """One folder named twice (``ds`` and ``./ds``) would count each of its pairs twice."""
+    seen: dict[Path, str] = {}
+    for folder in folders:
+        key = Path(folder).resolve()
+        if key in seen:
+            named = (
+                f"{str(folder)!r} twice" if seen[key] == str(folder) else f"{seen[key]!r} and {str(folder)!r}"
+            )
+            raise InvalidArgumentError(
+                f"Expected each dataset folder once, got {named}, one folder: its pairs would count "
+                "twice. Fix: name it once (a data_weights entry gives a dataset a larger share in training)."
+            )
+        seen[key] = str(folder)
+
+
 class ChangePairs(Dataset[dict[str, Any]]):
     """Pairs of one or more generated datasets as tensors, with geometry-consistent augmentation.
 
@@ -199,6 +234,9 @@ class ChangePairs(Dataset[dict[str, Any]]):
     ) -> None:
         if not folders:
             raise InvalidArgumentError("Expected at least one dataset folder (--data DIR).")
+        _refuse_repeated_folders(folders)
+        if crop is not None:
+            _check_crop(folders, crop)
         per_folder = [read_manifest(folder, split, in_progress=in_progress) for folder in folders]
         self.folders = [str(folder) for folder in folders]
         self.pairs = [pair for pairs in per_folder for pair in pairs]

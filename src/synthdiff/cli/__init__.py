@@ -18,6 +18,7 @@ from synthdiff.cli._common import (
     app,
     console,
     counted,
+    labelled,
     out,
     resumable_progress,
 )
@@ -190,7 +191,7 @@ def compare_command(
         out.print(f"report: {page}", highlight=False)
     failures = evaluate_checks(result.metrics, above, below)
     for failure in failures:
-        console.print(f"[bold red]check failed:[/] {failure}", highlight=False)
+        console.print(labelled("check failed:", "bold red", failure), highlight=False)
     if failures:
         raise typer.Exit(1)
 
@@ -322,9 +323,9 @@ def batch_command(
     )
     for row in result.rows:
         if row["status"] != "ok":
-            console.print(f"[yellow]skipped[/] {row['id']}: {row['error']}", highlight=False)
+            console.print(labelled("skipped", "yellow", f"{row['id']}: {row['error']}"), highlight=False)
     for path in unmatched:
-        console.print(f"[yellow]no partner[/] {path}", highlight=False)
+        console.print(labelled("no partner", "yellow", path), highlight=False)
     out.print(f"summary: {Path(output) / 'summary.csv'}", highlight=False)
     out.print(f"table: {Path(output) / 'index.html'}", highlight=False)
 
@@ -364,7 +365,7 @@ def demo_command(
     out.print(table)
     out.print("Reports (open index.html in a browser; report.json holds every number):", highlight=False)
     for case in cases:
-        out.print(f"  {case.report}", highlight=False, soft_wrap=True)
+        out.print(f"  {case.report}", highlight=False)
 
 
 # Commands in their own modules register themselves on ``app`` when imported.

@@ -120,7 +120,6 @@ def train_change_command(
         f"checkpoint {Path(output) / 'best.pt'}; change thresholds tuned on val: "
         + ", ".join(f"{name} {value:.2f}" for name, value in result.thresholds.items()),
         highlight=False,
-        soft_wrap=True,
     )
 
 
@@ -170,7 +169,7 @@ def eval_change_command(
         check_swap=True,
     )
     table = markdown_table(result, metadata, split)
-    out.print(table, highlight=False, markup=False, soft_wrap=True)
+    out.print(table, highlight=False)
     if output is not None:
         output_folder(output)
         payload = {
@@ -262,8 +261,8 @@ def tune_change_command(
     record = output.with_name(output.stem + "-tune.json")
     payload = {"schema_version": "1.0", "model": str(checkpoint), "out": str(output), **result.to_dict()}
     atomic_write_text(record, json.dumps(payload, indent=2) + "\n")
-    out.print(tune_table(result, metadata["model"]), highlight=False, markup=False, soft_wrap=True)
-    out.print(f"tuned model: {output}; record: {record}", highlight=False, soft_wrap=True)
+    out.print(tune_table(result, metadata["model"]), highlight=False)
+    out.print(f"tuned model: {output}; record: {record}", highlight=False)
 
 
 @app.command("detect")
@@ -318,7 +317,7 @@ def detect_command(
 
     summary = result.to_dict()
     if summary["alignment"] is not None:
-        out.print(f"alignment: {summary['alignment']['message']}", highlight=False, markup=False)
+        out.print(f"alignment: {summary['alignment']['message']}", highlight=False)
     for name, values in summary["features"].items():
         out.print(
             f"{name:13s} changed {100 * values['changed_fraction']:6.2f} %  regions {values['regions']}",
@@ -329,9 +328,7 @@ def detect_command(
         + threshold_text(summary["thresholds"], summary["low_thresholds"])
         + min_area_text(summary["min_area"]),
         highlight=False,
-        markup=False,
-        soft_wrap=True,
     )
     for note in result.notes:
-        out.print(f"note: {note}", highlight=False, markup=False)
-    out.print(f"report: {output / 'index.html'} (and detect.json)", highlight=False, soft_wrap=True)
+        out.print(f"note: {note}", highlight=False)
+    out.print(f"report: {output / 'index.html'} (and detect.json)", highlight=False)

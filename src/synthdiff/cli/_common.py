@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from synthdiff.errors import SynthdiffError
 
@@ -22,6 +23,7 @@ __all__ = [
     "count_progress",
     "counted",
     "friendly_errors",
+    "labelled",
     "out",
     "print_error",
     "resumable_progress",
@@ -35,7 +37,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+# No markup: printed text holds paths and messages, in which "[take 2]" is a folder name, not a style (with
+# markup it vanished, and "[/x]" raised MarkupError). Styled words go through `labelled`.
+console = Console(stderr=True, markup=False, soft_wrap=True)
 #: The change models whose weights ship, default first, for --help (tests/change/test_cli.py checks it).
 SHIPPED_CHANGE_MODELS = "fresunet-wide, fresunet-attention, fresunet, changestar"
 #: --device, for every command that runs a model.
@@ -43,14 +47,19 @@ DEVICE_HELP = "auto (a GPU when there is one), cpu, cuda or cuda:N."
 #: --align, for compare, batch and detect.
 ALIGN_CHOICES = "auto, none, translation or homography"
 ALIGN_HELP = f"Registration: {ALIGN_CHOICES}."
-out = Console()
+out = Console(markup=False, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def labelled(label: str, style: str, text: object) -> Text:
+    """``label`` in ``style``, then ``text`` as it is (never read as markup)."""
+    return Text.assemble((label, style), " ", str(text))
+
+
 def print_error(error: SynthdiffError) -> None:
     """One readable ``error:`` line on stderr."""
-    console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    console.print(labelled("error:", "bold red", error), highlight=False)
 
 
 def friendly_errors(function: F) -> F:
@@ -154,7 +163,7 @@ class _LineProgress:
                 text += f", about {_clock(elapsed * (1 - share) / share)} left"
         else:
             text += f" {task.completed:g}, {_clock(elapsed)} elapsed"
-        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+        self.console.print(text, highlight=False)
 
 
 def _progress(text: str, metrics: str | None = None) -> Any:
@@ -164,9 +173,9 @@ def _progress(text: str, metrics: str | None = None) -> Any:
         return _LineProgress([text] if metrics is None else [text, metrics], console)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    columns: list[Any] = [TextColumn(text), BarColumn(), MofNCompleteColumn()]
+    columns: list[Any] = [TextColumn(text, markup=False), BarColumn(), MofNCompleteColumn()]
     if metrics is not None:
-        columns.append(TextColumn(metrics))
+        columns.append(TextColumn(metrics, markup=False))
     return Progress(*columns, TimeRemainingColumn(), console=console, transient=True)
 
 

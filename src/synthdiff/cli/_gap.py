@@ -61,10 +61,10 @@ def gap_command(
         unreadable = len(inv["unreadable"])
         out.print(f"{label}: {counted(inv['images'], 'image')}, {unreadable} unreadable", highlight=False)
     for note in results["notes"]:
-        out.print(f"note: {note}", highlight=False, markup=False)
+        out.print(f"note: {note}", highlight=False)
     if "status" in results:
         # No file of a set could be read: the report lists why; the exit code says nothing was measured.
-        out.print(f"report: {page}", highlight=False, soft_wrap=True)
+        out.print(f"report: {page}", highlight=False)
         raise InvalidArgumentError(f"Expected readable images in both sets, got {results['status']}.")
     else:
         deep = results["deep_features"]
@@ -82,7 +82,7 @@ def gap_command(
                 f"  classifier AUC {classifier['auc']:.3f}{interval} (0.5: indistinguishable)",
                 highlight=False,
             )
-    out.print(f"report: {page}", highlight=False, soft_wrap=True)
+    out.print(f"report: {page}", highlight=False)
 
 
 def _summary(values: dict[str, Any] | None) -> str:

@@ -94,7 +94,6 @@ def generate_command(
             console.print(
                 f"interrupted: the finished pairs are kept in {output}; run the same command again to resume",
                 highlight=False,
-                soft_wrap=True,
             )
             raise typer.Exit(130) from None
     splits = ", ".join(f"{name} {count}" for name, count in result.splits.items())
@@ -102,10 +101,8 @@ def generate_command(
         f"{result.pairs} pairs in {result.out} ({splits}); {result.rendered} rendered now in "
         f"{result.seconds:.0f} s ({result.pairs_per_minute:.1f} pairs/min)",
         highlight=False,
-        soft_wrap=True,
     )
     out.print(
         f"manifest: {result.out / 'manifest.jsonl'}  card: {result.out / 'README.md'}",
         highlight=False,
-        soft_wrap=True,
     )

@@ -17,6 +17,7 @@ from synthdiff.cli._common import (
     console,
     counted,
     friendly_errors,
+    labelled,
     out,
     print_error,
     resumable_progress,
@@ -93,15 +94,14 @@ def realness_command(
         out.print(
             f"{score.probability_synthetic:6.3f}  {score.verdict:9s}  {path}{reasons}",
             highlight=False,
-            soft_wrap=True,
         )
         for note in loaded.info.notes:
-            out.print(f"       note: {note}", highlight=False, markup=False, soft_wrap=True)
+            out.print(f"       note: {note}", highlight=False)
         if heatmap is not None:
             overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
             written = save_png(heatmap / heatmap_names[path], overlay, protected=images)
             results[str(path)]["heatmap"] = str(written)
-            out.print(f"       heatmap: {written}", highlight=False, markup=False, soft_wrap=True)
+            out.print(f"       heatmap: {written}", highlight=False)
     if json_out is not None:
         payload = {
             "schema_version": "1.3",  # 1.3 added each image's notes and, with --heatmap, its heatmap
@@ -214,7 +214,6 @@ def realness_bench_command(
         f"{summary['accuracy']:.3f}{interval('accuracy_interval')} (95% Wilson), AUC {auc}, "
         f"ECE {summary['ece']:.3f}{ece}, accuracy after JPEG 75 {summary['accuracy_jpeg75']:.3f}",
         highlight=False,
-        soft_wrap=True,
     )
     for source, values in summary["per_source"].items():
         out.print(
@@ -226,19 +225,15 @@ def realness_bench_command(
         out.print(f"{evaluation.resumed} scores taken from an earlier run in {output}", highlight=False)
     noted = [r for r in evaluation.images if r.notes]
     for result in noted[:NOTES_PRINTED]:
-        out.print(
-            f"note: {result.path}: {'; '.join(result.notes)}", highlight=False, markup=False, soft_wrap=True
-        )
+        out.print(f"note: {result.path}: {'; '.join(result.notes)}", highlight=False)
     if len(noted) > NOTES_PRINTED:
         out.print(
             f"note: {len(noted) - NOTES_PRINTED} more images with loader notes (index.html, scores.csv)",
             highlight=False,
         )
     for skipped in evaluation.skipped:
-        console.print(f"[yellow]skipped[/] {skipped.error}", highlight=False, soft_wrap=True)
-    out.print(
-        f"report: {output / 'index.html'} (and bench.json, scores.csv)", highlight=False, soft_wrap=True
-    )
+        console.print(labelled("skipped", "yellow", skipped.error), highlight=False)
+    out.print(f"report: {output / 'index.html'} (and bench.json, scores.csv)", highlight=False)
 
 
 @train_app.command("realness")
@@ -307,7 +302,6 @@ def train_realness_command(
             f"scale {result.calibration.scale:.3f} bias {result.calibration.bias:.3f}; checkpoint "
             f"{output / 'best.pt'}",
             highlight=False,
-            soft_wrap=True,
         )
         if result.best_loss >= math.log(2):
             out.print(
@@ -315,7 +309,6 @@ def train_realness_command(
                 "(log loss >= ln 2), so its probabilities stay near 0.5. Fix: add more, and more "
                 "varied, sources of each class.",
                 highlight=False,
-                soft_wrap=True,
             )
         return
     with training_progress(config.epochs, output) as (step, line):
@@ -336,5 +329,4 @@ def train_realness_command(
         f"best epoch {result.best_epoch + 1} (validation loss {result.best_loss:.4f}); calibration scale "
         f"{result.calibration.scale:.3f} bias {result.calibration.bias:.3f}; checkpoint {output / 'best.pt'}",
         highlight=False,
-        soft_wrap=True,
     )
