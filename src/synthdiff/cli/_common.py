@@ -57,9 +57,21 @@ def labelled(label: str, style: str, text: object) -> Text:
     return Text.assemble((label, style), " ", str(text))
 
 
+def _without_worker_traceback(message: str) -> str:
+    """The error's own message when torch's DataLoader re-raised it from a worker process.
+
+    torch keeps the error's class but replaces its message with "Caught X in DataLoader worker process
+    N." and the worker's whole traceback, whose last line is ``module.X: <the message>``.
+    """
+    if not (message.startswith("Caught ") and "\nOriginal Traceback" in message):
+        return message
+    last = message.rstrip().splitlines()[-1]
+    return last.split(": ", 1)[1] if ": " in last else last
+
+
 def print_error(error: SynthdiffError) -> None:
     """One readable ``error:`` line on stderr."""
-    console.print(labelled("error:", "bold red", error), highlight=False)
+    console.print(labelled("error:", "bold red", _without_worker_traceback(str(error))), highlight=False)
 
 
 def friendly_errors(function: F) -> F:
