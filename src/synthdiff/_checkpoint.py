@@ -94,6 +94,11 @@ def read_checkpoint(
             f"Expected a synthdiff checkpoint, but {str(path)!r} cannot be read ({type(error).__name__}: "
             f"{str(error)[:120]}). Fix: use a checkpoint written by '{trainer}'."
         ) from None
+    if isinstance(payload, dict) and "optimiser" in payload and "format" not in payload:
+        raise CheckpointError(
+            f"Expected a {file_format} checkpoint, but {str(path)!r} is a training run's state (last.pt, for "
+            "resuming it). Fix: use best.pt from the same run folder."
+        )
     if not isinstance(payload, dict) or payload.get("format") != file_format:
         raise CheckpointError(f"Expected a {file_format} checkpoint, but {str(path)!r} is something else.")
     if payload.get("version") != version:

@@ -76,6 +76,8 @@ def test_detect_cli_and_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "one size with --align none" in result.output
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "y"), "--features", "reflection"])
     assert result.exit_code == 2 and "features this model knows" in result.output
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "t"), "--threshold", "1.5"])
+    assert result.exit_code == 2 and "between 0 and 1, got 1.5" in result.output
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "z"), "--device", "tpu9"])
     assert result.exit_code == 2 and "auto, cpu, cuda or cuda:N" in result.output
 

@@ -21,7 +21,7 @@ from synthdiff.change import (
     tune_thresholds,
 )
 from synthdiff.change._train import place_multipliers, sampling_weights
-from synthdiff.errors import InvalidArgumentError, OutputError
+from synthdiff.errors import CheckpointError, InvalidArgumentError, OutputError
 from tests.change.test_data import SIZE, fake_dataset
 
 
@@ -176,6 +176,14 @@ def test_config_file_flags_and_errors(tmp_path: Path) -> None:
     good = fake_dataset(tmp_path / "good", pairs=4)
     train_change(load_config(None, config_for(good, epochs=1)), tmp_path / "run")
     assert (tmp_path / "run" / "best.pt").is_file()
+    with pytest.raises(CheckpointError, match=r"training run's state \(last.pt.*use best.pt"):
+        load_checkpoint(tmp_path / "run" / "last.pt")
+    model, _ = load_checkpoint(tmp_path / "run" / "best.pt")
+    with pytest.raises(InvalidArgumentError, match="split from train, val, test, got 'tset'"):
+        ChangePairs([good], "tset", ["texture"])
+    for bad in ({"threshold": 1.5}, {"change_thresholds": {"texture": -0.1}}):
+        with pytest.raises(InvalidArgumentError, match=r"between 0 and 1, got (1.5|-0.1 for texture)"):
+            evaluate(model, ChangePairs([good], "val", ["texture"]), **bad)  # type: ignore[arg-type]
     with pytest.raises(OutputError, match="these differ: data"):  # now it holds a run
         train_change(load_config(None, config_for(data, epochs=1)), tmp_path / "run")
 

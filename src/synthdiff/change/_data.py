@@ -18,6 +18,9 @@ from synthdiff.errors import InvalidArgumentError, OutputError
 
 __all__ = ["ChangePairs", "PairRecord", "read_manifest"]
 
+#: The splits of a generated dataset (by scene).
+SPLITS = ("train", "val", "test")
+
 
 @dataclass(frozen=True)
 class PairRecord:
@@ -234,6 +237,8 @@ class ChangePairs(Dataset[dict[str, Any]]):
     ) -> None:
         if not folders:
             raise InvalidArgumentError("Expected at least one dataset folder (--data DIR).")
+        if split not in SPLITS:
+            raise InvalidArgumentError(f"Expected a split from {', '.join(SPLITS)}, got {split!r}.")
         _refuse_repeated_folders(folders)
         if crop is not None:
             _check_crop(folders, crop)
@@ -273,7 +278,7 @@ class ChangePairs(Dataset[dict[str, Any]]):
                     sizes[pair.record["split"]] = sizes.get(pair.record["split"], 0) + 1
             except OutputError:  # a dataset in progress: its sizes are not known yet
                 pass
-        listed = ", ".join(f"{name} {sizes.get(name, 0)}" for name in ("train", "val", "test"))
+        listed = ", ".join(f"{name} {sizes.get(name, 0)}" for name in SPLITS)
         raise InvalidArgumentError(
             f"Expected {role} in the {self.split} split of {', '.join(self.folders)}, found none (pairs by "
             f"split: {listed}). Fix: pass a dataset with {self.split} pairs, or another split where the "

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from synthdiff._device import resolve_device
-from synthdiff.change._infer import ChangeMaps, predict_maps
+from synthdiff.change._infer import ChangeMaps, check_thresholds, predict_maps
 from synthdiff.change._registry import load_checkpoint
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 
@@ -113,6 +113,7 @@ def detect(
     from synthdiff.align import align_to_reference, resize_to_reference
     from synthdiff.io import hdr_pair_to_display, load_image, match_dynamic_range, output_folder, pair_notes
 
+    check_thresholds(threshold)
     if out is not None:  # before the model runs: a bad place costs no work
         output_folder(out, create=False)
     target = resolve_device(device)

@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader
 from synthdiff._device import resolve_device
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._hysteresis import threshold_tensor
+from synthdiff.change._infer import check_thresholds
 from synthdiff.change._metrics import PixelCounts
 
 __all__ = ["POOLED", "EvalResult", "evaluate", "resolve_device", "tune_thresholds"]
@@ -135,8 +136,9 @@ def evaluate(
             ``min_area``; :func:`~synthdiff.change.remove_specks`); default 0, none dropped.
 
     Raises:
-        InvalidArgumentError: ``data`` holds no pair.
+        InvalidArgumentError: ``data`` holds no pair; a threshold outside [0, 1].
     """
+    check_thresholds(threshold, change_thresholds, change_low_thresholds)
     data.require_pairs()
     device = device or torch.device("cpu")
     highs = {f: (change_thresholds or {}).get(f, threshold) for f in data.features}

@@ -128,6 +128,23 @@ def _regions(maps: ChangeMaps, min_area: int) -> list[FeatureRegion]:
     return sorted(regions, key=lambda r: (-r.area, r.feature))
 
 
+def check_thresholds(*thresholds: float | dict[str, float] | None) -> None:
+    """Refuse a probability threshold outside [0, 1] (a typo: a percentage, a sign).
+
+    Raises:
+        InvalidArgumentError: names the first bad value (and its feature).
+    """
+    for threshold in thresholds:
+        values = threshold.items() if isinstance(threshold, dict) else [("", threshold)]
+        for feature, value in values:
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise InvalidArgumentError(
+                    f"Expected change thresholds between 0 and 1, got {value!r}"
+                    f"{f' for {feature}' if feature else ''}. Fix: pass --threshold 0.5, for example, or "
+                    "leave it out to use the checkpoint's."
+                )
+
+
 @torch.no_grad()
 def predict_maps(
     model: nn.Module,
@@ -160,8 +177,9 @@ def predict_maps(
 
     Raises:
         SizeMismatchError: the images differ in size.
-        InvalidArgumentError: bad tile or overlap.
+        InvalidArgumentError: bad tile, overlap or threshold.
     """
+    check_thresholds(threshold, low_threshold)
     if reference.shape != test.shape:
         raise SizeMismatchError(
             f"Expected two images of one size, got {reference.shape[1]}x{reference.shape[0]} and "
