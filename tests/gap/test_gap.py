@@ -15,6 +15,7 @@ from synthdiff.cli import app
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.gap import gap
 from synthdiff.io import save_exr, save_png
+from tests.conftest import photo, to_uint8
 
 
 def noisy_photos(folder: Path, count: int, seed: int) -> Path:
@@ -84,8 +85,8 @@ def test_cli_writes_the_report_and_lists_unreadable_files(tmp_path: Path) -> Non
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "gap.json").read_text())
-    assert report["schema_version"] == "1.1" and report["sets"]["b"]["name"] == "renders"
-    assert report["shared_images"] == 0 and report["notes"] == []
+    assert report["schema_version"] == "1.2" and report["sets"]["b"]["name"] == "renders"
+    assert report["shared_images"] == 0 and report["near_identical"]["count"] == 0 and report["notes"] == []
     low, high = report["deep_features"]["classifier"]["interval"]
     assert (
         f"classifier AUC {report['deep_features']['classifier']['auc']:.3f} [{low:.3f}, {high:.3f}]"
@@ -116,6 +117,46 @@ def test_files_in_both_sets_are_counted_and_explained(tmp_path: Path) -> None:
     page = (tmp_path / "out").joinpath("index.html")
     gap(photos, mixed, cache_dir=tmp_path / "cache", resamples=5).save(tmp_path / "out")
     assert 'also in the other set (same file content)</td><td colspan="2">5</td>' in page.read_text()
+
+
+def test_re_encoded_and_resized_copies_are_found_as_near_identical(tmp_path: Path) -> None:
+    """Real photos (scikit-image's): a copy, JPEG 75 copies and half-size copies are near-identical to
+    their originals; other photos are not."""
+    originals, others = ["astronaut", "chelsea", "coffee", "rocket", "camera"], ["brick", "grass", "coins"]
+    photos, mixed, distinct = (tmp_path / name for name in ("photos", "mixed", "distinct"))
+    for folder in (photos, mixed, distinct):
+        folder.mkdir()
+    for name in originals + others:
+        image = Image.fromarray(to_uint8(photo(name)))
+        image.thumbnail((256, 256), Image.Resampling.LANCZOS)  # smaller files, a faster test
+        image.save((photos if name in originals else distinct) / f"{name}.png")
+    (mixed / "copy.png").write_bytes((photos / "astronaut.png").read_bytes())
+    for name in ("chelsea", "coffee"):
+        with Image.open(photos / f"{name}.png") as image:
+            image.save(mixed / f"q75-{name}.jpg", quality=75)
+            image.resize((image.width // 2, image.height // 2), Image.Resampling.LANCZOS).save(
+                mixed / f"half-{name}.png"
+            )
+    for path in distinct.iterdir():
+        (mixed / path.name).write_bytes(path.read_bytes())
+    report = gap(photos, mixed, cache_dir=tmp_path / "cache", resamples=5).to_dict()
+    near = report["near_identical"]
+    assert report["shared_images"] == 1 and near["count"] == 5, near
+    assert near["pairs"][0] == {"a": str(photos / "astronaut.png"), "b": str(mixed / "copy.png"), "rms": 0.0}
+    partners = {Path(pair["b"]).name: Path(pair["a"]).stem for pair in near["pairs"]}
+    assert partners == {
+        "copy.png": "astronaut",
+        "q75-chelsea.jpg": "chelsea",
+        "half-chelsea.png": "chelsea",
+        "q75-coffee.jpg": "coffee",
+        "half-coffee.png": "coffee",
+    }
+    assert report["notes"][1].startswith("4 more of B's images are near-identical to one in A")
+    assert gap(photos, distinct, cache_dir=tmp_path / "cache", resamples=5).to_dict()["near_identical"] == {
+        "count": 0,
+        "max_rms": 3.0,
+        "pairs": [],
+    }
 
 
 def test_bad_counts_are_refused(tmp_path: Path) -> None:

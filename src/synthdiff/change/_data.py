@@ -195,7 +195,7 @@ def _refuse_repeated_folders(folders: Sequence[str | os.PathLike[str]]) -> None:
             )
             raise InvalidArgumentError(
                 f"Expected each dataset folder once, got {named}, one folder: its pairs would count "
-                "twice. Fix: name it once (a data_weights entry gives a dataset a larger share in training)."
+                "twice. Fix: name it once (in training, a data_weights entry gives a dataset a larger share)."
             )
         seen[key] = str(folder)
 
