@@ -19,7 +19,7 @@ from synthdiff.errors import (
     SynthdiffError,
     UnsupportedImageError,
 )
-from synthdiff.io import images_in_folder, list_images, load_image, save_exr
+from synthdiff.io import images_in_folder, list_images, load_image, pair_notes, save_exr
 
 
 @pytest.fixture
@@ -292,3 +292,24 @@ def test_images_in_folder_lists_recursively_and_refuses_empty_or_missing_folders
         images_in_folder(tmp_path / "b.png")
     with pytest.raises(InvalidArgumentError, match="not a folder"):
         images_in_folder(tmp_path / "missing")
+
+
+def test_a_grey_image_beside_a_colour_one_is_noted(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    colour = (rng.random((32, 40, 3)) * 255).astype(np.uint8)
+    Image.fromarray(colour).save(tmp_path / "colour.png")
+    Image.fromarray(colour).convert("L").save(tmp_path / "grey.png")
+    # A grey picture stored as RGB is not in colour: nothing to say beside a grey file.
+    Image.fromarray(np.repeat(colour[..., :1], 3, axis=2)).save(tmp_path / "grey-rgb.png")
+    colour_image, grey_image, grey_rgb = (
+        load_image(tmp_path / name) for name in ("colour.png", "grey.png", "grey-rgb.png")
+    )
+    assert pair_notes(colour_image, grey_image) == [
+        "the test image is grey and the reference in colour: the grey one is compared as three equal "
+        "channels, so every colour in the other counts as a difference (compare grey copies of both to "
+        "leave colour out)"
+    ]
+    assert pair_notes(grey_image, colour_image)[0].startswith(
+        "the reference image is grey and the test in colour"
+    )
+    assert pair_notes(grey_rgb, grey_image) == [] and pair_notes(colour_image, colour_image) == []

@@ -117,11 +117,32 @@ def pair_notes(reference: LoadedImage, test: LoadedImage) -> list[str]:
         >>> pair_notes(reference_image, test_image)  # doctest: +SKIP
         ['test: EXIF orientation 6 applied']
     """
-    return [
+    notes = [
         f"{role}: {note}"
         for image, role in ((reference, "reference"), (test, "test"))
         for note in image.info.notes
     ]
+    grey = [image.info.channels <= 2 for image in (reference, test)]
+    if grey[0] != grey[1]:
+        coloured, role, other = (test, "reference", "test") if grey[0] else (reference, "test", "reference")
+        if _has_colour(coloured.pixels):
+            notes.append(
+                f"the {role} image is grey and the {other} in colour: the grey one is compared as three "
+                "equal channels, so every colour in the other counts as a difference (compare grey copies "
+                "of both to leave colour out)"
+            )
+    return notes
+
+
+# A pixel whose channels spread by more than this is coloured; an image with more than COLOURED_SHARE of
+# such pixels is in colour (a grey picture saved as RGB, JPEG's chroma noise aside, is not).
+COLOUR_SPREAD = 0.02
+COLOURED_SHARE = 0.01
+
+
+def _has_colour(pixels: np.ndarray) -> bool:
+    spread = pixels[..., :3].max(axis=-1) - pixels[..., :3].min(axis=-1)
+    return bool((spread > COLOUR_SPREAD).mean() > COLOURED_SHARE)
 
 
 def sniff_format(header: bytes) -> str | None:
