@@ -110,7 +110,7 @@ def test_files_in_both_sets_are_counted_and_explained(tmp_path: Path) -> None:
     report = gap(photos, mixed, cache_dir=tmp_path / "cache", resamples=5).to_dict()
     assert report["shared_images"] == 5
     assert report["notes"] == [
-        "5 of B's images are also in A (the same file content): every measure counts them as different "
+        "5 images of B are also in A (the same file content): every measure counts them as different "
         "images, so the sets look more alike than they are, and the classifier's AUC falls below 0.5 when "
         "the sets are the same."
     ]
@@ -151,7 +151,7 @@ def test_re_encoded_and_resized_copies_are_found_as_near_identical(tmp_path: Pat
         "q75-coffee.jpg": "coffee",
         "half-coffee.png": "coffee",
     }
-    assert report["notes"][1].startswith("4 more of B's images are near-identical to one in A")
+    assert report["notes"][1].startswith("4 more images of B are near-identical to one in A")
     assert gap(photos, distinct, cache_dir=tmp_path / "cache", resamples=5).to_dict()["near_identical"] == {
         "count": 0,
         "max_rms": 3.0,

@@ -76,14 +76,20 @@ class GapReport:
         return atomic_write_text(folder / "index.html", render_gap_html(self.to_dict(), uris))
 
 
+def _images_of(count: int, name: str, more: bool = False) -> str:
+    """``1 image of B is``, ``3 more images of B are``."""
+    noun = ("more " if more else "") + ("image" if count == 1 else "images")
+    return f"{count} {noun} of {name} {'is' if count == 1 else 'are'}"
+
+
 def _shared_images_note(count: int, names: tuple[str, str]) -> str:
     """What ``count`` files found in both sets mean for the figures (empty when there are none)."""
     if not count:
         return ""
     return (
-        f"{count} of {names[1]}'s images {'is' if count == 1 else 'are'} also in {names[0]} (the same file "
-        "content): every measure counts them as different images, so the sets look more alike than they "
-        "are, and the classifier's AUC falls below 0.5 when the sets are the same."
+        f"{_images_of(count, names[1])} also in {names[0]} (the same file content): every measure counts "
+        "them as different images, so the sets look more alike than they are, and the classifier's AUC falls "
+        "below 0.5 when the sets are the same."
     )
 
 
@@ -130,10 +136,10 @@ def _near_identical_note(count: int, shared: int, names: tuple[str, str]) -> str
     if extra <= 0:
         return ""
     return (
-        f"{extra} more of {names[1]}'s images {'is' if extra == 1 else 'are'} near-identical to one in "
+        f"{_images_of(extra, names[1], more=True)} near-identical to one in "
         f"{names[0]} (the same picture re-encoded, resized or changed very slightly: thumbnails within "
-        f"{NEAR_IDENTICAL_RMS:g}/255 RMS; gap.json lists them under near_identical): like exact copies, they "
-        "make the sets look more alike than they are."
+        f"{NEAR_IDENTICAL_RMS:g}/255 RMS; gap.json lists them under near_identical): like exact copies, "
+        "they make the sets look more alike than they are."
     )
 
 
