@@ -97,6 +97,10 @@ def test_cli_writes_the_report_and_lists_unreadable_files(tmp_path: Path) -> Non
     assert inventory["images"] == 14 and inventory["hdr"] == 1 and inventory["bit_depths"]["16"] >= 1
     html = (tmp_path / "out" / "index.html").read_text()
     assert "data:image/png;base64," in html and "broken.png" in html
+    # Counts by kind read "png: 12", not a Python dict; sizes read WxH.
+    assert "png: " in html and " bits: " in html and "{&#39;" not in html and "{'" not in html
+    width, height = inventory["median_size"]
+    assert f"<td>{width}x{height}</td>" in html
     for name in ("histograms.png", "spectra.png", "embeddings.png", "distances.png"):
         assert (tmp_path / "out" / name).is_file()
 
