@@ -26,3 +26,18 @@ def test_the_viewer_of_a_small_pair_is_enlarged(tmp_path: Path) -> None:
     page = (tmp_path / "index.html").read_text()
     assert ".viewer { position: relative; max-width: 100%; width: 640px; }" in page
     assert "Shown 10 times enlarged." in page
+
+
+def test_the_brightness_card_says_whether_the_global_change_was_removed(tmp_path: Path) -> None:
+    from tests.conftest import EXAMPLES
+
+    # The moved light is no global gain (not removed); the roughness pair's small one is removed.
+    for name, said in (
+        ("wrong-light", "not removed"),
+        ("wrong-roughness", "removed before the local comparison"),
+    ):
+        pair = EXAMPLES / name
+        result = compare(pair / "reference.png", pair / "test.png", fast=True)
+        assert result.options["global_change_removed"] == (said != "not removed")
+        page = result.save_report(tmp_path / name).read_text()
+        assert f"<small>{said}</small>" in page
