@@ -166,3 +166,10 @@ def test_help_texts_survive_rich_markup() -> None:
         changed += [f"{path}: {text!r}" for text in texts if Text.from_markup(text).plain != text]
     assert len(commands) > 15  # the subcommands were walked, not only the top group
     assert not changed, "\n".join(changed)
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"synthdiff {version('synthdiff')}\n"

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -37,6 +37,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from synthdiff import __version__
+
+        typer.echo(f"synthdiff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Machine-learning comparison of synthetic images: how does a render differ from what it should be?"""
+
+
 # No markup: printed text holds paths and messages, in which "[take 2]" is a folder name, not a style (with
 # markup it vanished, and "[/x]" raised MarkupError). Styled words go through `labelled`.
 console = Console(stderr=True, markup=False, soft_wrap=True)
