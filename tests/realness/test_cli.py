@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -182,8 +183,10 @@ def test_train_the_effnet_head_from_the_command_line(tmp_path: Path) -> None:
     sources = [fake_sources(tmp_path / f"set{i}", count=2, seed=i) for i in range(2)]
     arguments = ["train", "realness", "--model", "realness-effnet", "--crop", "64", "--max-patches", "2"]
     for i in range(2):
-        # the 'synthetic' sources are the other set's photos: the same files under both labels
-        arguments += ["--real", f"real{i}={sources[i][0]}", "--synthetic", f"renders{i}={sources[1 - i][0]}"]
+        # the 'synthetic' sources are copies of the other set's photos: the same pictures under both labels
+        # (the very same files are refused: each image may be listed once)
+        copies = shutil.copytree(sources[1 - i][0], tmp_path / f"copies{i}")
+        arguments += ["--real", f"real{i}={sources[i][0]}", "--synthetic", f"renders{i}={copies}"]
     result = CliRunner().invoke(app, [*arguments, "--out", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     assert "scored held-out source real0" in result.output and "penalty" in result.output

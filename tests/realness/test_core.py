@@ -158,8 +158,9 @@ def test_checkpoints_round_trip_and_bad_ones_are_refused(tmp_path: Path) -> None
         load_realness_model(tmp_path / "bad.pt")
     with pytest.raises(InvalidArgumentError, match="realness model name"):
         create_model("resnet50")
-    with pytest.raises(InvalidArgumentError, match="crop >= 16"):
-        RealnessSettings(crop=8)
+    for crop in (8, 100_000):  # the second was reflect-padded to a 28 GB array before it failed
+        with pytest.raises(InvalidArgumentError, match="crop from 16 to 2048"):
+            RealnessSettings(crop=crop)
 
 
 @pytest.mark.parametrize(("height", "width"), [(64, 64), (20, 33), (150, 301)])

@@ -118,6 +118,18 @@ def test_splits_are_stable_and_bad_inputs_are_explained(tmp_path: Path) -> None:
         InvalidArgumentError, match=r"got train \d+ real and \d+ synthetic, val .*set val_fraction"
     ):
         train_realness(load_realness_config(None, settings(few_real, few_synthetic)), tmp_path / "few-run")
+    # One folder under both labels, or a folder and its parent: refused before any training, naming the
+    # file and both sources.
+    both = {**settings(real, synthetic), "synthetic": [str(real)]}
+    with pytest.raises(
+        InvalidArgumentError, match=r"each image once.*\(real\) and in source .* \(synthetic\)"
+    ):
+        train_realness(load_realness_config(None, both), tmp_path / "both-run")
+    nested = {**settings(real, synthetic), "real": [str(real), str(real.parent)]}
+    with pytest.raises(
+        InvalidArgumentError, match=r"in source 'photos' \(real\) and in source 'data' \(real\)"
+    ):
+        train_realness(load_realness_config(None, nested), tmp_path / "nested-run")
 
 
 def test_auc_of_known_rankings() -> None:

@@ -67,6 +67,25 @@ def list_source(folder: str | os.PathLike[str], label: str, name: str | None = N
     return [LabelledImage(path, LABELS[label], source, path.relative_to(root).as_posix()) for path in files]
 
 
+def refuse_repeated_images(images: Sequence[LabelledImage]) -> None:
+    """Refuse an image file listed twice (one folder given twice, a folder and one inside it, or one
+    folder as both real and synthetic): it would count twice, or under both labels.
+
+    Raises:
+        InvalidArgumentError: names the file, its two sources and labels, and the fix.
+    """
+    seen: dict[Path, LabelledImage] = {}
+    for image in images:
+        key = image.path.resolve()
+        first = seen.setdefault(key, image)
+        if first is not image:
+            raise InvalidArgumentError(
+                f"Expected each image once, but {str(image.path)!r} is in source {first.source!r} "
+                f"({first.label_name}) and in source {image.source!r} ({image.label_name}). Fix: give each "
+                "folder once, under one label, and no folder inside another."
+            )
+
+
 def split_images(
     images: Sequence[LabelledImage], val_fraction: float, seed: int = 0
 ) -> tuple[list[LabelledImage], list[LabelledImage]]:

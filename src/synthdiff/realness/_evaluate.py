@@ -13,7 +13,7 @@ import numpy as np
 
 from synthdiff._stats import auc, auc_interval, bootstrap_interval, wilson_interval
 from synthdiff.realness._calibration import expected_calibration_error
-from synthdiff.realness._data import LabelledImage, _load_8bit_with_notes
+from synthdiff.realness._data import LabelledImage, _load_8bit_with_notes, refuse_repeated_images
 from synthdiff.realness._registry import RealnessModel
 from synthdiff.realness._score import _image_logit, _jpeg
 
@@ -168,7 +168,8 @@ def evaluate_images(
         restart: ignore the results already in ``journal``.
 
     Raises:
-        InvalidArgumentError: no images; none readable; a journal of another model (fix: ``restart``).
+        InvalidArgumentError: no images; an image listed twice; none readable; a journal of another model
+            (fix: ``restart``).
         SynthdiffError: the image loading errors, for an unreadable file, unless ``skip_unreadable``.
     """
     from synthdiff._journal import file_stamp
@@ -176,6 +177,7 @@ def evaluate_images(
 
     if not images:
         raise InvalidArgumentError("Expected at least one image to evaluate.")
+    refuse_repeated_images(images)
     done: dict[str, dict[str, Any]] = {}
     log = None
     if journal is not None:

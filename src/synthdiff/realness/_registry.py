@@ -67,6 +67,12 @@ MODELS: dict[str, tuple[str, Callable[[tuple[str, ...]], nn.Module]]] = {
 }
 
 
+# Crop sides a realness model accepts: a Fourier feature needs some extent; an image smaller than the crop is
+# reflect-padded to it, so a crop far beyond any image only costs memory (the published method uses 640x480).
+MIN_CROP = 16
+MAX_CROP = 2048
+
+
 @dataclass(frozen=True)
 class RealnessSettings:
     """How a realness model reads an image; saved in its checkpoint.
@@ -82,10 +88,11 @@ class RealnessSettings:
     max_patches: int = 96
 
     def __post_init__(self) -> None:
-        if not self.cues or any(c not in CUES for c in self.cues) or self.crop < 16 or self.max_patches < 1:
+        cues_known = bool(self.cues) and all(c in CUES for c in self.cues)
+        if not cues_known or not MIN_CROP <= self.crop <= MAX_CROP or self.max_patches < 1:
             raise InvalidArgumentError(
-                f"Expected cues from {', '.join(CUES)}, crop >= 16 and max_patches >= 1, got "
-                f"{list(self.cues)!r}, {self.crop} and {self.max_patches}."
+                f"Expected cues from {', '.join(CUES)}, crop from {MIN_CROP} to {MAX_CROP} and "
+                f"max_patches >= 1, got {list(self.cues)!r}, {self.crop} and {self.max_patches}."
             )
 
 

@@ -25,6 +25,7 @@ from synthdiff.realness._data import (
     LabelledImage,
     RealnessCrops,
     list_source,
+    refuse_repeated_images,
     source_balanced_weights,
     split_images,
 )
@@ -174,6 +175,7 @@ def _sources(config: RealnessTrainConfig) -> list[LabelledImage]:
         for spec in folders:
             name, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
             images += list_source(path, label, name or None)
+    refuse_repeated_images(images)
     return images
 
 
