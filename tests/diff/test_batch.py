@@ -43,6 +43,11 @@ def test_folders_matched_by_name(folders: tuple[Path, Path]) -> None:
     pairs, unmatched = pairs_from_folders(*folders)
     assert [p.pair_id for p in pairs] == sorted([*NAMES, "broken"])
     assert len(unmatched) == 1 and unmatched[0].endswith("alone.png")
+    # One folder given twice would compare every image with itself.
+    with pytest.raises(
+        InvalidArgumentError, match=r"got '.*' twice: every image would be compared with itself"
+    ):
+        pairs_from_folders(folders[0], f"{folders[0]}/./")
 
 
 def test_names_differing_in_case_and_shared_names_lose_no_file(tmp_path: Path) -> None:

@@ -133,8 +133,13 @@ def pairs_from_folders(
         The matched pairs, sorted by id, and the files that have no partner.
 
     Raises:
-        InvalidArgumentError: a path is not a folder, or no file matches.
+        InvalidArgumentError: a path is not a folder, both name one folder, or no file matches.
     """
+    if Path(reference_dir).resolve() == Path(test_dir).resolve():
+        raise InvalidArgumentError(
+            f"Expected a folder of references and another of test images, got {str(reference_dir)!r} twice: "
+            "every image would be compared with itself. Fix: pass the test images' folder second."
+        )
     references, tests = _images(Path(reference_dir)), _images(Path(test_dir))
     # Names that match only when case is ignored, where that is unambiguous on both sides.
     folded_refs: dict[str, list[str]] = {}
