@@ -7,8 +7,10 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -69,7 +71,11 @@ def test_train_then_score_then_bench(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     written = json.loads((tmp_path / "s.json").read_text())
-    assert written["schema_version"] == "1.3" and written["architecture"] == "realness-tiny"
+    assert (
+        written["schema_version"] == "1.4"
+        and written["architecture"] == "realness-tiny"
+        and written["complete"]
+    )
     assert written["images"][str(image)]["notes"] == []
     assert written["images"][str(clear)]["notes"][0].startswith("50.0 % of pixels transparent")
     assert "note: 50.0 % of pixels transparent" in result.output
@@ -335,3 +341,40 @@ def test_bench_shows_what_the_loader_changed(tmp_path: Path) -> None:
     result = runner.invoke(app, [*arguments, "-m", model, "-o", str(bench)])
     assert result.exit_code == 0 and "earlier run" not in result.output
     assert "50.0 % of pixels transparent" in result.output
+
+
+def test_an_interrupted_realness_run_keeps_its_scores_and_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import synthdiff.realness
+
+    real, _ = fake_sources(tmp_path / "data", count=5)
+    model = str(_tiny_model(tmp_path))
+    arguments = ["realness", str(real), "-m", model, "--no-stability", "--json", str(tmp_path / "s.json")]
+    scoring = synthdiff.realness.score_image
+    calls: list[int] = []
+
+    def interrupted_after_three(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return scoring(*args, **kwargs)
+
+    monkeypatch.setattr(synthdiff.realness, "score_image", interrupted_after_three)
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 130 and "interrupted: 3 of 5 images scored" in result.output
+    written = json.loads((tmp_path / "s.json").read_text())
+    assert not written["complete"] and len(written["images"]) == 3
+    first_three = dict(written["images"])
+    monkeypatch.setattr(synthdiff.realness, "score_image", scoring)
+    # Other settings score everything again.
+    shutil.copy(tmp_path / "s.json", tmp_path / "other.json")
+    result = CliRunner().invoke(app, [*arguments[:-2], "--stability", "--json", str(tmp_path / "other.json")])
+    assert result.exit_code == 0 and "interrupted run" not in result.output
+    # The same command scores only the images not scored yet, and keeps the others as they were.
+    (real / "01.png").touch()  # changed since it was scored: scored again
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0 and "2 scores taken from the interrupted run" in result.output
+    written = json.loads((tmp_path / "s.json").read_text())
+    assert written["complete"] and len(written["images"]) == 5
+    assert written["images"][str(real / "00.png")] == first_three[str(real / "00.png")]

@@ -62,8 +62,10 @@ def realness_command(
 ) -> None:
     """How likely each image is a render rather than a camera photo (calibrated probability).
 
-    A folder stands for the images under it (recursively, sorted).
+    A folder stands for the images under it (recursively, sorted). With --json, an interrupted run
+    (Ctrl-C) writes the scores it has; the same command then scores only the rest.
     """
+    from synthdiff._journal import file_stamp
     from synthdiff.io import atomic_write_text, hdr_to_display, load_image, output_folder, save_png
     from synthdiff.realness import load_realness_model, score_image
     from synthdiff.realness._report import heatmap_overlay
@@ -75,50 +77,96 @@ def realness_command(
         raise InvalidArgumentError(f"Expected --json to name a file, but '{json_out}' is a folder.")
     heatmap_names = _heatmap_names(images)
     model = load_realness_model(model_spec, device=device)
+    settings = {"stability": stability, "heatmap": None if heatmap is None else str(heatmap)}
+    earlier = _interrupted_scores(json_out, model.checkpoint_sha256, settings) if json_out else {}
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for path in images:
-        try:
-            loaded = load_image(path)
-        except SynthdiffError as error:
-            # One bad file among many: say so, score the rest, and fail at the end.
-            errors[str(path)] = str(error)
-            print_error(error)
-            continue
-        pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else loaded.pixels
-        score = score_image(model, pixels, check_stability=stability, all_crops=heatmap is not None)
-        # What the loader changed (transparency composited, the first of several frames, ...) bears on
-        # the score, so it is said beside it.
-        results[str(path)] = {**score.to_dict(), "notes": list(loaded.info.notes)}
-        reasons = f"  ({'; '.join(score.reasons)})" if score.reasons else ""
-        out.print(
-            f"{score.probability_synthetic:6.3f}  {score.verdict:9s}  {path}{reasons}",
-            highlight=False,
-        )
-        for note in loaded.info.notes:
-            out.print(f"       note: {note}", highlight=False)
-        if heatmap is not None:
-            overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
-            written = save_png(heatmap / heatmap_names[path], overlay, protected=images)
-            results[str(path)]["heatmap"] = str(written)
-            out.print(f"       heatmap: {written}", highlight=False)
+    resumed = 0
+    interrupted = False
+    try:
+        for path in images:
+            stamp = file_stamp(path)
+            kept = earlier.get(str(path))
+            # Scored before the interruption, from the same file (and its heatmap still there).
+            if (
+                kept is not None
+                and kept.get("file") == stamp
+                and (heatmap is None or Path(kept.get("heatmap", "")).is_file())
+            ):
+                results[str(path)] = kept
+                resumed += 1
+                continue
+            try:
+                loaded = load_image(path)
+            except SynthdiffError as error:
+                # One bad file among many: say so, score the rest, and fail at the end.
+                errors[str(path)] = str(error)
+                print_error(error)
+                continue
+            pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else loaded.pixels
+            score = score_image(model, pixels, check_stability=stability, all_crops=heatmap is not None)
+            # What the loader changed (transparency composited, the first of several frames, ...) bears on
+            # the score, so it is said beside it.
+            result = {**score.to_dict(), "notes": list(loaded.info.notes), "file": stamp}
+            reasons = f"  ({'; '.join(score.reasons)})" if score.reasons else ""
+            out.print(
+                f"{score.probability_synthetic:6.3f}  {score.verdict:9s}  {path}{reasons}", highlight=False
+            )
+            for note in loaded.info.notes:
+                out.print(f"       note: {note}", highlight=False)
+            if heatmap is not None:
+                overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
+                written = save_png(heatmap / heatmap_names[path], overlay, protected=images)
+                result["heatmap"] = str(written)
+                out.print(f"       heatmap: {written}", highlight=False)
+            results[str(path)] = result
+    except KeyboardInterrupt:
+        interrupted = True
+    if resumed:
+        out.print(f"{resumed} scores taken from the interrupted run in {json_out}", highlight=False)
     if json_out is not None:
         payload = {
-            "schema_version": "1.3",  # 1.3 added each image's notes and, with --heatmap, its heatmap
+            # 1.3 added each image's notes and, with --heatmap, its heatmap; 1.4 complete, settings and
+            # each image's file stamp (for resuming)
+            "schema_version": "1.4",
             "model": str(model_spec),
             # What the name stood for when these scores were made (the shipped weights change over time).
             "architecture": model.name,
             "checkpoint_sha256": model.checkpoint_sha256,
+            "settings": settings,
+            "complete": not interrupted,
             "images": results,
             "errors": errors,
         }
         atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n", protected=images)
-
+    if interrupted:
+        where = (
+            f"; the scores so far are in {json_out}, and the same command scores the rest" if json_out else ""
+        )
+        console.print(
+            f"interrupted: {len(results)} of {counted(len(images), 'image')} scored{where}", highlight=False
+        )
+        raise typer.Exit(130)
     if errors:
         scored = "the others were scored" if results else "nothing was scored"
         unread = f"{len(errors)} of {counted(len(images), 'image')} could not be read"
         console.print(f"{unread}; {scored}.", highlight=False)
         raise typer.Exit(2)
+
+
+def _interrupted_scores(json_out: Path, checkpoint_sha256: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The scores in ``json_out`` when it is an interrupted run of this model with these settings
+    (its images by path), else none: a finished or unreadable file is simply written anew."""
+    try:
+        earlier = json.loads(json_out.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(earlier, dict) or earlier.get("complete", True):
+        return {}
+    if earlier.get("checkpoint_sha256") != checkpoint_sha256 or earlier.get("settings") != settings:
+        return {}
+    images = earlier.get("images")
+    return images if isinstance(images, dict) else {}
 
 
 def _expand_folders(paths: list[Path]) -> list[Path]:
