@@ -190,3 +190,32 @@ def test_small_empty_and_missing_folders_are_explained(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no readable images in B" in result.output
     listed = json.loads((tmp_path / "b" / "gap.json").read_text())["inventory"]["b"]["unreadable"]
     assert [u["path"] for u in listed] == [str(tmp_path / "broken" / "a.png")]
+
+
+def test_an_interrupted_gap_says_its_reading_is_kept_and_a_rerun_reuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import synthdiff.gap
+
+    photos = noisy_photos(tmp_path / "photos", 10, seed=1)
+    renders = flat_renders(tmp_path / "renders", 10, seed=2)
+    arguments = ["gap", str(photos), str(renders), "-o", str(tmp_path / "out"), "--resamples", "5"]
+    arguments += ["--cache-dir", str(tmp_path / "cache")]
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(synthdiff.gap, "gap", interrupted)
+        result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 130
+    assert (
+        "interrupted: run the same command again to resume from the images read so far, which are cached "
+        f"in {tmp_path / 'cache'}" in result.output
+    )
+    assert CliRunner().invoke(app, arguments).exit_code == 0
+    result = CliRunner().invoke(app, arguments)
+    assert (
+        result.exit_code == 0
+        and f"20 images' measurements reused from the cache in {tmp_path / 'cache'}" in result.output
+    )

@@ -219,8 +219,12 @@ def count_progress(label: str) -> Any:
 
 
 @contextmanager
-def resumable_progress(label: str, output: Path) -> Iterator[Any]:
-    """:func:`count_progress` for resumable work: Ctrl-C says how to resume and exits with 130."""
+def resumable_progress(label: str, output: Path | str) -> Iterator[Any]:
+    """:func:`count_progress` for resumable work: Ctrl-C says how to resume and exits with 130.
+
+    Args:
+        output: where the work done so far is kept (a folder, or words naming it), for that message.
+    """
     with count_progress(label) as bar:
         try:
             yield bar
@@ -229,7 +233,7 @@ def resumable_progress(label: str, output: Path) -> Iterator[Any]:
             _say_resume(output)
 
 
-def _say_resume(output: Path) -> NoReturn:
+def _say_resume(output: Path | str) -> NoReturn:
     console.print(f"interrupted: run the same command again to resume from {output}", highlight=False)
     raise typer.Exit(130) from None
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from synthdiff.cli._common import app, count_progress, counted, friendly_errors, out
+from synthdiff.cli._common import app, counted, friendly_errors, out, resumable_progress
 from synthdiff.errors import InvalidArgumentError
 
 
@@ -33,14 +33,17 @@ def gap_command(
     ] = 0,
 ) -> None:
     """How far set B is from set A, in what way, with intervals and a same-size A-vs-A baseline."""
-    from synthdiff.gap import gap
+    from synthdiff.gap import default_cache_dir, gap
     from synthdiff.io import output_folder
 
     output_folder(output, create=False)  # before the images are read: a bad place costs no work
     labels = [n.strip() for n in names.split(",")]
     if len(labels) != 2 or not all(labels):
         raise InvalidArgumentError(f"Expected --names as two names A,B, got {names!r}.")
-    with count_progress("{task.description}") as bar:
+    cache = default_cache_dir() if cache_dir is None else cache_dir
+    with resumable_progress(
+        "{task.description}", f"the images read so far, which are cached in {cache}"
+    ) as bar:
         tasks = {
             key: bar.add_task(f"reading {label}", total=None) for key, label in zip("ab", labels, strict=True)
         }
@@ -49,7 +52,7 @@ def gap_command(
             folder_b,
             names=(labels[0], labels[1]),
             max_images=max_images,
-            cache_dir=cache_dir,
+            cache_dir=cache,
             resamples=resamples,
             seed=seed,
             on_progress=lambda key, done, total: bar.update(tasks[key], completed=done, total=total),
@@ -60,6 +63,9 @@ def gap_command(
         inv = results["inventory"][key]
         unreadable = len(inv["unreadable"])
         out.print(f"{label}: {counted(inv['images'], 'image')}, {unreadable} unreadable", highlight=False)
+    reused = results["cache"]["records_reused"]
+    if reused:
+        out.print(f"{reused} images' measurements reused from the cache in {cache}", highlight=False)
     for note in results["notes"]:
         out.print(f"note: {note}", highlight=False)
     if "status" in results:
