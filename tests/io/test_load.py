@@ -64,6 +64,13 @@ def test_alpha_composited_on_background(tmp_path: Path) -> None:
     np.testing.assert_allclose(white.pixels[0, 0], [1.0, 1 - a, 1 - a], atol=1e-6)
     np.testing.assert_allclose(ignored.pixels[0, 0], [1.0, 0.0, 0.0], atol=1e-6)
     assert black.info.had_alpha
+    # 0-255 values for white: every transparent pixel would have been composited far above white.
+    with pytest.raises(
+        InvalidArgumentError, match=r"between 0 and 1 .* got \(255, 255, 255\).*1,1,1 is white"
+    ):
+        load_image(tmp_path / "a.png", background=(255, 255, 255))
+    with pytest.raises(InvalidArgumentError, match="none negative"):
+        load_image(tmp_path / "a.png", background=(-0.1, 0.0, 0.0))
 
 
 def test_transparent_pixels_are_counted_and_noted(tmp_path: Path) -> None:

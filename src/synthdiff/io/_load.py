@@ -198,8 +198,10 @@ def load_image(
     """
     if alpha not in ("composite", "ignore"):
         raise InvalidArgumentError(f"Expected alpha to be 'composite' or 'ignore', got {alpha!r}.")
-    if len(background) != 3:
-        raise InvalidArgumentError(f"Expected an RGB background of 3 values, got {background!r}.")
+    if len(background) != 3 or not all(value >= 0 for value in background):
+        raise InvalidArgumentError(
+            f"Expected an RGB background of 3 values, none negative, got {background!r}."
+        )
     file = Path(path)
     if not file.exists():
         raise ImageNotFoundError(f"Image not found: '{file}'. Fix: check the path and the current folder.")
@@ -529,7 +531,13 @@ def _to_rgb(
     a = np.clip(array[..., -1:], 0.0, 1.0)
     bg = np.asarray(background, dtype=np.float32)
     if info.is_hdr:
-        return colour + (1.0 - a) * bg  # EXR colour is premultiplied
+        return colour + (1.0 - a) * bg  # EXR colour is premultiplied (and may be brighter than 1)
+    if bg.max() > 1.0:
+        raise InvalidArgumentError(
+            f"Expected a background between 0 and 1 for '{info.path}' (an sRGB-encoded image with "
+            f"transparency), got {tuple(background)}. Fix: the values are fractions of full intensity, not "
+            "0-255: 1,1,1 is white."
+        )
     return colour * a + (1.0 - a) * bg
 
 
