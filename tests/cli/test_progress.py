@@ -13,9 +13,10 @@ from synthdiff.cli._common import _LineProgress
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """A settable monotonic clock for _common (seconds in now[0])."""
+    """A settable monotonic clock for _common alone (seconds in now[0]); the time module itself is left
+    alone, since freezing it stalls any wait with a timeout in the process (a loader worker's shutdown)."""
     now = [1000.0]
-    monkeypatch.setattr(_common.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(_common, "monotonic", lambda: now[0])
     return now
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from time import monotonic
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -155,7 +155,7 @@ class _LineProgress:
         """Nothing to take down (a live bar's ``stop``)."""
 
     def add_task(self, description: str, total: float | None = None, **fields: Any) -> int:
-        now = time.monotonic()
+        now = monotonic()
         task = _LineTask(description, total, dict(fields), started=now, last_said=now, updated=now)
         self.tasks.append(task)
         return len(self.tasks) - 1
@@ -168,7 +168,7 @@ class _LineProgress:
         total: float | None = None,
         **fields: Any,
     ) -> None:
-        task, now = self.tasks[task_id], time.monotonic()
+        task, now = self.tasks[task_id], monotonic()
         if total is not None:
             task.total = total
         if completed is not None:
