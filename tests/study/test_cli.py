@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 from pathlib import Path
 
 import httpx2 as httpx
@@ -88,6 +89,31 @@ def test_export_and_invite_commands(tmp_path: Path, images: tuple[Path, list[str
         result = runner.invoke(app, ["study", *command, "--database-url", f"sqlite:///{image}"])
         assert result.exit_code == 2 and "file is not a database" in result.output, command
     assert image.read_bytes() == kept
+
+
+def test_serve_refuses_a_busy_port_or_a_foreign_host_before_it_says_it_serves(
+    tmp_path: Path, images: tuple[Path, list[str]]
+) -> None:
+    url, _ = _init(tmp_path, images)
+    port = free_port()
+    with socket.socket() as holder:  # another program listening there
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        result = runner.invoke(app, ["study", "serve", "--database-url", url, "--port", str(port)])
+    assert result.exit_code == 2 and "Serving" not in result.output
+    assert f"Expected to listen on 127.0.0.1:{port}, but cannot (Address already in use)" in result.output
+    assert f"Fix: pass another --port, such as {port + 1}." in result.output
+    for host in (
+        "no.such.host.invalid",
+        "192.0.2.1",
+    ):  # a name that does not resolve; another machine's address
+        result = runner.invoke(app, ["study", "serve", "--database-url", url, "--host", host])
+        assert (
+            result.exit_code == 2
+            and f"Expected --host to be an address of this machine, got {host!r}" in result.output
+        )
+    result = runner.invoke(app, ["study", "serve", "--database-url", url, "--port", "70000"])
+    assert result.exit_code == 2 and "--port from 1 to 65535, got 70000" in result.output
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from synthdiff.cli._common import app, friendly_errors, out
+from synthdiff.errors import InvalidArgumentError
 
 study_app = typer.Typer(help="Human-judgment studies on image pairs (web app).", no_args_is_help=True)
 app.add_typer(study_app, name="study")
@@ -125,8 +126,37 @@ def serve_command(
     from synthdiff.study import create_app
 
     application = create_app(database_url, secure_cookies=secure_cookies)
+    _check_port(host, port)
     out.print(f"Serving on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port that cannot be listened on before the server starts (uvicorn would say so only after
+    this command had announced it was serving)."""
+    import errno
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise InvalidArgumentError(f"Expected --port from 1 to 65535, got {port}.")
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As uvicorn binds: a port held only by closed connections (TIME_WAIT) is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+            raise InvalidArgumentError(
+                f"Expected --host to be an address of this machine, got {host!r} ({reason}). Fix: 127.0.0.1 "
+                "(this machine only, the default) or 0.0.0.0 (every network interface)."
+            ) from None
+        other = port + 1 if port < 65535 else 8000
+        raise InvalidArgumentError(
+            f"Expected to listen on {host}:{port}, but cannot ({reason}): another program, or a study server "
+            f"already running, may hold it. Fix: pass another --port, such as {other}."
+        ) from None
 
 
 @study_app.command("export")
