@@ -166,3 +166,22 @@ def test_json_has_no_nan_or_infinity() -> None:
     image = photo("coffee")[:64, :64]
     text = compare(image, image).to_json()
     assert json.loads(text)["metrics"]["psnr"] == "inf"
+
+
+def test_arrays_of_8_and_16_bits_are_scaled_and_bad_arrays_refused() -> None:
+    image = np.random.default_rng(4).random((48, 48, 3)).astype(np.float32)
+    eight = np.round(image * 255).astype(np.uint8)
+    sixteen = np.round(image * 65535).astype(np.uint16)
+    # An 8-bit array was compared as if its 0-255 values were linear light (SSIM 0.03 against itself).
+    for array, step in ((eight, 1 / 255), (sixteen, 1 / 65535)):
+        result = compare(image, array, fast=True)
+        assert result.metrics["mae"] <= step and result.metrics["ssim"] > 0.999
+        assert not result.to_dict()["inputs"]["test"]["is_hdr"]
+    with pytest.raises(InvalidArgumentError, match="got dtype int64"):
+        compare(image, eight.astype(np.int64), fast=True)
+    broken = image.copy()
+    broken[0, 0, 0] = np.nan
+    with pytest.raises(InvalidArgumentError, match="finite values in the test array, found 1 NaN"):
+        compare(image, broken, fast=True)
+    with pytest.raises(InvalidArgumentError, match="a file path, a numpy array or a LoadedImage, got list"):
+        compare(image, image.tolist(), fast=True)  # type: ignore[arg-type]

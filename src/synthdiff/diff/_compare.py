@@ -181,7 +181,7 @@ def _load(image: ImageInput, name: str, **load_options: Any) -> LoadedImage:
     if isinstance(image, LoadedImage):
         return image
     if isinstance(image, np.ndarray):
-        array = np.asarray(image, dtype=np.float32)
+        array = _array_pixels(image, name)
         if array.ndim == 2:
             array = np.repeat(array[..., None], 3, axis=2)
         if array.ndim != 3 or array.shape[2] != 3 or array.size == 0:
@@ -191,7 +191,33 @@ def _load(image: ImageInput, name: str, **load_options: Any) -> LoadedImage:
         is_hdr = float(array.max(initial=0.0)) > 1.0
         info = ImageInfo(f"<{name} array>", "array", array.shape[1], array.shape[0], 3, 32, is_hdr, False)
         return LoadedImage(array, info)
+    if not isinstance(image, str | os.PathLike):
+        raise InvalidArgumentError(
+            f"Expected the {name} image as a file path, a numpy array or a LoadedImage, got "
+            f"{type(image).__name__}. Fix: pass np.asarray(...) of it, or its path."
+        )
     return load_image(image, **load_options)
+
+
+def _array_pixels(image: np.ndarray, name: str) -> np.ndarray:
+    """An array given to :func:`compare` as float32: 8- and 16-bit integers scaled to [0, 1] (the
+    sRGB-encoded values of an image read by Pillow or OpenCV), floats as they are (LDR in [0, 1], HDR
+    linear above 1); other integer types, and values that are not finite, are refused."""
+    if image.dtype in (np.uint8, np.uint16):
+        return image.astype(np.float32) / float(np.iinfo(image.dtype).max)
+    if not np.issubdtype(image.dtype, np.floating):
+        raise InvalidArgumentError(
+            f"Expected the {name} image as a float array (sRGB values in [0, 1]) or an 8- or 16-bit integer "
+            f"one, got dtype {image.dtype}. Fix: pass array.astype(np.float32) / its full-scale value."
+        )
+    array = np.asarray(image, dtype=np.float32)
+    bad = int(np.count_nonzero(~np.isfinite(array)))
+    if bad:
+        raise InvalidArgumentError(
+            f"Expected finite values in the {name} array, found {bad} NaN or infinite. Fix: replace them "
+            "(np.nan_to_num) or crop them out."
+        )
+    return array
 
 
 def _roles(reference: LoadedImage, test: LoadedImage) -> tuple[tuple[LoadedImage, str], ...]:
@@ -261,8 +287,9 @@ def compare(
     regions that differ beyond the pair's own noise.
 
     Args:
-        reference: path, LoadedImage or HxWx3 float32 array (sRGB-encoded in [0, 1] for LDR,
-            linear for HDR).
+        reference: path, LoadedImage or HxWx3 (or HxW grey) array: float32 sRGB-encoded in [0, 1] for
+            LDR, linear for HDR (an array with values above 1 is taken for HDR); uint8 and uint16 arrays
+            are scaled to [0, 1].
         test: the image to judge against the reference, same kinds.
         align: ``auto``, ``none``, ``translation`` or ``homography`` (see :func:`synthdiff.align.register`).
         resize: scale the test image to the reference's size when they differ.
