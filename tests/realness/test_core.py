@@ -185,6 +185,27 @@ def test_scores_are_probabilities_with_a_heatmap_on_the_crop_grid(height: int, w
     assert np.isfinite(full.crop_probabilities).all()
 
 
+def test_8_and_16_bit_and_grey_arrays_score_as_their_float_copies_and_bad_ones_are_refused() -> None:
+    torch.manual_seed(0)
+    model = create_model("realness-tiny", RealnessSettings(max_patches=4))
+    image = np.round(np.random.default_rng(5).random((70, 90, 3)) * 255) / 255
+    expected = score_image(model, image.astype(np.float32), check_stability=False).probability_synthetic
+    # An 8-bit array was scored as if 0-255 were intensities (scikit-image's astronaut: 0.001 as floats,
+    # 0.05 as uint8).
+    for array in (np.round(image * 255).astype(np.uint8), np.round(image * 65535).astype(np.uint16)):
+        score = score_image(model, array, check_stability=False)
+        assert score.probability_synthetic == pytest.approx(expected, abs=1e-5)
+    grey = image[..., 0].astype(np.float32)
+    assert score_image(model, grey, check_stability=False).probability_synthetic == pytest.approx(
+        score_image(model, np.repeat(grey[..., None], 3, axis=2), check_stability=False).probability_synthetic
+    )
+    image[0, 0, 0] = np.nan  # it gave a NaN probability
+    with pytest.raises(InvalidArgumentError, match="found 1 NaN or infinite"):
+        score_image(model, image)
+    with pytest.raises(InvalidArgumentError, match=r"HxWx3 array, got shape \(70, 90, 4\)"):
+        score_image(model, np.zeros((70, 90, 4), np.float32))
+
+
 @pytest.mark.parametrize(("name", "width"), [("realness-effnet", 1280), ("realness-effnet-levels", 1792)])
 def test_the_effnet_model_keeps_its_frozen_backbone_out_of_training_and_checkpoints(
     tmp_path: Path, name: str, width: int

@@ -34,6 +34,7 @@ from synthdiff.io import (
     ImageInfo,
     LoadedImage,
     hdr_pair_to_display,
+    image_array,
     load_image,
     match_dynamic_range,
     pair_notes,
@@ -181,15 +182,12 @@ def _load(image: ImageInput, name: str, **load_options: Any) -> LoadedImage:
     if isinstance(image, LoadedImage):
         return image
     if isinstance(image, np.ndarray):
-        array = _array_pixels(image, name)
-        if array.ndim == 2:
-            array = np.repeat(array[..., None], 3, axis=2)
-        if array.ndim != 3 or array.shape[2] != 3 or array.size == 0:
-            raise InvalidArgumentError(
-                f"Expected the {name} image as an HxWx3 array, got shape {array.shape}."
-            )
+        array = image_array(image, name)
         is_hdr = float(array.max(initial=0.0)) > 1.0
-        info = ImageInfo(f"<{name} array>", "array", array.shape[1], array.shape[0], 3, 32, is_hdr, False)
+        channels = 1 if image.ndim == 2 else 3
+        info = ImageInfo(
+            f"<{name} array>", "array", array.shape[1], array.shape[0], channels, 32, is_hdr, False
+        )
         return LoadedImage(array, info)
     if not isinstance(image, str | os.PathLike):
         raise InvalidArgumentError(
@@ -197,27 +195,6 @@ def _load(image: ImageInput, name: str, **load_options: Any) -> LoadedImage:
             f"{type(image).__name__}. Fix: pass np.asarray(...) of it, or its path."
         )
     return load_image(image, **load_options)
-
-
-def _array_pixels(image: np.ndarray, name: str) -> np.ndarray:
-    """An array given to :func:`compare` as float32: 8- and 16-bit integers scaled to [0, 1] (the
-    sRGB-encoded values of an image read by Pillow or OpenCV), floats as they are (LDR in [0, 1], HDR
-    linear above 1); other integer types, and values that are not finite, are refused."""
-    if image.dtype in (np.uint8, np.uint16):
-        return image.astype(np.float32) / float(np.iinfo(image.dtype).max)
-    if not np.issubdtype(image.dtype, np.floating):
-        raise InvalidArgumentError(
-            f"Expected the {name} image as a float array (sRGB values in [0, 1]) or an 8- or 16-bit integer "
-            f"one, got dtype {image.dtype}. Fix: pass array.astype(np.float32) / its full-scale value."
-        )
-    array = np.asarray(image, dtype=np.float32)
-    bad = int(np.count_nonzero(~np.isfinite(array)))
-    if bad:
-        raise InvalidArgumentError(
-            f"Expected finite values in the {name} array, found {bad} NaN or infinite. Fix: replace them "
-            "(np.nan_to_num) or crop them out."
-        )
-    return array
 
 
 def _roles(reference: LoadedImage, test: LoadedImage) -> tuple[tuple[LoadedImage, str], ...]:

@@ -541,6 +541,42 @@ def _to_rgb(
     return colour * a + (1.0 - a) * bg
 
 
+def image_array(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """An image given as an array, as synthdiff holds images: HxWx3 float32.
+
+    Float arrays are taken as they are (sRGB-encoded in [0, 1] for LDR, linear for HDR); uint8 and uint16
+    arrays, as Pillow and OpenCV give them, are scaled to [0, 1]; an HxW array is grey.
+
+    Args:
+        image: HxW or HxWx3 array.
+        name: what the image is, for the error messages (``reference``, ``test``, ...).
+
+    Raises:
+        InvalidArgumentError: another shape, another integer or non-numeric type, or values that are NaN
+            or infinite.
+    """
+    if image.dtype in (np.uint8, np.uint16):
+        array = image.astype(np.float32) / float(np.iinfo(image.dtype).max)
+    elif np.issubdtype(image.dtype, np.floating):
+        array = np.asarray(image, dtype=np.float32)
+    else:
+        raise InvalidArgumentError(
+            f"Expected the {name} image as a float array (sRGB values in [0, 1]) or an 8- or 16-bit integer "
+            f"one, got dtype {image.dtype}. Fix: pass array.astype(np.float32) / its full-scale value."
+        )
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] != 3 or array.size == 0:
+        raise InvalidArgumentError(f"Expected the {name} image as an HxWx3 array, got shape {image.shape}.")
+    bad = int(np.count_nonzero(~np.isfinite(array)))
+    if bad:
+        raise InvalidArgumentError(
+            f"Expected finite values in the {name} array, found {bad} NaN or infinite. Fix: replace them "
+            "(np.nan_to_num) or crop them out."
+        )
+    return array
+
+
 #: File name endings of the formats :func:`load_image` reads (folders are searched for these).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".exr", ".hdr")
 

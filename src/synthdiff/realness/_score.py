@@ -113,9 +113,16 @@ def score_image(
     crop is mostly mirrored copies of it.
 
     Args:
+        image: HxWx3 (or HxW grey) float array in [0, 1], or a uint8 or uint16 one (scaled to [0, 1]).
         all_crops: score every crop of the grid (for a complete heatmap) instead of at most the
             model's ``max_patches``.
+
+    Raises:
+        InvalidArgumentError: not an image array (see :func:`synthdiff.io.image_array`).
     """
+    from synthdiff.io import image_array
+
+    image = image_array(image)
     settings = model.settings
     height, width = image.shape[:2]
     grid = patch_grid(height, width, settings.crop, None if all_crops else settings.max_patches)
