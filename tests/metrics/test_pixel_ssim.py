@@ -117,3 +117,18 @@ def test_non_finite_values_rejected() -> None:
     bad[0, 0, 0] = np.nan
     with pytest.raises(InvalidArgumentError, match="finite"):
         mean_absolute_error(bad, np.zeros_like(bad))
+
+
+def test_8_and_16_bit_arrays_are_scaled_like_scikit_image_reads_them(
+    pair: tuple[np.ndarray, np.ndarray],
+) -> None:
+    # An 8-bit pair had its 0-255 values taken on a scale of 1: a PSNR of about -8 dB.
+    reference, test = (np.round(image * 255).astype(np.uint8) for image in pair)
+    assert peak_signal_noise_ratio(reference, test) == pytest.approx(sk_psnr(reference, test), abs=1e-4)
+    assert mean_absolute_error(reference, test) == pytest.approx(
+        np.abs(reference / 255.0 - test / 255.0).mean(), abs=1e-6
+    )
+    wide = np.round(pair[0] * 65535).astype(np.uint16)
+    assert mean_absolute_error(wide, wide) == 0.0
+    with pytest.raises(InvalidArgumentError, match="got dtype int32"):
+        mean_absolute_error(reference.astype(np.int32), test.astype(np.int32))

@@ -541,6 +541,24 @@ def _to_rgb(
     return colour * a + (1.0 - a) * bg
 
 
+def float_pixels(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """An image array's values as float32: uint8 and uint16 scaled to [0, 1] (as Pillow and OpenCV give
+    8- and 16-bit images), floats as they are.
+
+    Raises:
+        InvalidArgumentError: another dtype (a signed or wider integer, bool, ...): its scale is unknown.
+    """
+    image = np.asarray(image)
+    if image.dtype in (np.uint8, np.uint16):
+        return image.astype(np.float32) / float(np.iinfo(image.dtype).max)
+    if np.issubdtype(image.dtype, np.floating):
+        return image.astype(np.float32, copy=False)
+    raise InvalidArgumentError(
+        f"Expected the {name} image as a float array (sRGB values in [0, 1]) or an 8- or 16-bit integer "
+        f"one, got dtype {image.dtype}. Fix: pass array.astype(np.float32) / its full-scale value."
+    )
+
+
 def image_array(image: np.ndarray, name: str = "image") -> np.ndarray:
     """An image given as an array, as synthdiff holds images: HxWx3 float32.
 
@@ -555,15 +573,7 @@ def image_array(image: np.ndarray, name: str = "image") -> np.ndarray:
         InvalidArgumentError: another shape, another integer or non-numeric type, or values that are NaN
             or infinite.
     """
-    if image.dtype in (np.uint8, np.uint16):
-        array = image.astype(np.float32) / float(np.iinfo(image.dtype).max)
-    elif np.issubdtype(image.dtype, np.floating):
-        array = np.asarray(image, dtype=np.float32)
-    else:
-        raise InvalidArgumentError(
-            f"Expected the {name} image as a float array (sRGB values in [0, 1]) or an 8- or 16-bit integer "
-            f"one, got dtype {image.dtype}. Fix: pass array.astype(np.float32) / its full-scale value."
-        )
+    array = float_pixels(image, name)
     if array.ndim == 2:
         array = np.repeat(array[..., None], 3, axis=2)
     if array.ndim != 3 or array.shape[2] != 3 or array.size == 0:
