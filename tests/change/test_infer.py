@@ -45,6 +45,15 @@ def test_tiling_leaves_no_seams() -> None:
     for key in ("change", "seg_ref", "seg_test"):
         np.testing.assert_allclose(getattr(tiled, key)["texture"], getattr(whole, key)["texture"], atol=1e-5)
     assert [r.box for r in whole.regions] == [(20, 40, 60, 70)]
+    # 8-bit arrays, as Pillow gives them, are scaled to [0, 1]: the same maps up to the rounding.
+    eight = predict_maps(
+        Pointwise(),
+        ["texture"],
+        *(np.round(image * 255).astype(np.uint8) for image in (reference, test)),
+        tile=256,
+    )
+    assert [r.box for r in eight.regions] == [(20, 40, 60, 70)]
+    np.testing.assert_allclose(eight.change["texture"], whole.change["texture"], atol=0.05)
     summary = whole.summary()
     assert summary["features"]["texture"]["regions"] == 1
     assert summary["features"]["texture"]["changed_fraction"] == pytest.approx(30 * 40 / (150 * 97), abs=1e-6)

@@ -12,6 +12,7 @@ from torch import nn
 
 from synthdiff.change._hysteresis import _NEIGHBOURS, hysteresis_mask
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
+from synthdiff.io import image_array
 
 __all__ = ["ChangeMaps", "FeatureRegion", "predict_maps", "tile_starts"]
 
@@ -167,7 +168,8 @@ def predict_maps(
     Args:
         model: a change detector (see :func:`create_model` / :func:`load_checkpoint`).
         features: the model's features, in its output order.
-        reference, test: HxWx3 float32 sRGB in [0, 1], the same size.
+        reference, test: HxWx3 float32 sRGB in [0, 1], the same size (uint8 and uint16 arrays are scaled
+            to [0, 1], an HxW array is grey: :func:`synthdiff.io.image_array`).
         threshold: change threshold, one for all features or per feature (a checkpoint's
             ``thresholds``, tuned on the validation split).
         low_threshold: per feature, low thresholds for hysteresis (a checkpoint's
@@ -177,9 +179,10 @@ def predict_maps(
 
     Raises:
         SizeMismatchError: the images differ in size.
-        InvalidArgumentError: bad tile, overlap or threshold.
+        InvalidArgumentError: bad tile, overlap or threshold, or not image arrays.
     """
     check_thresholds(threshold, low_threshold)
+    reference, test = image_array(reference, "reference"), image_array(test, "test")
     if reference.shape != test.shape:
         raise SizeMismatchError(
             f"Expected two images of one size, got {reference.shape[1]}x{reference.shape[0]} and "
