@@ -195,7 +195,8 @@ class _LineProgress:
                 text += f", about {_clock(elapsed * (1 - share) / share)} left"
         else:
             text += f" {task.completed:g}, {_clock(elapsed)} elapsed"
-        self.console.print(text, highlight=False)
+        # Any console may be given: its text is plain and unwrapped whatever that console's defaults.
+        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 def _progress(text: str, metrics: str | None = None) -> Any:
