@@ -346,12 +346,12 @@ def test_bench_shows_what_the_loader_changed(tmp_path: Path) -> None:
 def test_an_interrupted_realness_run_keeps_its_scores_and_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import synthdiff.realness
+    import synthdiff.realness._score
 
     real, _ = fake_sources(tmp_path / "data", count=5)
     model = str(_tiny_model(tmp_path))
     arguments = ["realness", str(real), "-m", model, "--no-stability", "--json", str(tmp_path / "s.json")]
-    scoring = synthdiff.realness.score_image
+    scoring = synthdiff.realness._score.score_image
     calls: list[int] = []
 
     def interrupted_after_three(*args: Any, **kwargs: Any) -> Any:
@@ -360,13 +360,13 @@ def test_an_interrupted_realness_run_keeps_its_scores_and_resumes(
             raise KeyboardInterrupt
         return scoring(*args, **kwargs)
 
-    monkeypatch.setattr(synthdiff.realness, "score_image", interrupted_after_three)
+    monkeypatch.setattr(synthdiff.realness._score, "score_image", interrupted_after_three)
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 130 and "interrupted: 3 of 5 images scored" in result.output
     written = json.loads((tmp_path / "s.json").read_text())
     assert not written["complete"] and len(written["images"]) == 3
     first_three = dict(written["images"])
-    monkeypatch.setattr(synthdiff.realness, "score_image", scoring)
+    monkeypatch.setattr(synthdiff.realness._score, "score_image", scoring)
     # Other settings score everything again.
     shutil.copy(tmp_path / "s.json", tmp_path / "other.json")
     result = CliRunner().invoke(app, [*arguments[:-2], "--stability", "--json", str(tmp_path / "other.json")])

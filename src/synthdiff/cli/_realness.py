@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +22,7 @@ from synthdiff.cli._common import (
     resumable_progress,
     training_progress,
 )
-from synthdiff.errors import InvalidArgumentError, SynthdiffError
+from synthdiff.errors import InvalidArgumentError
 
 MODEL_HELP = (
     "Shipped model name (realness-effnet, the default, which reads EfficientNet-Lite2 features; "
@@ -65,108 +64,58 @@ def realness_command(
     A folder stands for the images under it (recursively, sorted). With --json, an interrupted run
     (Ctrl-C) writes the scores it has; the same command then scores only the rest.
     """
-    from synthdiff._journal import file_stamp
-    from synthdiff.io import atomic_write_text, hdr_to_display, load_image, output_folder, save_png
-    from synthdiff.realness import load_realness_model, score_image
-    from synthdiff.realness._report import heatmap_overlay
+    from synthdiff.io import atomic_write_text, output_folder
+    from synthdiff.realness import FileScores, interrupted_scores, load_realness_model, score_files
 
     images = _expand_folders(images)
     if heatmap is not None:  # before any scoring: a bad place costs no work
         output_folder(heatmap, create=False)
     if json_out is not None and json_out.is_dir():
         raise InvalidArgumentError(f"Expected --json to name a file, but '{json_out}' is a folder.")
-    heatmap_names = _heatmap_names(images)
     model = load_realness_model(model_spec, device=device)
     settings = {"stability": stability, "heatmap": None if heatmap is None else str(heatmap)}
-    earlier = _interrupted_scores(json_out, model.checkpoint_sha256, settings) if json_out else {}
-    results: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    resumed = 0
-    interrupted = False
+    scores = FileScores(str(model_spec), model.name, model.checkpoint_sha256, settings)
+    earlier = interrupted_scores(json_out, model.checkpoint_sha256, settings) if json_out else {}
     try:
-        for path in images:
-            stamp = file_stamp(path)
-            kept = earlier.get(str(path))
-            # Scored before the interruption, from the same file (and its heatmap still there).
-            if (
-                kept is not None
-                and kept.get("file") == stamp
-                and (heatmap is None or Path(kept.get("heatmap", "")).is_file())
-            ):
-                results[str(path)] = kept
-                resumed += 1
-                continue
-            try:
-                loaded = load_image(path)
-            except SynthdiffError as error:
-                # One bad file among many: say so, score the rest, and fail at the end.
-                errors[str(path)] = str(error)
-                print_error(error)
-                continue
-            pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else loaded.pixels
-            score = score_image(model, pixels, check_stability=stability, all_crops=heatmap is not None)
-            # What the loader changed (transparency composited, the first of several frames, ...) bears on
-            # the score, so it is said beside it.
-            result = {**score.to_dict(), "notes": list(loaded.info.notes), "file": stamp}
-            reasons = f"  ({'; '.join(score.reasons)})" if score.reasons else ""
-            out.print(
-                f"{score.probability_synthetic:6.3f}  {score.verdict:9s}  {path}{reasons}", highlight=False
-            )
-            for note in loaded.info.notes:
-                out.print(f"       note: {note}", highlight=False)
-            if heatmap is not None:
-                overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
-                written = save_png(heatmap / heatmap_names[path], overlay, protected=images)
-                result["heatmap"] = str(written)
-                out.print(f"       heatmap: {written}", highlight=False)
-            results[str(path)] = result
+        for scored in score_files(model, images, stability=stability, heatmap_dir=heatmap, earlier=earlier):
+            scores.add(scored)
+            if scored.error is not None:  # one bad file among many: said, the rest scored, exit 2 at the end
+                print_error(scored.error)
+            elif scored.result is not None and not scored.resumed:
+                _print_score(scored.path, scored.result)
     except KeyboardInterrupt:
-        interrupted = True
-    if resumed:
-        out.print(f"{resumed} scores taken from the interrupted run in {json_out}", highlight=False)
+        scores.complete = False
+    if scores.resumed:
+        out.print(f"{scores.resumed} scores taken from the interrupted run in {json_out}", highlight=False)
     if json_out is not None:
-        payload = {
-            # 1.3 added each image's notes and, with --heatmap, its heatmap; 1.4 complete, settings and
-            # each image's file stamp (for resuming)
-            "schema_version": "1.4",
-            "model": str(model_spec),
-            # What the name stood for when these scores were made (the shipped weights change over time).
-            "architecture": model.name,
-            "checkpoint_sha256": model.checkpoint_sha256,
-            "settings": settings,
-            "complete": not interrupted,
-            "images": results,
-            "errors": errors,
-        }
-        atomic_write_text(json_out, json.dumps(payload, indent=2) + "\n", protected=images)
-    if interrupted:
+        atomic_write_text(json_out, json.dumps(scores.to_dict(), indent=2) + "\n", protected=images)
+    if not scores.complete:
         where = (
             f"; the scores so far are in {json_out}, and the same command scores the rest" if json_out else ""
         )
         console.print(
-            f"interrupted: {len(results)} of {counted(len(images), 'image')} scored{where}", highlight=False
+            f"interrupted: {len(scores.images)} of {counted(len(images), 'image')} scored{where}",
+            highlight=False,
         )
         raise typer.Exit(130)
-    if errors:
-        scored = "the others were scored" if results else "nothing was scored"
-        unread = f"{len(errors)} of {counted(len(images), 'image')} could not be read"
-        console.print(f"{unread}; {scored}.", highlight=False)
+    if scores.errors:
+        scored_text = "the others were scored" if scores.images else "nothing was scored"
+        unread = f"{len(scores.errors)} of {counted(len(images), 'image')} could not be read"
+        console.print(f"{unread}; {scored_text}.", highlight=False)
         raise typer.Exit(2)
 
 
-def _interrupted_scores(json_out: Path, checkpoint_sha256: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """The scores in ``json_out`` when it is an interrupted run of this model with these settings
-    (its images by path), else none: a finished or unreadable file is simply written anew."""
-    try:
-        earlier = json.loads(json_out.read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(earlier, dict) or earlier.get("complete", True):
-        return {}
-    if earlier.get("checkpoint_sha256") != checkpoint_sha256 or earlier.get("settings") != settings:
-        return {}
-    images = earlier.get("images")
-    return images if isinstance(images, dict) else {}
+def _print_score(path: Path, result: dict[str, Any]) -> None:
+    """The probability, verdict and reasons, then what the loader changed (it bears on the score) and
+    where the heatmap went."""
+    reasons = f"  ({'; '.join(result['reasons'])})" if result["reasons"] else ""
+    out.print(
+        f"{result['probability_synthetic']:6.3f}  {result['verdict']:9s}  {path}{reasons}", highlight=False
+    )
+    for note in result["notes"]:
+        out.print(f"       note: {note}", highlight=False)
+    if "heatmap" in result:
+        out.print(f"       heatmap: {result['heatmap']}", highlight=False)
 
 
 def _expand_folders(paths: list[Path]) -> list[Path]:
@@ -177,17 +126,6 @@ def _expand_folders(paths: list[Path]) -> list[Path]:
     for path in paths:
         expanded.extend(images_in_folder(path) if path.is_dir() else [path])
     return expanded
-
-
-def _heatmap_names(paths: list[Path]) -> dict[Path, str]:
-    """NAME_realness.png per image; images that share a name get _1, _2, ... in the order given."""
-    counts = Counter(path.stem for path in paths)
-    names, seen = {}, dict.fromkeys(counts, 0)
-    for path in paths:
-        seen[path.stem] += 1
-        suffix = f"_{seen[path.stem]}" if counts[path.stem] > 1 else ""
-        names[path] = f"{path.stem}{suffix}_realness.png"
-    return names
 
 
 @app.command("realness-bench")

@@ -15,6 +15,7 @@ from synthdiff.realness._features import (
     fourier_log_magnitude,
     high_pass_residual,
 )
+from synthdiff.realness._files import FileScores, ScoredFile, interrupted_scores, score_files
 from synthdiff.realness._model import RealnessNet
 from synthdiff.realness._patches import PatchGrid, extract_patches, patch_grid
 from synthdiff.realness._registry import (
@@ -37,6 +38,7 @@ __all__ = [
     "CUES",
     "MODELS",
     "Calibration",
+    "FileScores",
     "ImageResult",
     "LabelledImage",
     "PatchGrid",
@@ -48,6 +50,7 @@ __all__ = [
     "RealnessSettings",
     "RealnessTrainConfig",
     "RealnessTrainResult",
+    "ScoredFile",
     "SkippedImage",
     "create_model",
     "crop_features",
@@ -59,11 +62,13 @@ __all__ = [
     "fit_calibration",
     "fourier_log_magnitude",
     "high_pass_residual",
+    "interrupted_scores",
     "list_source",
     "load_realness_config",
     "load_realness_model",
     "patch_grid",
     "save_realness_model",
+    "score_files",
     "score_image",
     "split_images",
     "train_realness",
