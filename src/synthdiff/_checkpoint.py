@@ -26,6 +26,14 @@ __all__ = [
 ]
 
 
+# The model families whose weights ship, and the commands that use each (named when one family's model is
+# given to another's command, such as a realness model to detect).
+_FAMILIES = {
+    "synthdiff.change": "detect, and compare or batch --change-model",
+    "synthdiff.realness": "realness, realness-bench and compare --realness-model",
+}
+
+
 def write_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
     """Save ``payload`` (tensors and plain data) atomically: a crash never leaves half a file."""
     path = Path(path)
@@ -72,6 +80,12 @@ def resolve_shipped(
             f"{expected}, got {str(spec)!r}: a registered model whose weights do not ship. Fix: train it "
             f"({trainer} --model {spec}) and pass the checkpoint it writes."
         )
+    for other, commands in _FAMILIES.items():
+        if other != package and (resources.files(other) / "weights" / f"{spec}.pt").is_file():
+            raise CheckpointError(
+                f"{expected}, got {str(spec)!r}, which is a model of another kind, for {commands}. Fix: pass "
+                "one of the names above."
+            )
     raise CheckpointError(f"{expected}, got {str(spec)!r}, which is neither.")
 
 

@@ -133,6 +133,10 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
 def test_bad_checkpoints_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="neither"):
         load_checkpoint(tmp_path / "missing.pt")
+    with pytest.raises(
+        CheckpointError, match="'realness-effnet', which is a model of another kind, for realness"
+    ):
+        load_checkpoint("realness-effnet")
     with pytest.raises(CheckpointError, match=r"weights do not ship.*train change --model fresunet-ratio"):
         load_checkpoint("fresunet-ratio")
     corrupt = tmp_path / "corrupt.pt"

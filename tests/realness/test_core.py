@@ -151,6 +151,10 @@ def test_checkpoints_round_trip_and_bad_ones_are_refused(tmp_path: Path) -> None
     assert again.probability_synthetic == pytest.approx(first.probability_synthetic, abs=1e-6)
     with pytest.raises(CheckpointError, match=r"shipped model name \(realness-cnn, realness-effnet\)"):
         load_realness_model(tmp_path / "missing.pt")
+    with pytest.raises(
+        CheckpointError, match="'fresunet-wide', which is a model of another kind, for detect"
+    ):
+        load_realness_model("fresunet-wide")
     with pytest.raises(CheckpointError, match=r"weights do not ship.*--model realness-effnet-mlp"):
         load_realness_model("realness-effnet-mlp")
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
