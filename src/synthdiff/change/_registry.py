@@ -185,9 +185,14 @@ def create_model(name: str, features: list[str] | tuple[str, ...]) -> nn.Module:
     Raises:
         InvalidArgumentError: unknown model name (the message lists the valid ones) or feature.
     """
+    check_model_name(name)
+    return MODELS[name].build(len(_check_features(features)))
+
+
+def check_model_name(name: str) -> None:
+    """Raise InvalidArgumentError, listing the registered names, when ``name`` is not one of them."""
     if name not in MODELS:
         raise InvalidArgumentError(f"Expected a model name from {', '.join(MODELS)}, got {name!r}.")
-    return MODELS[name].build(len(_check_features(features)))
 
 
 def save_checkpoint(

@@ -21,7 +21,13 @@ from synthdiff.change._data import ChangePairs, PairRecord
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._metrics import DICE_MODES, change_loss
 from synthdiff.change._models import ChangeOutput, FresUNet
-from synthdiff.change._registry import FEATURES, MODELS, create_model, load_checkpoint, save_checkpoint
+from synthdiff.change._registry import (
+    FEATURES,
+    check_model_name,
+    create_model,
+    load_checkpoint,
+    save_checkpoint,
+)
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.io import output_folder
 
@@ -83,8 +89,7 @@ class TrainConfig:
     def validate(self) -> None:
         if not self.data:
             raise InvalidArgumentError("Expected at least one dataset folder (--data DIR).")
-        if self.model not in MODELS:  # before any data are read
-            raise InvalidArgumentError(f"Expected a model name from {', '.join(MODELS)}, got {self.model!r}.")
+        check_model_name(self.model)  # before any data are read
         unknown = [f for f in self.features if f not in FEATURES]
         if unknown or not self.features:
             raise InvalidArgumentError(

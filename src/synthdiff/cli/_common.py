@@ -54,7 +54,7 @@ def _main(
         typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
-    """Machine-learning comparison of synthetic images: how does a render differ from what it should be?"""
+    """Options of synthdiff itself; the app's help text is the one given to ``typer.Typer`` above."""
 
 
 # No markup: printed text holds paths and messages, in which "[take 2]" is a folder name, not a style (with

@@ -16,21 +16,20 @@ def as_image_pair(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, 
     shapes differ, the dtype has no known scale, or values are not finite, with a message saying how to
     fix it.
     """
-    ref = np.asarray(reference)
-    tst = np.asarray(test)
-    for name, array in (("reference", ref), ("test", tst)):
+    converted = []
+    for name, image in (("reference", reference), ("test", test)):
+        array = np.asarray(image)
         if array.ndim not in (2, 3) or array.size == 0:
             raise InvalidArgumentError(
                 f"Expected the {name} image as a non-empty HxW or HxWxC array, got shape {array.shape}."
             )
-        if array.dtype.kind not in "fu":
-            float_pixels(array, name)  # raises, naming the dtype
+        converted.append(float_pixels(array, name))  # raises for a dtype of unknown scale
+    ref, tst = converted
     if ref.shape != tst.shape:
         raise SizeMismatchError(
             f"Expected images of the same shape, got reference {ref.shape} and test {tst.shape}. "
             "Fix: align or resize the test image first (CLI: --align auto or --resize)."
         )
-    ref, tst = float_pixels(ref, "reference"), float_pixels(tst, "test")
     if ref.ndim == 2:
         ref, tst = ref[..., None], tst[..., None]
     if not (np.isfinite(ref).all() and np.isfinite(tst).all()):
