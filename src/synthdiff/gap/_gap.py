@@ -28,10 +28,10 @@ __all__ = ["GAP_SCHEMA_VERSION", "GapReport", "default_cache_dir", "gap"]
 GAP_SCHEMA_VERSION = "1.2"  # 1.1 added shared_images and notes, 1.2 near_identical
 RANKED = 8
 # Two images whose 32x32 centre thumbnails differ by at most this RMS (in 8-bit steps) count as the same
-# picture. Measured on the scikit-image photos: JPEG re-encodes at quality 90-30 and half-size JPEG 75
-# copies came to 0.04-2.2 (one text page downscaled, 6.9); distinct photos 13 and more apart; a render
-# with a wrong roughness (examples/) 6.4 from its reference; unchanged 64x64 re-renders with other noise
-# 3.3-5.1.
+# picture. Measured by scripts/gap_near_identical_measure.py on the scikit-image photos: JPEG re-encodes at
+# quality 90-30 and half-size JPEG 75 copies came to 0.03-2.2 (one text page downscaled, 6.9); distinct
+# photos 13 and more apart; a render with a wrong roughness (examples/) 6.4 from its reference; unchanged
+# 64x64 re-renders with other noise 3.3-5.1.
 NEAR_IDENTICAL_RMS = 3.0
 # gap.json lists this many near-identical pairs at most (the closest).
 NEAR_IDENTICAL_LISTED = 20
