@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from synthdiff.errors import OutputError
-from synthdiff.io import atomic_write_text, load_image, output_folder, save_png
+from synthdiff.errors import InvalidArgumentError, OutputError
+from synthdiff.io import atomic_write_text, json_text, load_image, output_folder, save_png
 
 
 def test_png_written_atomically_and_readable(tmp_path: Path) -> None:
@@ -17,6 +18,50 @@ def test_png_written_atomically_and_readable(tmp_path: Path) -> None:
     path = save_png(tmp_path / "sub" / "a.png", image, bit_depth=16)
     np.testing.assert_allclose(load_image(path).pixels, image, atol=1 / 65535)
     assert not [p for p in (tmp_path / "sub").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_png_of_nan_is_refused_and_nothing_written(tmp_path: Path) -> None:
+    image = np.full((4, 4, 3), 0.5, np.float32)
+    image[1, 2, 0] = np.nan
+    with pytest.raises(InvalidArgumentError, match=r"got 1 NaN value\(s\).*Fix: replace them"):
+        save_png(tmp_path / "a.png", image)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("array", "message"),
+    [
+        (np.zeros((4, 4), np.int64), r"float, uint8, uint16 or bool array for a PNG, got int64"),
+        (np.zeros((4, 4, 2), np.float32), r"HxWx4 array for a PNG, got shape \(4, 4, 2\)"),
+        (np.zeros((2, 4, 4, 3), np.float32), r"got shape \(2, 4, 4, 3\)"),
+    ],
+)
+def test_png_of_other_arrays_is_refused(tmp_path: Path, array: np.ndarray, message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        save_png(tmp_path / "a.png", array)
+
+
+def test_png_of_a_mask_is_black_and_white(tmp_path: Path) -> None:
+    mask = np.zeros((4, 4), bool)
+    mask[0, 0] = True
+    pixels = load_image(save_png(tmp_path / "m.png", mask)).pixels
+    assert pixels[0, 0].tolist() == [1.0, 1.0, 1.0] and pixels[1:].max() == 0.0
+
+
+def test_report_json_is_strict() -> None:
+    payload = {
+        "f1": float("nan"),
+        "psnr": float("inf"),
+        "n": np.int64(3),
+        "x": np.float32(0.5),
+        "rows": [(1, -np.inf), np.array([0.25, np.nan])],
+    }
+    text = json_text(payload)
+    assert text.endswith("}\n") and "NaN" not in text and "Infinity" not in text
+    # The standard library's strict parser is what browsers and jq apply.
+    strict = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-standard JSON constant {name}"))
+    assert strict == {"f1": None, "psnr": None, "n": 3, "x": 0.5, "rows": [[1, None], [0.25, None]]}
+    assert json_text({"a": 1}, indent=None) == '{"a": 1}'
 
 
 def test_refuses_to_overwrite_an_input(tmp_path: Path) -> None:

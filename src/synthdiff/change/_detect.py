@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,7 +180,7 @@ def _write(
     test: np.ndarray,
     protected: list[str | os.PathLike[str]],
 ) -> None:
-    from synthdiff.io import atomic_write_bytes, atomic_write_text, encode_png, output_folder
+    from synthdiff.io import atomic_write_bytes, atomic_write_text, encode_png, json_text, output_folder
     from synthdiff.report._detect_report import render_detect_html
     from synthdiff.report._panels import draw_boxes, heatmap
 
@@ -199,7 +198,7 @@ def _write(
     for name, data in panels.items():
         atomic_write_bytes(out / name, data, protected=protected)
     summary = detection.to_dict()
-    atomic_write_text(out / "detect.json", json.dumps(summary, indent=2) + "\n", protected=protected)
+    atomic_write_text(out / "detect.json", json_text(summary), protected=protected)
     size = (reference.shape[1], reference.shape[0])
     atomic_write_text(
         out / "index.html", render_detect_html(summary, panels, colours, size), protected=protected

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from synthdiff._device import resolve_device
+from synthdiff._journal import prepare_journal, read_journal
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._hysteresis import threshold_tensor
 from synthdiff.change._infer import check_thresholds
-from synthdiff.change._metrics import PixelCounts
+from synthdiff.change._metrics import MAPS, PixelCounts
+from synthdiff.change._models import ChangeOutput
 
 __all__ = ["POOLED", "EvalResult", "evaluate", "resolve_device", "tune_thresholds"]
 
@@ -123,8 +131,13 @@ def evaluate(
     device: torch.device | None = None,
     check_swap: bool = False,
     on_batch: Callable[[int, int], None] | None = None,
+    journal_folder: str | os.PathLike[str] | None = None,
+    restart: bool = False,
 ) -> EvalResult:
     """Run ``model`` over ``data`` and score its binary maps against the labels.
+
+    Scores are streamed: each pair's confusion counts (and swap overlap) are kept, then summed by group
+    of pairs, so the result does not depend on the batch size or on where a run was interrupted.
 
     Args:
         threshold: for the segmentation maps, and the change maps unless ``change_thresholds``.
@@ -134,9 +147,17 @@ def evaluate(
             (:func:`~synthdiff.change.hysteresis_mask`); default none (single thresholds).
         change_min_area: connected changed regions of fewer pixels are not marked (a checkpoint's
             ``min_area``; :func:`~synthdiff.change.remove_specks`); default 0, none dropped.
+        on_batch: called with (pairs done, pairs in ``data``) after each batch, and once at the start
+            when pairs were taken from the journal.
+        journal_folder: makes the evaluation resumable: each pair's counts are appended to
+            ``results.jsonl`` there as they are made (with ``eval-settings.json``: the model's weights
+            digest, the datasets, split and thresholds), and a later call with the same model and
+            settings takes the pairs found there instead of running the model on them again.
+        restart: with ``journal_folder``, drop the pairs kept there and start over.
 
     Raises:
-        InvalidArgumentError: ``data`` holds no pair; a threshold outside [0, 1].
+        InvalidArgumentError: ``data`` holds no pair; a threshold outside [0, 1]; ``journal_folder``
+            holds an evaluation with another model or settings (without ``restart``).
     """
     check_thresholds(threshold, change_thresholds, change_low_thresholds)
     data.require_pairs()
@@ -149,50 +170,128 @@ def evaluate(
         if change_low_thresholds is None
         else threshold_tensor(data.features, highs | change_low_thresholds, device)
     )
+    keys = [f"{Path(pair.root).resolve()}/{pair.pair_id}" for pair in data.pairs]
+    rows: dict[str, dict[str, Any]] = {}
+    journal: Path | None = None
+    if journal_folder is not None:
+        settings = {
+            "model_sha256": model_digest(model),
+            "datasets": [str(Path(folder).resolve()) for folder in data.folders],
+            "split": data.split,
+            "features": data.features,
+            "threshold": threshold,
+            "change_thresholds": highs,
+            "change_low_thresholds": change_low_thresholds,
+            "change_min_area": change_min_area,
+            "check_swap": check_swap,
+        }
+        journal = prepare_journal(
+            Path(journal_folder), "eval-settings.json", settings, restart, partial(_other_run, settings)
+        )
+        wanted = set(keys)
+        rows = {key: row for key, row in read_journal(journal, "key").items() if key in wanted}
+    remaining = [index for index, key in enumerate(keys) if key not in rows]
+    if rows and on_batch is not None:
+        on_batch(len(rows), len(data))
     model.eval()
-    groups: dict[str, PixelCounts] = {POOLED: PixelCounts(data.features)}
+    loader = DataLoader(Subset(data, remaining), batch_size=batch_size, shuffle=False)
+    done = 0
+    with contextlib.ExitStack() as stack:
+        log = None if journal is None else stack.enter_context(journal.open("a", encoding="utf-8"))
+        for batch in loader:
+            tensors = {k: v.to(device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
+            masks = model(tensors["reference"], tensors["test"]).masks(
+                threshold, change_threshold, change_low, change_min_area
+            )
+            swapped = None
+            if check_swap:
+                swapped = model(tensors["test"], tensors["reference"]).masks(
+                    threshold, change_threshold, change_low, change_min_area
+                )
+            for index in range(len(batch["feature"])):
+                position = remaining[done + index]
+                row = _pair_row(data, position, keys[position], masks, swapped, tensors, index)
+                rows[row["key"]] = row
+                if log is not None:
+                    log.write(json.dumps(row) + "\n")
+            if log is not None:
+                log.flush()
+            done += len(batch["feature"])
+            if on_batch is not None:
+                on_batch(len(data) - len(remaining) + done, len(data))
+    return summarise_pairs([rows[key] for key in keys], data.features, check_swap)
+
+
+def _other_run(settings: dict[str, Any], previous: dict[str, Any]) -> str:
+    differing = sorted(
+        key for key in settings | previous if json.loads(json.dumps(settings.get(key))) != previous.get(key)
+    )
+    return (
+        "the evaluation of another model or with other settings (these differ: " + ", ".join(differing) + ")"
+    )
+
+
+def _pair_row(
+    data: ChangePairs,
+    position: int,
+    key: str,
+    masks: ChangeOutput,
+    swapped: ChangeOutput | None,
+    tensors: dict[str, torch.Tensor],
+    index: int,
+) -> dict[str, Any]:
+    """One pair's counts, as a journal row (plain JSON values)."""
+    record = data.pairs[position]
+    one = {k: v[index : index + 1] for k, v in tensors.items()}
+    single = type(masks)(*(getattr(masks, name)[index : index + 1] for name in MAPS))
+    counts = PixelCounts(data.features)
+    counts.update(single, one)
+    change = single.change[0]
+    row: dict[str, Any] = {
+        "key": key,
+        # The folder's name too: two none folders often share pair ids (s00000_v000).
+        "label": f"{Path(record.root).name}/{record.pair_id}",
+        "feature": record.feature,
+        "place": record.place,
+        "counts": counts.to_lists(),
+        "marked": int(change.any(dim=0).sum()),
+        "pixels": int(change[0].numel()),
+        "swap": None,
+    }
+    if swapped is not None:
+        other = swapped.change[index]
+        row["swap"] = [int((other & change).sum()), int((other | change).sum())]
+    return row
+
+
+def summarise_pairs(rows: list[dict[str, Any]], features: list[str], check_swap: bool) -> EvalResult:
+    """The scores of an evaluation from its pairs' rows (as :func:`evaluate` keeps them)."""
+    groups: dict[str, PixelCounts] = {POOLED: PixelCounts(features)}
     places: dict[str, PixelCounts] = {}
     pairs: dict[str, int] = {}
     place_pairs: dict[str, int] = {}
     none_pairs: dict[str, dict[str, Any]] = {}
-    swap_intersection = swap_union = 0.0
-    loader = DataLoader(data, batch_size=batch_size, shuffle=False)
-    done = 0
-    for batch in loader:
-        tensors = {k: v.to(device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
-        output = model(tensors["reference"], tensors["test"])
-        masks = output.masks(threshold, change_threshold, change_low, change_min_area)
-        for index, feature in enumerate(batch["feature"]):
-            pairs[feature] = pairs.get(feature, 0) + 1
-            one = {k: v[index : index + 1] for k, v in tensors.items()}
-            single = type(masks)(
-                *(getattr(masks, name)[index : index + 1] for name in ("seg_ref", "seg_test", "change"))
-            )
-            groups.setdefault(feature, PixelCounts(data.features)).update(single, one)
-            if feature in data.features:
-                key = f"{feature}/{batch['place'][index]}"
-                place_pairs[key] = place_pairs.get(key, 0) + 1
-                places.setdefault(key, PixelCounts(data.features)).update(single, one)
-            if feature == "none":
-                marked = float(single.change.any(dim=1).sum())
-                pixels = single.change[:, 0].numel()
-                by_feature = single.change[0].flatten(1).float().mean(dim=1).tolist()
-                # The folder's name too: two none folders often share pair ids (s00000_v000).
-                record = data.pairs[done + index]
-                none_pairs[f"{record.root.name}/{record.pair_id}"] = {
-                    "marked": marked / pixels,
-                    "pixels": pixels,
-                    "by_feature": dict(zip(data.features, by_feature, strict=True)),
-                }
-        groups[POOLED].update(masks, tensors)
-        if check_swap:
-            swapped = model(tensors["test"], tensors["reference"])
-            swapped_change = swapped.masks(threshold, change_threshold, change_low, change_min_area).change
-            swap_intersection += float((swapped_change & masks.change).sum())
-            swap_union += float((swapped_change | masks.change).sum())
-        done += len(batch["feature"])
-        if on_batch is not None:
-            on_batch(done, len(data))
+    swap_intersection = swap_union = 0
+    for row in rows:
+        feature = row["feature"]
+        counts = PixelCounts.from_lists(features, row["counts"])
+        pairs[feature] = pairs.get(feature, 0) + 1
+        groups[POOLED].add(counts)
+        groups.setdefault(feature, PixelCounts(features)).add(counts)
+        if feature in features:
+            key = f"{feature}/{row['place']}"
+            place_pairs[key] = place_pairs.get(key, 0) + 1
+            places.setdefault(key, PixelCounts(features)).add(counts)
+        if feature == "none":
+            tp, fp = counts.counts["change"][0], counts.counts["change"][1]
+            none_pairs[row["label"]] = {
+                "marked": row["marked"] / row["pixels"],
+                "pixels": row["pixels"],
+                "by_feature": dict(zip(features, ((tp + fp) / row["pixels"]).tolist(), strict=True)),
+            }
+        if row["swap"] is not None:
+            swap_intersection += row["swap"][0]
+            swap_union += row["swap"][1]
     none_total = sum(entry["pixels"] for entry in none_pairs.values())
     return EvalResult(
         scores={name: counts.compute() for name, counts in groups.items()},
@@ -205,3 +304,14 @@ def evaluate(
         },
         none_pairs=none_pairs,
     )
+
+
+def model_digest(model: nn.Module) -> str:
+    """SHA-256 of a model's kind and weights: the same network with the same weights, whatever file or
+    device it came from (a resumed evaluation must be of the same model)."""
+    digest = hashlib.sha256(type(model).__name__.encode())
+    digest.update(str(getattr(model, "views", "")).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()

@@ -146,6 +146,22 @@ class PixelCounts:
             ).cpu()
             self.counts[name] = self.counts.get(name, torch.zeros_like(counts)) + counts
 
+    def add(self, other: PixelCounts) -> None:
+        """Add the totals of ``other`` (counts over the same features)."""
+        for name, counts in other.counts.items():
+            self.counts[name] = self.counts.get(name, torch.zeros_like(counts)) + counts
+
+    def to_lists(self) -> dict[str, list[list[int]]]:
+        """The totals as plain lists, ``{map: [tp, fp, fn, tn]`` each a list over features``}`` (for JSON)."""
+        return {name: counts.tolist() for name, counts in self.counts.items()}
+
+    @classmethod
+    def from_lists(cls, features: list[str], lists: dict[str, list[list[int]]]) -> PixelCounts:
+        """The inverse of :meth:`to_lists`."""
+        return cls(
+            list(features), {name: torch.tensor(value, dtype=torch.int64) for name, value in lists.items()}
+        )
+
     def compute(self) -> dict[str, dict[str, dict[str, float | None]]]:
         """Precision, recall, F1, IoU and false-positive rate per map and feature.
 

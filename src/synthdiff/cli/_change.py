@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +12,7 @@ from synthdiff.cli._common import (
     DEVICE_HELP,
     SHIPPED_CHANGE_MODELS,
     app,
+    console,
     count_progress,
     friendly_errors,
     out,
@@ -130,7 +130,13 @@ def eval_change_command(
     data: Annotated[list[Path], typer.Option("--data", help="Dataset folder from generate (repeatable).")],
     split: Annotated[str, typer.Option("--split", help="train, val or test.")] = "test",
     output: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write eval.json and eval.md here.")
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write eval.json and eval.md here, and keep each pair's counts as they are made "
+            "(results.jsonl), so that an interrupted evaluation resumes.",
+        ),
     ] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
@@ -144,11 +150,17 @@ def eval_change_command(
             "(generate renders the val scenes first, then test, then train).",
         ),
     ] = False,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Drop the pairs an earlier run kept in --out and start over.")
+    ] = False,
 ) -> None:
-    """Score a checkpoint per feature: precision, recall, F1, IoU; none-pair false positives; swap IoU."""
+    """Score a checkpoint per feature: precision, recall, F1, IoU; none-pair false positives; swap IoU.
+
+    With --out, an interrupted evaluation (Ctrl-C) resumes where it stopped when run again.
+    """
     from synthdiff.change import ChangePairs, evaluate, load_checkpoint, resolve_device
     from synthdiff.change._report import markdown_table
-    from synthdiff.io import output_folder
+    from synthdiff.io import atomic_write_text, json_text, output_folder
 
     target = resolve_device(device)
     model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
@@ -158,20 +170,43 @@ def eval_change_command(
         metadata["low_thresholds"] = dict(metadata["thresholds"])
     if min_area is not None:
         metadata["min_area"] = min_area
-    result = evaluate(
-        model,
-        pairs,
-        threshold=0.5 if threshold is None else threshold,
-        change_thresholds=metadata["thresholds"],
-        change_low_thresholds=metadata["low_thresholds"],
-        change_min_area=metadata["min_area"],
-        device=target,
-        check_swap=True,
-    )
+    if output is not None:
+        output_folder(output, create=False)
+    scored = [0]
+
+    with count_progress("scoring pairs") as bar:
+        task = bar.add_task("scoring pairs", total=len(pairs))
+
+        def advance(done: int, total: int) -> None:
+            scored[0] = done
+            bar.update(task, completed=done)
+
+        try:
+            result = evaluate(
+                model,
+                pairs,
+                threshold=0.5 if threshold is None else threshold,
+                change_thresholds=metadata["thresholds"],
+                change_low_thresholds=metadata["low_thresholds"],
+                change_min_area=metadata["min_area"],
+                device=target,
+                check_swap=True,
+                on_batch=advance,
+                journal_folder=output,
+                restart=restart,
+            )
+        except KeyboardInterrupt:
+            bar.stop()
+            kept = (
+                f"they are kept in {output / 'results.jsonl'}: run the same command again to go on"
+                if output is not None
+                else "nothing was kept: pass --out DIR to keep each pair's counts, so that a rerun goes on"
+            )
+            console.print(f"interrupted after {scored[0]} of {len(pairs)} pairs; {kept}", highlight=False)
+            raise typer.Exit(130) from None
     table = markdown_table(result, metadata, split)
     out.print(table, highlight=False)
     if output is not None:
-        output_folder(output)
         payload = {
             # 1.1 added by_place, 1.2 low_thresholds, 1.3 none_pairs, 1.4 min_area (from the metadata)
             "schema_version": "1.4",
@@ -180,8 +215,8 @@ def eval_change_command(
             **metadata,
             **result.to_dict(),
         }
-        (output / "eval.json").write_text(json.dumps(payload, indent=2) + "\n")
-        (output / "eval.md").write_text(table + "\n")
+        atomic_write_text(output / "eval.json", json_text(payload))
+        atomic_write_text(output / "eval.md", table + "\n")
 
 
 @tune_app.command("change")
@@ -229,7 +264,7 @@ def tune_change_command(
     )
     from synthdiff.change._report import tune_table
     from synthdiff.change._tune import _check_tuned_path
-    from synthdiff.io import atomic_write_text
+    from synthdiff.io import atomic_write_text, json_text
 
     _check_tuned_path(checkpoint, output)  # before the search, not after it
     target = resolve_device(device)
@@ -260,7 +295,7 @@ def tune_change_command(
     store_thresholds(checkpoint, output, result)
     record = output.with_name(output.stem + "-tune.json")
     payload = {"schema_version": "1.0", "model": str(checkpoint), "out": str(output), **result.to_dict()}
-    atomic_write_text(record, json.dumps(payload, indent=2) + "\n")
+    atomic_write_text(record, json_text(payload))
     out.print(tune_table(result, metadata["model"]), highlight=False)
     out.print(f"tuned model: {output}; record: {record}", highlight=False)
 

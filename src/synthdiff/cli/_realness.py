@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,7 +63,7 @@ def realness_command(
     A folder stands for the images under it (recursively, sorted). With --json, an interrupted run
     (Ctrl-C) writes the scores it has; the same command then scores only the rest.
     """
-    from synthdiff.io import atomic_write_text, output_folder
+    from synthdiff.io import atomic_write_text, json_text, output_folder
     from synthdiff.realness import FileScores, interrupted_scores, load_realness_model, score_files
 
     images = _expand_folders(images)
@@ -88,7 +87,7 @@ def realness_command(
     if scores.resumed:
         out.print(f"{scores.resumed} scores taken from the interrupted run in {json_out}", highlight=False)
     if json_out is not None:
-        atomic_write_text(json_out, json.dumps(scores.to_dict(), indent=2) + "\n", protected=images)
+        atomic_write_text(json_out, json_text(scores.to_dict()), protected=images)
     if not scores.complete:
         where = (
             f"; the scores so far are in {json_out}, and the same command scores the rest" if json_out else ""

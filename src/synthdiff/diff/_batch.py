@@ -17,7 +17,7 @@ from typing import Any
 
 from synthdiff._journal import file_stamp, prepare_journal, read_journal
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
-from synthdiff.io import atomic_write_text, csv_delimiter, list_images
+from synthdiff.io import atomic_write_text, csv_delimiter, json_text, list_images
 
 __all__ = [
     "BatchResult",
@@ -475,7 +475,7 @@ def _write_summaries(out: Path, result: BatchResult, reports: bool) -> None:
         **{k: v for k, v in asdict(result).items() if k != "rows"},
         "pairs": result.rows,
     }
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(out / "summary.json", json_text(summary))
     links = {
         row["id"]: f"reports/{_safe_name(row['id'])}/index.html"
         for row in result.rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,12 +63,12 @@ class GapReport:
 
     def save(self, out: str | os.PathLike[str]) -> Path:
         """Write gap.json, the plots as PNG and a self-contained index.html; returns the page."""
-        from synthdiff.io import atomic_write_bytes, atomic_write_text, output_folder
+        from synthdiff.io import atomic_write_bytes, atomic_write_text, json_text, output_folder
         from synthdiff.report._compare_report import png_data_uri
         from synthdiff.report._gap_report import render_gap_html
 
         folder = output_folder(out)
-        atomic_write_text(folder / "gap.json", json.dumps(self.to_dict(), indent=2) + "\n")
+        atomic_write_text(folder / "gap.json", json_text(self.to_dict()))
         for name, data in self.plots.items():
             atomic_write_bytes(folder / name, data)
         uris = {name: png_data_uri(data) for name, data in self.plots.items()}

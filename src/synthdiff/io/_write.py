@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from synthdiff.errors import InvalidArgumentError, OutputError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "encode_png", "output_folder", "save_exr", "save_png"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "encode_png",
+    "json_text",
+    "output_folder",
+    "save_exr",
+    "save_png",
+]
 
 
 def _check_not_input(path: Path, protected: Iterable[str | os.PathLike[str]]) -> None:
@@ -112,6 +123,42 @@ def atomic_write_text(
     return atomic_write_bytes(path, text.encode("utf-8"), protected=protected)
 
 
+def json_text(payload: Any, *, indent: int | None = 2) -> str:
+    """Strict JSON for a report: NaN and infinities become ``null``, numpy scalars plain numbers.
+
+    Python's ``json.dumps`` writes NaN and Infinity by default, which JSON does not allow: browsers,
+    ``jq`` and most other readers then refuse the whole file. A report states an undefined value
+    (precision with no positive prediction, the mean of nothing) as ``null`` instead.
+
+    Args:
+        payload: dicts, lists, tuples, strings, numbers, booleans and None, nested.
+        indent: as for ``json.dumps``; the text ends with a newline when it is not None.
+
+    Returns:
+        The JSON text.
+
+    Example:
+        >>> json_text({"f1": float("nan"), "n": np.int64(3)}, indent=None)
+        '{"f1": null, "n": 3}'
+    """
+    text = json.dumps(_finite_only(payload), indent=indent, allow_nan=False)
+    return text + "\n" if indent is not None else text
+
+
+def _finite_only(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _finite_only(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_only(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _finite_only(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def encode_png(image: np.ndarray, *, bit_depth: int = 8) -> bytes:
     """Encode an image as PNG bytes.
 
@@ -122,13 +169,34 @@ def encode_png(image: np.ndarray, *, bit_depth: int = 8) -> bytes:
 
     Returns:
         The PNG file content.
+
+    Raises:
+        InvalidArgumentError: a float image holds NaN (a PNG cannot say "undefined", and writing 0 in
+            its place would hide the fault), or the array is of another type or shape.
     """
     import cv2
 
     if bit_depth not in (8, 16):
         raise InvalidArgumentError(f"Expected a PNG bit depth of 8 or 16, got {bit_depth}.")
     array = np.asarray(image)
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8) * 255
+    if array.dtype.kind not in "f" and array.dtype not in (np.uint8, np.uint16):
+        raise InvalidArgumentError(
+            f"Expected a float, uint8, uint16 or bool array for a PNG, got {array.dtype}. "
+            "Fix: scale it to [0, 1] floats first."
+        )
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        raise InvalidArgumentError(
+            f"Expected an HxW, HxWx3 or HxWx4 array for a PNG, got shape {array.shape}."
+        )
     if array.dtype.kind == "f":
+        bad = int(np.count_nonzero(np.isnan(array)))
+        if bad:
+            raise InvalidArgumentError(
+                f"Expected finite values for a PNG, got {bad} NaN value(s) in an array of shape "
+                f"{array.shape}. Fix: replace them (numpy.nan_to_num) or mask them before saving."
+            )
         scale = 255.0 if bit_depth == 8 else 65535.0
         dtype = np.uint8 if bit_depth == 8 else np.uint16
         array = np.round(np.clip(array, 0.0, 1.0) * scale).astype(dtype)

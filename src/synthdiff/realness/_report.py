@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from pathlib import Path
 
@@ -82,12 +81,12 @@ def write_bench(
 ) -> None:
     """Write bench.json (summary and every image), scores.csv, mistakes.png (if any) and index.html (a
     self-contained page of them) into ``out``."""
-    from synthdiff.io import atomic_write_bytes, atomic_write_text, output_folder
+    from synthdiff.io import atomic_write_bytes, atomic_write_text, json_text, output_folder
     from synthdiff.report._bench_report import render_bench_html
 
     folder = output_folder(out)
     payload = {"schema_version": BENCH_SCHEMA_VERSION, "model": model, **evaluation.to_dict()}
-    atomic_write_text(folder / "bench.json", json.dumps(payload, indent=2) + "\n")
+    atomic_write_text(folder / "bench.json", json_text(payload))
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from synthdiff.io import atomic_write_text
+from synthdiff.io import atomic_write_text, json_text
 from synthdiff.study._aggregate import bradley_terry, mean_interval, wilson_interval
 from synthdiff.study._db import Database
 from synthdiff.study._models import Answer, Pair, Participant, Study
@@ -216,8 +215,8 @@ def _build_documents(
     header = {"schema_version": EXPORT_SCHEMA_VERSION, "include_flagged": include_flagged}
     documents = {
         "answers.csv": to_csv(rows, ANSWER_COLUMNS),
-        "answers.json": json.dumps({**header, "answers": rows}, indent=1),
-        "aggregates.json": json.dumps({**header, **aggregates}, indent=1),
+        "answers.json": json_text({**header, "answers": rows}, indent=1),
+        "aggregates.json": json_text({**header, **aggregates}, indent=1),
     }
     pair_columns = list(aggregates["pairs"][0]) if aggregates["pairs"] else ["pair_id", "n"]
     documents["aggregates.csv"] = to_csv(aggregates["pairs"], pair_columns)
