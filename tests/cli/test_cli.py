@@ -168,6 +168,16 @@ def test_help_texts_survive_rich_markup() -> None:
     assert not changed, "\n".join(changed)
 
 
+def test_help_lists_on_off_flags_without_a_value() -> None:
+    # "--fast <bool>" would read as if "--fast true" were needed (typer 0.29 prints it so).
+    result = runner.invoke(app, ["batch", "--help"], terminal_width=160)
+    assert result.exit_code == 0
+    rows = [line.lstrip("│ *") for line in result.output.splitlines()]
+    lines = {row.split()[0]: row for row in rows if row.startswith("--")}
+    assert "<bool>" not in lines["--fast"] and "<bool>" not in lines["--help"]
+    assert "<int range>" in lines["--workers"]  # options that take a value still show its type
+
+
 def test_version() -> None:
     from importlib.metadata import version
 
