@@ -63,10 +63,40 @@ def test_init_rejects_bad_pairs_files(tmp_path: Path, images: tuple[Path, list[s
     assert unknown.exit_code == 2 and "yesno, 2afc, rating" in unknown.output
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--answers-per-pair", "0", "Expected --answers-per-pair >= 1, got 0."),
+        ("--trap-rate", "1", "Expected --trap-rate in [0, 1), got 1.0."),
+        ("--reservation-minutes", "0", "Expected --reservation-minutes between 0 and 1440, got 0.0."),
+        ("--reliability-threshold", "1.5", "Expected --reliability-threshold in [0, 1], got 1.5."),
+        ("--min-traps", "-1", "Expected --min-traps >= 0, got -1."),
+        ("--min-response-ms", "-5", "Expected --min-response-ms >= 0, got -5."),
+        ("--max-answers", "0", "Expected --max-answers >= 1 (or none, no cap), got 0."),
+        ("--invitations", "-2", "Expected --invitations >= 0, got -2."),
+    ],
+)
+def test_init_refuses_settings_out_of_range_and_creates_nothing(
+    tmp_path: Path, images: tuple[Path, list[str]], option: str, value: str, message: str
+) -> None:
+    pairs = write_pairs(tmp_path / "pairs.csv", images[1], 4, traps=1)
+    database = tmp_path / "study.db"
+    result = runner.invoke(
+        app,
+        ["study", "init", "--pairs", str(pairs), "--question", "yesno", "--images-root", str(images[0]),
+         "--database-url", f"sqlite:///{database}", option, value],
+    )  # fmt: skip
+    assert result.exit_code == 2 and message in result.output
+    assert not database.exists()
+
+
 def test_export_and_invite_commands(tmp_path: Path, images: tuple[Path, list[str]]) -> None:
     url, _ = _init(tmp_path, images)
     invite = runner.invoke(app, ["study", "invite", "--count", "3", "--database-url", url])
     assert invite.exit_code == 0 and len(invite.output.split()) == 3
+    for count in ("0", "-1"):  # these printed nothing and made no code, without a word
+        none = runner.invoke(app, ["study", "invite", "--count", count, "--database-url", url])
+        assert none.exit_code == 2 and f"Expected --count >= 1 invitation code, got {count}." in none.output
     result = runner.invoke(app, ["study", "export", "--out", str(tmp_path / "out"), "--database-url", url])
     assert result.exit_code == 0, result.output
     assert "0 answers, 4 pairs" in result.output

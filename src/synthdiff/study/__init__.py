@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
-from synthdiff.errors import MissingDependencyError
+from synthdiff.errors import InvalidArgumentError, MissingDependencyError
 
 __all__ = [
     "QUESTIONS",
@@ -53,9 +53,12 @@ def add_invitations(database_url: str, count: int) -> list[str]:
     """Make ``count`` new invitation codes (from then on, signing up needs one).
 
     Raises:
-        InvalidArgumentError: no study in that database (a mistyped URL leaves no empty file behind).
+        InvalidArgumentError: ``count`` under 1; no study in that database (a mistyped URL leaves no
+            empty file behind).
         OutputError: the database cannot be opened, or is a file that is not a database.
     """
+    if count < 1:
+        raise InvalidArgumentError(f"Expected --count >= 1 invitation code, got {count}.")
     database = Database(database_url)
     try:
         database.require_schema()

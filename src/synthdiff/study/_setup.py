@@ -59,8 +59,14 @@ class StudySettings:
             raise InvalidArgumentError(
                 f"Expected --reliability-threshold in [0, 1], got {self.reliability_threshold}."
             )
+        if self.min_traps < 0:
+            raise InvalidArgumentError(f"Expected --min-traps >= 0, got {self.min_traps}.")
+        if self.min_response_ms < 0:
+            raise InvalidArgumentError(f"Expected --min-response-ms >= 0, got {self.min_response_ms}.")
         if self.max_answers_per_participant is not None and self.max_answers_per_participant < 1:
-            raise InvalidArgumentError("Expected --max-answers to be at least 1.")
+            raise InvalidArgumentError(
+                f"Expected --max-answers >= 1 (or none, no cap), got {self.max_answers_per_participant}."
+            )
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,8 @@ def create_study(
     """
     settings = settings or StudySettings()
     settings.check()
+    if invitations < 0:
+        raise InvalidArgumentError(f"Expected --invitations >= 0, got {invitations}.")
     if question not in QUESTIONS:
         raise InvalidArgumentError(f"Expected --question among {', '.join(QUESTIONS)}, got {question!r}.")
     rows = read_pairs(pairs_csv, question, images_root)
