@@ -159,6 +159,28 @@ def test_csv_delimiter_is_read_from_the_header(tmp_path: Path, delimiter: str) -
     )
 
 
+def test_csv_rows_without_an_id_are_named_by_the_shortest_unique_end_of_their_test_path(
+    tmp_path: Path,
+) -> None:
+    # Named by the file name alone, every row of a folder-per-exercise layout was called "test", and the
+    # CSV was refused for a repeated id.
+    (tmp_path / "pairs.csv").write_text(
+        "id,reference,test\n"
+        ",light/reference.png,light/test.png\n"
+        ",texture/reference.png,texture/test.exr\n"
+        ",ref.png,students/ben.jpg\n"
+        f",ref.png,{tmp_path}/a/group-b/anna.png\n"
+        f",ref.png,{tmp_path}/b/group-b/anna.png\n"
+        "own,ref.png,light/test.png\n"
+        "sam,ref.png,sam.png\n"
+        ",ref.png,more/sam.png\n"  # not "sam": that is another row's id
+    )
+    ids = [pair.pair_id for pair in pairs_from_csv(tmp_path / "pairs.csv")]
+    assert ids == [
+        "light/test", "texture/test", "ben", "a/group-b/anna", "b/group-b/anna", "own", "sam", "more/sam"
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
@@ -166,7 +188,19 @@ def test_csv_delimiter_is_read_from_the_header(tmp_path: Path, delimiter: str) -
         ("id,reference,test\na,x.png\n", "line 2: expected a reference and a test path; test is empty"),
         # Line numbers are the file's own, blank lines counted.
         ("id,reference,test\n\n\na,x.png,y.png,z.png\n", "line 4: 4 fields, but the header names 3"),
-        ("id,reference,test\na,x.png,y.png\na,z.png,w.png\n", "line 3: the pair id 'a' is used twice"),
+        (
+            "id,reference,test\na,x.png,y.png\na,z.png,w.png\n",
+            "line 3: the pair id 'a' is also the id of line 2",
+        ),
+        # One test image against two references: its path cannot name both.
+        (
+            "reference,test\nx.png,y.png\nz.png,y.png\n",
+            r"line 3: .*'y' is also the id of line 2 \(named by its test",
+        ),
+        (
+            "id,reference,test\ny,x.png,q.png\n,z.png,y.png\n",
+            r"line 3: the pair id 'y' is also the id of line 2 \(named by",
+        ),
         ("id,reference,test\n", "has a header but no pairs"),
     ],
 )

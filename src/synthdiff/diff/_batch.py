@@ -9,6 +9,7 @@ import json
 import math
 import multiprocessing
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -206,7 +207,9 @@ def pairs_from_reference(
 def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
     """Read pairs from a CSV with columns ``reference`` and ``test`` (and optionally ``id``).
 
-    Relative paths are taken relative to the CSV's folder.
+    Relative paths are taken relative to the CSV's folder. A row without an id is named by its test
+    path without extension, cut to its last parts that no other row's test path ends with: ``ben``,
+    or ``group-b/ben`` when another row's test is ``group-a/ben.png``.
 
     Raises:
         InvalidArgumentError: the file is missing, a column is missing, a row is incomplete or an
@@ -228,8 +231,7 @@ def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
             f"'{file}' needs a header with columns 'reference' and 'test' (optionally 'id'); found "
             f"{sorted(columns) or 'no header'}. Fix: add the header line 'id,reference,test'."
         )
-    pairs: list[PairSpec] = []
-    seen: set[str] = set()
+    rows: list[tuple[int, dict[str, str]]] = []
     for raw in reader:
         line = reader.line_num  # the file's line, blank lines and quoted line breaks counted
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
@@ -244,17 +246,43 @@ def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
                 f"'{file}' line {line}: expected a reference and a test path; {' and '.join(missing)} "
                 f"is empty. Fix: fill it in or delete the line."
             )
-        pair_id = row.get("id") or Path(row["test"]).stem
+        rows.append((line, row))
+    if not rows:
+        raise InvalidArgumentError(f"'{file}' has a header but no pairs.")
+    unnamed = [row["test"] for _, row in rows if not row.get("id")]
+    derived = iter(_shortest_unique_names(unnamed, {row["id"] for _, row in rows if row.get("id")}))
+    pairs: list[PairSpec] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        pair_id = row.get("id") or next(derived)
         if pair_id in seen:
             raise InvalidArgumentError(
-                f"'{file}' line {line}: the pair id {pair_id!r} is used twice. Fix: add a unique 'id'."
+                f"'{file}' line {line}: the pair id {pair_id!r} is also the id of line {seen[pair_id]}"
+                f"{'' if row.get('id') else ' (named by its test image)'}. Fix: give each pair a unique 'id'."
             )
-        seen.add(pair_id)
+        seen[pair_id] = line
         resolve = lambda value: str(Path(value) if Path(value).is_absolute() else file.parent / value)  # noqa: E731
         pairs.append(PairSpec(pair_id, resolve(row["reference"]), resolve(row["test"])))
-    if not pairs:
-        raise InvalidArgumentError(f"'{file}' has a header but no pairs.")
     return pairs
+
+
+def _shortest_unique_names(paths: list[str], taken: set[str]) -> list[str]:
+    """Each path without its extension, cut to the fewest last parts that tell it from the others and
+    from the names ``taken`` (paths that are the same throughout keep all their parts, and clash)."""
+    parts = [Path(path).with_suffix("").parts for path in paths]
+    depth = [1] * len(parts)
+    while True:
+        names = ["/".join(each[-d:]) for each, d in zip(parts, depth, strict=True)]
+        counts = Counter(names)
+        clashing = [
+            i
+            for i, name in enumerate(names)
+            if (counts[name] > 1 or name in taken) and depth[i] < len(parts[i])
+        ]
+        if not clashing:
+            return names
+        for i in clashing:
+            depth[i] += 1
 
 
 def _safe_name(pair_id: str) -> str:
