@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from synthdiff.cli._common import app, console, count_progress, friendly_errors, out
+from synthdiff.cli._common import app, console, count_progress, counted, friendly_errors, out
 from synthdiff.errors import InvalidArgumentError
 
 __all__ = ["generate_command"]
@@ -106,3 +106,9 @@ def generate_command(
         f"manifest: {result.out / 'manifest.jsonl'}  card: {result.out / 'README.md'}",
         highlight=False,
     )
+    if result.rendered and result.workers < workers:
+        out.print(
+            f"note: {counted(result.workers, 'Blender worker')} ran, not {workers}: at most one per CPU core "
+            "and per scene left to render (each holds a Blender of its own, about 0.5 GB)",
+            highlight=False,
+        )

@@ -46,6 +46,8 @@ class GenerateResult:
         rendered: pairs rendered by this run (the rest were already there: a resumed run).
         seconds: wall time of this run.
         splits: pairs per split.
+        workers: the Blender worker processes that ran (fewer than asked for when there were fewer
+            scenes left to render, or CPU cores).
     """
 
     out: Path
@@ -53,6 +55,7 @@ class GenerateResult:
     rendered: int
     seconds: float
     splits: dict[str, int] = field(default_factory=dict)
+    workers: int = 0
 
     @property
     def pairs_per_minute(self) -> float:
@@ -185,7 +188,9 @@ def generate(
     Args:
         options: what to render.
         out: the dataset folder (new, empty, or a dataset made with the same options).
-        workers: Blender worker processes; the CPU threads are shared among them.
+        workers: Blender worker processes; the CPU threads are shared among them. At most one per CPU
+            core and per scene left to render: each worker holds a Blender of its own (about 0.5 GB),
+            so more would add memory, not speed.
         on_pair: called as ``on_pair(done, total)`` after each pair, for a progress bar.
 
     Returns:
@@ -239,15 +244,18 @@ def _run(
         temporary.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in done.values()))
         os.replace(temporary, journal_path)
     splits = assign_splits(options.scenes, options.seed, options.split)
-    workers = min(workers, options.scenes)
+    pending_by_scene = {
+        index: tuple(v for v in range(options.variants) if pair_id(index, v) not in done)
+        for index in render_order(splits)
+    }
+    pending_scenes = sum(1 for pending in pending_by_scene.values() if pending)
+    workers = max(1, min(workers, pending_scenes, os.cpu_count() or 1))
     threads = max(1, (os.cpu_count() or 1) // workers)
-    tasks = []
-    for index in render_order(splits):
-        pending = tuple(v for v in range(options.variants) if pair_id(index, v) not in done)
-        if pending:
-            tasks.append(
-                SceneTask(str(out), options.to_dict(), index, splits[index], pending, threads, tuple(images))
-            )
+    tasks = [
+        SceneTask(str(out), options.to_dict(), index, splits[index], pending, threads, tuple(images))
+        for index, pending in pending_by_scene.items()
+        if pending
+    ]
     if tasks:
         # A manifest says the dataset is finished; while this run renders more pairs (a resumed or
         # grown dataset) it would describe fewer pairs than dataset.json now plans. It is written
@@ -326,7 +334,9 @@ def _run(
     _write_manifest(out, records)
     counts = {name: sum(1 for r in records if r["split"] == name) for name in ("train", "val", "test")}
     write_card(out, settings, records)
-    return GenerateResult(out, len(records), rendered, time.perf_counter() - start, counts)
+    return GenerateResult(
+        out, len(records), rendered, time.perf_counter() - start, counts, workers if tasks else 0
+    )
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
