@@ -224,6 +224,21 @@ def test_batch_cli(folders: tuple[Path, Path], tmp_path: Path) -> None:
     assert "1 file without a partner" in page and f"<code>{alone}</code>" in page
 
 
+def test_batch_starts_no_more_workers_than_cores_and_pairs(
+    folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import os
+
+    args = ["batch", *map(str, folders), "-o", str(tmp_path / "out"), "--fast", "--workers", "99"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    ran = min(4, os.cpu_count() or 1)  # 4 pairs (one of them broken)
+    assert (
+        f"note: {ran} worker{'s' if ran > 1 else ''} ran, not 99: at most one per CPU core" in result.output
+    )
+    assert "4 pairs: 3 compared now" in result.output
+
+
 def test_batch_cli_needs_inputs(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["batch", "-o", str(tmp_path)])
     assert result.exit_code == 2 and "Expected REFERENCE_DIR and TEST_DIR (or one REFERENCE" in result.output

@@ -326,6 +326,12 @@ def batch_command(
             console.print(labelled("skipped", "yellow", f"{row['id']}: {row['error']}"), highlight=False)
     for path in unmatched:
         console.print(labelled("no partner", "yellow", path), highlight=False)
+    if result.compared and result.workers < workers:
+        out.print(
+            f"note: {counted(result.workers, 'worker')} ran, not {workers}: at most one per CPU core and per "
+            "pair to compare (each holds its own images and maps)",
+            highlight=False,
+        )
     out.print(f"summary: {Path(output) / 'summary.csv'}", highlight=False)
     out.print(f"table: {Path(output) / 'index.html'}", highlight=False)
 

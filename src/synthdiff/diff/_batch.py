@@ -76,6 +76,7 @@ class BatchResult:
         resumed: pairs taken from an earlier, interrupted run.
         failed: pairs that could not be compared (their rows say why).
         unmatched: files that had no partner (folder mode).
+        workers: the worker processes that ran: at most one per CPU core and per pair to compare.
     """
 
     rows: list[dict[str, Any]]
@@ -83,6 +84,7 @@ class BatchResult:
     resumed: int = 0
     failed: int = 0
     unmatched: list[str] = field(default_factory=list)
+    workers: int = 0
 
 
 def _images(folder: Path) -> dict[str, list[Path]]:
@@ -370,7 +372,9 @@ def run_batch(
     Args:
         pairs: the pairs to compare.
         output: output folder.
-        workers: worker processes (1 = in this process).
+        workers: worker processes (1 = in this process); at most one per CPU core and per pair to
+            compare are started, since each holds its own images and maps (a 4K pair peaks at about
+            1.2 GB, docs/performance.md), so more would add memory, not speed.
         reports: also write a full report per pair under ``output/reports/ID/``.
         restart: ignore results of an earlier run.
         progress: called as ``progress(done, total)`` after every pair.
@@ -433,7 +437,8 @@ def run_batch(
             if progress:
                 progress(finished, total)
 
-        if workers == 1:
+        workers = min(workers, len(todo), os.cpu_count() or 1)
+        if workers <= 1:
             for pair in todo:
                 record(_compare_one(pair, options, report_dir))
         else:
@@ -449,6 +454,7 @@ def run_batch(
         resumed=total - len(todo),
         failed=sum(row["status"] != "ok" for row in rows),
         unmatched=list(unmatched),
+        workers=max(workers, 1) if todo else 0,
     )
     _write_summaries(out, result, reports)
     return result
