@@ -85,8 +85,9 @@ def test_cli_writes_the_report_and_lists_unreadable_files(tmp_path: Path) -> Non
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "gap.json").read_text())
-    assert report["schema_version"] == "1.2" and report["sets"]["b"]["name"] == "renders"
+    assert report["schema_version"] == "1.3" and report["sets"]["b"]["name"] == "renders"
     assert report["shared_images"] == 0 and report["near_identical"]["count"] == 0 and report["notes"] == []
+    assert [report["near_identical_within"][key]["count"] for key in "ab"] == [0, 0]
     low, high = report["deep_features"]["classifier"]["interval"]
     assert (
         f"classifier AUC {report['deep_features']['classifier']['auc']:.3f} [{low:.3f}, {high:.3f}]"
@@ -161,6 +162,53 @@ def test_re_encoded_and_resized_copies_are_found_as_near_identical(tmp_path: Pat
         "max_rms": 3.0,
         "pairs": [],
     }
+
+
+def test_a_picture_that_differs_only_beside_its_centre_square_or_is_cropped_is_not_near_identical(
+    tmp_path: Path,
+) -> None:
+    """The centre square alone called these the same picture (scripts/gap_near_identical_measure.py:
+    centre 0.3-2.0 apart for chelsea and coffee); their whole frames differ."""
+    photos, edited = tmp_path / "photos", tmp_path / "edited"
+    photos.mkdir()
+    edited.mkdir()
+    for name in ("chelsea", "coffee"):
+        pixels = to_uint8(photo(name))
+        Image.fromarray(pixels).save(photos / f"{name}.png")
+        side = (pixels.shape[1] - pixels.shape[0]) // 2  # the columns beside the centre square
+        beside = pixels.copy()
+        beside[:, :side] = 255 - beside[:, :side]
+        beside[:, -side:] = 255 - beside[:, -side:]
+        Image.fromarray(beside).save(edited / f"{name}-beside.png")
+        Image.fromarray(pixels[:, side:-side]).save(edited / f"{name}-square.png")
+    Image.fromarray(to_uint8(photo("chelsea"))).save(edited / "chelsea-copy.jpg", quality=75)
+    near = gap(photos, edited, cache_dir=tmp_path / "cache", resamples=5).to_dict()["near_identical"]
+    assert near["count"] == 1 and Path(near["pairs"][0]["b"]).name == "chelsea-copy.jpg"
+
+
+def test_copies_within_a_set_are_found_and_noted(tmp_path: Path) -> None:
+    photos, renders = (
+        noisy_photos(tmp_path / "photos", 8, seed=11),
+        flat_renders(tmp_path / "renders", 8, seed=12),
+    )
+    (renders / "zz-copy.png").write_bytes((renders / "002.png").read_bytes())
+    with Image.open(renders / "005.png") as image:
+        image.save(renders / "zz-q90.jpg", quality=90)
+    report = gap(photos, renders, names=("photos", "renders"), cache_dir=tmp_path / "cache", resamples=5)
+    within = report.to_dict()["near_identical_within"]
+    assert within["a"]["count"] == 0
+    assert within["b"]["count"] == 2
+    found = {(Path(pair["earlier"]).name, Path(pair["later"]).name) for pair in within["b"]["pairs"]}
+    assert found == {("002.png", "zz-copy.png"), ("005.png", "zz-q90.jpg")}
+    assert within["b"]["pairs"][0]["rms"] == 0.0  # the exact copy is the closest
+    report.save(tmp_path / "out")
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "near-identical to an earlier one of the same set</td><td>0</td><td>2</td>" in page
+    assert report.to_dict()["notes"] == [
+        "2 images of renders are near-identical to an earlier one of renders (gap.json lists them under "
+        "near_identical_within): a set holding copies is less varied than its size says, and every measure "
+        "counts each copy as another image."
+    ]
 
 
 def test_bad_counts_are_refused(tmp_path: Path) -> None:

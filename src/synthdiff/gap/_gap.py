@@ -24,13 +24,16 @@ from synthdiff.io import images_in_folder
 
 __all__ = ["GAP_SCHEMA_VERSION", "GapReport", "default_cache_dir", "gap"]
 
-GAP_SCHEMA_VERSION = "1.2"  # 1.1 added shared_images and notes, 1.2 near_identical
+GAP_SCHEMA_VERSION = "1.3"  # 1.1 added shared_images and notes, 1.2 near_identical, 1.3 near_identical_within
 RANKED = 8
-# Two images whose 32x32 centre thumbnails differ by at most this RMS (in 8-bit steps) count as the same
-# picture. Measured by scripts/gap_near_identical_measure.py on the scikit-image photos: JPEG re-encodes at
-# quality 90-30 and half-size JPEG 75 copies came to 0.03-2.2 (one text page downscaled, 6.9); distinct
-# photos 13 and more apart; a render with a wrong roughness (examples/) 6.4 from its reference; unchanged
-# 64x64 re-renders with other noise 3.3-5.1.
+# Two images whose 32x32 thumbnails (centre square and whole frame, the larger difference) differ by at most
+# this RMS (in 8-bit steps) count as the same picture. Measured by scripts/gap_near_identical_measure.py on
+# the scikit-image photos: JPEG re-encodes at quality 90-30 and half-size JPEG 75 copies came to 0.03-2.2
+# (one text page downscaled, 6.9); distinct photos 13 and more apart; a render with a wrong roughness
+# (examples/) 6.4 from its reference; unchanged 64x64 re-renders with other noise 3.3-5.1 (centre squares
+# only). The whole frame tells apart what the centre square alone did not: four wide photos against their
+# centre square cropped came to 0.3-14 on the centre, 20-51 on the frame, and with the parts beside that
+# square inverted to 2.0-10.7 and 43-89.
 NEAR_IDENTICAL_RMS = 3.0
 # gap.json lists this many near-identical pairs at most (the closest).
 NEAR_IDENTICAL_LISTED = 20
@@ -93,40 +96,105 @@ def _shared_images_note(count: int, names: tuple[str, str]) -> str:
 
 
 def near_identical(
-    a: list[ImageRecord], b: list[ImageRecord], max_rms: float = NEAR_IDENTICAL_RMS, block: int = 1024
+    a: list[ImageRecord], b: list[ImageRecord], max_rms: float = NEAR_IDENTICAL_RMS, block: int = 512
 ) -> dict[str, Any]:
     """The images of B that are near-identical to one of A: the same picture re-encoded or resized.
 
-    Compares the records' 32x32 centre thumbnails (so only the centre square of an image counts) by
-    RMS difference in 8-bit steps, B against all of A in blocks.
+    Two images are near-identical when both their 32x32 centre-square thumbnails and their 32x32
+    whole-frame thumbnails differ by at most ``max_rms`` (RMS, in 8-bit steps): the centre square is
+    sharp enough to tell photos apart, the whole frame makes pictures that differ only near their
+    edges, or are crops of one another, count as different. B is compared with all of A in blocks.
 
     Returns:
         ``count`` (images of B with a partner in A within ``max_rms``, exact copies included),
         ``max_rms`` and ``pairs``: up to NEAR_IDENTICAL_LISTED of them, closest first, each
         ``{"a": path, "b": path, "rms": value}``.
     """
-    found: list[tuple[float, str, str]] = []
-    if a and b:
-        flat_a = np.stack([r.thumbnail for r in a]).reshape(len(a), -1).astype(np.float32)
-        squares_a = (flat_a**2).sum(axis=1)
-        for start in range(0, len(b), block):
-            chunk = b[start : start + block]
-            flat_b = np.stack([r.thumbnail for r in chunk]).reshape(len(chunk), -1).astype(np.float32)
-            # |x - y|^2 = |x|^2 + |y|^2 - 2 x.y, for every pair of the block at once.
-            squared = squares_a[None, :] + (flat_b**2).sum(axis=1)[:, None] - 2.0 * flat_b @ flat_a.T
-            rms = np.sqrt(np.maximum(squared, 0.0) / flat_a.shape[1])
-            nearest = rms.argmin(axis=1)
-            for row, column in enumerate(nearest):
-                if rms[row, column] <= max_rms:
-                    found.append((float(rms[row, column]), a[column].path, chunk[row].path))
-    found.sort()
+    found = _nearest_partners(b, a, max_rms, block, earlier_only=False)
     return {
         "count": len(found),
         "max_rms": max_rms,
         "pairs": [
-            {"a": pa, "b": pb, "rms": round(value, 2)} for value, pa, pb in found[:NEAR_IDENTICAL_LISTED]
+            {"a": a[target].path, "b": b[query].path, "rms": round(value, 2)}
+            for value, query, target in found[:NEAR_IDENTICAL_LISTED]
         ],
     }
+
+
+def near_identical_within(
+    records: list[ImageRecord], max_rms: float = NEAR_IDENTICAL_RMS, block: int = 512
+) -> dict[str, Any]:
+    """The images of one set that are near-identical to an earlier image of the same set (as
+    :func:`near_identical` judges them): the copies a set holds beyond its first of each picture.
+
+    Returns:
+        ``count``, ``max_rms`` and ``pairs``: up to NEAR_IDENTICAL_LISTED, closest first, each
+        ``{"earlier": path, "later": path, "rms": value}`` (in the set's listing order).
+    """
+    found = _nearest_partners(records, records, max_rms, block, earlier_only=True)
+    return {
+        "count": len(found),
+        "max_rms": max_rms,
+        "pairs": [
+            {"earlier": records[target].path, "later": records[query].path, "rms": round(value, 2)}
+            for value, query, target in found[:NEAR_IDENTICAL_LISTED]
+        ],
+    }
+
+
+_THUMBNAILS = ("thumbnail", "frame")
+
+
+def _flat(records: list[ImageRecord], name: str) -> np.ndarray:
+    return np.stack([getattr(r, name) for r in records]).reshape(len(records), -1).astype(np.float32)
+
+
+def _nearest_partners(
+    queries: list[ImageRecord], targets: list[ImageRecord], max_rms: float, block: int, earlier_only: bool
+) -> list[tuple[float, int, int]]:
+    """For each query, its nearest target if within ``max_rms``: ``(rms, query, target)``, closest
+    first. The distance of two images is the larger of their two thumbnails' RMS differences. With
+    ``earlier_only`` (queries and targets the same list) each image is matched only with those before it.
+    """
+    if not queries or not targets:
+        return []
+    flat_targets = [_flat(targets, name) for name in _THUMBNAILS]
+    squares = [(flat**2).sum(axis=1) for flat in flat_targets]
+    found: list[tuple[float, int, int]] = []
+    for start in range(0, len(queries), block):
+        chunk = queries[start : start + block]
+        distances = []
+        for name, flat, square in zip(_THUMBNAILS, flat_targets, squares, strict=True):
+            rows = _flat(chunk, name)
+            # |x - y|^2 = |x|^2 + |y|^2 - 2 x.y, for every pair of the block at once.
+            squared = square[None, :] + (rows**2).sum(axis=1)[:, None] - 2.0 * rows @ flat.T
+            distances.append(np.sqrt(np.maximum(squared, 0.0) / flat.shape[1]))
+        rms = np.maximum(*distances)
+        if earlier_only:
+            indices = np.arange(start, start + len(chunk))[:, None]
+            rms[np.arange(len(targets))[None, :] >= indices] = np.inf
+        nearest = rms.argmin(axis=1)
+        for row, column in enumerate(nearest):
+            if rms[row, column] <= max_rms:
+                found.append((float(rms[row, column]), start + row, int(column)))
+    found.sort()
+    return found
+
+
+def _near_identical_within_note(within: dict[str, dict[str, Any]], names: tuple[str, str]) -> str:
+    """What copies inside a set mean for the figures (empty when there are none)."""
+    counted_sets = [
+        f"{_images_of(within[key]['count'], name)} near-identical to an earlier one of {name}"
+        for key, name in zip(("a", "b"), names, strict=True)
+        if within[key]["count"]
+    ]
+    if not counted_sets:
+        return ""
+    return (
+        "; ".join(counted_sets)
+        + " (gap.json lists them under near_identical_within): a set holding copies is less varied than its "
+        "size says, and every measure counts each copy as another image."
+    )
 
 
 def _near_identical_note(count: int, shared: int, names: tuple[str, str]) -> str:
@@ -211,9 +279,11 @@ def gap(
         "cache": {"folder": str(cache), "records_reused": hits},
     }
     results["near_identical"] = near_identical(a, b)
+    results["near_identical_within"] = {"a": near_identical_within(a), "b": near_identical_within(b)}
     notes = (
         _shared_images_note(results["shared_images"], names),
         _near_identical_note(results["near_identical"]["count"], results["shared_images"], names),
+        _near_identical_within_note(results["near_identical_within"], names),
     )
     results["notes"] = [note for note in notes if note]
     if not a or not b:

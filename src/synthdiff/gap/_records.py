@@ -2,9 +2,9 @@
 
 One :class:`ImageRecord` per readable image: its inventory (size, format, bit depth), grey-level and
 per-channel histograms with clipping, the radially averaged power spectrum of a native-resolution
-centre crop, a small thumbnail (for PCA and the autoencoder), and EfficientNet-Lite0 ImageNet
-features. Records are small (about 30 KB), so a whole folder's records fit in memory while images are
-read one batch at a time.
+centre crop, a small thumbnail of its centre square (for PCA and the autoencoder) and one of the
+whole frame (for near-identical images), and EfficientNet-Lite0 ImageNet features. Records are small
+(about 30 KB), so a whole folder's records fit in memory while images are read one batch at a time.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ __all__ = [
     "compute_records",
     "prepare_square",
     "radial_power_spectrum",
+    "whole_frame",
 ]
 
-RECORD_VERSION = 1
+# 2 added the whole-frame thumbnail.
+RECORD_VERSION = 2
 HISTOGRAM_BINS = 64
 SPECTRUM_CROP = 128
 THUMBNAIL = 32
@@ -67,7 +69,8 @@ class ImageRecord:
     clipped_dark: float  # share of pixels with every channel <= 1/255
     clipped_bright: float  # share of pixels with some channel >= 254/255
     spectrum: np.ndarray  # (SPECTRUM_CROP // 2,) log10 radially averaged power
-    thumbnail: np.ndarray  # (THUMBNAIL, THUMBNAIL, 3) uint8
+    thumbnail: np.ndarray  # (THUMBNAIL, THUMBNAIL, 3) uint8, the centre square
+    frame: np.ndarray  # (THUMBNAIL, THUMBNAIL, 3) uint8, the whole image squeezed to a square
     features: np.ndarray  # (1280,) float32 EfficientNet-Lite0 pooled head features
     content_key: str = ""  # a hash of the file's bytes (and the settings): equal for identical files
 
@@ -81,6 +84,7 @@ class ImageRecord:
             "channel_histograms": self.channel_histograms,
             "spectrum": self.spectrum,
             "thumbnail": self.thumbnail,
+            "frame": self.frame,
             "features": self.features,
         }
 
@@ -91,7 +95,7 @@ class ImageRecord:
             path, width, height, str(arrays["format"]), bit_depth, bool(is_hdr),
             arrays["grey_histogram"], arrays["channel_histograms"],
             float(arrays["clipped"][0]), float(arrays["clipped"][1]),
-            arrays["spectrum"], arrays["thumbnail"], arrays["features"], content_key,
+            arrays["spectrum"], arrays["thumbnail"], arrays["frame"], arrays["features"], content_key,
         )  # fmt: skip
 
 
@@ -111,6 +115,20 @@ def prepare_square(pixels: np.ndarray, size: int) -> torch.Tensor:
     resized = F.interpolate(tensor, size=new_size, mode="bilinear", antialias=True, align_corners=False)
     top, left = (new_size[0] - size) // 2, (new_size[1] - size) // 2
     return resized[0, :, top : top + size, left : left + size].clamp(0, 1)
+
+
+def whole_frame(pixels: np.ndarray, size: int) -> torch.Tensor:
+    """The whole image resized to ``size`` x ``size`` (antialiased bilinear; the aspect ratio is not kept).
+
+    Args:
+        pixels: HxWx3 float32 sRGB in [0, 1].
+
+    Shape:
+        -> (3, size, size).
+    """
+    tensor = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
+    resized = F.interpolate(tensor, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return resized[0].clamp(0, 1)
 
 
 def radial_power_spectrum(grey: np.ndarray, crop: int = SPECTRUM_CROP) -> np.ndarray:
@@ -140,6 +158,7 @@ def _measure(pixels: np.ndarray) -> dict[str, object]:
     total = grey.size
     channel_histograms = np.stack([np.histogram(pixels[..., c], bins)[0] / total for c in range(3)])
     thumbnail = prepare_square(pixels, THUMBNAIL).numpy().transpose(1, 2, 0)
+    frame = whole_frame(pixels, THUMBNAIL).numpy().transpose(1, 2, 0)
     return {
         "grey_histogram": (np.histogram(grey, bins)[0] / total).astype(np.float32),
         "channel_histograms": channel_histograms.astype(np.float32),
@@ -147,6 +166,7 @@ def _measure(pixels: np.ndarray) -> dict[str, object]:
         "clipped_bright": float((pixels.max(axis=2) >= 254 / 255).mean()),
         "spectrum": radial_power_spectrum(grey),
         "thumbnail": (thumbnail * 255 + 0.5).astype(np.uint8),
+        "frame": (frame * 255 + 0.5).astype(np.uint8),
     }
 
 
