@@ -111,14 +111,7 @@ def near_identical(
         ``{"a": path, "b": path, "rms": value}``.
     """
     found = _nearest_partners(b, a, max_rms, block, earlier_only=False)
-    return {
-        "count": len(found),
-        "max_rms": max_rms,
-        "pairs": [
-            {"a": a[target].path, "b": b[query].path, "rms": round(value, 2)}
-            for value, query, target in found[:NEAR_IDENTICAL_LISTED]
-        ],
-    }
+    return _listing(found, max_rms, b, a, ("b", "a"))
 
 
 def near_identical_within(
@@ -132,14 +125,23 @@ def near_identical_within(
         ``{"earlier": path, "later": path, "rms": value}`` (in the set's listing order).
     """
     found = _nearest_partners(records, records, max_rms, block, earlier_only=True)
-    return {
-        "count": len(found),
-        "max_rms": max_rms,
-        "pairs": [
-            {"earlier": records[target].path, "later": records[query].path, "rms": round(value, 2)}
-            for value, query, target in found[:NEAR_IDENTICAL_LISTED]
-        ],
-    }
+    return _listing(found, max_rms, records, records, ("later", "earlier"))
+
+
+def _listing(
+    found: list[tuple[float, int, int]],
+    max_rms: float,
+    queries: list[ImageRecord],
+    targets: list[ImageRecord],
+    keys: tuple[str, str],
+) -> dict[str, Any]:
+    """The count and the closest NEAR_IDENTICAL_LISTED pairs, each naming its query and target paths
+    by ``keys``."""
+    pairs = [
+        {keys[1]: targets[target].path, keys[0]: queries[query].path, "rms": round(value, 2)}
+        for value, query, target in found[:NEAR_IDENTICAL_LISTED]
+    ]
+    return {"count": len(found), "max_rms": max_rms, "pairs": pairs}
 
 
 _THUMBNAILS = ("thumbnail", "frame")

@@ -108,27 +108,24 @@ def prepare_square(pixels: np.ndarray, size: int) -> torch.Tensor:
     Shape:
         -> (3, size, size).
     """
-    tensor = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
     height, width = pixels.shape[:2]
     scale = size / min(height, width)
     new_size = (max(size, round(height * scale)), max(size, round(width * scale)))
-    resized = F.interpolate(tensor, size=new_size, mode="bilinear", antialias=True, align_corners=False)
+    resized = _resized(pixels, new_size)
     top, left = (new_size[0] - size) // 2, (new_size[1] - size) // 2
-    return resized[0, :, top : top + size, left : left + size].clamp(0, 1)
+    return resized[:, top : top + size, left : left + size].clamp(0, 1)
+
+
+def _resized(pixels: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
+    """HxWx3 -> (3, *shape), antialiased bilinear."""
+    tensor = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
+    return F.interpolate(tensor, size=shape, mode="bilinear", antialias=True, align_corners=False)[0]
 
 
 def whole_frame(pixels: np.ndarray, size: int) -> torch.Tensor:
-    """The whole image resized to ``size`` x ``size`` (antialiased bilinear; the aspect ratio is not kept).
-
-    Args:
-        pixels: HxWx3 float32 sRGB in [0, 1].
-
-    Shape:
-        -> (3, size, size).
-    """
-    tensor = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
-    resized = F.interpolate(tensor, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-    return resized[0].clamp(0, 1)
+    """The whole image resized to ``size`` x ``size`` (antialiased bilinear; the aspect ratio is not
+    kept), as :func:`prepare_square` takes it: HxWx3 float32 sRGB in [0, 1] -> (3, size, size)."""
+    return _resized(pixels, (size, size)).clamp(0, 1)
 
 
 def radial_power_spectrum(grey: np.ndarray, crop: int = SPECTRUM_CROP) -> np.ndarray:
