@@ -195,6 +195,24 @@ def test_request_size_limit(client: TestClient) -> None:
     assert streamed.status_code == 413
 
 
+def test_ids_beyond_the_database_integers_are_malformed_requests(
+    client: TestClient, study: tuple[str, str]
+) -> None:
+    # They reached the database, whose integer overflow was a 500.
+    huge = str(2**70)
+    token = _signup(client)
+    for assignment in (huge, "0", "-1"):
+        response = client.post(
+            "/answer", data={"assignment_id": assignment, "choice": "yes", "csrf_token": token}
+        )
+        assert response.status_code == 400, assignment
+    assert client.get(f"/assignments/{huge}/left").status_code == 400
+    client.post("/logout", data={"csrf_token": token})
+    token = _admin(client, study[1])
+    response = client.post(f"/admin/participants/{huge}", data={"excluded": "1", "csrf_token": token})
+    assert response.status_code == 400
+
+
 def test_login_logout_and_rate_limit(client: TestClient) -> None:
     _signup(client)
     token = csrf_of(client.get("/next").text)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Form, Request
+from fastapi import Path as PathParameter
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -30,6 +31,10 @@ from synthdiff.study._security import csrf_token, csrf_valid
 from synthdiff.study._service import ForbiddenError, NotLoggedInError, StudyRequestError, StudyService
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
+
+# Row ids are 32-bit integers in PostgreSQL, 64-bit in SQLite: a larger id in a request is refused as
+# malformed (400) instead of reaching the database, which raised an overflow (500).
+_MAX_ID = 2**31 - 1
 
 SESSION_COOKIE = "synthdiff_session"
 CSRF_COOKIE = "synthdiff_csrf"
@@ -271,7 +276,7 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
     @app.post("/answer", dependencies=[Depends(csrf)])
     def answer(
         request: Request,
-        assignment_id: int = Form(...),
+        assignment_id: int = Form(..., ge=1, le=_MAX_ID),
         choice: str = Form(""),
         person: Participant = Depends(participant),  # noqa: B008
     ) -> Response:
@@ -279,7 +284,11 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
         return RedirectResponse("/next", status_code=303)
 
     @app.get("/assignments/{assignment_id}/{slot}")
-    def image(assignment_id: int, slot: str, person: Participant = Depends(participant)) -> Response:  # noqa: B008
+    def image(
+        slot: str,
+        assignment_id: int = PathParameter(..., ge=1, le=_MAX_ID),
+        person: Participant = Depends(participant),  # noqa: B008
+    ) -> Response:
         stored = service.image_path(person, assignment_id, slot)
         path = (images_root / stored).resolve()
         # The stored path was checked at init; a symlink or a moved root must not escape it either.
@@ -305,7 +314,7 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
 
     @app.post("/admin/participants/{participant_id}", dependencies=[Depends(csrf)])
     def exclude(
-        participant_id: int,
+        participant_id: int = PathParameter(..., ge=1, le=_MAX_ID),
         excluded: str = Form(...),
         person: Participant = Depends(admin),  # noqa: B008
     ) -> Response:
