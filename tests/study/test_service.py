@@ -216,6 +216,10 @@ def test_accounts_invitations_and_login_limits(database_url, tmp_path, images) -
         service.signup("bob", "correct horse", codes[0])  # already used
     with pytest.raises(AlreadyAnsweredError, match="taken"):
         service.signup("ann", "another one", codes[1])
+    # One name whatever its case: an "ADMIN" or "Ann" would read as someone else.
+    for other_case, owner in (("ADMIN", "admin"), ("Ann", "ann")):
+        with pytest.raises(AlreadyAnsweredError, match=f"'{other_case}' is taken \\(as '{owner}'\\)"):
+            service.signup(other_case, "correct horse", codes[1])
     with pytest.raises(InvalidArgumentError, match="user name"):
         service.signup("a", "correct horse")
     with pytest.raises(InvalidArgumentError, match="password"):

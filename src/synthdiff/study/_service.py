@@ -165,8 +165,15 @@ class StudyService:
                     raise ForbiddenError(
                         "Expected a valid, unused invitation code: this study is by invitation only."
                     )
-            if session.scalar(select(Participant.id).where(Participant.username == username)) is not None:
-                raise AlreadyAnsweredError(f"The user name {username!r} is taken. Fix: choose another.")
+            # Names differing only in case would read as one person (an "ADMIN" beside the admin).
+            taken = session.scalar(
+                select(Participant.username).where(func.lower(Participant.username) == username.lower())
+            )
+            if taken is not None:
+                spelled = "" if taken == username else f" (as {taken!r})"
+                raise AlreadyAnsweredError(
+                    f"The user name {username!r} is taken{spelled}. Fix: choose another."
+                )
             participant = Participant(
                 username=username,
                 password_hash=password_hash,
