@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.study import StudySettings, create_app, create_study
+from synthdiff.study import _app as app_module
 
 from .conftest import assignment_of, csrf_of, write_pairs
 
@@ -245,7 +246,9 @@ def test_signup_errors_are_shown_on_the_form(client: TestClient) -> None:
         assert taken.status_code == 409 and "taken" in taken.text
 
 
-def test_admin_pages_and_exports(client: TestClient, study: tuple[str, str]) -> None:
+def test_admin_pages_and_exports(
+    client: TestClient, study: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = _signup(client, "ann")
     for _ in range(3):
         assignment = assignment_of(client.get("/next").text)
@@ -264,8 +267,17 @@ def test_admin_pages_and_exports(client: TestClient, study: tuple[str, str]) -> 
         assert len(lines) == 4
         aggregates = json.loads(admin.get("/admin/export/aggregates.json").text)
         assert aggregates["question"] == "yesno" and sum(p["n"] for p in aggregates["pairs"]) <= 3
-        assert admin.get("/admin/export/secrets.txt").status_code == 400
-        assert admin.get("/admin/export/scale.csv").status_code == 400  # only for 2AFC studies
+        unknown = admin.get("/admin/export/secrets.txt")
+        assert unknown.status_code == 400 and "answers.csv" in unknown.text
+        calls: list[bool] = []
+        real_export = app_module.export_documents
+        monkeypatch.setattr(
+            app_module, "export_documents", lambda *a, **k: calls.append(True) or real_export(*a, **k)
+        )
+        # An unknown name is refused before the aggregates are computed.
+        assert admin.get("/admin/export/secrets.txt").status_code == 400 and not calls
+        assert admin.get("/admin/export/scale.csv").status_code == 400 and calls  # only for 2AFC studies
+        monkeypatch.undo()
         people = admin.get("/admin").text
         participant_id = people.split('action="/admin/participants/')[1].split('"')[0]
         excluded = admin.post(

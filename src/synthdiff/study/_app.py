@@ -323,9 +323,15 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
 
     @app.get("/admin/export/{name}")
     def export(name: str, include_flagged: bool = False, person: Participant = Depends(admin)) -> Response:  # noqa: B008
-        documents = export_documents(database, include_flagged=include_flagged, resamples=500)
-        if name not in _EXPORTS or name not in documents:
-            raise StudyRequestError(f"Expected an export among {', '.join(documents)}, got {name!r}.")
+        # An unknown name is refused before the aggregates and their bootstrap intervals are computed.
+        documents = (
+            export_documents(database, include_flagged=include_flagged, resamples=500)
+            if name in _EXPORTS
+            else {}
+        )
+        if name not in documents:
+            names = documents or _EXPORTS
+            raise StudyRequestError(f"Expected an export among {', '.join(names)}, got {name!r}.")
         return Response(
             documents[name],
             media_type=_EXPORTS[name],
