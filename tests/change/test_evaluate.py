@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,19 @@ def test_an_interrupted_evaluation_resumes_and_gives_the_same_scores(
     again = _Counting()
     assert evaluate(again, pairs, check_swap=True, journal_folder=folder).to_dict() == expected
     assert again.pairs_seen == 0
+
+
+def test_a_pair_whose_images_changed_since_is_scored_again(pairs: ChangePairs, tmp_path: Path) -> None:
+    folder = tmp_path / "eval"
+    evaluate(_Counting(), pairs, journal_folder=folder)
+    first = pairs.pairs[0]
+    test_image = first.root / first.record["test"]
+    test_image.write_bytes(test_image.read_bytes())  # rendered again: the same pixels, a new file
+    os.utime(test_image, ns=(1, 1))
+    again = _Counting()
+    result = evaluate(again, pairs, journal_folder=folder)
+    assert again.pairs_seen == 1
+    assert result.to_dict() == evaluate(_Counting(), pairs).to_dict()
 
 
 def test_a_kept_evaluation_of_another_model_or_setting_is_refused_unless_restarted(

@@ -17,8 +17,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 
 from synthdiff._device import resolve_device
-from synthdiff._journal import prepare_journal, read_journal
-from synthdiff.change._data import ChangePairs
+from synthdiff._journal import file_stamp, prepare_journal, read_journal
+from synthdiff.change._data import ChangePairs, PairRecord
 from synthdiff.change._hysteresis import threshold_tensor
 from synthdiff.change._infer import check_thresholds
 from synthdiff.change._metrics import MAPS, PixelCounts
@@ -188,8 +188,14 @@ def evaluate(
         journal = prepare_journal(
             Path(journal_folder), "eval-settings.json", settings, restart, partial(_other_run, settings)
         )
-        wanted = set(keys)
-        rows = {key: row for key, row in read_journal(journal, "key").items() if key in wanted}
+        # A pair is taken from the journal while its images are the files it was scored on (a dataset
+        # rendered again into the same folder is scored again).
+        stamps = dict(zip(keys, (_pair_stamps(pair) for pair in data.pairs), strict=True))
+        rows = {
+            key: row
+            for key, row in read_journal(journal, "key").items()
+            if key in stamps and row.get("files") == stamps[key]
+        }
     remaining = [index for index, key in enumerate(keys) if key not in rows]
     if rows and on_batch is not None:
         on_batch(len(rows), len(data))
@@ -249,6 +255,7 @@ def _pair_row(
     change = single.change[0]
     row: dict[str, Any] = {
         "key": key,
+        "files": _pair_stamps(record),
         # The folder's name too: two none folders often share pair ids (s00000_v000).
         "label": f"{Path(record.root).name}/{record.pair_id}",
         "feature": record.feature,
@@ -262,6 +269,10 @@ def _pair_row(
         other = swapped.change[index]
         row["swap"] = [int((other & change).sum()), int((other | change).sum())]
     return row
+
+
+def _pair_stamps(pair: PairRecord) -> list[list[int] | None]:
+    return [file_stamp(pair.root / pair.record[role]) for role in ("reference", "test")]
 
 
 def summarise_pairs(rows: list[dict[str, Any]], features: list[str], check_swap: bool) -> EvalResult:
