@@ -17,6 +17,16 @@ class Settings:
     rate: float = 0.1
 
 
+@dataclasses.dataclass
+class Typed:
+    epochs: int = 3
+    rate: float = 0.1
+    cache: bool = False
+    names: list[str] = dataclasses.field(default_factory=list)
+    weights: dict[str, float] = dataclasses.field(default_factory=dict)
+    init: str | None = None
+
+
 def test_file_then_flags_override_the_defaults(tmp_path: Path) -> None:
     (tmp_path / "run.yaml").write_text("epochs: 5\nrate: 0.2\n")
     settings = load_settings(Settings, tmp_path / "run.yaml", {"rate": 0.3, "epochs": None})
@@ -38,6 +48,38 @@ def test_broken_yaml_is_explained_on_one_line(tmp_path: Path, text: str, where: 
     ) as error:
         load_settings(Settings, tmp_path / "run.yaml", {})
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("epochs: abc", "epochs to be a whole number"),  # a TypeError deep in training before
+        ("epochs: 1.5", "epochs to be a whole number"),
+        ("epochs: true", "epochs to be a whole number"),
+        ("rate: fast", "rate to be a number"),
+        ("cache: 1", "cache to be true or false"),
+        ("names: texture", "names to be a list of texts"),
+        ("weights: {a: big}", "weights to be a mapping of a text to a number"),
+        ("init: 5", "init to be a text or null"),
+    ],
+)
+def test_values_of_the_wrong_type_are_named(tmp_path: Path, line: str, expected: str) -> None:
+    (tmp_path / "run.yaml").write_text(line + "\n")
+    with pytest.raises(
+        InvalidArgumentError, match=rf"Expected {expected} in '.*run.yaml', got .*Fix: correct"
+    ):
+        load_settings(Typed, tmp_path / "run.yaml", {})
+
+
+def test_values_of_the_right_type_are_taken(tmp_path: Path) -> None:
+    (tmp_path / "run.yaml").write_text(
+        "epochs: 4\nrate: 1\ncache: true\nnames: [a, b]\nweights: {a: 2}\ninit: null\n"
+    )
+    loaded = load_settings(Typed, tmp_path / "run.yaml", {})
+    assert loaded == Typed(epochs=4, rate=1, cache=True, names=["a", "b"], weights={"a": 2}, init=None)
+    # YAML reads 1e-3 as text (it wants 1.0e-3): a number is meant.
+    (tmp_path / "run.yaml").write_text("rate: 1e-3\n")
+    assert load_settings(Typed, tmp_path / "run.yaml", {}).rate == 0.001
 
 
 def test_not_a_mapping_and_unknown_keys(tmp_path: Path) -> None:

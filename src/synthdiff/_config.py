@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import types
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,9 +60,21 @@ def load_settings(
     given; None values are skipped).
 
     Raises:
-        InvalidArgumentError: unreadable YAML or unknown keys (the message lists the valid ones).
+        InvalidArgumentError: unreadable YAML, unknown keys (the message lists the valid ones), or a
+            value in the file of another type than its setting's ("epochs: 1.5", "crop: big").
     """
     given: dict[str, Any] = _read_file(path) if path is not None else {}
+    hints = typing.get_type_hints(cls)
+    for name, value in list(given.items()):
+        if hints.get(name) is float and isinstance(value, str):
+            # YAML reads 1e-3 (no dot in the mantissa) as text; it is meant as a number.
+            with contextlib.suppress(ValueError):
+                given[name] = value = float(value)
+        if name in hints and not _matches(value, hints[name]):
+            raise InvalidArgumentError(
+                f"Expected {name} to be {_describe(hints[name])} in {str(path)!r}, got {value!r}. Fix: "
+                "correct that line."
+            )
     given.update({k: v for k, v in overrides.items() if v is not None})
     values = {**(defaults(given) if defaults is not None else {}), **given}
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
@@ -67,6 +82,49 @@ def load_settings(
     if unknown:
         raise InvalidArgumentError(f"Unknown config keys {unknown}; valid keys: {', '.join(sorted(known))}.")
     return cls(**values)
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether a value read from YAML fits a setting's type (an int where a float is asked is fine)."""
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, option) for option in arguments)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (list, tuple):
+        return isinstance(value, list) and all(_matches(item, arguments[0]) for item in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _matches(key, arguments[0]) and _matches(item, arguments[1]) for key, item in value.items()
+        )
+    return True  # a type this check does not know: left to the settings' own validation
+
+
+def _describe(hint: Any) -> str:
+    """A setting's type in words: "a whole number", "a list of numbers", "text or nothing"."""
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(option) for option in arguments)
+    if origin in (list, tuple):
+        return f"a list of {_describe(arguments[0]).removeprefix('a ').removeprefix('an ')}s"
+    if origin is dict:
+        return f"a mapping of {_describe(arguments[0])} to {_describe(arguments[1])}"
+    names = {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "a text",
+        type(None): "null",
+    }
+    return names.get(hint, getattr(hint, "__name__", str(hint)))
 
 
 def _defaults(kind: type) -> dict[str, Any]:

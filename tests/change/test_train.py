@@ -160,6 +160,16 @@ def test_config_file_flags_and_errors(tmp_path: Path) -> None:
     config = load_config(path, {"data": ["d"], "batch_size": 2})
     assert config.epochs == 7 and config.batch_size == 2
     path.write_text("epochs: 7\nlearning_rte: 1\n")
+    for bad, message in (
+        ({"learning_rate": 0.0}, "learning_rate > 0"),
+        ({"weight_decay": -1.0}, "weight_decay >= 0"),
+        ({"crop": -5}, "crop >= 0"),  # a RuntimeError from torch before
+        ({"loader_workers": -1}, "loader_workers >= 0"),  # a ValueError from torch before
+        ({"seed": -3}, "seed >= 0"),
+        ({"change_weight": 0.0}, "change_weight > 0"),
+    ):
+        with pytest.raises(InvalidArgumentError, match=message):
+            load_config(None, {"data": ["d"], **bad})
     with pytest.raises(InvalidArgumentError, match="learning_rte"):
         load_config(path, {"data": ["d"]})
     with pytest.raises(InvalidArgumentError, match="--features"):

@@ -112,6 +112,15 @@ def test_splits_are_stable_and_bad_inputs_are_explained(tmp_path: Path) -> None:
         load_realness_config(None, {**settings(real, synthetic), "synthetic": []})
     with pytest.raises(InvalidArgumentError, match="Unknown config keys"):
         load_realness_config(None, settings(real, synthetic, colour=True))
+    for bad, message in (
+        ({"learning_rate": -1.0}, "learning_rate > 0"),
+        ({"max_patches": 0}, "max_patches >= 1"),
+        ({"loader_workers": -1}, "loader_workers >= 0"),
+        ({"seed": -1}, "seed >= 0"),
+        ({"jpeg_probability": 1.5}, r"jpeg_probability in \[0, 1\]"),
+    ):
+        with pytest.raises(InvalidArgumentError, match=message):
+            load_realness_config(None, {**settings(real, synthetic), **bad})
     # Too few images for a val split of each class: the message counts them and names the setting.
     few_real, few_synthetic = fake_sources(tmp_path / "few", count=1)
     with pytest.raises(

@@ -98,6 +98,19 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise InvalidArgumentError(f"Expected {name} >= 1, got {getattr(self, name)!r}.")
+        for name in ("crop", "seed", "loader_workers"):
+            if getattr(self, name) < 0:
+                raise InvalidArgumentError(f"Expected {name} >= 0, got {getattr(self, name)!r}.")
+        if not self.learning_rate > 0 or not self.weight_decay >= 0:
+            raise InvalidArgumentError(
+                f"Expected learning_rate > 0 and weight_decay >= 0, got {self.learning_rate!r} and "
+                f"{self.weight_decay!r}."
+            )
+        if not self.seg_weight >= 0 or not self.change_weight > 0:
+            raise InvalidArgumentError(
+                f"Expected seg_weight >= 0 and change_weight > 0, got {self.seg_weight!r} and "
+                f"{self.change_weight!r}."
+            )
         if not 0.0 <= self.swap <= 1.0 or not 0.0 < self.threshold < 1.0:
             raise InvalidArgumentError("Expected swap in [0, 1] and threshold in (0, 1).")
         if self.precision not in ("float32", "bfloat16"):

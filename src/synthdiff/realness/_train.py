@@ -133,6 +133,17 @@ class RealnessTrainConfig:
             raise InvalidArgumentError(f"Expected tune_keep in (0, 1], got {self.tune_keep}.")
         if not 0.0 < self.val_fraction < 1.0:
             raise InvalidArgumentError(f"Expected val_fraction in (0, 1), got {self.val_fraction}.")
+        for name, floor in (("max_patches", 1), ("seed", 0), ("loader_workers", 0)):
+            if getattr(self, name) < floor:
+                raise InvalidArgumentError(f"Expected {name} >= {floor}, got {getattr(self, name)!r}.")
+        if not self.learning_rate > 0 or not self.weight_decay >= 0:
+            raise InvalidArgumentError(
+                f"Expected learning_rate > 0 and weight_decay >= 0, got {self.learning_rate!r} and "
+                f"{self.weight_decay!r}."
+            )
+        for name in ("jpeg_probability", "grey_probability"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InvalidArgumentError(f"Expected {name} in [0, 1], got {getattr(self, name)!r}.")
 
 
 def load_realness_config(
