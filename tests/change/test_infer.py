@@ -74,3 +74,11 @@ def test_errors() -> None:
         predict_maps(Pointwise(), ["texture"], image, np.zeros((40, 41, 3), np.float32))
     with pytest.raises(InvalidArgumentError, match="tile"):
         predict_maps(Pointwise(), ["texture"], image, image, tile=16)
+    # detect has no --overlap: the message says which --tile works with the default overlap of 32.
+    with pytest.raises(
+        InvalidArgumentError, match=r"got tile 40 and overlap 32\. Fix: a tile of at least 65"
+    ):
+        predict_maps(Pointwise(), ["texture"], image, image, tile=40)
+    with pytest.raises(InvalidArgumentError, match="an overlap of 0 or more"):
+        predict_maps(Pointwise(), ["texture"], image, image, tile=64, overlap=-1)
+    predict_maps(Pointwise(), ["texture"], image, image, tile=65)  # more than twice the overlap: fine

@@ -189,9 +189,11 @@ def predict_maps(
             f"{test.shape[1]}x{test.shape[0]}. Fix: `synthdiff detect REF TEST` (synthdiff.change.detect), "
             "which registers (or with --resize scales) the test image onto the reference first."
         )
-    if tile < 32 or not 0 <= overlap < tile // 2:
+    smallest = max(32, 2 * overlap + 1)
+    if overlap < 0 or tile < smallest:
         raise InvalidArgumentError(
-            f"Expected tile >= 32 and 0 <= overlap < tile/2, got {tile} and {overlap}."
+            f"Expected a tile of at least 32 pixels and more than twice the overlap, and an overlap of 0 or "
+            f"more, got tile {tile} and overlap {overlap}. Fix: a tile of at least {smallest} (--tile)."
         )
     device = device or torch.device("cpu")
     model.eval()
