@@ -153,6 +153,11 @@ def test_bad_inputs_give_one_line_errors(tmp_path: Path) -> None:
         app, ["realness-bench", str(tmp_path), "--label", "fake", "-m", str(model), "-o", str(tmp_path / "b")]
     )
     assert result.exit_code == 2 and "real or synthetic" in result.output
+    labels = ["--label", "real", "--label", "synthetic"]
+    result = runner.invoke(
+        app, ["realness-bench", str(tmp_path), *labels, "-m", str(model), "-o", str(tmp_path / "b")]
+    )
+    assert result.exit_code == 2 and "one per folder, got 2 for 1 folder." in result.output
     result = runner.invoke(app, ["realness", str(not_an_image), "--model", str(tmp_path / "none.pt")])
     assert result.exit_code == 2 and "realness checkpoint" in result.output
     bench = ["realness-bench", str(tmp_path), "--label", "real", "-o", str(tmp_path / "c")]

@@ -156,7 +156,7 @@ def realness_bench_command(
     if len(labels) not in (1, len(folders)):
         raise InvalidArgumentError(
             f"Expected one --label for all folders or one per folder, "
-            f"got {len(labels)} for {len(folders)} folders."
+            f"got {len(labels)} for {counted(len(folders), 'folder')}."
         )
     pairs = zip(folders, labels * len(folders) if len(labels) == 1 else labels, strict=False)
     images = [image for folder, label in pairs for image in list_source(folder, label)]
