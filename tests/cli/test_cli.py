@@ -53,9 +53,11 @@ def test_unknown_metric_in_check(tmp_path: Path, example_pair: tuple[Path, Path]
         (["--fast", "--fail-above", "flip=0.1"], "--fast skips flip"),
         (["--fast", "--fail-below", "ms_ssim=0.9"], "--fast skips ms_ssim"),
         (["--no-flip", "--fail-above", "flip=0.1"], "--no-flip skips flip"),
+        # A NaN limit made a check that could never fail (every comparison with NaN is false).
+        (["--fail-above", "ssim=nan"], "Expected a number after '=' in --fail-above 'ssim=nan', got NaN."),
     ],
 )
-def test_a_check_on_a_skipped_metric_is_a_usage_error(
+def test_a_check_that_cannot_be_made_is_a_usage_error(
     tmp_path: Path, example_pair: tuple[Path, Path], options: list[str], message: str
 ) -> None:
     # It ran the comparison and then reported a failed check (exit 1), as if the render were at fault.

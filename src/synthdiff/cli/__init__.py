@@ -6,6 +6,7 @@ Exit codes: 0 success (and every ``--fail-above``/``--fail-below`` check passed)
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,9 +41,12 @@ def _parse_checks(items: list[str], option: str) -> list[tuple[str, float]]:
             )
         get_metric_info(name.strip())
         try:
-            checks.append((name.strip(), float(value)))
+            limit = float(value)
         except ValueError:
             raise InvalidArgumentError(f"Expected a number after '=' in {option} {item!r}.") from None
+        if math.isnan(limit):  # every comparison with NaN is false: the check could never fail
+            raise InvalidArgumentError(f"Expected a number after '=' in {option} {item!r}, got NaN.")
+        checks.append((name.strip(), limit))
     return checks
 
 
