@@ -211,12 +211,28 @@ def test_copies_within_a_set_are_found_and_noted(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("names", ["photos", "photos,", "a,b,c", "photos,photos"])
+def test_names_must_be_two_different_ones(tmp_path: Path, names: str) -> None:
+    # Two sets of one name ("photos,photos") made a report in which every "photos" was ambiguous.
+    result = CliRunner().invoke(
+        app, ["gap", str(tmp_path), str(tmp_path), "-o", str(tmp_path / "o"), "--names", names]
+    )
+    assert (
+        result.exit_code == 2
+        and f"Expected --names as two different names A,B, got '{names}'" in result.output
+    )
+
+
 def test_bad_counts_are_refused(tmp_path: Path) -> None:
     photos = noisy_photos(tmp_path / "photos", 2, seed=9)
     with pytest.raises(InvalidArgumentError, match="--max-images of at least 1"):
         gap(photos, photos, max_images=0, cache_dir=tmp_path / "cache")
     with pytest.raises(InvalidArgumentError, match="--resamples of at least 2"):
         gap(photos, photos, resamples=0, cache_dir=tmp_path / "cache")
+    with pytest.raises(
+        InvalidArgumentError, match="--seed of 0 or more, got -1"
+    ):  # numpy's ValueError before
+        gap(photos, photos, seed=-1, cache_dir=tmp_path / "cache")
 
 
 def test_small_empty_and_missing_folders_are_explained(tmp_path: Path) -> None:

@@ -38,8 +38,8 @@ def gap_command(
 
     output_folder(output, create=False)  # before the images are read: a bad place costs no work
     labels = [n.strip() for n in names.split(",")]
-    if len(labels) != 2 or not all(labels):
-        raise InvalidArgumentError(f"Expected --names as two names A,B, got {names!r}.")
+    if len(labels) != 2 or not all(labels) or labels[0] == labels[1]:
+        raise InvalidArgumentError(f"Expected --names as two different names A,B, got {names!r}.")
     cache = default_cache_dir() if cache_dir is None else cache_dir
     with resumable_progress(
         "{task.description}", f"the images read so far, which are cached in {cache}"

@@ -248,8 +248,8 @@ def gap(
         on_progress: called as ``on_progress(set_label, done, total)``.
 
     Raises:
-        InvalidArgumentError: a folder is missing or holds no image files; ``max_images`` under 1 or
-            ``resamples`` under 2.
+        InvalidArgumentError: a folder is missing or holds no image files; ``max_images`` under 1,
+            ``resamples`` under 2 or ``seed`` under 0.
     """
     if max_images is not None and max_images < 1:
         raise InvalidArgumentError(
@@ -259,6 +259,8 @@ def gap(
         raise InvalidArgumentError(
             f"Expected --resamples of at least 2 (the baseline's interval spans them), got {resamples}."
         )
+    if seed < 0:
+        raise InvalidArgumentError(f"Expected --seed of 0 or more, got {seed}.")
     paths = []
     for folder in (folder_a, folder_b):
         paths.append(_pick(images_in_folder(folder), max_images, seed))
