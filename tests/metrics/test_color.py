@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from skimage.color import deltaE_ciede2000, rgb2lab
 
+from synthdiff.errors import InvalidArgumentError
 from synthdiff.metrics import ciede2000_map, srgb_to_lab
 from tests.conftest import photo
 
@@ -13,6 +14,11 @@ from tests.conftest import photo
 def test_lab_matches_scikit_image() -> None:
     image = photo("chelsea")
     np.testing.assert_allclose(srgb_to_lab(image), rgb2lab(image), atol=1e-3)
+    # An 8-bit photo, as Pillow gives it, is scaled (read as 0-255 values it came out white: L* 100).
+    eight = np.round(image * 255).astype(np.uint8)
+    np.testing.assert_allclose(srgb_to_lab(eight), rgb2lab(eight), atol=1e-3)
+    with pytest.raises(InvalidArgumentError, match=r"sRGB image as a float array .* got dtype int32"):
+        srgb_to_lab(eight.astype(np.int32))
 
 
 def test_ciede2000_matches_scikit_image(rng: np.random.Generator) -> None:
