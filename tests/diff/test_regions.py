@@ -13,6 +13,7 @@ import pytest
 
 from synthdiff import compare
 from synthdiff.diff import estimate_global_change
+from synthdiff.errors import InvalidArgumentError
 from tests.conftest import EXAMPLES, jpeg_roundtrip, photo, quantise
 
 PHOTOS = ["astronaut", "chelsea", "camera"]
@@ -76,6 +77,27 @@ def test_global_fit_ignores_a_local_change() -> None:
     change = estimate_global_change(reference, test)
     assert np.allclose(change.gain, 1.05, atol=0.01)
     assert change.explains_pair
+
+
+def test_8_bit_arrays_are_scaled_not_taken_as_0_to_255() -> None:
+    # local_difference subtracted uint8 arrays as they were (wrapping around below 0), and the global
+    # fit saw no pixel between 0 and 1 to fit.
+    from synthdiff.diff import find_regions, local_difference
+
+    reference = _crop("astronaut")
+    test = quantise(reference * 1.05)
+    test[100:200, 100:200] = 0.9
+    eight = [np.round(image * 255).astype(np.uint8) for image in (reference, test)]
+    change = estimate_global_change(*eight)
+    assert np.allclose(change.gain, estimate_global_change(reference, test).gain, atol=0.002)
+    residual = local_difference(*eight, change)
+    assert residual.dtype == np.float32 and float(np.abs(residual).max()) <= 1.0
+    float_residual = local_difference(reference, test, change)
+    np.testing.assert_allclose(residual, float_residual, atol=1.0 / 255)
+    boxes = [r.box for r in find_regions(residual, *eight).regions]
+    assert boxes == [r.box for r in find_regions(float_residual, reference, test).regions]
+    with pytest.raises(InvalidArgumentError, match=r"reference image as a float array .* got dtype int64"):
+        local_difference(eight[0].astype(np.int64), eight[1])
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:

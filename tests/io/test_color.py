@@ -14,6 +14,15 @@ def test_srgb_round_trip_and_known_value() -> None:
     assert float(srgb_to_linear(np.float32(0.5))) == np.float32(0.21404114)
 
 
+def test_8_and_16_bit_arrays_are_scaled() -> None:
+    # An 8-bit image (as Pillow gives it) was decoded as if its values ran to 255: linear 155,000.
+    encoded = np.linspace(0.0, 1.0, 256, dtype=np.float32)
+    eight = np.arange(256, dtype=np.uint8)
+    np.testing.assert_allclose(srgb_to_linear(eight), srgb_to_linear(encoded), atol=1e-6)
+    sixteen = np.round(encoded * 65535).astype(np.uint16)
+    np.testing.assert_allclose(linear_to_srgb(sixteen), linear_to_srgb(encoded), atol=1e-5)
+
+
 def test_an_hdr_image_beside_an_ldr_one_is_encoded_like_it() -> None:
     ldr = np.random.default_rng(0).random((6, 5, 3), dtype=np.float32)
     hdr = srgb_to_linear(ldr)

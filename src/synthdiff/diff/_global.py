@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthdiff.io import unit_scaled
+
 __all__ = ["GlobalChange", "difference_magnitude", "estimate_global_change", "local_difference"]
 
 _MAX_SAMPLES = 60_000
@@ -136,14 +138,18 @@ def estimate_global_change(
     or 1 in either image are left out because clipping hides the gain there.
 
     Args:
-        reference: HxWxC image, sRGB-encoded in [0, 1].
+        reference: HxWxC image, sRGB-encoded in [0, 1] (uint8 and uint16 arrays are scaled to [0, 1]).
         test: aligned HxWxC image in the same encoding.
         mask: optional HxW boolean array of the pixels both images cover.
         seed: seed of the sampling grid's offset.
 
     Returns:
         The per-channel gain and offset, and how well they explain the pair.
+
+    Raises:
+        InvalidArgumentError: an array of another integer type (see :func:`synthdiff.io.float_pixels`).
     """
+    reference, test = unit_scaled(reference, "reference"), unit_scaled(test, "test")
     rng = np.random.default_rng(seed)
     channels = reference.shape[2]
     gains, offsets, inliers, scales, scales_before, means = [], [], [], [], [], []
@@ -196,14 +202,18 @@ def local_difference(
     would have been), then subtracted from the test image.
 
     Args:
-        reference: HxWxC image, sRGB-encoded in [0, 1].
+        reference: HxWxC image, sRGB-encoded in [0, 1] (uint8 and uint16 arrays are scaled to [0, 1]).
         test: aligned HxWxC image in the same encoding.
         change: the global change to remove; None compares the images as they are.
         clip: clip the predicted test image to [0, 1] (LDR images saturate).
 
     Returns:
         HxWxC float32 residual ``test - prediction``, 0 where the pair agrees.
+
+    Raises:
+        InvalidArgumentError: an array of another integer type (see :func:`synthdiff.io.float_pixels`).
     """
+    reference, test = unit_scaled(reference, "reference"), unit_scaled(test, "test")
     if change is None:
         predicted = reference
     else:

@@ -18,6 +18,7 @@ import numpy as np
 
 from synthdiff.diff._global import difference_magnitude
 from synthdiff.errors import InvalidArgumentError
+from synthdiff.io import unit_scaled
 
 __all__ = ["NoiseModel", "Region", "RegionResult", "find_regions"]
 
@@ -200,7 +201,7 @@ def find_regions(
 
     Args:
         residual: HxWxC signed residual after global compensation (:func:`synthdiff.diff.local_difference`).
-        reference: HxWx3 reference image, sRGB-encoded in [0, 1].
+        reference: HxWx3 reference image, sRGB-encoded in [0, 1] (uint8 and uint16 arrays are scaled).
         test: HxWx3 test image aligned to the reference, same encoding.
         mask: optional HxW boolean array of pixels both images cover.
         sensitivity: divides the thresholds; 2.0 reports fainter differences, 0.5 only clearer ones.
@@ -213,6 +214,7 @@ def find_regions(
     """
     if not sensitivity > 0:
         raise InvalidArgumentError(f"Expected a positive sensitivity, got {sensitivity}.")
+    reference, test = unit_scaled(reference, "reference"), unit_scaled(test, "test")
     height, width = residual.shape[:2]
     valid = np.ones((height, width), dtype=bool) if mask is None else mask
     sigma = max(1.5, min(height, width) / 360.0)

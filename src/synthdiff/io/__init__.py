@@ -23,6 +23,7 @@ from synthdiff.io._load import (
     load_image,
     pair_notes,
     sniff_format,
+    unit_scaled,
 )
 from synthdiff.io._tables import csv_delimiter
 from synthdiff.io._write import (
@@ -60,4 +61,5 @@ __all__ = [
     "save_png",
     "sniff_format",
     "srgb_to_linear",
+    "unit_scaled",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthdiff.io._load import float_pixels
+
 __all__ = [
     "hdr_pair_to_display",
     "hdr_to_display",
@@ -17,13 +19,20 @@ def srgb_to_linear(image: np.ndarray) -> np.ndarray:
     """Decode sRGB-encoded values in [0, 1] to linear light (IEC 61966-2-1 piecewise curve).
 
     Args:
-        image: float array of sRGB-encoded values in [0, 1], any shape.
+        image: float array of sRGB-encoded values in [0, 1], any shape (uint8 and uint16 arrays are
+            scaled to [0, 1]).
 
     Returns:
         float32 array of linear values, same shape.
     """
-    image = np.asarray(image, dtype=np.float32)
+    image = _float32(image)
     return np.where(image <= 0.04045, image / 12.92, ((image + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def _float32(image: np.ndarray) -> np.ndarray:
+    """float32 values; uint8 and uint16 arrays (8- and 16-bit images) scaled to [0, 1]."""
+    image = np.asarray(image)
+    return float_pixels(image) if image.dtype in (np.uint8, np.uint16) else image.astype(np.float32)
 
 
 def linear_to_srgb(image: np.ndarray) -> np.ndarray:
@@ -35,7 +44,7 @@ def linear_to_srgb(image: np.ndarray) -> np.ndarray:
     Returns:
         float32 array of sRGB-encoded values in [0, 1], same shape.
     """
-    image = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    image = np.clip(_float32(image), 0.0, 1.0)
     return np.where(image <= 0.0031308, image * 12.92, 1.055 * image ** (1 / 2.4) - 0.055).astype(np.float32)
 
 
@@ -54,7 +63,8 @@ def hdr_to_display(image: np.ndarray, exposure: float = 0.0) -> np.ndarray:
     Returns:
         HxWx3 float32 sRGB-encoded values in [0, 1].
     """
-    return _reinhard(image * np.float32(2.0**exposure), _white_point(image * np.float32(2.0**exposure)))
+    exposed = _float32(image) * np.float32(2.0**exposure)
+    return _reinhard(exposed, _white_point(exposed))
 
 
 def hdr_pair_to_display(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,6 +77,7 @@ def hdr_pair_to_display(reference: np.ndarray, test: np.ndarray) -> tuple[np.nda
     Returns:
         The two images as HxWx3 float32 sRGB-encoded values in [0, 1].
     """
+    reference, test = _float32(reference), _float32(test)
     white = _white_point(reference)
     return _reinhard(reference, white), _reinhard(test, white)
 

@@ -548,11 +548,21 @@ def float_pixels(image: np.ndarray, name: str = "image") -> np.ndarray:
     Raises:
         InvalidArgumentError: another dtype (a signed or wider integer, bool, ...): its scale is unknown.
     """
+    return unit_scaled(image, name).astype(np.float32, copy=False)
+
+
+def unit_scaled(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """:func:`float_pixels` that leaves float arrays in their own precision (float64 stays float64):
+    for functions that compute in float64 anyway.
+
+    Raises:
+        InvalidArgumentError: as :func:`float_pixels`.
+    """
     image = np.asarray(image)
     if image.dtype in (np.uint8, np.uint16):
         return image.astype(np.float32) / float(np.iinfo(image.dtype).max)
     if np.issubdtype(image.dtype, np.floating):
-        return image.astype(np.float32, copy=False)
+        return image
     raise InvalidArgumentError(
         f"Expected the {name} image as a float array (sRGB values in [0, 1]) or an 8- or 16-bit integer "
         f"one, got dtype {image.dtype}. Fix: pass array.astype(np.float32) / its full-scale value."
