@@ -30,6 +30,19 @@ def test_rotation_and_scale_need_a_homography() -> None:
     result = register(image, test)
     assert result.applied == "homography"
     assert result.error_after < 0.2 * result.error_before
+    # Turned and scaled about the centre: the content there has not moved.
+    assert result.shift == pytest.approx((0.0, 0.0), abs=0.6)
+
+
+@pytest.mark.parametrize("dx, dy", [(-2, 3), (3, -1)])
+def test_a_homography_reports_the_shift_of_the_test_content_as_a_translation_does(dx: int, dy: int) -> None:
+    # It reported the matrix's own translation: the opposite shift (test to reference coordinates).
+    image = photo("astronaut")
+    reference = image[20:400, 20:400]
+    test = image[20 + dy : 400 + dy, 20 + dx : 400 + dx]
+    result = register(reference, test, "homography")
+    assert result.applied == "homography"
+    assert result.shift == pytest.approx((-dx, -dy), abs=0.1)
 
 
 def test_aligned_pair_is_left_alone() -> None:

@@ -48,7 +48,8 @@ class Registration:
         status: ``not_needed`` (already aligned), ``aligned``, ``skipped`` (method ``none``) or
             ``failed`` (no reliable transform; the images were compared as they are).
         matrix: 3x3 homography taking test pixel coordinates to reference pixel coordinates.
-        shift: (dx, dy) of the test content relative to the reference, for translations.
+        shift: (dx, dy) of the test content relative to the reference; for a homography, at the
+            reference's centre.
         confidence: phase-correlation peak (0-1) or RANSAC inlier ratio of the chosen estimate.
         inliers: RANSAC inliers (homography only).
         error_before: mean absolute grey difference before alignment (infinite when the sizes differ;
@@ -225,6 +226,15 @@ def _feature_homography(reference: np.ndarray, test: np.ndarray) -> tuple[np.nda
     return matrix.astype(np.float64), inliers, ratio, ""
 
 
+def _content_shift(matrix: np.ndarray, shape: tuple[int, ...]) -> tuple[float, float]:
+    """(dx, dy) of the test content at the reference's centre: where the content at the centre of the
+    reference lies in the test image, minus the centre (for a pure translation, the translation itself;
+    ``matrix`` maps test to reference pixels, so it holds the opposite shift)."""
+    centre = np.array([(shape[1] - 1) / 2.0, (shape[0] - 1) / 2.0, 1.0])
+    seen = np.linalg.inv(matrix) @ centre
+    return float(seen[0] / seen[2] - centre[0]), float(seen[1] / seen[2] - centre[1])
+
+
 def _snap(shift: float) -> float:
     # Phase correlation is biased by a few hundredths of a pixel; whole-pixel shifts are the common case
     # and resampling at an exact integer offset is lossless.
@@ -355,7 +365,7 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
                     "homography",
                     "aligned",
                     matrix_h,
-                    (float(matrix_h[0, 2]), float(matrix_h[1, 2])),
+                    _content_shift(matrix_h, ref.shape),
                     ratio,
                     inliers,
                     base_error,
