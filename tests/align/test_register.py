@@ -43,6 +43,11 @@ def test_a_homography_reports_the_shift_of_the_test_content_as_a_translation_doe
     result = register(reference, test, "homography")
     assert result.applied == "homography"
     assert result.shift == pytest.approx((-dx, -dy), abs=0.1)
+    # The same as 8-bit arrays (Pillow's): scaled, so the matcher sees the same picture (it saw one
+    # clipped white, and found another transform).
+    eight = register(*(np.round(image * 255).astype(np.uint8) for image in (reference, test)), "homography")
+    assert eight.shift == pytest.approx((-dx, -dy), abs=0.1)
+    assert eight.error_before == pytest.approx(result.error_before, abs=0.01)
 
 
 def test_aligned_pair_is_left_alone() -> None:

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from synthdiff.errors import AlignmentError, InvalidArgumentError
+from synthdiff.io import float_pixels
 
 __all__ = ["ALIGN_METHODS", "AlignMethod", "Registration", "register", "warp_to_reference"]
 
@@ -250,13 +251,14 @@ def align_to_reference(
     Pixels the test image does not cover take the reference's value, so they add no difference.
 
     Args:
-        reference: HxWx3 float32 image, sRGB-encoded in [0, 1].
+        reference: HxWx3 float32 image, sRGB-encoded in [0, 1] (uint8 and uint16 arrays are scaled to
+            [0, 1]).
         test: float32 image in the same encoding, possibly of another size.
         method: ``auto``, ``none``, ``translation`` or ``homography`` (see :func:`register`).
 
     Returns:
-        The aligned test image (the reference's size), the HxW mask of the pixels it covers, and the
-        registration.
+        The aligned test image (float32, the reference's size), the HxW mask of the pixels it covers,
+        and the registration.
 
     Raises:
         InvalidArgumentError: unknown method.
@@ -267,6 +269,7 @@ def align_to_reference(
         >>> registration.applied, registration.shift  # doctest: +SKIP
         ('translation', (2.0, 0.0))
     """
+    reference, test = float_pixels(reference, "reference"), float_pixels(test, "test")
     registration = register(reference, test, method)
     aligned, covered = warp_to_reference(test, registration.matrix, reference.shape[:2])
     if not registration.is_identity:
@@ -286,7 +289,8 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
     are not registered (status ``skipped``): a shift cannot be told from content there.
 
     Args:
-        reference: HxW or HxWx3 float32 image, sRGB-encoded in [0, 1].
+        reference: HxW or HxWx3 float32 image, sRGB-encoded in [0, 1] (uint8 and uint16 arrays are
+            scaled to [0, 1]).
         test: float32 image in the same encoding, possibly of another size.
         method: ``auto``, ``none``, ``translation`` or ``homography``.
 
@@ -303,7 +307,8 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
         )
     if method == "none":
         return Registration(method, "none", "skipped", message="alignment skipped (--align none)")
-    ref, tst = _grey(reference), _grey(test)
+    # 8- and 16-bit arrays scaled: the feature matcher and the error thresholds work on [0, 1] values.
+    ref, tst = _grey(float_pixels(reference, "reference")), _grey(float_pixels(test, "test"))
     same_size = ref.shape == tst.shape
     if same_size and min(ref.shape[:2]) < _MIN_PHASE_SIDE:
         height, width = ref.shape[:2]
