@@ -107,6 +107,9 @@ def test_the_crop_grid_covers_any_size_with_crops_inside_the_image(height: int, 
     assert crops.shape == (len(grid.tops) * len(grid.lefts), 3, 64, 64)
     if not grid.padded:
         np.testing.assert_array_equal(crops[-1], image[-64:, -64:].transpose(2, 0, 1))
+    # An 8-bit image (Pillow's) gives the same crops, scaled to [0, 1] (they were 0-255 values).
+    eight = extract_patches(np.round(image * 255).astype(np.uint8), grid)
+    np.testing.assert_allclose(eight, crops, atol=0.5 / 255 + 1e-7)
 
 
 def test_large_images_score_an_evenly_spread_bounded_subset() -> None:

@@ -41,3 +41,13 @@ def test_the_brightness_card_says_whether_the_global_change_was_removed(tmp_path
         assert result.options["global_change_removed"] == (said != "not removed")
         page = result.save_report(tmp_path / name).read_text()
         assert f"<small>{said}</small>" in page
+
+
+def test_boxes_are_drawn_on_8_bit_images_as_on_float_ones() -> None:
+    # An 8-bit image was clipped to [0, 1] as if it were float: a white canvas with boxes.
+    from synthdiff.report import draw_boxes
+
+    image = np.random.default_rng(0).random((40, 50, 3), dtype=np.float32)
+    boxes = [(2, 3, 20, 30)]
+    eight = np.round(image * 255).astype(np.uint8)
+    np.testing.assert_array_equal(draw_boxes(eight, boxes), draw_boxes(eight.astype(np.float32) / 255, boxes))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthdiff.io import float_pixels
+
 __all__ = ["PatchGrid", "extract_patches", "patch_grid"]
 
 
@@ -69,10 +71,12 @@ def patch_grid(
 
 
 def extract_patches(image: np.ndarray, grid: PatchGrid) -> np.ndarray:
-    """The grid's chosen crops of an HxWx3 image (sRGB in [0, 1]) as an (N, 3, P, P) float32 array.
+    """The grid's chosen crops of an HxWx3 image (sRGB in [0, 1]; uint8 and uint16 images are scaled)
+    as an (N, 3, P, P) float32 array.
 
     An image smaller than the crop is reflect-padded (repeated reflection for very small ones).
     """
+    image = float_pixels(image)
     size = grid.size
     height, width = image.shape[:2]
     if height < size or width < size:
