@@ -112,6 +112,18 @@ def test_export_and_invite_commands(tmp_path: Path, images: tuple[Path, list[str
     )
     assert missing.exit_code == 2 and "study init" in missing.output
     assert not (tmp_path / "nothing.db").exists()
+    for resamples in ("1", "-1"):  # -1 was a numpy error in a 2AFC study's bootstrap
+        result = runner.invoke(
+            app,
+            ["study", "export", "-o", str(tmp_path / "r"), "--database-url", url, "--resamples", resamples],
+        )
+        assert result.exit_code == 2 and "--resamples of at least 2 (the 2AFC" in result.output
+    # A server that cannot be reached is said so: "no study there, run init" sent the user the wrong way.
+    unreachable = f"postgresql://nobody@127.0.0.1:{free_port()}/db"
+    for command in (["invite"], ["export", "-o", str(tmp_path / "z")]):
+        result = runner.invoke(app, ["study", *command, "--database-url", unreachable])
+        assert result.exit_code == 2 and "can open at" in result.output and "study init" not in result.output
+        assert "Connection refused" in result.output.replace("\n", " "), result.output
     # A file that is not a database (an image named by mistake) is said so, and left as it was.
     image = images[0] / images[1][0]
     kept = image.read_bytes()

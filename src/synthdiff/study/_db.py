@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from synthdiff.errors import InvalidArgumentError, OutputError
@@ -123,16 +123,18 @@ class Database:
             raise self._cannot_open(error) from None
 
     def _cannot_open(self, error: DatabaseError) -> OutputError:
+        reason = " ".join(str(error.orig).split())  # the driver's text, on one line
+        stop = "" if reason.endswith((".", "?", "!")) else "."
         return OutputError(
-            f"Expected a database synthdiff can open at {self.display_url!r}, but it failed: "
-            f"{error.orig}. Fix: check the path or the server, user and password in --database-url."
+            f"Expected a database synthdiff can open at {self.display_url!r}, but it failed: {reason}{stop} "
+            "Fix: check the path or the server, user and password in --database-url."
         )
 
     def has_schema(self) -> bool:
         """Whether the study tables exist (``synthdiff study init`` has run).
 
         Raises:
-            OutputError: the database is a file that is not a database.
+            OutputError: the database is a file that is not a database, or cannot be reached.
         """
         database = make_url(self.url).database or ""
         on_disk = database not in ("", ":memory:") and not database.startswith("file:")
@@ -140,9 +142,9 @@ class Database:
             return False  # connecting would leave an empty database file behind (a mistyped path)
         try:
             return inspect(self.engine).has_table("study")
-        except OperationalError:
-            return False
-        except DatabaseError as error:  # a file that is not a database (an image named by mistake)
+        except DatabaseError as error:
+            # A file that is not a database (an image named by mistake), or a server that cannot be
+            # reached (OperationalError): not "no study there", which would send the user to init.
             raise self._cannot_open(error) from None
 
     def require_schema(self) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from synthdiff.errors import InvalidArgumentError
 from synthdiff.io import atomic_write_text, json_text
 from synthdiff.study._aggregate import bradley_terry, mean_interval, wilson_interval
 from synthdiff.study._db import Database
@@ -230,7 +231,17 @@ def _build_documents(
 def export_study(
     database_url: str, out_dir: str | os.PathLike[str], include_flagged: bool = False, resamples: int = 1000
 ) -> ExportResult:
-    """Write the study's exports into ``out_dir`` (created if needed); files are replaced atomically."""
+    """Write the study's exports into ``out_dir`` (created if needed); files are replaced atomically.
+
+    Raises:
+        InvalidArgumentError: ``resamples`` under 2 (the scale's intervals span them); no study in the
+            database.
+        OutputError: the database cannot be opened.
+    """
+    if resamples < 2:
+        raise InvalidArgumentError(
+            f"Expected --resamples of at least 2 (the 2AFC scale's intervals span them), got {resamples}."
+        )
     database = Database(database_url)
     try:
         database.require_schema()
