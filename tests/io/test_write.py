@@ -99,6 +99,7 @@ def test_output_folders_are_made_or_refused_clearly(tmp_path: Path) -> None:
         ["realness-bench", "{folder}", "--label", "real", "-o", "{file}"],
         ["gap", "{folder}", "{folder}", "-o", "{file}/sub"],
         ["train", "realness", "--real", "{folder}", "--synthetic", "{folder}", "--out", "{file}"],
+        ["gap", "{folder}", "{folder}", "-o", "{folder}/out", "--cache-dir", "{file}"],
     ],
 )
 def test_commands_refuse_an_output_folder_that_is_a_file(tmp_path: Path, command: list[str]) -> None:
@@ -115,3 +116,6 @@ def test_commands_refuse_an_output_folder_that_is_a_file(tmp_path: Path, command
     result = CliRunner().invoke(app, [part.format(**values) for part in command])
     assert result.exit_code == 2 and "is a file. Fix: name a folder" in result.output.replace("\n", " ")
     assert "Traceback" not in result.output and file.read_text() == "kept"
+    # The fix names the option that was given (it said -o DIR for --heatmap too).
+    option = next((o for o in ("--heatmap", "--cache-dir") if o in command), "-o")
+    assert f"already is one ({option} DIR)." in result.output.replace("\n", " ")

@@ -68,7 +68,7 @@ def realness_command(
 
     images = _expand_folders(images)
     if heatmap is not None:  # before any scoring: a bad place costs no work
-        output_folder(heatmap, create=False)
+        output_folder(heatmap, create=False, option="--heatmap")
     if json_out is not None and json_out.is_dir():
         raise InvalidArgumentError(f"Expected --json to name a file, but '{json_out}' is a folder.")
     model = load_realness_model(model_spec, device=device)

@@ -192,7 +192,11 @@ def compute_records(
     from synthdiff.backbones import efficientnet_lite0, inference_copy
     from synthdiff.io import hdr_to_display, load_image, output_folder
 
-    cache = output_folder(Path(cache_dir) / settings.key()) if cache_dir is not None else None
+    cache = (
+        output_folder(Path(cache_dir) / settings.key(), option="--cache-dir")
+        if cache_dir is not None
+        else None
+    )
     network = None
     records: dict[int, ImageRecord] = {}
     failed: list[tuple[str, str]] = []

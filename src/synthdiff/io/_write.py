@@ -34,13 +34,14 @@ def _check_not_input(path: Path, protected: Iterable[str | os.PathLike[str]]) ->
             )
 
 
-def output_folder(path: str | os.PathLike[str], *, create: bool = True) -> Path:
+def output_folder(path: str | os.PathLike[str], *, create: bool = True, option: str = "-o") -> Path:
     """Create the folder ``path`` (and its parents) for outputs, or check that it is one.
 
     Args:
         path: the folder.
         create: False only checks that no file stands in the way, so that a command can refuse a bad
             place before its work and create nothing when that work then fails.
+        option: the command-line option that names the folder, for the message.
 
     Returns:
         The folder.
@@ -57,7 +58,7 @@ def output_folder(path: str | os.PathLike[str], *, create: bool = True) -> Path:
         if place.exists() and not place.is_dir():
             raise OutputError(
                 f"Expected a folder for the outputs at '{folder}', but '{place}' is a file. Fix: name a "
-                "folder that does not exist yet or already is one (-o DIR)."
+                f"folder that does not exist yet or already is one ({option} DIR)."
             )
     if not create:
         return folder
