@@ -313,6 +313,12 @@ def test_folders_stand_for_their_images_and_heatmap_names_stay_apart(tmp_path: P
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["realness", str(tmp_path / "empty"), "-m", model])
     assert result.exit_code == 2 and "found none" in result.output
+    # A file named twice, or inside a folder also given, is scored once (printed three times, kept once).
+    image = real / "00.png"
+    result = runner.invoke(
+        app, ["realness", str(image), str(real), f"{real}/./00.png", "-m", model, "--no-stability"]
+    )
+    assert result.exit_code == 0 and result.output.count("00.png") == 1 and result.output.count("01.png") == 1
 
 
 def test_bench_shows_what_the_loader_changed(tmp_path: Path) -> None:

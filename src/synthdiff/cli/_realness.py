@@ -118,12 +118,17 @@ def _print_score(path: Path, result: dict[str, Any]) -> None:
 
 
 def _expand_folders(paths: list[Path]) -> list[Path]:
-    """Each folder replaced by the images under it; files stay as given (a bad one is reported later)."""
+    """Each folder replaced by the images under it; files stay as given (a bad one is reported later).
+    A file named twice (directly, or also inside a folder given) is scored once, where it first comes."""
     from synthdiff.io import images_in_folder
 
     expanded: list[Path] = []
+    seen: set[Path] = set()
     for path in paths:
-        expanded.extend(images_in_folder(path) if path.is_dir() else [path])
+        for image in images_in_folder(path) if path.is_dir() else [path]:
+            if image.resolve() not in seen:
+                seen.add(image.resolve())
+                expanded.append(image)
     return expanded
 
 
