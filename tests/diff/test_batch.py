@@ -174,10 +174,13 @@ def test_csv_rows_without_an_id_are_named_by_the_shortest_unique_end_of_their_te
         "own,ref.png,light/test.png\n"
         "sam,ref.png,sam.png\n"
         ",ref.png,more/sam.png\n"  # not "sam": that is another row's id
+        ",ref.png,jo.png\n"
+        ",ref.png,jo.exr\n"  # the same name but for the extension: it stays
     )
     ids = [pair.pair_id for pair in pairs_from_csv(tmp_path / "pairs.csv")]
     assert ids == [
-        "light/test", "texture/test", "ben", "a/group-b/anna", "b/group-b/anna", "own", "sam", "more/sam"
+        "light/test", "texture/test", "ben", "a/group-b/anna", "b/group-b/anna", "own", "sam", "more/sam",
+        "jo.png", "jo.exr",
     ]  # fmt: skip
 
 

@@ -270,7 +270,8 @@ def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
 
 def _shortest_unique_names(paths: list[str], taken: set[str]) -> list[str]:
     """Each path without its extension, cut to the fewest last parts that tell it from the others and
-    from the names ``taken`` (paths that are the same throughout keep all their parts, and clash)."""
+    from the names ``taken``. Paths that differ only in their extension (``a.png``, ``a.exr``) keep it;
+    paths that are the same throughout keep all their parts, and clash."""
     parts = [Path(path).with_suffix("").parts for path in paths]
     depth = [1] * len(parts)
     while True:
@@ -282,9 +283,15 @@ def _shortest_unique_names(paths: list[str], taken: set[str]) -> list[str]:
             if (counts[name] > 1 or name in taken) and depth[i] < len(parts[i])
         ]
         if not clashing:
-            return names
+            break
         for i in clashing:
             depth[i] += 1
+    with_suffix = ["/".join(Path(path).parts[-d:]) for path, d in zip(paths, depth, strict=True)]
+    counts, suffixed = Counter(names), Counter(with_suffix)
+    return [
+        with_suffix[i] if counts[name] > 1 and suffixed[with_suffix[i]] == 1 else name
+        for i, name in enumerate(names)
+    ]
 
 
 def _safe_name(pair_id: str) -> str:
