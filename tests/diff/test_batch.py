@@ -242,6 +242,23 @@ def test_batch_starts_no_more_workers_than_cores_and_pairs(
     assert "4 pairs: 3 compared now" in result.output
 
 
+@pytest.mark.parametrize("inner", ["test", "reference"])
+def test_a_folder_inside_the_other_is_not_read_as_part_of_it(tmp_path: Path, inner: str) -> None:
+    # renders/ with the students' renders in renders/students/: those were also read as references
+    # without a partner ("no partner renders/students/a.png").
+    outer, nested = tmp_path / "renders", tmp_path / "renders" / "students"
+    nested.mkdir(parents=True)
+    for folder in (outer, nested):
+        for name in NAMES:
+            shutil.copy(
+                EXAMPLES / name / f"{'reference' if folder is outer else 'test'}.png", folder / f"{name}.png"
+            )
+    reference, test = (outer, nested) if inner == "test" else (nested, outer)
+    pairs, unmatched = pairs_from_folders(reference, test)
+    assert unmatched == [] and [pair.pair_id for pair in pairs] == sorted(NAMES)
+    assert all(Path(pair.reference).parent == reference and Path(pair.test).parent == test for pair in pairs)
+
+
 def test_batch_cli_needs_inputs(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["batch", "-o", str(tmp_path)])
     assert result.exit_code == 2 and "Expected REFERENCE_DIR and TEST_DIR (or one REFERENCE" in result.output

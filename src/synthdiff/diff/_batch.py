@@ -87,12 +87,18 @@ class BatchResult:
     workers: int = 0
 
 
-def _images(folder: Path) -> dict[str, list[Path]]:
-    """The images under ``folder`` grouped by relative path without extension."""
+def _images(folder: Path, leave_out: Path | None = None) -> dict[str, list[Path]]:
+    """The images under ``folder`` grouped by relative path without extension; those under
+    ``leave_out`` (the other set's folder, when it lies inside this one) are left out."""
     if not folder.is_dir():
         raise InvalidArgumentError(f"Expected a folder of images, got '{folder}'. Fix: check the path.")
+    skipped = None if leave_out is None else leave_out.resolve()
+    if skipped is not None and not skipped.is_relative_to(folder.resolve()):
+        skipped = None  # not inside this folder: nothing of it is read here anyway
     found: dict[str, list[Path]] = {}
     for path in list_images(folder):
+        if skipped is not None and path.resolve().is_relative_to(skipped):
+            continue
         found.setdefault(path.relative_to(folder).with_suffix("").as_posix(), []).append(path)
     return found
 
@@ -128,7 +134,8 @@ def pairs_from_folders(
     """Match images in two folders by relative path without extension (``a/b.png`` with ``a/b.jpg``).
 
     Names that differ only in case (``Alice.PNG`` and ``alice.png``) match when no other file has that
-    name in either folder. Several files of one name in a folder lose nothing: with one reference of
+    name in either folder. When one folder lies inside the other, its images are not read as part of
+    the outer one. Several files of one name in a folder lose nothing: with one reference of
     that name, each test file is compared with it (pair ids ``name.png``, ``name.jpg``); with several,
     files pair up by extension and the rest are listed as without a partner.
 
@@ -143,7 +150,10 @@ def pairs_from_folders(
             f"Expected a folder of references and another of test images, got {str(reference_dir)!r} twice: "
             "every image would be compared with itself. Fix: pass the test images' folder second."
         )
-    references, tests = _images(Path(reference_dir)), _images(Path(test_dir))
+    # A folder inside the other (tests under the references: renders/ and renders/students/) is not read
+    # as part of it: its images would count again, without a partner.
+    references = _images(Path(reference_dir), leave_out=Path(test_dir))
+    tests = _images(Path(test_dir), leave_out=Path(reference_dir))
     # Names that match only when case is ignored, where that is unambiguous on both sides.
     folded_refs: dict[str, list[str]] = {}
     for key in set(references) - set(tests):
