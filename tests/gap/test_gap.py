@@ -223,6 +223,20 @@ def test_names_must_be_two_different_ones(tmp_path: Path, names: str) -> None:
     )
 
 
+def test_a_set_inside_the_other_is_not_part_of_it(tmp_path: Path) -> None:
+    # photos/ with renders/ inside: the renders were read into A as well (every one "also in A").
+    photos = noisy_photos(tmp_path / "photos", 6, seed=21)
+    renders = flat_renders(photos / "renders", 6, seed=22)
+    report = gap(photos, renders, cache_dir=tmp_path / "cache", resamples=5).to_dict()
+    assert report["inventory"]["a"]["images"] == 6 and report["shared_images"] == 0
+    only = tmp_path / "only"
+    flat_renders(only / "inner", 3, seed=23)
+    with pytest.raises(
+        InvalidArgumentError, match=r"images in '.*only' besides those of '.*inner' inside it"
+    ):
+        gap(only, only / "inner", cache_dir=tmp_path / "cache")
+
+
 def test_bad_counts_are_refused(tmp_path: Path) -> None:
     photos = noisy_photos(tmp_path / "photos", 2, seed=9)
     with pytest.raises(InvalidArgumentError, match="--max-images of at least 1"):

@@ -262,8 +262,17 @@ def gap(
     if seed < 0:
         raise InvalidArgumentError(f"Expected --seed of 0 or more, got {seed}.")
     paths = []
-    for folder in (folder_a, folder_b):
-        paths.append(_pick(images_in_folder(folder), max_images, seed))
+    for folder, other in ((folder_a, folder_b), (folder_b, folder_a)):
+        # A set's folder inside the other's (photos/ and photos/renders/) is not part of the outer set.
+        inner = Path(other).resolve()
+        nested = inner != Path(folder).resolve() and inner.is_relative_to(Path(folder).resolve())
+        found = [p for p in images_in_folder(folder) if not (nested and p.resolve().is_relative_to(inner))]
+        if not found:
+            raise InvalidArgumentError(
+                f"Expected images in '{folder}' besides those of '{other}' inside it, found none. "
+                "Fix: pass two folders that hold the two sets."
+            )
+        paths.append(_pick(found, max_images, seed))
     settings = RecordSettings(size)
     cache = default_cache_dir() if cache_dir is None else cache_dir
     sets, failures, hits = [], [], 0
