@@ -98,7 +98,7 @@ def generate_command(
             raise typer.Exit(130) from None
     splits = ", ".join(f"{name} {count}" for name, count in result.splits.items())
     out.print(
-        f"{result.pairs} pairs in {result.out} ({splits}); {result.rendered} rendered now in "
+        f"{counted(result.pairs, 'pair')} in {result.out} ({splits}); {result.rendered} rendered now in "
         f"{result.seconds:.0f} s ({result.pairs_per_minute:.1f} pairs/min)",
         highlight=False,
     )
