@@ -295,5 +295,5 @@ def test_an_interrupted_gap_says_its_reading_is_kept_and_a_rerun_reuses_it(
     result = CliRunner().invoke(app, arguments)
     assert (
         result.exit_code == 0
-        and f"20 images' measurements reused from the cache in {tmp_path / 'cache'}" in result.output
+        and f"measurements of 20 images reused from the cache in {tmp_path / 'cache'}" in result.output
     )

@@ -65,7 +65,9 @@ def gap_command(
         out.print(f"{label}: {counted(inv['images'], 'image')}, {unreadable} unreadable", highlight=False)
     reused = results["cache"]["records_reused"]
     if reused:
-        out.print(f"{reused} images' measurements reused from the cache in {cache}", highlight=False)
+        out.print(
+            f"measurements of {counted(reused, 'image')} reused from the cache in {cache}", highlight=False
+        )
     for note in results["notes"]:
         out.print(f"note: {note}", highlight=False)
     if "status" in results:

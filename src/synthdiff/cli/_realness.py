@@ -85,7 +85,10 @@ def realness_command(
     except KeyboardInterrupt:
         scores.complete = False
     if scores.resumed:
-        out.print(f"{scores.resumed} scores taken from the interrupted run in {json_out}", highlight=False)
+        out.print(
+            f"{counted(scores.resumed, 'score')} taken from the interrupted run in {json_out}",
+            highlight=False,
+        )
     if json_out is not None:
         atomic_write_text(json_out, json_text(scores.to_dict()), protected=images)
     if not scores.complete:
@@ -212,7 +215,9 @@ def realness_bench_command(
             highlight=False,
         )
     if evaluation.resumed:
-        out.print(f"{evaluation.resumed} scores taken from an earlier run in {output}", highlight=False)
+        out.print(
+            f"{counted(evaluation.resumed, 'score')} taken from an earlier run in {output}", highlight=False
+        )
     noted = [r for r in evaluation.images if r.notes]
     for result in noted[:NOTES_PRINTED]:
         out.print(f"note: {result.path}: {'; '.join(result.notes)}", highlight=False)

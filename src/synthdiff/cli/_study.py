@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from synthdiff.cli._common import app, friendly_errors, out
+from synthdiff.cli._common import app, counted, friendly_errors, out
 from synthdiff.errors import InvalidArgumentError
 
 study_app = typer.Typer(help="Human-judgment studies on image pairs (web app).", no_args_is_help=True)
@@ -175,7 +175,7 @@ def export_command(
     from synthdiff.study import export_study
 
     result = export_study(database_url, output, include_flagged=include_flagged, resamples=resamples)
-    out.print(f"{result.answers} answers, {result.pairs} pairs", highlight=False)
+    out.print(f"{counted(result.answers, 'answer')}, {counted(result.pairs, 'pair')}", highlight=False)
     for path in result.files:
         out.print(f"  {path}", highlight=False)
 
