@@ -6,13 +6,16 @@ import csv
 import html
 import json
 import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from synthdiff.cli import app
 from synthdiff.diff import (
+    PairSpec,
     feature_sentence,
     pairs_from_csv,
     pairs_from_folders,
@@ -116,6 +119,38 @@ def test_interrupted_run_resumes(folders: tuple[Path, Path], tmp_path: Path) -> 
     after = next(row for row in third.rows if row["id"] == "shifted-texture")
     assert third.resumed == 2 and third.compared == 2  # the replaced pair and "broken"
     assert before["mae"] > 0 and after["mae"] == 0.0
+
+
+def _slow_pair(pair: Any, options: Any, report_dir: Any) -> dict[str, Any]:
+    time.sleep(2.0)
+    return {"id": pair.pair_id, "status": "ok", "reference": pair.reference, "test": pair.test}
+
+
+def test_ctrl_c_with_workers_stops_at_once_and_keeps_what_was_done(
+    folders: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Leaving the pool's `with` block waited for every pair already queued (10.8 s for 20 left at
+    # 800x600), and threw their results away.
+    import multiprocessing
+
+    from synthdiff.diff import _batch
+
+    pairs = [PairSpec(f"p{i:02d}", str(folders[0]), str(folders[1])) for i in range(12)]
+    monkeypatch.setattr(_batch, "_compare_one", _slow_pair)  # forked workers inherit it
+    monkeypatch.setattr(_batch, "_pool_context", lambda options: multiprocessing.get_context("fork"))
+
+    def interrupt(done: int, total: int) -> None:
+        if done >= 1:
+            raise KeyboardInterrupt
+
+    before = set(multiprocessing.active_children())  # other tests' processes, if any are left
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(pairs, tmp_path / "out", workers=2, progress=interrupt)
+    elapsed = time.monotonic() - start
+    assert elapsed < 6.0, elapsed  # the 12 pairs take 12 s on 2 workers; one is 2 s
+    assert len((tmp_path / "out" / "results.jsonl").read_text().splitlines()) == 1
+    assert set(multiprocessing.active_children()) <= before  # the workers were stopped
 
 
 def test_resume_with_other_settings_is_refused(folders: tuple[Path, Path], tmp_path: Path) -> None:

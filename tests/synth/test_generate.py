@@ -314,7 +314,7 @@ def test_an_error_while_stopping_the_workers_does_not_hide_the_interruption(
     workers fails, as reading a record a killed worker left half-written can (EOFError)."""
     from synthdiff.synth import _generate
 
-    real_stop = _generate._stop
+    real_stop = _generate.stop_pool
 
     def stop_then_fail(pool: Any) -> None:
         real_stop(pool)
@@ -323,7 +323,7 @@ def test_an_error_while_stopping_the_workers_does_not_hide_the_interruption(
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_generate, "_stop", stop_then_fail)
+    monkeypatch.setattr(_generate, "stop_pool", stop_then_fail)
     monkeypatch.setattr(_generate, "wait", interrupted)
     with pytest.raises(KeyboardInterrupt) as raised:
         generate(GenerateOptions("texture", scenes=1, variants=1, **SMALL), tmp_path / "out", workers=1)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from synthdiff._journal import file_stamp, prepare_journal, read_journal
+from synthdiff._pool import stop_pool
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
 from synthdiff.io import atomic_write_text, csv_delimiter, json_text, list_images
 
@@ -459,10 +460,15 @@ def run_batch(
             for pair in todo:
                 record(_compare_one(pair, options, report_dir))
         else:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(options)) as pool:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(options))
+            try:
                 futures = [pool.submit(_compare_one, pair, options, report_dir) for pair in todo]
                 for future in as_completed(futures):
                     record(future.result())
+            except BaseException:
+                stop_pool(pool)  # Ctrl-C: stop now, not after every queued pair (the journal keeps the rest)
+                raise
+            pool.shutdown()
 
     rows = [done[pair.pair_id] for pair in pair_list]
     result = BatchResult(

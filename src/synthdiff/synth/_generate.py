@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synthdiff._pool import stop_pool
 from synthdiff.errors import InvalidArgumentError, MissingDependencyError, OutputError
 from synthdiff.io import output_folder
 from synthdiff.synth._options import GenerateOptions
@@ -321,7 +322,7 @@ def _run(
                 # Interrupted (Ctrl-C) or a worker failed: stop every worker now rather than waiting
                 # for their scenes to finish, and keep the pairs that were complete (the journal).
                 try:
-                    _stop(pool)
+                    stop_pool(pool)
                     drain(0.5)
                 except Exception as cleanup_error:
                     # A worker killed mid-message can leave a truncated record in the queue (EOFError,
@@ -337,16 +338,6 @@ def _run(
     return GenerateResult(
         out, len(records), rendered, time.perf_counter() - start, counts, workers if tasks else 0
     )
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    processes = list(getattr(pool, "_processes", {}).values())  # no public API for this in 3.11
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=10)
 
 
 def _write_manifest(out: Path, records: list[dict[str, Any]]) -> None:
