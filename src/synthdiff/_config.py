@@ -109,7 +109,7 @@ def _matches(value: Any, hint: Any) -> bool:
 
 
 def _describe(hint: Any) -> str:
-    """A setting's type in words: "a whole number", "a list of numbers", "text or nothing"."""
+    """A setting's type in words: "a whole number", "a list of numbers", "a text or null"."""
     origin, arguments = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_describe(option) for option in arguments)
