@@ -115,6 +115,14 @@ def test_resize_to_reference_scales_and_says_when_it_stretches() -> None:
     assert down.shape == (60, 80, 1) and np.allclose(down, 0.5)
     _, note = resize_to_reference(reference, np.zeros((60, 40), np.float32))
     assert note is not None and "aspect ratio changed (0.667 -> 1.33)" in note
+    # 8-bit images come back as [0, 1] floats, as every other image function gives them (they came back
+    # as 0-255 floats when resized, and as uint8 when not).
+    eight = np.full((30, 40, 3), 51, np.uint8)
+    for target in (reference, np.zeros((30, 40, 3), np.float32)):
+        scaled, _ = resize_to_reference(target, eight)
+        assert scaled.dtype == np.float32 and np.allclose(scaled, 0.2)
+    warped, _ = warp_to_reference(eight, np.eye(3), (30, 40))
+    assert warped.dtype == np.float32 and np.allclose(warped, 0.2)
 
 
 @pytest.mark.parametrize("change", ["added square", "removed disc"])

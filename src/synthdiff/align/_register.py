@@ -105,16 +105,16 @@ def warp_to_reference(
     """Resample the test image into the reference's pixel grid.
 
     Args:
-        test: HxW or HxWxC float32 image.
+        test: HxW or HxWxC float32 image (uint8 and uint16 arrays are scaled to [0, 1]).
         matrix: 3x3 transform from test to reference pixel coordinates.
         reference_shape: (height, width) of the reference.
 
     Returns:
-        The warped image (zeros outside the test image) and an HxW boolean mask of the reference
-        pixels the test image fully covers.
+        The warped image (float32; zeros outside the test image) and an HxW boolean mask of the
+        reference pixels the test image fully covers.
     """
     height, width = reference_shape[:2]
-    test = np.asarray(test, dtype=np.float32)
+    test = float_pixels(test, "test")
     if np.allclose(matrix, np.eye(3)) and test.shape[:2] == (height, width):
         return test, np.ones((height, width), dtype=bool)
     flags = cv2.INTER_LINEAR
@@ -140,20 +140,21 @@ def resize_to_reference(reference: np.ndarray, test: np.ndarray) -> tuple[np.nda
 
     Args:
         reference: HxW or HxWxC float32 image (only its size is used).
-        test: float32 image in any encoding, of any size.
+        test: float32 image in any encoding, of any size (uint8 and uint16 arrays are scaled to [0, 1]).
 
     Returns:
-        The test image at the reference's height and width, and a note for people saying so (with a
-        warning where the aspect ratio changed, since stretching alone makes differences), or ``None``
-        when the sizes already matched.
+        The test image (float32) at the reference's height and width, and a note for people saying so
+        (with a warning where the aspect ratio changed, since stretching alone makes differences), or
+        ``None`` when the sizes already matched.
     """
+    test = float_pixels(test, "test")
     height, width = reference.shape[:2]
     test_h, test_w = test.shape[:2]
     if (test_h, test_w) == (height, width):
         return test, None
     shrinking = width < test_w and height < test_h
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    resized = cv2.resize(np.asarray(test, dtype=np.float32), (width, height), interpolation=interpolation)
+    resized = cv2.resize(test, (width, height), interpolation=interpolation)
     resized = resized.reshape((height, width, *test.shape[2:]))
     note = f"test resized from {test_w}x{test_h} to {width}x{height}"
     if abs((width / height) / (test_w / test_h) - 1) > ASPECT_TOLERANCE:
