@@ -51,3 +51,12 @@ def test_boxes_are_drawn_on_8_bit_images_as_on_float_ones() -> None:
     boxes = [(2, 3, 20, 30)]
     eight = np.round(image * 255).astype(np.uint8)
     np.testing.assert_array_equal(draw_boxes(eight, boxes), draw_boxes(eight.astype(np.float32) / 255, boxes))
+
+
+def test_a_heatmap_draws_missing_values_grey() -> None:
+    from synthdiff.report import heatmap
+
+    values = np.array([[0.0, np.nan], [1.0, np.inf]], np.float32)  # +inf is clipped to the last colour
+    coloured = heatmap(values)
+    assert coloured.dtype == np.uint8 and coloured[0, 1].tolist() == [128, 128, 128]
+    assert coloured[1, 1].tolist() == coloured[1, 0].tolist()

@@ -18,7 +18,7 @@ def heatmap(
     """Colour an HxW map with a matplotlib colormap.
 
     Args:
-        values: HxW float array.
+        values: HxW float array; NaN (no value there) is drawn mid-grey.
         vmin: value shown with the colormap's first colour.
         vmax: value shown with its last colour.
         colormap: matplotlib colormap name.
@@ -29,9 +29,13 @@ def heatmap(
     from matplotlib import colormaps
 
     span = vmax - vmin if vmax > vmin else 1.0
-    normalised = np.clip((np.asarray(values, dtype=np.float32) - vmin) / span, 0.0, 1.0)
+    values = np.asarray(values, dtype=np.float32)
+    missing = np.isnan(values)
+    normalised = np.clip((np.where(missing, vmin, values) - vmin) / span, 0.0, 1.0)
     table = (colormaps[colormap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).round().astype(np.uint8)
-    return table[np.round(normalised * 255).astype(np.intp)]
+    coloured = table[np.round(normalised * 255).astype(np.intp)]
+    coloured[missing] = 128  # an IndexError before: NaN cast to a huge negative index
+    return coloured
 
 
 def draw_boxes(
