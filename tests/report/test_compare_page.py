@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from synthdiff import compare
+from synthdiff.errors import InvalidArgumentError
 from synthdiff.report._compare_report import viewer_zoom
 
 
@@ -51,6 +52,14 @@ def test_boxes_are_drawn_on_8_bit_images_as_on_float_ones() -> None:
     boxes = [(2, 3, 20, 30)]
     eight = np.round(image * 255).astype(np.uint8)
     np.testing.assert_array_equal(draw_boxes(eight, boxes), draw_boxes(eight.astype(np.float32) / 255, boxes))
+    # A grey HxW image is drawn on in colour (it came back HxW, the box in one channel's value), and NaN
+    # is refused (it was drawn as 0 with a RuntimeWarning).
+    grey = draw_boxes(image[..., 0], boxes)
+    assert grey.shape == (40, 50, 3) and grey[3, 2].tolist() == [255, 40, 200]
+    holed = image.copy()
+    holed[5, 5, 0] = np.nan
+    with pytest.raises(InvalidArgumentError, match="found 1 NaN or infinite"):
+        draw_boxes(holed, boxes)
 
 
 def test_a_heatmap_draws_missing_values_grey() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from synthdiff.io import float_pixels
+from synthdiff.io import image_array
 
 __all__ = ["draw_boxes", "heatmap"]
 
@@ -47,14 +47,19 @@ def draw_boxes(
     """Draw numbered boxes on a copy of an image.
 
     Args:
-        image: HxWx3 float image, sRGB-encoded in [0, 1] (uint8 and uint16 images are scaled).
+        image: HxWx3 float image, sRGB-encoded in [0, 1] (uint8 and uint16 images are scaled; an HxW
+            image is grey).
         boxes: (x0, y0, x1, y1) boxes in the image's pixel coordinates, x1/y1 exclusive.
         colour: RGB outline colour.
 
     Returns:
         HxWx3 uint8 RGB image with the boxes and their 1-based numbers.
+
+    Raises:
+        InvalidArgumentError: not an image array, or one holding NaN or infinite values
+            (:func:`synthdiff.io.image_array`).
     """
-    pixels = float_pixels(image)
+    pixels = image_array(image)
     canvas = np.ascontiguousarray(np.round(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8))
     thickness = max(1, round(min(canvas.shape[:2]) / 300))
     scale = max(0.35, min(canvas.shape[:2]) / 800)
