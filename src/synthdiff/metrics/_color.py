@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from synthdiff.errors import InvalidArgumentError
-from synthdiff.io import srgb_to_linear, unit_scaled
+from synthdiff.io import float_pixels, srgb_to_linear
 from synthdiff.metrics._checks import as_image_pair
 
 __all__ = ["ciede2000_map", "srgb_to_lab"]
@@ -35,7 +35,7 @@ def srgb_to_lab(image: np.ndarray) -> np.ndarray:
     Raises:
         InvalidArgumentError: another integer type, or bool (see :func:`synthdiff.io.float_pixels`).
     """
-    image = unit_scaled(image, "sRGB")  # 8- and 16-bit scaled; floats keep their precision
+    image = float_pixels(image, "sRGB")  # 8- and 16-bit scaled (srgb_to_linear works in float32 anyway)
     xyz = srgb_to_linear(np.clip(image, 0.0, 1.0)).astype(np.float64) @ _RGB_TO_XYZ.T / _D65_WHITE
     f = lab_curve(xyz)
     lightness = 116.0 * f[..., 1] - 16.0

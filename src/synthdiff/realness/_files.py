@@ -114,6 +114,7 @@ def score_files(
     from synthdiff.realness._score import score_image
 
     names = _heatmap_names(paths)
+    inputs = list(paths)  # never overwritten by a heatmap
     for path in paths:
         stamp = file_stamp(path)
         kept = (earlier or {}).get(str(path))
@@ -134,7 +135,7 @@ def score_files(
         result = {**score.to_dict(), "notes": list(loaded.info.notes), "file": stamp}
         if heatmap_dir is not None:
             overlay = heatmap_overlay(pixels, score).astype("float32") / 255.0
-            result["heatmap"] = str(save_png(Path(heatmap_dir) / names[path], overlay, protected=list(paths)))
+            result["heatmap"] = str(save_png(Path(heatmap_dir) / names[path], overlay, protected=inputs))
         yield ScoredFile(path, result)
 
 
