@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from synthdiff.errors import InvalidArgumentError, OutputError
-from synthdiff.io import atomic_write_text, json_text, load_image, output_folder, save_png
+from synthdiff.io import (
+    ProtectedInputs,
+    atomic_write_text,
+    json_text,
+    load_image,
+    output_folder,
+    save_png,
+)
 
 
 def test_png_written_atomically_and_readable(tmp_path: Path) -> None:
@@ -70,6 +77,36 @@ def test_refuses_to_overwrite_an_input(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"it is one of the inputs\. Fix: choose another output folder"):
         atomic_write_text(source, "new", protected=[source])
     assert source.read_text() == "original"
+
+
+def test_protected_inputs_resolved_once_still_refuse_every_spelling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    images = tmp_path / "images"
+    images.mkdir()
+    sources = [images / f"{i}.png" for i in range(50)]
+    for source in sources:
+        source.write_text("original")
+    (tmp_path / "link").symlink_to(images)
+    resolves = 0
+    resolve = Path.resolve
+
+    def counting(self: Path, strict: bool = False) -> Path:
+        nonlocal resolves
+        resolves += 1
+        return resolve(self, strict=strict)
+
+    monkeypatch.setattr(Path, "resolve", counting)
+    inputs = ProtectedInputs(sources)
+    assert len(inputs) == 50 and resolves == 50
+    for i in range(50):  # one output per input, as realness --heatmap writes
+        atomic_write_text(tmp_path / "out" / f"{i}.txt", "new", protected=inputs)
+    assert resolves == 100  # each write resolves its own target only, not the 50 inputs again
+    monkeypatch.chdir(images)
+    for spelling in ("3.png", "../link/3.png", str(images / "sub" / ".." / "3.png")):
+        with pytest.raises(OutputError, match="it is one of the inputs"):
+            atomic_write_text(spelling, "new", protected=inputs)
+    assert all(source.read_text() == "original" for source in sources)
 
 
 def test_output_folders_are_made_or_refused_clearly(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from synthdiff.io._load import (
 )
 from synthdiff.io._tables import csv_delimiter
 from synthdiff.io._write import (
+    ProtectedInputs,
     atomic_write_bytes,
     atomic_write_text,
     encode_png,
@@ -41,6 +42,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "ImageInfo",
     "LoadedImage",
+    "ProtectedInputs",
     "atomic_write_bytes",
     "atomic_write_text",
     "csv_delimiter",

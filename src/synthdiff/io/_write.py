@@ -15,6 +15,7 @@ import numpy as np
 from synthdiff.errors import InvalidArgumentError, OutputError
 
 __all__ = [
+    "ProtectedInputs",
     "atomic_write_bytes",
     "atomic_write_text",
     "encode_png",
@@ -25,13 +26,41 @@ __all__ = [
 ]
 
 
-def _check_not_input(path: Path, protected: Iterable[str | os.PathLike[str]]) -> None:
-    target = path.resolve()
-    for item in protected:
-        if Path(item).resolve() == target:
-            raise OutputError(
-                f"Refusing to write '{path}': it is one of the inputs. Fix: choose another output folder."
-            )
+class ProtectedInputs:
+    """Input files that an output must never replace, resolved once.
+
+    Pass one to ``protected=`` when a command writes many outputs for many inputs (a heatmap per
+    image): a plain list is resolved again at every write, which for N outputs over N inputs is
+    N * N path lookups.
+
+    Args:
+        paths: the input files (they need not exist).
+
+    Example:
+        >>> inputs = ProtectedInputs(["a.png", "b.png"])
+        >>> Path("a.png") in inputs
+        True
+    """
+
+    def __init__(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+        self._resolved = frozenset(Path(item).resolve() for item in paths)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, (str, os.PathLike)) and Path(path).resolve() in self._resolved
+
+    def __len__(self) -> int:
+        return len(self._resolved)
+
+
+Protected = ProtectedInputs | Iterable[str | os.PathLike[str]]
+
+
+def _check_not_input(path: Path, protected: Protected) -> None:
+    inputs = protected if isinstance(protected, ProtectedInputs) else ProtectedInputs(protected)
+    if path in inputs:
+        raise OutputError(
+            f"Refusing to write '{path}': it is one of the inputs. Fix: choose another output folder."
+        )
 
 
 def output_folder(path: str | os.PathLike[str], *, create: bool = True, option: str = "-o") -> Path:
@@ -71,9 +100,7 @@ def output_folder(path: str | os.PathLike[str], *, create: bool = True, option: 
     return folder
 
 
-def atomic_write_bytes(
-    path: str | os.PathLike[str], data: bytes, *, protected: Iterable[str | os.PathLike[str]] = ()
-) -> Path:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, protected: Protected = ()) -> Path:
     """Write ``data`` to ``path`` through a temporary file and an atomic rename.
 
     A reader never sees a half-written file, and an interrupted write leaves the old file (if any)
@@ -82,7 +109,8 @@ def atomic_write_bytes(
     Args:
         path: destination file; its folder is created if needed.
         data: the bytes to write.
-        protected: input files that must never be overwritten.
+        protected: input files that must never be overwritten (a list, or a
+            :class:`ProtectedInputs` built once for many writes).
 
     Returns:
         The destination path.
@@ -117,9 +145,7 @@ def atomic_write_bytes(
     return target
 
 
-def atomic_write_text(
-    path: str | os.PathLike[str], text: str, *, protected: Iterable[str | os.PathLike[str]] = ()
-) -> Path:
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, protected: Protected = ()) -> Path:
     """Write UTF-8 text atomically; see :func:`atomic_write_bytes`."""
     return atomic_write_bytes(path, text.encode("utf-8"), protected=protected)
 
@@ -214,21 +240,20 @@ def save_png(
     image: np.ndarray,
     *,
     bit_depth: int = 8,
-    protected: Iterable[str | os.PathLike[str]] = (),
+    protected: Protected = (),
 ) -> Path:
     """Save an image as PNG atomically (see :func:`encode_png` for the accepted arrays)."""
     return atomic_write_bytes(path, encode_png(image, bit_depth=bit_depth), protected=protected)
 
 
-def save_exr(
-    path: str | os.PathLike[str], image: np.ndarray, *, protected: Iterable[str | os.PathLike[str]] = ()
-) -> Path:
+def save_exr(path: str | os.PathLike[str], image: np.ndarray, *, protected: Protected = ()) -> Path:
     """Save an HxWx3 (or HxWx4) linear float image as a float OpenEXR file, atomically.
 
     Args:
         path: destination ``.exr`` file.
         image: HxWx3 or HxWx4 float array, linear light.
-        protected: input files that must never be overwritten.
+        protected: input files that must never be overwritten (a list, or a
+            :class:`ProtectedInputs` built once for many writes).
     """
     import OpenEXR
 

@@ -109,12 +109,12 @@ def score_files(
         A :class:`ScoredFile` per path, in order.
     """
     from synthdiff._journal import file_stamp
-    from synthdiff.io import hdr_to_display, load_image, save_png
+    from synthdiff.io import ProtectedInputs, hdr_to_display, load_image, save_png
     from synthdiff.realness._report import heatmap_overlay
     from synthdiff.realness._score import score_image
 
     names = _heatmap_names(paths)
-    inputs = list(paths)  # never overwritten by a heatmap
+    inputs = ProtectedInputs(paths)  # never overwritten by a heatmap
     for path in paths:
         stamp = file_stamp(path)
         kept = (earlier or {}).get(str(path))
