@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from synthdiff.errors import InvalidArgumentError, OutputError
 from synthdiff.study import Database, StudyService, StudySettings, create_study, export_study
@@ -206,6 +207,40 @@ def test_leaderboard_off_and_answer_cap(database_url, tmp_path, images) -> None:
     assert answered == 2
 
 
+def test_sign_ups_of_one_name_in_several_cases_at_once_make_one_account(
+    database_url, tmp_path, images, monkeypatch
+) -> None:
+    service = _study(database_url, tmp_path, images)
+    spellings = ["carol", "Carol", "CAROL", "cArol", "caRol", "carOl"]
+    start = threading.Barrier(len(spellings))
+    outcomes: dict[str, str] = {}
+
+    def sign_up(name: str) -> None:
+        start.wait()
+        try:
+            service.signup(name, "correct horse")
+            outcomes[name] = "made"
+        except AlreadyAnsweredError as error:
+            outcomes[name] = str(error)
+
+    threads = [threading.Thread(target=sign_up, args=(name,)) for name in spellings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == sorted(spellings)
+    assert sum(outcome == "made" for outcome in outcomes.values()) == 1
+    assert all("is taken" in outcome for outcome in outcomes.values() if outcome != "made")
+    # The check before the insert can miss a sign-up that commits between the two; the constraint
+    # then answers, with the same message rather than a server error.
+    monkeypatch.setattr("synthdiff.study._service.username_key", lambda name: "(missed)")
+    taken = r"^The user name 'CaRoL' is taken\. Fix: choose another\.$"
+    with pytest.raises(AlreadyAnsweredError, match=taken):
+        service.signup("CaRoL", "correct horse")
+    with service.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Participant)) == 2  # the admin and one
+
+
 def test_accounts_invitations_and_login_limits(database_url, tmp_path, images) -> None:
     service = _study(database_url, tmp_path, images, invitations=2)
     codes = service.add_invitations(2)
@@ -222,6 +257,9 @@ def test_accounts_invitations_and_login_limits(database_url, tmp_path, images) -
             service.signup(other_case, "correct horse", codes[1])
     with pytest.raises(InvalidArgumentError, match="user name"):
         service.signup("a", "correct horse")
+    # The database holds the rule too, whatever wrote the row.
+    with pytest.raises(IntegrityError), service.db.write() as session:
+        session.add(Participant(username="aNN", password_hash="x", created_at=utcnow()))
     with pytest.raises(InvalidArgumentError, match="password"):
         service.signup("someone", "short")
     assert service.session_participant(service.login("ann", "correct horse", "10.0.0.1")) is not None

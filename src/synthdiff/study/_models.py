@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Participant",
     "Study",
     "WebSession",
+    "username_key",
     "utcnow",
 ]
 
@@ -54,10 +56,24 @@ class Study(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+def _username_key(context: DefaultExecutionContext) -> str:
+    return username_key(context.get_current_parameters()["username"])
+
+
+def username_key(username: str) -> str:
+    """The form of a user name that must be unique: names may use ASCII letters only, so lower case."""
+    return username.lower()
+
+
 class Participant(Base):
     __tablename__ = "participant"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # One person, one name whatever its case: "Ann" beside "ann", or "ADMIN" beside the admin, would
+    # read as one person. The service checks first for a clear message; the constraint also holds when
+    # two sign-ups race. A column rather than an index on lower(username), which SQLite's reflection
+    # (and so Alembic's batch migrations there) would not see.
+    username_key: Mapped[str] = mapped_column(String(64), unique=True, default=_username_key)
     password_hash: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)

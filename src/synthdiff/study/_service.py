@@ -25,6 +25,7 @@ from synthdiff.study._models import (
     Participant,
     Study,
     WebSession,
+    username_key,
     utcnow,
 )
 from synthdiff.study._pairs import trap_is_correct, valid_answers
@@ -117,6 +118,11 @@ def _study(session: Session) -> Study:
     return study
 
 
+def _name_taken(username: str, taken: str | None) -> AlreadyAnsweredError:
+    spelled = "" if taken in (None, username) else f" (as {taken!r})"
+    return AlreadyAnsweredError(f"The user name {username!r} is taken{spelled}. Fix: choose another.")
+
+
 def _completion(session: Session, answers_per_pair: int) -> float:
     """Share of the wanted non-trap answers given, each pair counting up to ``answers_per_pair``."""
     k = answers_per_pair
@@ -167,13 +173,10 @@ class StudyService:
                     )
             # Names differing only in case would read as one person (an "ADMIN" beside the admin).
             taken = session.scalar(
-                select(Participant.username).where(func.lower(Participant.username) == username.lower())
+                select(Participant.username).where(Participant.username_key == username_key(username))
             )
             if taken is not None:
-                spelled = "" if taken == username else f" (as {taken!r})"
-                raise AlreadyAnsweredError(
-                    f"The user name {username!r} is taken{spelled}. Fix: choose another."
-                )
+                raise _name_taken(username, taken)
             participant = Participant(
                 username=username,
                 password_hash=password_hash,
@@ -183,7 +186,10 @@ class StudyService:
                 created_at=utcnow(),
             )
             session.add(participant)
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError:  # the same name signed up in another transaction since the check
+                raise _name_taken(username, None) from None
             if study.invitation_required and code:
                 session.execute(
                     update(Invitation)
