@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+import tifffile
+from PIL import Image, ImageOps
 
 from synthdiff.errors import (
     CorruptImageError,
@@ -108,6 +110,72 @@ def test_gif_first_frame_palette_and_transparency(tmp_path: Path, rng: np.random
     np.testing.assert_allclose(clear.pixels[0, 0], [0, 0, 0])  # over the black background
     np.testing.assert_allclose(clear.pixels[3, 0], [200 / 255, 0, 0], atol=1e-6)
     assert [p.name for p in list_images(tmp_path)] == ["anim.gif", "clear.gif"]
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_turns_the_pixels_as_pillow_does(tmp_path: Path, orientation: int) -> None:
+    array = np.random.default_rng(orientation).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    image = Image.fromarray(array)
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    image.save(tmp_path / "o.png", exif=exif)
+    with Image.open(tmp_path / "o.png") as opened:
+        shown = ImageOps.exif_transpose(opened)
+    loaded = load_image(tmp_path / "o.png")
+    np.testing.assert_array_equal(loaded.pixels, np.asarray(shown, dtype=np.float32) / 255)
+    assert (loaded.info.width, loaded.info.height) == shown.size
+    applied = [note for note in loaded.info.notes if "orientation" in note]
+    assert applied == ([] if orientation == 1 else [f"EXIF orientation {orientation} applied"])
+
+
+def _png_with_exif_orientation(path: Path, array: np.ndarray, orientation: int) -> None:
+    """A PNG (16-bit here, which Pillow cannot write in colour) with an eXIf chunk after IHDR."""
+    ok, encoded = cv2.imencode(".png", array[..., ::-1])
+    assert ok
+    data = encoded.tobytes()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    payload = exif.tobytes()[6:]  # without the "Exif\0\0" that JPEG puts before it
+    chunk = len(payload).to_bytes(4, "big") + b"eXIf" + payload
+    chunk += zlib.crc32(b"eXIf" + payload).to_bytes(4, "big")
+    end_of_ihdr = 8 + 25
+    path.write_bytes(data[:end_of_ihdr] + chunk + data[end_of_ihdr:])
+
+
+@pytest.mark.parametrize(
+    ("suffix", "dtype"),
+    [("png", np.uint8), ("webp", np.uint8), ("tiff", np.uint8), ("png", np.uint16), ("tiff", np.uint16)],
+)
+def test_exif_orientation_applied_in_every_format(tmp_path: Path, suffix: str, dtype: type) -> None:
+    # A photo exported to PNG or WebP keeps its tag, and 16-bit colour files are read by OpenCV, which
+    # ignores it: each was read unturned, unlike JPEG (and 8-bit TIFF, which Pillow turns itself).
+    array = np.zeros((20, 40, 3), dtype=dtype)
+    array[:, :20] = np.iinfo(dtype).max  # left half white
+    path = tmp_path / f"r.{suffix}"
+    if suffix == "png" and dtype == np.uint16:
+        _png_with_exif_orientation(path, array, 6)
+    elif suffix == "tiff" and dtype == np.uint16:
+        tifffile.imwrite(path, array, photometric="rgb", extratags=[(0x0112, "H", 1, 6, True)])
+    else:
+        image = Image.fromarray(array)
+        exif = image.getexif()
+        exif[0x0112] = 6  # rotate 90 degrees clockwise for display
+        image.save(path, exif=exif, **({"lossless": True} if suffix == "webp" else {}))
+    loaded = load_image(path)
+    assert loaded.pixels.shape == (40, 20, 3) and (loaded.info.width, loaded.info.height) == (20, 40)
+    assert loaded.pixels[:15].mean() > 0.9 and loaded.pixels[25:].mean() < 0.1  # white is now on top
+    assert loaded.info.bit_depth == (16 if dtype == np.uint16 else 8)
+    assert "EXIF orientation 6 applied" in loaded.info.notes
+
+
+def test_an_invalid_exif_orientation_is_noted_and_ignored(tmp_path: Path) -> None:
+    image = Image.fromarray(np.zeros((4, 6, 3), np.uint8))
+    exif = image.getexif()
+    exif[0x0112] = 9
+    image.save(tmp_path / "odd.jpg", exif=exif)
+    loaded = load_image(tmp_path / "odd.jpg")
+    assert loaded.pixels.shape == (4, 6, 3)
+    assert "EXIF orientation 9 is not a valid value (1-8): ignored" in loaded.info.notes
 
 
 def test_jpeg_exif_orientation_applied(tmp_path: Path) -> None:

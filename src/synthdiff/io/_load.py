@@ -16,12 +16,12 @@ import contextlib
 import os
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from synthdiff.errors import (
     CorruptImageError,
@@ -169,8 +169,9 @@ def load_image(
     """Read an image file into an HxWx3 float32 array.
 
     The format is recognised from the file's content, not its name. PNG (1-16 bit, palette, grey,
-    alpha), JPEG (EXIF orientation applied), TIFF (8/16-bit integer, 32-bit float), WebP, BMP, GIF (the
-    first frame), OpenEXR and Radiance HDR are supported. What the loader changes or notices (an EXIF
+    alpha), JPEG, TIFF (8/16-bit integer, 32-bit float), WebP, BMP, GIF (the first frame), OpenEXR and
+    Radiance HDR are supported. An EXIF orientation tag is applied in whichever of these formats holds
+    it, as image viewers do. What the loader changes or notices (an EXIF
     rotation, transparent pixels composited, the first of several frames) is in ``info.notes``.
 
     Args:
@@ -302,6 +303,15 @@ def _png_header(file: Path) -> tuple[int, int]:
     return ihdr[24], ihdr[25]  # bit depth, colour type
 
 
+def _orient(array: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn an HxWxC array as the EXIF orientation tag says a viewer shows it (TIFF/EXIF 1-8)."""
+    if orientation in (5, 6, 7, 8):  # the stored rows are the shown columns
+        array = array.transpose(1, 0, 2)
+    flip_rows = orientation in (3, 4, 7, 8)
+    flip_columns = orientation in (2, 3, 6, 7)
+    return np.ascontiguousarray(array[:: -1 if flip_rows else 1, :: -1 if flip_columns else 1])
+
+
 def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.ndarray, ImageInfo]:
     notes: list[str] = []
     png_depth = _png_header(file)[0] if fmt == "png" else None
@@ -311,10 +321,11 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             warnings.simplefilter("ignore")
             with Image.open(file) as opened:
                 _check_dimensions(file, opened.width, opened.height, max_pixels)
+                # Read before load(): Pillow turns a TIFF while loading it and drops the tag.
+                orientation = opened.getexif().get(0x0112, 1)
                 opened.load()
                 tiff_depth = max(_as_tuple(opened.tag_v2.get(258, 8))) if fmt == "tiff" else 8  # type: ignore[attr-defined]
                 image = opened.copy()
-                exif = opened.getexif() if fmt == "jpeg" else None
                 frames = int(getattr(opened, "n_frames", 1))
     except (UnidentifiedImageError, SyntaxError) as error:
         if fmt == "tiff":
@@ -341,14 +352,19 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             or (tiff_depth > 8 and mode in ("RGB", "RGBA", "LA"))
         )
     )
+    # Every viewer shows the image turned as its EXIF orientation says (JPEG, PNG, WebP, TIFF alike).
+    if orientation not in range(1, 9):
+        notes.append(f"EXIF orientation {orientation!r} is not a valid value (1-8): ignored")
+        orientation = 1
+    elif orientation != 1:
+        notes.append(f"EXIF orientation {orientation} applied")
+    # Both decoders turn a TIFF themselves while reading it; the other formats are turned here.
+    turned = fmt == "tiff"
     if needs_opencv:
         # Pillow reduces 16-bit colour to 8 bits; OpenCV keeps all 16.
-        return _read_with_opencv(file, fmt, max_pixels, is_hdr=False)
-    if exif is not None:
-        orientation = exif.get(0x0112, 1)
-        if orientation != 1:
-            image = ImageOps.exif_transpose(image)
-            notes.append(f"EXIF orientation {orientation} applied")
+        array, info = _read_with_opencv(file, fmt, max_pixels, is_hdr=False)
+        array = array if turned else _orient(array, orientation)
+        return array, replace(info, width=array.shape[1], height=array.shape[0], notes=(*info.notes, *notes))
     bit_depth = 8
     if mode in ("I;16", "I;16B", "I"):
         if mode == "I" and png_depth != 16:
@@ -377,6 +393,8 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             f"'{file}' uses pixel mode {mode!r}, which synthdiff does not read. Expected grey, grey+alpha, "
             "RGB or RGBA with 8/16-bit integers or 32-bit floats. Fix: convert it to PNG."
         )
+    if not turned:
+        array = _orient(array, orientation)
     is_hdr = mode == "F"
     channels = array.shape[2]
     info = ImageInfo(
