@@ -32,6 +32,7 @@ from synthdiff.errors import (
     NotAnImageError,
     UnsupportedImageError,
 )
+from synthdiff.io._icc import to_srgb, unapplied_profile_note
 
 __all__ = ["DEFAULT_MAX_PIXELS", "ImageInfo", "LoadedImage", "load_image", "sniff_format"]
 
@@ -326,6 +327,7 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
                 opened.load()
                 tiff_depth = max(_as_tuple(opened.tag_v2.get(258, 8))) if fmt == "tiff" else 8  # type: ignore[attr-defined]
                 image = opened.copy()
+                icc = opened.info.get("icc_profile") or None
                 frames = int(getattr(opened, "n_frames", 1))
     except (UnidentifiedImageError, SyntaxError) as error:
         if fmt == "tiff":
@@ -364,6 +366,8 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
         # Pillow reduces 16-bit colour to 8 bits; OpenCV keeps all 16.
         array, info = _read_with_opencv(file, fmt, max_pixels, is_hdr=False)
         array = array if turned else _orient(array, orientation)
+        unapplied = unapplied_profile_note(icc, array.shape[2])
+        notes.extend([unapplied] if unapplied else [])
         return array, replace(info, width=array.shape[1], height=array.shape[0], notes=(*info.notes, *notes))
     bit_depth = 8
     if mode in ("I;16", "I;16B", "I"):
@@ -374,9 +378,11 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             )
         array = np.asarray(image, dtype=np.float32)[..., None] / 65535.0
         bit_depth = 16
+        profile_note = unapplied_profile_note(icc, 1)
     elif mode == "F":
         array = np.asarray(image, dtype=np.float32)[..., None]
         bit_depth = 32
+        profile_note = unapplied_profile_note(icc, 1)
     elif mode in ("1", "L", "P", "RGB", "RGBA", "LA", "CMYK", "YCbCr", "PA", "La", "RGBa"):
         target = {"1": "L", "L": "L", "LA": "LA", "La": "LA", "RGB": "RGB", "RGBA": "RGBA", "RGBa": "RGBA"}
         if mode in ("P", "PA"):
@@ -385,6 +391,7 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             target_mode = target.get(mode, "RGB")
         if target_mode != mode:
             image = image.convert(target_mode)
+        image, profile_note = to_srgb(image, None if mode == "CMYK" else icc)
         array = np.asarray(image, dtype=np.float32) / 255.0
         if array.ndim == 2:
             array = array[..., None]
@@ -393,6 +400,7 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             f"'{file}' uses pixel mode {mode!r}, which synthdiff does not read. Expected grey, grey+alpha, "
             "RGB or RGBA with 8/16-bit integers or 32-bit floats. Fix: convert it to PNG."
         )
+    notes.extend([profile_note] if profile_note else [])
     if not turned:
         array = _orient(array, orientation)
     is_hdr = mode == "F"
