@@ -32,8 +32,9 @@ __all__ = [
     "whole_frame",
 ]
 
-# 2 added the whole-frame thumbnail.
-RECORD_VERSION = 2
+# 2 added the whole-frame thumbnail; 3: images with an ICC profile (or an EXIF orientation outside
+# JPEG) are read differently since 2026-12-07, so their old measurements no longer hold.
+RECORD_VERSION = 3
 HISTOGRAM_BINS = 64
 SPECTRUM_CROP = 128
 THUMBNAIL = 32
