@@ -69,6 +69,19 @@ def test_an_image_far_smaller_than_a_crop_is_unsure(shipped) -> None:  # type: i
     assert not any("too little to judge" in r for r in at.reasons)
 
 
+def test_an_image_of_one_flat_colour_is_unsure(shipped) -> None:  # type: ignore[no-untyped-def]
+    # A black frame from a failed render was called "real" (0.32), a mid-grey 800x600 one too (0.25).
+    _, model = shipped
+    flat = "the image is one flat colour: no texture or noise to judge"
+    for value in (0.0, 0.5, 1.0):
+        score = score_image(model, np.full((600, 800, 3), value, np.float32), check_stability=False)
+        assert score.verdict == "unsure" and flat in score.reasons, value
+    # One 8-bit step of noise is already more than flat: such an image is judged as usual.
+    rng = np.random.default_rng(2)
+    noisy = 0.5 + rng.integers(-1, 2, (600, 800, 3)).astype(np.float32) / 255
+    assert flat not in score_image(model, noisy, check_stability=False).reasons
+
+
 def test_the_default_reads_efficientnet_lite2() -> None:
     """The shipped default is a realness-effnet-lite2 fit (docs/models.md, the Lite2 speed round), so its
     backbone's weights must be a core dependency."""

@@ -21,6 +21,10 @@ UNSURE_MARGIN = 0.15
 #: Images with a side under crop / SMALL_FRACTION give "unsure" (a fixed guard, not a measured limit:
 #: the issue's smallest size, 64x64, is well above it for both shipped models).
 SMALL_FRACTION = 4
+#: Images whose pixels vary less than this (standard deviation, every channel) are one flat colour, a
+#: black frame from a failed render, say: nothing in them tells a camera from a renderer, so "unsure"
+#: (a fixed guard: half of one 8-bit step, under any camera's noise).
+FLAT_STD = 0.5 / 255
 
 
 @dataclass
@@ -110,7 +114,7 @@ def score_image(
     ``check_stability`` the image is also scored re-encoded as JPEG quality 90 and with the crop grid
     shifted by one pixel; if either flips the verdict, the verdict is ``unsure``. So it is for an image
     with a side under a quarter of the model's crop (32 pixels for ``realness-effnet``), whose padded
-    crop is mostly mirrored copies of it.
+    crop is mostly mirrored copies of it, and for an image of one flat colour (``FLAT_STD``).
 
     Args:
         image: HxWx3 (or HxW grey) float array in [0, 1], or a uint8 or uint16 one (scaled to [0, 1]).
@@ -139,6 +143,8 @@ def score_image(
             f"image of {width}x{height} pixels, under {smallest} on a side: its reflect-padded "
             f"{settings.crop}-pixel crop is mostly mirrored copies, too little to judge"
         )
+    if float(image.reshape(-1, image.shape[2]).std(axis=0).max()) < FLAT_STD:
+        reasons.append("the image is one flat colour: no texture or noise to judge")
     perturbed: dict[str, float] = {}
     if check_stability:
         perturbed["jpeg90"] = float(model.calibration.probability(_image_logit(model, _jpeg(image, 90))))
