@@ -294,6 +294,29 @@ def test_a_folder_inside_the_other_is_not_read_as_part_of_it(tmp_path: Path, inn
     assert all(Path(pair.reference).parent == reference and Path(pair.test).parent == test for pair in pairs)
 
 
+@pytest.mark.parametrize("mode", ["folders", "one reference"])
+def test_an_output_folder_inside_an_input_is_not_read_on_the_next_run(tmp_path: Path, mode: str) -> None:
+    # -o renders/reports --reports: the next run read the reports' PNG panels as references without
+    # a partner ("no partner renders/reports/reports/x/flip.png"), or, against one reference, as
+    # students' renders to compare.
+    renders, students = tmp_path / "renders", tmp_path / "students"
+    for folder, kind in ((renders, "reference"), (students, "test")):
+        folder.mkdir()
+        for name in NAMES[:2]:
+            shutil.copy(EXAMPLES / name / f"{kind}.png", folder / f"{name}.png")
+    inputs = [str(renders / f"{NAMES[0]}.png") if mode == "one reference" else str(renders), str(students)]
+    output = (renders if mode == "folders" else students) / "reports"
+    args = ["batch", *inputs, "-o", str(output), "--fast", "--reports"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert len(list(output.rglob("*.png"))) >= 6  # the panels a naive listing would pick up
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert (
+        "2 pairs: 0 compared now, 2 from an earlier run" in again.output and "no partner" not in again.output
+    )
+
+
 def test_batch_cli_needs_inputs(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["batch", "-o", str(tmp_path)])
     assert result.exit_code == 2 and "Expected REFERENCE_DIR and TEST_DIR (or one REFERENCE" in result.output

@@ -237,6 +237,19 @@ def test_a_set_inside_the_other_is_not_part_of_it(tmp_path: Path) -> None:
         gap(only, only / "inner", cache_dir=tmp_path / "cache")
 
 
+def test_the_report_and_cache_inside_a_set_are_not_read_as_its_images(tmp_path: Path) -> None:
+    photos = noisy_photos(tmp_path / "photos", 6, seed=31)
+    renders = flat_renders(tmp_path / "renders", 6, seed=32)
+    (photos / "._0.png").write_bytes(b"macOS metadata, no image")  # hidden: skipped, not "unreadable"
+    args = ["gap", str(photos), str(renders), "--resamples", "5"]
+    args += ["-o", str(photos / "report"), "--cache-dir", str(renders / "cache")]
+    for _ in range(2):  # the second run finds the first one's plots and cache records in the sets
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "A: 6 images, 0 unreadable" in result.output and "B: 6 images, 0 unreadable" in result.output
+    assert any((photos / "report").rglob("*.png")) and any((renders / "cache").rglob("*"))
+
+
 def test_bad_counts_are_refused(tmp_path: Path) -> None:
     photos = noisy_photos(tmp_path / "photos", 2, seed=9)
     with pytest.raises(InvalidArgumentError, match="--max-images of at least 1"):

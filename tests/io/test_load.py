@@ -369,6 +369,34 @@ def test_images_in_folder_lists_recursively_and_refuses_empty_or_missing_folders
         images_in_folder(tmp_path / "missing")
 
 
+def test_hidden_files_output_folders_and_folder_links_are_not_listed(tmp_path: Path) -> None:
+    for name in (
+        "a.png",
+        "._a.png",  # macOS's metadata twin of a.png: no image
+        ".ipynb_checkpoints/a-checkpoint.png",  # a notebook's copy
+        "sub/b.png",
+        "sub/.thumbnails/b.png",
+        "reports/p/reference.png",  # a command's own output inside its input
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "sub" / "up").symlink_to(tmp_path)  # would loop if followed
+    (tmp_path / "linked.png").symlink_to(tmp_path / "a.png")  # a link to a file is a file
+    everything = [tmp_path / n for n in ("a.png", "linked.png", "reports/p/reference.png", "sub/b.png")]
+    assert list_images(tmp_path) == everything
+    assert list_images(tmp_path, leave_out=[tmp_path / "reports"]) == [
+        everything[0],
+        everything[1],
+        everything[3],
+    ]
+    # Another spelling of the folder left out, and a folder outside, which changes nothing.
+    assert images_in_folder(
+        tmp_path / "sub", leave_out=[tmp_path / "sub" / ".." / "reports", "/elsewhere"]
+    ) == [tmp_path / "sub" / "b.png"]
+    # A folder named to be listed is listed, even when it lies in (or is) one left out elsewhere.
+    assert list_images(tmp_path / "reports", leave_out=[tmp_path, tmp_path / "reports"]) == [everything[2]]
+
+
 def test_a_grey_image_beside_a_colour_one_is_noted(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     colour = (rng.random((32, 40, 3)) * 255).astype(np.uint8)

@@ -321,6 +321,30 @@ def test_folders_stand_for_their_images_and_heatmap_names_stay_apart(tmp_path: P
     assert result.exit_code == 0 and result.output.count("00.png") == 1 and result.output.count("01.png") == 1
 
 
+def test_heatmaps_and_bench_outputs_inside_a_folder_are_not_scored_next_time(tmp_path: Path) -> None:
+    real, synthetic = fake_sources(tmp_path / "data", count=2)
+    model = str(_tiny_model(tmp_path))
+    runner = CliRunner()
+    maps = real / "maps"  # inside the folder scored: its overlays were scored as images next time
+    arguments = ["realness", str(real), "-m", model, "--no-stability", "--heatmap", str(maps)]
+    for _ in range(2):
+        result = runner.invoke(app, [*arguments, "--json", str(tmp_path / "s.json")])
+        assert result.exit_code == 0, result.output
+        assert sorted(json.loads((tmp_path / "s.json").read_text())["images"]) == [
+            str(real / "00.png"),
+            str(real / "01.png"),
+        ]
+    shutil.rmtree(maps)  # another command's outputs are images to this one
+    bench = ["realness-bench", str(real), str(synthetic), "--label", "real", "--label", "synthetic"]
+    bench += ["-m", model, "-o", str(synthetic / "bench"), "--restart"]
+    for _ in range(2):  # mistakes.png lands inside the synthetic folder
+        result = runner.invoke(app, bench)
+        assert result.exit_code == 0, result.output
+        rows = (synthetic / "bench" / "scores.csv").read_text().strip().splitlines()
+        assert len(rows) == 1 + 2 + 2  # the header, two images of each source
+    assert (synthetic / "bench" / "mistakes.png").is_file()
+
+
 def test_bench_shows_what_the_loader_changed(tmp_path: Path) -> None:
     real, synthetic = fake_sources(tmp_path / "data", count=2)
     with Image.open(real / "00.png") as opened:

@@ -293,9 +293,10 @@ def batch_command(
             raise InvalidArgumentError("Give either two folders or --csv, not both.")
         pairs = pairs_from_csv(pairs_csv)
     elif reference_dir is not None and test_dir is not None and reference_dir.is_file():
-        pairs = pairs_from_reference(reference_dir, test_dir)
+        # An output folder inside an input one holds this command's own reports: never inputs.
+        pairs = pairs_from_reference(reference_dir, test_dir, leave_out=[output])
     elif reference_dir is not None and test_dir is not None:
-        pairs, unmatched = pairs_from_folders(reference_dir, test_dir)
+        pairs, unmatched = pairs_from_folders(reference_dir, test_dir, leave_out=[output])
     else:
         raise InvalidArgumentError(
             "Expected REFERENCE_DIR and TEST_DIR (or one REFERENCE image and TEST_DIR), or --csv PAIRS.csv."

@@ -56,6 +56,7 @@ def gap_command(
             resamples=resamples,
             seed=seed,
             on_progress=lambda key, done, total: bar.update(tasks[key], completed=done, total=total),
+            leave_out=[output, cache],  # inside a set's folder, the plots and cache are no images of it
         )
     page = report.save(output)
     results = report.to_dict()

@@ -66,7 +66,7 @@ def realness_command(
     from synthdiff.io import atomic_write_text, json_text, output_folder
     from synthdiff.realness import FileScores, interrupted_scores, load_realness_model, score_files
 
-    images = _expand_folders(images)
+    images = _expand_folders(images, leave_out=[] if heatmap is None else [heatmap])
     if heatmap is not None:  # before any scoring: a bad place costs no work
         output_folder(heatmap, create=False, option="--heatmap")
     if json_out is not None and json_out.is_dir():
@@ -120,15 +120,16 @@ def _print_score(path: Path, result: dict[str, Any]) -> None:
         out.print(f"       heatmap: {result['heatmap']}", highlight=False)
 
 
-def _expand_folders(paths: list[Path]) -> list[Path]:
-    """Each folder replaced by the images under it; files stay as given (a bad one is reported later).
-    A file named twice (directly, or also inside a folder given) is scored once, where it first comes."""
+def _expand_folders(paths: list[Path], leave_out: list[Path]) -> list[Path]:
+    """Each folder replaced by the images under it (but those under ``leave_out``, the heatmaps of an
+    earlier run); files stay as given (a bad one is reported later). A file named twice (directly, or
+    also inside a folder given) is scored once, where it first comes."""
     from synthdiff.io import images_in_folder
 
     expanded: list[Path] = []
     seen: set[Path] = set()
     for path in paths:
-        for image in images_in_folder(path) if path.is_dir() else [path]:
+        for image in images_in_folder(path, leave_out=leave_out) if path.is_dir() else [path]:
             if image.resolve() not in seen:
                 seen.add(image.resolve())
                 expanded.append(image)
@@ -167,7 +168,8 @@ def realness_bench_command(
             f"got {len(labels)} for {counted(len(folders), 'folder')}."
         )
     pairs = zip(folders, labels * len(folders) if len(labels) == 1 else labels, strict=False)
-    images = [image for folder, label in pairs for image in list_source(folder, label)]
+    # --out inside a folder holds mistakes.png, which is no image of the benchmark.
+    images = [image for folder, label in pairs for image in list_source(folder, label, leave_out=[output])]
     model = load_realness_model(model_spec, device=device)
     with resumable_progress("scoring", output) as bar:
         task = bar.add_task("bench", total=len(images))

@@ -88,18 +88,14 @@ class BatchResult:
     workers: int = 0
 
 
-def _images(folder: Path, leave_out: Path | None = None) -> dict[str, list[Path]]:
+def _images(folder: Path, leave_out: Iterable[str | os.PathLike[str]] = ()) -> dict[str, list[Path]]:
     """The images under ``folder`` grouped by relative path without extension; those under
-    ``leave_out`` (the other set's folder, when it lies inside this one) are left out."""
+    ``leave_out`` (the other set's folder or the output folder, when they lie inside this one) are
+    left out."""
     if not folder.is_dir():
         raise InvalidArgumentError(f"Expected a folder of images, got '{folder}'. Fix: check the path.")
-    skipped = None if leave_out is None else leave_out.resolve()
-    if skipped is not None and not skipped.is_relative_to(folder.resolve()):
-        skipped = None  # not inside this folder: nothing of it is read here anyway
     found: dict[str, list[Path]] = {}
-    for path in list_images(folder):
-        if skipped is not None and path.resolve().is_relative_to(skipped):
-            continue
+    for path in list_images(folder, leave_out=leave_out):
         found.setdefault(path.relative_to(folder).with_suffix("").as_posix(), []).append(path)
     return found
 
@@ -130,15 +126,20 @@ def _match(key: str, references: list[Path], tests: list[Path]) -> tuple[list[Pa
 
 
 def pairs_from_folders(
-    reference_dir: str | os.PathLike[str], test_dir: str | os.PathLike[str]
+    reference_dir: str | os.PathLike[str],
+    test_dir: str | os.PathLike[str],
+    *,
+    leave_out: Iterable[str | os.PathLike[str]] = (),
 ) -> tuple[list[PairSpec], list[str]]:
     """Match images in two folders by relative path without extension (``a/b.png`` with ``a/b.jpg``).
 
     Names that differ only in case (``Alice.PNG`` and ``alice.png``) match when no other file has that
     name in either folder. When one folder lies inside the other, its images are not read as part of
-    the outer one. Several files of one name in a folder lose nothing: with one reference of
-    that name, each test file is compared with it (pair ids ``name.png``, ``name.jpg``); with several,
-    files pair up by extension and the rest are listed as without a partner.
+    the outer one; nor are those under ``leave_out`` (the batch's output folder, whose per-pair reports
+    would otherwise be read as images on the next run) or hidden ones (see
+    :func:`synthdiff.io.list_images`). Several files of one name in a folder lose nothing: with one
+    reference of that name, each test file is compared with it (pair ids ``name.png``, ``name.jpg``);
+    with several, files pair up by extension and the rest are listed as without a partner.
 
     Returns:
         The matched pairs, sorted by id, and the files that have no partner.
@@ -153,8 +154,8 @@ def pairs_from_folders(
         )
     # A folder inside the other (tests under the references: renders/ and renders/students/) is not read
     # as part of it: its images would count again, without a partner.
-    references = _images(Path(reference_dir), leave_out=Path(test_dir))
-    tests = _images(Path(test_dir), leave_out=Path(reference_dir))
+    references = _images(Path(reference_dir), leave_out=[test_dir, *leave_out])
+    tests = _images(Path(test_dir), leave_out=[reference_dir, *leave_out])
     # Names that match only when case is ignored, where that is unambiguous on both sides.
     folded_refs: dict[str, list[str]] = {}
     for key in set(references) - set(tests):
@@ -190,12 +191,16 @@ def _count(groups: dict[str, list[Path]]) -> int:
 
 
 def pairs_from_reference(
-    reference: str | os.PathLike[str], test_dir: str | os.PathLike[str]
+    reference: str | os.PathLike[str],
+    test_dir: str | os.PathLike[str],
+    *,
+    leave_out: Iterable[str | os.PathLike[str]] = (),
 ) -> list[PairSpec]:
     """One reference against every image in a folder (an exam: the reference render and the students').
 
     Pair ids are the test images' relative paths without extension (with it where several files share a
-    name, as ``alice.png`` and ``alice.jpg``); the reference itself is left out if it lies in the folder.
+    name, as ``alice.png`` and ``alice.jpg``); the reference itself is left out if it lies in the folder,
+    and so are the images under ``leave_out`` (the output folder) and hidden ones.
 
     Raises:
         InvalidArgumentError: the reference is not a file, the folder is not a folder or holds no
@@ -206,7 +211,7 @@ def pairs_from_reference(
         raise InvalidArgumentError(f"Expected a reference image file, got '{file}'. Fix: check the path.")
     itself = file.resolve()
     tests: dict[str, Path] = {}
-    for key, files in _images(Path(test_dir)).items():
+    for key, files in _images(Path(test_dir), leave_out=leave_out).items():
         others = [f for f in files if f.resolve() != itself]
         if others:
             tests.update(_named(key, others))

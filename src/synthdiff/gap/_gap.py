@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from synthdiff.gap._analysis import (
 )
 from synthdiff.gap._autoencoder import autoencoder_codes
 from synthdiff.gap._records import ImageRecord, RecordSettings, compute_records
-from synthdiff.io import images_in_folder
+from synthdiff.io import images_in_folder, list_images
 
 __all__ = ["GAP_SCHEMA_VERSION", "GapReport", "default_cache_dir", "gap"]
 
@@ -230,6 +230,7 @@ def gap(
     resamples: int = 50,
     seed: int = 0,
     on_progress: Callable[[str, int, int], None] | None = None,
+    leave_out: Iterable[str | os.PathLike[str]] = (),
 ) -> GapReport:
     """Compare two image folders: inventory, low-level statistics, frequency content, shared-axis
     embeddings, deep-feature distances against a same-size baseline, a classifier test, rankings.
@@ -246,6 +247,9 @@ def gap(
         cache_dir: where the measurements are cached (default :func:`default_cache_dir`).
         resamples: random splits for the baseline comparison.
         on_progress: called as ``on_progress(set_label, done, total)``.
+        leave_out: folders whose images belong to neither set, such as the report's own folder or the
+            cache when they lie inside a set's folder (hidden files and folders are skipped too, see
+            :func:`synthdiff.io.list_images`).
 
     Raises:
         InvalidArgumentError: a folder is missing or holds no image files; ``max_images`` under 1,
@@ -264,13 +268,13 @@ def gap(
     paths = []
     for folder, other in ((folder_a, folder_b), (folder_b, folder_a)):
         # A set's folder inside the other's (photos/ and photos/renders/) is not part of the outer set.
-        inner = Path(other).resolve()
-        nested = inner != Path(folder).resolve() and inner.is_relative_to(Path(folder).resolve())
-        found = [p for p in images_in_folder(folder) if not (nested and p.resolve().is_relative_to(inner))]
+        images_in_folder(folder)  # a folder with images at all, or the plain error
+        distinct = Path(other).resolve() != Path(folder).resolve()
+        found = list_images(folder, leave_out=[*([other] if distinct else []), *leave_out])
         if not found:
             raise InvalidArgumentError(
-                f"Expected images in '{folder}' besides those of '{other}' inside it, found none. "
-                "Fix: pass two folders that hold the two sets."
+                f"Expected images in '{folder}' besides those of '{other}' inside it (or of the "
+                "output folders), found none. Fix: pass two folders that hold the two sets."
             )
         paths.append(_pick(found, max_images, seed))
     settings = RecordSettings(size)

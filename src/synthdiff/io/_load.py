@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -627,12 +627,45 @@ def image_array(image: np.ndarray, name: str = "image") -> np.ndarray:
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".exr", ".hdr")
 
 
-def list_images(folder: str | os.PathLike[str]) -> list[Path]:
-    """The files under ``folder`` (recursively, sorted) whose names end in :data:`IMAGE_SUFFIXES`."""
-    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+def list_images(
+    folder: str | os.PathLike[str], *, leave_out: Iterable[str | os.PathLike[str]] = ()
+) -> list[Path]:
+    """The files under ``folder`` (recursively, sorted) whose names end in :data:`IMAGE_SUFFIXES`.
+
+    Hidden files and folders (names starting with ".") are skipped: macOS's ``._photo.jpg`` copies
+    hold no image, and ``.ipynb_checkpoints/`` or ``.thumbnails/`` hold copies or previews that would
+    count twice. Symbolic links to folders are not followed (a link to a folder above would loop).
+
+    Args:
+        folder: the folder to search.
+        leave_out: folders inside ``folder`` whose contents are skipped, such as a command's own
+            output folder inside its input, which would otherwise read its own reports as input on the
+            next run. One that holds ``folder`` itself (or is elsewhere) changes nothing: a folder
+            named to be listed is listed.
+    """
+    top = Path(folder).resolve()
+    skipped = [place for place in (Path(item).resolve() for item in leave_out) if place != top]
+    skipped = [place for place in skipped if place.is_relative_to(top)]
+    found: list[Path] = []
+    for root, folders, files in os.walk(folder):
+        here = Path(root)
+        if skipped and any(here.resolve().is_relative_to(place) for place in skipped):
+            folders.clear()
+            continue
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found.extend(
+            here / name
+            for name in files
+            if not name.startswith(".")
+            and Path(name).suffix.lower() in IMAGE_SUFFIXES
+            and (here / name).is_file()
+        )
+    return sorted(found)
 
 
-def images_in_folder(folder: str | os.PathLike[str]) -> list[Path]:
+def images_in_folder(
+    folder: str | os.PathLike[str], *, leave_out: Iterable[str | os.PathLike[str]] = ()
+) -> list[Path]:
     """:func:`list_images` of a folder that must exist and hold at least one image.
 
     Raises:
@@ -640,7 +673,7 @@ def images_in_folder(folder: str | os.PathLike[str]) -> list[Path]:
     """
     if not Path(folder).is_dir():
         raise InvalidArgumentError(f"Expected a folder of images, but {str(folder)!r} is not a folder.")
-    found = list_images(folder)
+    found = list_images(folder, leave_out=leave_out)
     if not found:
         raise InvalidArgumentError(
             f"Expected images ({', '.join(IMAGE_SUFFIXES)}) in {str(folder)!r}, found none."

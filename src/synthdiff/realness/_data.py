@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,11 +50,19 @@ class LabelledImage:
         return "synthetic" if self.label else "real"
 
 
-def list_source(folder: str | os.PathLike[str], label: str, name: str | None = None) -> list[LabelledImage]:
-    """Every image under ``folder`` (recursively, sorted), labelled ``real`` or ``synthetic``.
+def list_source(
+    folder: str | os.PathLike[str],
+    label: str,
+    name: str | None = None,
+    *,
+    leave_out: Iterable[str | os.PathLike[str]] = (),
+) -> list[LabelledImage]:
+    """Every image under ``folder`` (recursively, sorted; hidden ones skipped), labelled ``real`` or
+    ``synthetic``.
 
     Args:
         name: the source's name (default: the folder's name).
+        leave_out: folders whose images are skipped (a command's output folder inside ``folder``).
 
     Raises:
         InvalidArgumentError: unknown label, a missing folder, or a folder without images.
@@ -62,7 +70,7 @@ def list_source(folder: str | os.PathLike[str], label: str, name: str | None = N
     if label not in LABELS:
         raise InvalidArgumentError(f"Expected the label real or synthetic, got {label!r}.")
     root = Path(folder)
-    files = images_in_folder(root)
+    files = images_in_folder(root, leave_out=leave_out)
     source = name or root.name
     return [LabelledImage(path, LABELS[label], source, path.relative_to(root).as_posix()) for path in files]
 
