@@ -58,9 +58,12 @@ def test_scene_file_that_is_not_a_blend_file(tmp_path: Path) -> None:
         GenerateOptions(feature="texture", scene_file=str(fake))
 
 
-def test_bad_split() -> None:
-    with pytest.raises(InvalidArgumentError, match="--split"):
-        GenerateOptions(feature="none", split=(0.5, 0.5, 0.5))
+@pytest.mark.parametrize("split", [(0.5, 0.5, 0.5), (0.8, 0.1, -0.1), (0.9, 0.1)])
+def test_bad_split(split: tuple[float, ...]) -> None:
+    with pytest.raises(
+        InvalidArgumentError, match=r"--split as three fractions train,val,test, each 0 or more"
+    ):
+        GenerateOptions(feature="none", split=split)
 
 
 def test_every_feature_is_accepted() -> None:

@@ -109,7 +109,8 @@ class GenerateOptions:
             raise InvalidArgumentError(f"Expected --seed to be a whole number >= 0, got {self.seed!r}.")
         if len(self.split) != 3 or any(f < 0 for f in self.split) or abs(sum(self.split) - 1.0) > 1e-6:
             raise InvalidArgumentError(
-                f"Expected --split as three fractions train,val,test summing to 1, got {self.split!r}."
+                "Expected --split as three fractions train,val,test, each 0 or more, summing to 1, "
+                f"got {self.split!r}."
             )
         if self.scene_file is not None:
             path = Path(self.scene_file)
