@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from synthdiff._journal import file_stamp, prepare_journal, read_journal
-from synthdiff.errors import InvalidArgumentError
+from synthdiff._journal import file_stamp, folder_lock, prepare_journal, read_journal
+from synthdiff.errors import InvalidArgumentError, OutputError
 
 
 def _prepare(folder: Path) -> Path:
@@ -49,3 +51,31 @@ def test_an_unreadable_settings_file_is_explained(tmp_path: Path) -> None:
     (tmp_path / "settings.json").write_text('{"a": 1')  # damaged by hand
     with pytest.raises(InvalidArgumentError, match=r"settings file settings\.json cannot be read.*--restart"):
         _prepare(tmp_path)
+
+
+def test_a_folder_held_by_another_process_is_refused_and_freed_when_it_dies(tmp_path: Path) -> None:
+    # A second process, as when a command is started twice in two terminals.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path / "run")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        refused = pytest.raises(OutputError, match=r"no other batch run to be writing '.*run', but one is")
+        with refused, folder_lock(tmp_path / "run", "batch"):
+            pytest.fail("entered a folder another process holds")
+    finally:
+        holder.kill()  # killed, not released: the operating system drops its lock
+        holder.communicate()
+    with folder_lock(tmp_path / "run", "batch") as folder:
+        assert folder == tmp_path / "run"
+    with folder_lock(tmp_path / "run", "batch"):  # released when the block ended
+        pass
+
+
+HOLD = """
+import sys, time
+from synthdiff._journal import folder_lock
+with folder_lock(sys.argv[1], "batch"):
+    print("held", flush=True)
+    time.sleep(60)
+"""

@@ -3,15 +3,50 @@ were made with beside them, so that an interrupted run can pick up where it stop
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from synthdiff.errors import InvalidArgumentError
+from synthdiff.errors import InvalidArgumentError, OutputError
 
-__all__ = ["file_stamp", "prepare_journal", "read_journal"]
+__all__ = ["file_stamp", "folder_lock", "prepare_journal", "read_journal"]
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike[str], command: str) -> Iterator[Path]:
+    """Hold ``folder`` for one run: a second run writing into it at the same time is refused.
+
+    Two runs in one output folder (a command started twice, in two terminals) would both append to
+    its journal and overwrite each other's files. The lock is an advisory ``flock`` on
+    ``folder/.lock``, held until the block ends; the operating system drops it when the process dies,
+    so a killed run never leaves the folder locked.
+
+    Args:
+        folder: the run's output folder (created if needed).
+        command: what runs there, for the message ("batch", "train change").
+
+    Yields:
+        The folder.
+
+    Raises:
+        OutputError: another process holds the folder, or it cannot be created.
+    """
+    from synthdiff.io import output_folder
+
+    place = output_folder(folder)
+    with open(place / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                f"Expected no other {command} run to be writing {str(place)!r}, but one is. "
+                "Fix: wait for it to finish, or choose another output folder."
+            ) from None
+        yield place
 
 
 def prepare_journal(

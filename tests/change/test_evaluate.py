@@ -11,10 +11,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from synthdiff._journal import folder_lock
 from synthdiff.change import ChangePairs, create_model, evaluate, save_checkpoint
 from synthdiff.change._evaluate import model_digest
 from synthdiff.change._models import ChangeOutput
-from synthdiff.errors import InvalidArgumentError
+from synthdiff.errors import InvalidArgumentError, OutputError
 from tests.change.test_data import fake_dataset
 
 FEATURES = ["texture", "illumination"]
@@ -100,6 +101,13 @@ def test_an_interrupted_evaluation_resumes_and_gives_the_same_scores(
     again = _Counting()
     assert evaluate(again, pairs, check_swap=True, journal_folder=folder).to_dict() == expected
     assert again.pairs_seen == 0
+
+
+def test_an_evaluation_folder_another_run_is_writing_is_refused(pairs: ChangePairs, tmp_path: Path) -> None:
+    refused = pytest.raises(OutputError, match="no other eval change run to be writing")
+    with folder_lock(tmp_path / "eval", "eval change"), refused:
+        evaluate(_Counting(), pairs, journal_folder=tmp_path / "eval")
+    assert not (tmp_path / "eval" / "results.jsonl").exists()
 
 
 def test_a_pair_whose_images_changed_since_is_scored_again(pairs: ChangePairs, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import torch
 import yaml
 from torch import nn
 
+from synthdiff._journal import folder_lock
 from synthdiff.change import (
     MODELS,
     ChangeOutput,
@@ -121,6 +122,15 @@ def test_place_weights_move_draws_within_a_dataset_and_name_what_they_match(tmp_
         load_config(None, config_for(data, place_weights={"texture/object": 0}))
     with pytest.raises(InvalidArgumentError, match="dice batch or pair"):
         load_config(None, config_for(data, dice="image"))
+
+
+def test_a_run_folder_another_run_is_writing_is_refused(tmp_path: Path) -> None:
+    data = fake_dataset(tmp_path / "data", pairs=4)
+    config = load_config(None, config_for(data))
+    refused = pytest.raises(OutputError, match="no other train change run to be writing")
+    with folder_lock(tmp_path / "run", "train change"), refused:
+        train_change(config, tmp_path / "run")
+    assert not (tmp_path / "run" / "config.yaml").exists()  # refused before writing anything
 
 
 def test_interrupted_training_resumes_after_the_last_finished_epoch(tmp_path: Path) -> None:

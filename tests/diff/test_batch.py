@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from synthdiff._journal import folder_lock
 from synthdiff.cli import app
 from synthdiff.diff import (
     PairSpec,
@@ -315,6 +316,23 @@ def test_an_output_folder_inside_an_input_is_not_read_on_the_next_run(tmp_path: 
     assert (
         "2 pairs: 0 compared now, 2 from an earlier run" in again.output and "no partner" not in again.output
     )
+
+
+def test_an_output_folder_another_batch_is_writing_is_refused(tmp_path: Path) -> None:
+    # Started twice (two terminals): both appended to one journal and overwrote each other's tables.
+    pairs = [PairSpec("a", str(EXAMPLES / NAMES[0] / "reference.png"), str(EXAMPLES / NAMES[0] / "test.png"))]
+    with folder_lock(tmp_path / "out", "batch"):
+        arguments = ["batch", "--csv", str(_csv(tmp_path, pairs)), "-o", str(tmp_path / "out")]
+        result = CliRunner().invoke(app, arguments)
+        assert result.exit_code == 2 and "no other batch run to be writing" in result.output
+    assert not (tmp_path / "out" / "results.jsonl").exists()
+    assert run_batch(pairs, tmp_path / "out", fast=True).compared == 1  # free again
+
+
+def _csv(folder: Path, pairs: list[PairSpec]) -> Path:
+    path = folder / "pairs.csv"
+    path.write_text("id,reference,test\n" + "".join(f"{p.pair_id},{p.reference},{p.test}\n" for p in pairs))
+    return path
 
 
 def test_batch_cli_needs_inputs(tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from synthdiff._journal import folder_lock
 from synthdiff._stats import auc
 from synthdiff.errors import InvalidArgumentError, OutputError
 from synthdiff.realness import (
+    create_model,
     evaluate_images,
     list_source,
     load_realness_config,
@@ -91,6 +93,20 @@ def test_training_resumes_and_refuses_another_config(tmp_path: Path) -> None:
     other = load_realness_config(None, settings(real, synthetic, epochs=5))
     with pytest.raises(OutputError, match="epochs"):
         train_realness(other, tmp_path / "run")
+
+
+def test_folders_another_run_is_writing_are_refused(tmp_path: Path) -> None:
+    real, synthetic = fake_sources(tmp_path / "data", count=4)
+    config = load_realness_config(None, settings(real, synthetic, epochs=1))
+    with folder_lock(tmp_path / "run", "train realness"):
+        with pytest.raises(OutputError, match="no other train realness run to be writing"):
+            train_realness(config, tmp_path / "run")
+        assert not (tmp_path / "run" / "config.yaml").exists()
+    images = list_source(real, "real") + list_source(synthetic, "synthetic")
+    refused = pytest.raises(OutputError, match="no other realness-bench run to be writing")
+    with folder_lock(tmp_path / "bench", "realness-bench"), refused:
+        evaluate_images(create_model("realness-tiny"), images, journal=tmp_path / "bench")
+    assert not (tmp_path / "bench" / "results.jsonl").exists()
 
 
 def test_splits_are_stable_and_bad_inputs_are_explained(tmp_path: Path) -> None:

@@ -293,7 +293,7 @@ def test_ctrl_c_stops_quickly_and_the_run_resumes(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)  # pending until it continues, then handled at once
         process.send_signal(signal.SIGCONT)
-    assert concurrent.returncode == 2 and "another --out folder" in concurrent.stderr
+    assert concurrent.returncode == 2 and "no other generate run to be writing" in concurrent.stderr
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 130, output
     assert "run the same command again to resume" in output

@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 
 from synthdiff._device import resolve_device
-from synthdiff._journal import file_stamp, prepare_journal, read_journal
+from synthdiff._journal import file_stamp, folder_lock, prepare_journal, read_journal
 from synthdiff.change._data import ChangePairs, PairRecord
 from synthdiff.change._hysteresis import threshold_tensor
 from synthdiff.change._infer import check_thresholds
@@ -172,38 +172,39 @@ def evaluate(
     )
     keys = [f"{Path(pair.root).resolve()}/{pair.pair_id}" for pair in data.pairs]
     rows: dict[str, dict[str, Any]] = {}
-    journal: Path | None = None
-    if journal_folder is not None:
-        settings = {
-            "model_sha256": model_digest(model),
-            "datasets": [str(Path(folder).resolve()) for folder in data.folders],
-            "split": data.split,
-            "features": data.features,
-            "threshold": threshold,
-            "change_thresholds": highs,
-            "change_low_thresholds": change_low_thresholds,
-            "change_min_area": change_min_area,
-            "check_swap": check_swap,
-        }
-        journal = prepare_journal(
-            Path(journal_folder), "eval-settings.json", settings, restart, partial(_other_run, settings)
-        )
-        # A pair is taken from the journal while its images are the files it was scored on (a dataset
-        # rendered again into the same folder is scored again).
-        stamps = dict(zip(keys, (_pair_stamps(pair) for pair in data.pairs), strict=True))
-        rows = {
-            key: row
-            for key, row in read_journal(journal, "key").items()
-            if key in stamps and row.get("files") == stamps[key]
-        }
-    remaining = [index for index, key in enumerate(keys) if key not in rows]
-    if rows and on_batch is not None:
-        on_batch(len(rows), len(data))
-    model.eval()
-    loader = DataLoader(Subset(data, remaining), batch_size=batch_size, shuffle=False)
-    done = 0
-    with contextlib.ExitStack() as stack:
-        log = None if journal is None else stack.enter_context(journal.open("a", encoding="utf-8"))
+    with contextlib.ExitStack() as held:
+        journal: Path | None = None
+        if journal_folder is not None:
+            settings = {
+                "model_sha256": model_digest(model),
+                "datasets": [str(Path(folder).resolve()) for folder in data.folders],
+                "split": data.split,
+                "features": data.features,
+                "threshold": threshold,
+                "change_thresholds": highs,
+                "change_low_thresholds": change_low_thresholds,
+                "change_min_area": change_min_area,
+                "check_swap": check_swap,
+            }
+            held.enter_context(folder_lock(journal_folder, "eval change"))
+            journal = prepare_journal(
+                Path(journal_folder), "eval-settings.json", settings, restart, partial(_other_run, settings)
+            )
+            # A pair is taken from the journal while its images are the files it was scored on (a dataset
+            # rendered again into the same folder is scored again).
+            stamps = dict(zip(keys, (_pair_stamps(pair) for pair in data.pairs), strict=True))
+            rows = {
+                key: row
+                for key, row in read_journal(journal, "key").items()
+                if key in stamps and row.get("files") == stamps[key]
+            }
+        remaining = [index for index, key in enumerate(keys) if key not in rows]
+        if rows and on_batch is not None:
+            on_batch(len(rows), len(data))
+        model.eval()
+        loader = DataLoader(Subset(data, remaining), batch_size=batch_size, shuffle=False)
+        done = 0
+        log = None if journal is None else held.enter_context(journal.open("a", encoding="utf-8"))
         for batch in loader:
             tensors = {k: v.to(device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
             masks = model(tensors["reference"], tensors["test"]).masks(

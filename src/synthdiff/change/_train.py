@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader, RandomSampler, WeightedRandomSampler
 
 from synthdiff._checkpoint import RunState, load_run_state, save_run_state
 from synthdiff._config import load_settings, save_or_check_settings
+from synthdiff._journal import folder_lock
 from synthdiff.change._data import ChangePairs, PairRecord
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._metrics import DICE_MODES, change_loss
@@ -29,7 +30,6 @@ from synthdiff.change._registry import (
     save_checkpoint,
 )
 from synthdiff.errors import InvalidArgumentError
-from synthdiff.io import output_folder
 
 __all__ = ["TrainConfig", "TrainResult", "load_config", "train_change"]
 
@@ -229,9 +229,18 @@ def train_change(
 
     Raises:
         InvalidArgumentError: bad config, or a dataset without train or val pairs.
-        OutputError: ``out`` holds a run with another config.
+        OutputError: ``out`` holds a run with another config, or another run is writing into it.
     """
-    out = output_folder(out)
+    with folder_lock(out, "train change") as folder:
+        return _train_change(config, folder, on_step, on_epoch)
+
+
+def _train_change(
+    config: TrainConfig,
+    out: Path,
+    on_step: Callable[[int, int, int, dict[str, float]], None] | None,
+    on_epoch: Callable[[dict[str, Any]], None] | None,
+) -> TrainResult:
     resolved = save_or_check_settings(config, out)
 
     _seed_everything(config.seed)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthdiff._journal import file_stamp, prepare_journal, read_journal
+from synthdiff._journal import file_stamp, folder_lock, prepare_journal, read_journal
 from synthdiff._pool import stop_pool
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
 from synthdiff.io import atomic_write_text, csv_delimiter, json_text, list_images
@@ -424,68 +424,70 @@ def run_batch(
     # Where the change model runs does not change the results (to rounding), so it does not stop a resume.
     compared_with = {key: value for key, value in options.items() if key != "device"}
     settings = {"schema_version": _SETTINGS_VERSION, "options": compared_with, "reports": reports}
-    journal = prepare_journal(
-        out,
-        "batch-settings.json",
-        settings,
-        restart,
-        lambda previous: f"results of a run with other settings ({previous.get('options')})",
-    )
-    done = read_journal(journal, "id")
-    wanted = {pair.pair_id: pair for pair in pair_list}
-    # Pairs that failed before are tried again: the user may have fixed the file since. So are pairs
-    # whose files are others now, or were changed since (a student's resubmitted render).
-    done = {
-        k: v
-        for k, v in done.items()
-        if k in wanted
-        and v.get("status") == "ok"
-        and (v.get("reference"), v.get("test")) == (wanted[k].reference, wanted[k].test)
-        and v.get("files") == _stamps(wanted[k])
-    }
-    todo = [pair for pair in pair_list if pair.pair_id not in done]
-    report_dir = str(out / "reports") if reports else None
-    total = len(pair_list)
-    finished = len(done)
-    if progress:
-        progress(finished, total)
-    with journal.open("a", encoding="utf-8") as log:
+    with folder_lock(out, "batch"):
+        journal = prepare_journal(
+            out,
+            "batch-settings.json",
+            settings,
+            restart,
+            lambda previous: f"results of a run with other settings ({previous.get('options')})",
+        )
+        done = read_journal(journal, "id")
+        wanted = {pair.pair_id: pair for pair in pair_list}
+        # Pairs that failed before are tried again: the user may have fixed the file since. So are pairs
+        # whose files are others now, or were changed since (a student's resubmitted render).
+        done = {
+            k: v
+            for k, v in done.items()
+            if k in wanted
+            and v.get("status") == "ok"
+            and (v.get("reference"), v.get("test")) == (wanted[k].reference, wanted[k].test)
+            and v.get("files") == _stamps(wanted[k])
+        }
+        todo = [pair for pair in pair_list if pair.pair_id not in done]
+        report_dir = str(out / "reports") if reports else None
+        total = len(pair_list)
+        finished = len(done)
+        if progress:
+            progress(finished, total)
+        with journal.open("a", encoding="utf-8") as log:
 
-        def record(row: dict[str, Any]) -> None:
-            nonlocal finished
-            done[row["id"]] = row
-            log.write(json.dumps(row) + "\n")
-            log.flush()
-            finished += 1
-            if progress:
-                progress(finished, total)
+            def record(row: dict[str, Any]) -> None:
+                nonlocal finished
+                done[row["id"]] = row
+                log.write(json.dumps(row) + "\n")
+                log.flush()
+                finished += 1
+                if progress:
+                    progress(finished, total)
 
-        workers = min(workers, len(todo), os.cpu_count() or 1)
-        if workers <= 1:
-            for pair in todo:
-                record(_compare_one(pair, options, report_dir))
-        else:
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(options))
-            try:
-                futures = [pool.submit(_compare_one, pair, options, report_dir) for pair in todo]
-                for future in as_completed(futures):
-                    record(future.result())
-            except BaseException:
-                stop_pool(pool)  # Ctrl-C: stop now, not after every queued pair (the journal keeps the rest)
-                raise
-            pool.shutdown()
+            workers = min(workers, len(todo), os.cpu_count() or 1)
+            if workers <= 1:
+                for pair in todo:
+                    record(_compare_one(pair, options, report_dir))
+            else:
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(options))
+                try:
+                    futures = [pool.submit(_compare_one, pair, options, report_dir) for pair in todo]
+                    for future in as_completed(futures):
+                        record(future.result())
+                except BaseException:
+                    # Ctrl-C: stop now, not after every queued pair (the journal keeps the rest).
+                    stop_pool(pool)
+                    raise
+                pool.shutdown()
 
-    rows = [done[pair.pair_id] for pair in pair_list]
-    result = BatchResult(
-        rows,
-        compared=len(todo),
-        resumed=total - len(todo),
-        failed=sum(row["status"] != "ok" for row in rows),
-        unmatched=list(unmatched),
-        workers=max(workers, 1) if todo else 0,
-    )
-    _write_summaries(out, result, reports)
-    return result
+        rows = [done[pair.pair_id] for pair in pair_list]
+        result = BatchResult(
+            rows,
+            compared=len(todo),
+            resumed=total - len(todo),
+            failed=sum(row["status"] != "ok" for row in rows),
+            unmatched=list(unmatched),
+            workers=max(workers, 1) if todo else 0,
+        )
+        _write_summaries(out, result, reports)
+        return result
 
 
 def _pool_context(options: dict[str, Any]) -> multiprocessing.context.BaseContext | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -172,7 +173,7 @@ def evaluate_images(
             (fix: ``restart``).
         SynthdiffError: the image loading errors, for an unreadable file, unless ``skip_unreadable``.
     """
-    from synthdiff._journal import file_stamp
+    from synthdiff._journal import file_stamp, folder_lock
     from synthdiff.errors import InvalidArgumentError, SynthdiffError
 
     if not images:
@@ -180,13 +181,14 @@ def evaluate_images(
     refuse_repeated_images(images)
     done: dict[str, dict[str, Any]] = {}
     log = None
-    if journal is not None:
-        path, done = _open_journal(Path(journal), model, restart)
-        log = path.open("a", encoding="utf-8")
     results: list[ImageResult] = []
     skipped: list[SkippedImage] = []
     resumed = 0
-    try:
+    with contextlib.ExitStack() as held:
+        if journal is not None:
+            held.enter_context(folder_lock(journal, "realness-bench"))
+            path, done = _open_journal(Path(journal), model, restart)
+            log = held.enter_context(path.open("a", encoding="utf-8"))
         for number, image in enumerate(images, start=1):
             key = _journal_key(image)
             stamp = file_stamp(image.path)
@@ -209,9 +211,6 @@ def evaluate_images(
                         log.flush()
             if on_image is not None:
                 on_image(number, len(images))
-    finally:
-        if log is not None:
-            log.close()
     if not results:
         raise InvalidArgumentError(
             f"Expected readable images, but none of the {len(images)} could be read. The first: "

@@ -18,8 +18,8 @@ from torch.utils.data import DataLoader, WeightedRandomSampler
 from synthdiff._checkpoint import RunState, load_run_state, save_run_state
 from synthdiff._config import load_settings, save_or_check_settings
 from synthdiff._device import resolve_device
+from synthdiff._journal import folder_lock
 from synthdiff.errors import InvalidArgumentError
-from synthdiff.io import output_folder
 from synthdiff.realness._calibration import Calibration, fit_calibration
 from synthdiff.realness._data import (
     LabelledImage,
@@ -204,9 +204,18 @@ def train_realness(
 
     Raises:
         InvalidArgumentError: bad config, missing folders, or a class without validation images.
-        OutputError: ``out`` holds a run with another config.
+        OutputError: ``out`` holds a run with another config, or another run is writing into it.
     """
-    out = output_folder(out)
+    with folder_lock(out, "train realness") as folder:
+        return _train_realness(config, folder, on_step, on_epoch)
+
+
+def _train_realness(
+    config: RealnessTrainConfig,
+    out: Path,
+    on_step: Callable[[int, int, int, float], None] | None,
+    on_epoch: Callable[[dict[str, Any]], None] | None,
+) -> RealnessTrainResult:
     resolved = save_or_check_settings(config, out)
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)

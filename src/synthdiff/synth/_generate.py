@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import json
 import os
@@ -16,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synthdiff._journal import folder_lock
 from synthdiff._pool import stop_pool
 from synthdiff.errors import InvalidArgumentError, MissingDependencyError, OutputError
-from synthdiff.io import output_folder
 from synthdiff.synth._options import GenerateOptions
 from synthdiff.synth._scene import scene_rng, texture_images
 from synthdiff.synth._worker import (
@@ -210,15 +209,7 @@ def generate(
     images = texture_images() if options.scene_file is None else []
     settings = _settings(options, images)
     _check_settings(out, settings)
-    output_folder(out)
-    with open(out / ".lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputError(
-                f"Expected no other generate run to be writing {str(out)!r}, but one is. "
-                "Fix: wait for it to finish, or use another --out folder."
-            ) from None
+    with folder_lock(out, "generate"):
         (out / "dataset.json").write_text(json.dumps(settings, indent=2) + "\n")
         try:
             return _run(options, out, settings, images, workers, on_pair)
