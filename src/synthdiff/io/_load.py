@@ -171,9 +171,10 @@ def load_image(
 
     The format is recognised from the file's content, not its name. PNG (1-16 bit, palette, grey,
     alpha), JPEG, TIFF (8/16-bit integer, 32-bit float), WebP, BMP, GIF (the first frame), OpenEXR and
-    Radiance HDR are supported. An EXIF orientation tag is applied in whichever of these formats holds
-    it, as image viewers do. What the loader changes or notices (an EXIF
-    rotation, transparent pixels composited, the first of several frames) is in ``info.notes``.
+    Radiance HDR are supported. The pixels are those a colour-managed viewer shows: an EXIF orientation
+    tag is applied in whichever format holds it, and an embedded ICC profile converted to sRGB (8-bit
+    pixels; see docs/io.md). What the loader changes or notices (an EXIF rotation, a profile converted,
+    transparent pixels composited, the first of several frames) is in ``info.notes``.
 
     Args:
         path: file to read.
