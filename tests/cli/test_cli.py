@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +187,8 @@ def test_version() -> None:
 
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output == f"synthdiff {version('synthdiff')}\n"
+    # Also as a module, for a virtual environment that is not activated; the name shown stays synthdiff.
+    module = subprocess.run([sys.executable, "-m", "synthdiff", "--version"], capture_output=True, text=True)
+    assert module.returncode == 0 and module.stdout == f"synthdiff {version('synthdiff')}\n"
+    usage = subprocess.run([sys.executable, "-m", "synthdiff", "compare"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "Usage: synthdiff compare" in usage.stderr
