@@ -71,7 +71,7 @@ def test_alpha_is_kept_and_a_grey_print_profile_gives_grey(tmp_path: Path) -> No
     rgba = np.random.default_rng(2).integers(0, 256, (6, 6, 4), dtype=np.uint8)
     Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.png", icc_profile=ADOBE_RGB)
     loaded = load_image(tmp_path / "alpha.png", alpha="ignore")
-    assert loaded.info.had_alpha and "converted to sRGB" in loaded.info.notes[0]
+    assert loaded.info.had_alpha and loaded.info.channels == 4 and "converted to sRGB" in loaded.info.notes[0]
     np.testing.assert_allclose(loaded.pixels, _adobe_rgb_to_srgb(rgba[..., :3] / 255.0), atol=2.5 / 255)
     over_white = load_image(tmp_path / "alpha.png", background=(1.0, 1.0, 1.0))
     expected = loaded.pixels * (rgba[..., 3:] / 255) + (1 - rgba[..., 3:] / 255)
@@ -81,11 +81,17 @@ def test_alpha_is_kept_and_a_grey_print_profile_gives_grey(tmp_path: Path) -> No
     Image.fromarray(grey, "L").save(tmp_path / "grey.png", icc_profile=DOT_GAIN)
     read = load_image(tmp_path / "grey.png")
     assert read.info.notes == ("ICC profile 'Dot Gain 20%' converted to sRGB",)
+    assert read.info.channels == 1 and not read.info.had_alpha  # what the file stores, not the RGB result
     np.testing.assert_array_equal(read.pixels[..., 0], read.pixels[..., 2])  # still grey
     # Black and paper white stay put; the tones between are moved (each by its own amount), in order.
     shown = read.pixels[0, :, 0]
     assert shown[0] == 0 and shown[-1] == 1 and (np.diff(shown) > 0).all()
     assert np.abs(shown - grey[0] / 255).max() > 0.05
+    with_alpha = np.stack([grey, np.full_like(grey, 128)], axis=-1)
+    Image.fromarray(with_alpha, "LA").save(tmp_path / "grey-alpha.png", icc_profile=DOT_GAIN)
+    read_alpha = load_image(tmp_path / "grey-alpha.png", alpha="ignore")
+    assert read_alpha.info.channels == 2 and read_alpha.info.had_alpha
+    np.testing.assert_array_equal(read_alpha.pixels, read.pixels)  # the same conversion, alpha apart
 
 
 def test_profiles_that_cannot_be_applied_are_noted_and_the_values_kept(tmp_path: Path) -> None:

@@ -371,6 +371,7 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
         notes.extend([unapplied] if unapplied else [])
         return array, replace(info, width=array.shape[1], height=array.shape[0], notes=(*info.notes, *notes))
     bit_depth = 8
+    stored: int | None = None  # the file's channels, where they differ from the array's
     if mode in ("I;16", "I;16B", "I"):
         if mode == "I" and png_depth != 16:
             raise UnsupportedImageError(
@@ -392,6 +393,7 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             target_mode = target.get(mode, "RGB")
         if target_mode != mode:
             image = image.convert(target_mode)
+        stored = len(image.getbands())  # a grey image converted by its profile comes back in RGB
         image, profile_note = to_srgb(image, None if mode == "CMYK" else icc)
         array = np.asarray(image, dtype=np.float32) / 255.0
         if array.ndim == 2:
@@ -405,7 +407,7 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
     if not turned:
         array = _orient(array, orientation)
     is_hdr = mode == "F"
-    channels = array.shape[2]
+    channels = array.shape[2] if stored is None else stored
     info = ImageInfo(
         path=str(file),
         format=fmt,
