@@ -76,6 +76,16 @@ def test_detect_cli_and_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "one size with --align none" in result.output
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "y"), "--features", "reflection"])
     assert result.exit_code == 2 and "features this model knows" in result.output
+    # Repeated, --features adds up (a repeated option kept its last value: reflection was dropped silently).
+    repeated = ["--features", "reflection", "--features", "texture"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "y"), *repeated])
+    assert result.exit_code == 2 and "knows (illumination, texture), got ['reflection']" in result.output
+    result = runner.invoke(
+        app, [*args, "-o", str(tmp_path / "y"), "--features", " texture,", "--features", "texture"]
+    )
+    assert result.exit_code == 0 and result.output.count("change thresholds texture 0.50\n") == 1, (
+        result.output
+    )
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "t"), "--threshold", "1.5"])
     assert result.exit_code == 2 and "between 0 and 1, got 1.5" in result.output
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "z"), "--device", "tpu9"])

@@ -42,8 +42,11 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(tune_app, name="tune")
 
 
-def _split_features(text: str | None) -> list[str] | None:
-    return [f.strip() for f in text.split(",") if f.strip()] if text else None
+def _split_features(values: list[str] | None) -> list[str] | None:
+    """``--features a,b`` and ``--features a --features b`` alike (a repeated option would otherwise keep
+    only its last value, silently); a name given twice counts once."""
+    names = [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
+    return list(dict.fromkeys(names)) or None
 
 
 @train_app.command("change")
@@ -56,7 +59,8 @@ def train_change_command(
     config_file: Annotated[Path | None, typer.Option("--config", help="YAML file of settings.")] = None,
     model: Annotated[str | None, typer.Option("--model", help="fresunet, changestar, ...")] = None,
     features: Annotated[
-        str | None, typer.Option("--features", help="Comma-separated label features.")
+        list[str] | None,
+        typer.Option("--features", help="Label features, comma-separated or repeated (default: the data's)."),
     ] = None,
     epochs: Annotated[
         int | None, typer.Option("--epochs", help="Passes over the training pairs (overrides the config).")
@@ -312,7 +316,10 @@ def detect_command(
     ],
     # Default: synthdiff.change.DEFAULT_MODEL (not imported here: it would load torch for every command).
     checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "fresunet-wide",
-    features: Annotated[str | None, typer.Option("--features", help="Comma-separated subset.")] = None,
+    features: Annotated[
+        list[str] | None,
+        typer.Option("--features", help="A subset of the model's features, comma-separated or repeated."),
+    ] = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     tile: Annotated[int, typer.Option("--tile", help="Tile size for large images.")] = 256,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
