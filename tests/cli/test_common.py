@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+
 import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset
+from typer.testing import CliRunner
 
-from synthdiff.cli._common import _without_worker_traceback, counted
+from synthdiff.cli import app
+from synthdiff.cli._common import _without_worker_traceback, counted, machine_error
 from synthdiff.errors import InvalidArgumentError
+from tests.conftest import EXAMPLES
 
 MESSAGE = "Expected a readable PNG, but 'a: b.png' cannot be decoded. Fix: generate it again."
 
@@ -37,3 +43,26 @@ def test_an_error_raised_in_a_loader_worker_prints_as_its_own_message(workers: i
     if workers:
         assert message.startswith("Caught InvalidArgumentError in DataLoader worker process 0")
     assert _without_worker_traceback(message) == MESSAGE
+
+
+def test_a_full_disk_is_one_line_with_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A full disk while the report is written was a traceback of OSError [Errno 28].
+    def full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("synthdiff.io._write.os.fsync", full)
+    pair = EXAMPLES / "wrong-light"
+    arguments = ["compare", str(pair / "reference.png"), str(pair / "test.png"), "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, [*arguments, "--fast", "--realness-model", "none"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        "error: The system refused: No space left on device. Fix: free some space, or write to another disk."
+    )
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.endswith(".tmp")]  # no half-written files
+    # What only a bug raises is not dressed up as the machine's doing.
+    assert machine_error(FileNotFoundError(errno.ENOENT, "No such file", "x.png")) is None
+    said = machine_error(PermissionError(errno.EACCES, "Permission denied", "/srv/out/report.json"))
+    assert str(said) == (
+        "The system refused ('/srv/out/report.json'): Permission denied. Fix: check the permissions, or use "
+        "another place."
+    )

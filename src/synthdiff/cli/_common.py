@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from synthdiff.errors import SynthdiffError
+from synthdiff.errors import OutputError, SynthdiffError
 
 __all__ = [
     "SHIPPED_CHANGE_MODELS",
@@ -94,8 +95,29 @@ def print_error(error: SynthdiffError) -> None:
     console.print(labelled("error:", "bold red", _without_worker_traceback(str(error))), highlight=False)
 
 
+#: What the machine, not synthdiff, refused (a full disk, a read-only or forbidden place, too many open
+#: files): said in one line with the fix, like synthdiff's own errors, wherever in a command it happens.
+_MACHINE_ERRORS = {
+    errno.ENOSPC: "free some space, or write to another disk",
+    errno.EDQUOT: "free some space (the disk quota is reached), or write elsewhere",
+    errno.EROFS: "write to a writable place",
+    errno.EACCES: "check the permissions, or use another place",
+    errno.EPERM: "check the permissions, or use another place",
+    errno.EMFILE: "raise the open-file limit (ulimit -n)",
+}
+
+
+def machine_error(error: OSError) -> OutputError | None:
+    """The one-line error for an OSError the machine raised, or None for any other."""
+    fix = _MACHINE_ERRORS.get(error.errno or 0)
+    if fix is None:
+        return None
+    where = f" ('{error.filename}')" if error.filename else ""
+    return OutputError(f"The system refused{where}: {error.strerror or error}. Fix: {fix}.")
+
+
 def friendly_errors(function: F) -> F:
-    """Turn synthdiff's errors into one line on stderr and exit code 2."""
+    """Turn synthdiff's errors, and the machine's refusals, into one line on stderr and exit code 2."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -103,6 +125,12 @@ def friendly_errors(function: F) -> F:
             return function(*args, **kwargs)
         except SynthdiffError as error:
             print_error(error)
+            raise typer.Exit(2) from None
+        except OSError as error:
+            said = machine_error(error)
+            if said is None:
+                raise
+            print_error(said)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
