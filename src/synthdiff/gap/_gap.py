@@ -268,10 +268,9 @@ def gap(
     paths = []
     for folder, other in ((folder_a, folder_b), (folder_b, folder_a)):
         # A set's folder inside the other's (photos/ and photos/renders/) is not part of the outer set.
-        images_in_folder(folder)  # a folder with images at all, or the plain error
-        distinct = Path(other).resolve() != Path(folder).resolve()
-        found = list_images(folder, leave_out=[*([other] if distinct else []), *leave_out])
+        found = list_images(folder, leave_out=[other, *leave_out]) if Path(folder).is_dir() else []
         if not found:
+            images_in_folder(folder)  # not a folder, or no image in it at all: the plain error
             raise InvalidArgumentError(
                 f"Expected images in '{folder}' besides those of '{other}' inside it (or of the "
                 "output folders), found none. Fix: pass two folders that hold the two sets."
