@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +159,38 @@ def test_commands_refuse_an_output_folder_that_is_a_file(tmp_path: Path, command
     # The fix names the option that was given (it said -o DIR for --heatmap too).
     option = next((o for o in ("--heatmap", "--cache-dir") if o in command), "-o")
     assert f"already is one ({option} DIR)." in result.output.replace("\n", " ")
+
+
+def test_a_file_name_that_is_not_utf8_is_written_as_an_escape(tmp_path: Path) -> None:
+    # A Latin-1 name from an old archive reaches Python as a lone surrogate: writing the report that
+    # names it was a UnicodeEncodeError traceback.
+    name = os.fsdecode(b"caf\xe9.png")
+    path = atomic_write_text(tmp_path / "page.html", f"<p>{name}</p>\n")
+    assert path.read_bytes() == b"<p>caf\\udce9.png</p>\n"  # valid UTF-8
+    assert json.loads(json_text({"path": name})) == {"path": name}  # JSON keeps the exact name
+    assert os.fsencode(json.loads(json_text({"path": name}))["path"]) == b"caf\xe9.png"
+
+
+def test_compare_reports_on_a_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from synthdiff.cli import app
+    from tests.conftest import EXAMPLES
+
+    odd = tmp_path / os.fsdecode(b"r\xe9f\xe9rence.png")
+    odd.write_bytes((EXAMPLES / "wrong-light" / "reference.png").read_bytes())
+    test = EXAMPLES / "wrong-light" / "test.png"
+    arguments = ["compare", str(odd), str(test), "-o", str(tmp_path / "out"), "--fast"]
+    result = CliRunner().invoke(app, [*arguments, "--realness-model", "none"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["inputs"]["reference"]["path"] == str(odd)  # the exact name, escaped in JSON
+    (tmp_path / "out" / "index.html").read_text(encoding="utf-8")  # valid UTF-8
+    # A terminal that prints UTF-8 strictly got a UnicodeEncodeError once the work was done.
+    strict = subprocess.run(
+        [sys.executable, "-m", "synthdiff", *arguments[:3], "-o", str(tmp_path / "again"), "--fast"],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+    )
+    assert strict.returncode == 0, strict.stderr
+    assert b"/r\\udce9f\\udce9rence.png vs " in strict.stdout.splitlines()[0]

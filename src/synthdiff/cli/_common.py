@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import functools
+import io
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,6 +58,12 @@ def _main(
     ] = False,
 ) -> None:
     """Options of synthdiff itself; the app's help text is the one given to ``typer.Typer`` above."""
+    # A file name that is not valid UTF-8 (Latin-1, from an old archive) holds lone surrogates, which a
+    # strict UTF-8 terminal cannot print: the command died with a UnicodeEncodeError after its work.
+    # Printed as \udce9 escapes instead, as the reports write them.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
 
 
 # No markup: printed text holds paths and messages, in which "[take 2]" is a folder name, not a style (with

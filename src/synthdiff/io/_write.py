@@ -146,8 +146,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, protected: 
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, protected: Protected = ()) -> Path:
-    """Write UTF-8 text atomically; see :func:`atomic_write_bytes`."""
-    return atomic_write_bytes(path, text.encode("utf-8"), protected=protected)
+    """Write UTF-8 text atomically; see :func:`atomic_write_bytes`.
+
+    A file name that is not valid UTF-8 (one from an old archive, in Latin-1) reaches Python with its
+    odd bytes as lone surrogates, which UTF-8 cannot encode: they are written as ``\udcff`` escapes, so
+    the file stays valid UTF-8 (JSON, written in ASCII, keeps the exact name as the same escape).
+    """
+    return atomic_write_bytes(path, text.encode("utf-8", errors="backslashreplace"), protected=protected)
 
 
 def json_text(payload: Any, *, indent: int | None = 2) -> str:
