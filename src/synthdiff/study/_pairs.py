@@ -108,8 +108,12 @@ def read_pairs(
                 ({k.strip(): (v or "").strip() for k, v in row.items() if k}, reader.line_num, row.get(None))
                 for row in reader
             ]
-    except UnicodeDecodeError:
-        raise InvalidArgumentError(f"Expected a UTF-8 text CSV, but {str(path)!r} is not text.") from None
+    except UnicodeDecodeError as error:
+        # Often a spreadsheet's CSV in Latin-1 or UTF-16 rather than no text at all.
+        raise InvalidArgumentError(
+            f"Expected a UTF-8 text CSV, but {str(path)!r} is not UTF-8 ({error.reason} at byte "
+            f"{error.start}). Fix: save it as CSV UTF-8."
+        ) from None
     except csv.Error as error:
         raise InvalidArgumentError(f"Expected a well-formed CSV in {str(path)!r}: {error}.") from None
 
