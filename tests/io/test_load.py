@@ -144,7 +144,14 @@ def _png_with_exif_orientation(path: Path, array: np.ndarray, orientation: int) 
 
 @pytest.mark.parametrize(
     ("suffix", "dtype"),
-    [("png", np.uint8), ("webp", np.uint8), ("tiff", np.uint8), ("png", np.uint16), ("tiff", np.uint16)],
+    [
+        ("png", np.uint8),
+        ("webp", np.uint8),
+        ("avif", np.uint8),
+        ("tiff", np.uint8),
+        ("png", np.uint16),
+        ("tiff", np.uint16),
+    ],
 )
 def test_exif_orientation_applied_in_every_format(tmp_path: Path, suffix: str, dtype: type) -> None:
     # A photo exported to PNG or WebP keeps its tag, and 16-bit colour files are read by OpenCV, which
@@ -197,6 +204,20 @@ def test_tiff_and_webp(tmp_path: Path, rgb8: np.ndarray, suffix: str, fmt: str) 
     image = load_image(tmp_path / f"a{suffix}")
     assert image.info.format == fmt
     np.testing.assert_allclose(image.pixels, rgb8 / 255.0, atol=1e-7)
+
+
+def test_avif_is_read_and_heic_named(tmp_path: Path, rgb8: np.ndarray) -> None:
+    # AVIF (web images, recent phones) was "not an image synthdiff can read".
+    Image.fromarray(rgb8).save(tmp_path / "a.avif", quality=100)
+    image = load_image(tmp_path / "a.avif")
+    assert image.info.format == "avif" and image.pixels.shape == (12, 16, 3)
+    with Image.open(tmp_path / "a.avif") as decoded:  # lossy: what the AVIF decoder gives
+        np.testing.assert_array_equal(image.pixels, np.asarray(decoded.convert("RGB")) / np.float32(255))
+    assert [p.name for p in list_images(tmp_path)] == ["a.avif"]
+    # An iPhone's HEIC gets its own message (its brand, after "ftyp"), not "not an image".
+    (tmp_path / "photo.heic").write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))
+    with pytest.raises(UnsupportedImageError, match=r"HEIC/HEIF image .* Fix: export it as JPEG or PNG"):
+        load_image(tmp_path / "photo.heic")
 
 
 def test_tiff_16bit_colour(tmp_path: Path, rng: np.random.Generator) -> None:

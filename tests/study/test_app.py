@@ -8,8 +8,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.study import StudySettings, create_app, create_study
@@ -81,6 +83,29 @@ def test_security_headers_and_cookies(client: TestClient) -> None:
     cookie = signup.headers["set-cookie"].lower()
     assert "synthdiff_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
     assert "secure" not in cookie
+
+
+def test_images_are_served_with_their_type_even_without_the_systems_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python's own table lacks WebP: without /etc/mime.types WebP went out as application/octet-stream.
+    root = tmp_path / "images"
+    root.mkdir()
+    pixels = np.random.default_rng(1).integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    for name in ("a.webp", "b.avif"):
+        Image.fromarray(pixels).save(root / name)
+    (tmp_path / "pairs.csv").write_text("pair_id,image_a,image_b\np1,a.webp,b.avif\n")
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    create_study(tmp_path / "pairs.csv", "yesno", root, database_url=url, seed=0)
+    monkeypatch.setattr("starlette.responses.guess_type", lambda *args, **kwargs: (None, None))
+    with TestClient(create_app(url)) as client:
+        _signup(client)
+        assignment = assignment_of(client.get("/next").text)
+        served = {
+            client.get(f"/assignments/{assignment}/{side}").headers["content-type"]
+            for side in ("left", "right")
+        }
+    assert served == {"image/webp", "image/avif"}
 
 
 def test_secure_cookies_when_asked(study: tuple[str, str]) -> None:

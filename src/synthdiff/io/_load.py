@@ -2,7 +2,7 @@
 
 Every loader returns an HxWx3 float32 array:
 
-* LDR files (8/16-bit PNG, JPEG, 8/16-bit TIFF, WebP, BMP): sRGB-encoded values in [0, 1].
+* LDR files (8/16-bit PNG, JPEG, 8/16-bit TIFF, WebP, AVIF, BMP): sRGB-encoded values in [0, 1].
 * HDR files (OpenEXR, Radiance .hdr, 32-bit float TIFF): linear light, non-negative, unbounded.
 
 Alpha is composited over a background colour (default black) unless ``alpha="ignore"`` drops it.
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError, features
 
 from synthdiff.errors import (
     CorruptImageError,
@@ -60,7 +60,7 @@ class ImageInfo:
 
     Attributes:
         path: the file that was read.
-        format: ``png``, ``jpeg``, ``tiff``, ``webp``, ``bmp``, ``gif``, ``exr`` or ``hdr``.
+        format: ``png``, ``jpeg``, ``tiff``, ``webp``, ``avif``, ``bmp``, ``gif``, ``exr`` or ``hdr``.
         width: width in pixels (after EXIF orientation).
         height: height in pixels (after EXIF orientation).
         channels: channels stored in the file (1 to 4).
@@ -153,6 +153,13 @@ def sniff_format(header: bytes) -> str | None:
             return name
     if header[:4] == b"RIFF" and header[8:12] == b"WEBP":
         return "webp"
+    # ISO base media files: the brand after "ftyp" says which (AVIF stills and sequences; HEIC/HEIF,
+    # named so that they get their own message).
+    if header[4:8] == b"ftyp":
+        if header[8:12] in (b"avif", b"avis"):
+            return "avif"
+        if header[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
+            return "heic"
     # BMP: "BM", then the file size and two reserved fields that are zero (a text file starting with
     # "BM" is not taken for one).
     if header[:2] == b"BM" and len(header) >= 10 and header[6:10] == b"\x00\x00\x00\x00":
@@ -170,7 +177,7 @@ def load_image(
     """Read an image file into an HxWx3 float32 array.
 
     The format is recognised from the file's content, not its name. PNG (1-16 bit, palette, grey,
-    alpha), JPEG, TIFF (8/16-bit integer, 32-bit float), WebP, BMP, GIF (the first frame), OpenEXR and
+    alpha), JPEG, TIFF (8/16-bit integer, 32-bit float), WebP, AVIF, BMP, GIF (the first frame), OpenEXR and
     Radiance HDR are supported. The pixels are those a colour-managed viewer shows: an EXIF orientation
     tag is applied in whichever format holds it, and an embedded ICC profile converted to sRGB (8-bit
     pixels; see docs/io.md). What the loader changes or notices (an EXIF rotation, a profile converted,
@@ -218,8 +225,18 @@ def load_image(
     fmt = sniff_format(header)
     if fmt is None:
         raise NotAnImageError(
-            f"'{file}' is not an image synthdiff can read: expected PNG, JPEG, TIFF, WebP, BMP, GIF, OpenEXR "
-            f"or Radiance HDR content, found bytes {header[:8]!r}. Fix: convert it to PNG or EXR."
+            f"'{file}' is not an image synthdiff can read: expected PNG, JPEG, TIFF, WebP, AVIF, BMP, GIF, "
+            f"OpenEXR or Radiance HDR content, found bytes {header[:8]!r}. Fix: convert it to PNG or EXR."
+        )
+    if fmt == "heic":
+        raise UnsupportedImageError(
+            f"'{file}' is a HEIC/HEIF image (as iPhones save photos), which synthdiff does not read: its "
+            "codec needs a licence-encumbered decoder. Fix: export it as JPEG or PNG (or AVIF)."
+        )
+    if fmt == "avif" and not features.check("avif"):
+        raise UnsupportedImageError(
+            f"'{file}' is an AVIF image, but this Pillow was built without AVIF. Fix: pip install -U pillow "
+            "(11.3 or newer reads AVIF), or convert it to PNG."
         )
     if fmt == "exr":
         rgba, info = _read_exr(file, max_pixels)
@@ -627,7 +644,7 @@ def image_array(image: np.ndarray, name: str = "image") -> np.ndarray:
 
 
 #: File name endings of the formats :func:`load_image` reads (folders are searched for these).
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".exr", ".hdr")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".avif", ".bmp", ".gif", ".exr", ".hdr")
 
 
 def list_images(

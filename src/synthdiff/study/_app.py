@@ -27,6 +27,7 @@ from synthdiff.errors import InvalidArgumentError
 from synthdiff.study._db import Database
 from synthdiff.study._export import export_documents
 from synthdiff.study._models import Participant
+from synthdiff.study._pairs import IMAGE_TYPES
 from synthdiff.study._security import csrf_token, csrf_valid
 from synthdiff.study._service import ForbiddenError, NotLoggedInError, StudyRequestError, StudyService
 
@@ -294,7 +295,11 @@ def create_app(database_url: str, *, secure_cookies: bool = False) -> FastAPI:
         # The stored path was checked at init; a symlink or a moved root must not escape it either.
         if not path.is_relative_to(images_root) or not path.is_file():
             raise ForbiddenError("This image is not available.")
-        return FileResponse(path, headers={"Cache-Control": "private, max-age=600"})
+        return FileResponse(
+            path,
+            media_type=IMAGE_TYPES.get(path.suffix.lower()),
+            headers={"Cache-Control": "private, max-age=600"},
+        )
 
     @app.get("/leaderboard", response_class=HTMLResponse)
     def leaderboard(request: Request, person: Participant = Depends(participant)) -> Response:  # noqa: B008

@@ -45,7 +45,18 @@ def valid_answers(question: str) -> tuple[str, ...]:
 
 
 #: The image files a web browser shows as they are, which the study app can serve to participants.
-BROWSER_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
+#: The files web browsers show, and the content type each is served with: Python's own table lacks
+#: WebP, and a machine without /etc/mime.types would serve such images as application/octet-stream.
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".bmp": "image/bmp",
+    ".gif": "image/gif",
+}
+BROWSER_SUFFIXES = tuple(IMAGE_TYPES)
 
 
 def _relative_image(value: str, root: Path) -> str:
