@@ -263,9 +263,13 @@ def test_accounts_invitations_and_login_limits(database_url, tmp_path, images) -
     with pytest.raises(InvalidArgumentError, match="password"):
         service.signup("someone", "short")
     assert service.session_participant(service.login("ann", "correct horse", "10.0.0.1")) is not None
-    for _ in range(5):
+    # The name in another case is the same person: it logs in (it was "unknown user" before), and
+    # failed attempts in any case count against the one name.
+    logged_in = service.session_participant(service.login("ANN", "correct horse", "10.0.0.1"))
+    assert logged_in is not None and logged_in.username == "ann"
+    for spelling in ("ann", "Ann", "aNn", "ANN", "anN"):
         with pytest.raises(NotLoggedInError, match="wrong password"):
-            service.login("ann", "wrong guess", "10.0.0.1")
+            service.login(spelling, "wrong guess", "10.0.0.1")
     with pytest.raises(TooManyAttemptsError, match="wait 15 minutes"):
         service.login("ann", "correct horse", "10.0.0.2")  # the right password, but locked for now
     with pytest.raises(NotLoggedInError):

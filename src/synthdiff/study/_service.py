@@ -201,15 +201,18 @@ class StudyService:
     def login(self, username: str, password: str, address: str) -> str:
         """Check a password and return a new session token; repeated failures are refused for a while."""
         now = utcnow()
+        # Names are one person whatever their case (see signup): "Ann" logs in as "ann" too, and failed
+        # attempts count against the name in every case.
+        key = username_key(username)[:64]
         with self.db.read() as session:
             since = now - LOGIN_WINDOW
             by_name = session.scalar(
-                select(func.count()).where(LoginFailure.username == username[:64], LoginFailure.at > since)
+                select(func.count()).where(LoginFailure.username == key, LoginFailure.at > since)
             )
             by_address = session.scalar(
                 select(func.count()).where(LoginFailure.ip == address[:64], LoginFailure.at > since)
             )
-            participant = session.scalar(select(Participant).where(Participant.username == username))
+            participant = session.scalar(select(Participant).where(Participant.username_key == key))
         if (by_name or 0) >= MAX_FAILURES_PER_USERNAME or (by_address or 0) >= MAX_FAILURES_PER_ADDRESS:
             raise TooManyAttemptsError("Too many failed logins. Fix: wait 15 minutes and try again.")
         if participant is None:
@@ -221,7 +224,7 @@ class StudyService:
             # failures older than the window no longer count: drop them, so the table stays small
             session.execute(delete(LoginFailure).where(LoginFailure.at <= now - LOGIN_WINDOW))
             if not ok or participant is None:
-                session.add(LoginFailure(username=username[:64], ip=address[:64], at=now))
+                session.add(LoginFailure(username=key, ip=address[:64], at=now))
                 failed = True
             else:
                 failed = False
