@@ -5,12 +5,13 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from synthdiff.io import load_image
+
+from ._png import png_with_chunk
 
 # The profiles scikit-image's own photos carry (its data folder ships with the dev extra).
 skimage_data = pytest.importorskip("skimage.data")
@@ -109,20 +110,10 @@ def test_profiles_that_cannot_be_applied_are_noted_and_the_values_kept(tmp_path:
     )
 
 
-def _png_with_chunk(path: Path, array: np.ndarray, kind: bytes, payload: bytes) -> None:
-    """Write a PNG with OpenCV (16-bit colour, which Pillow cannot write) and one more chunk after IHDR."""
-    ok, encoded = cv2.imencode(".png", array[..., ::-1])
-    assert ok
-    data = encoded.tobytes()
-    chunk = len(payload).to_bytes(4, "big") + kind + payload + zlib.crc32(kind + payload).to_bytes(4, "big")
-    end_of_ihdr = 8 + 25
-    path.write_bytes(data[:end_of_ihdr] + chunk + data[end_of_ihdr:])
-
-
 def test_sixteen_bit_colour_with_a_wide_gamut_profile_says_it_was_not_converted(tmp_path: Path) -> None:
     array = np.random.default_rng(4).integers(0, 65536, (6, 6, 3), dtype=np.uint16)
     iccp = b"Adobe RGB\x00\x00" + zlib.compress(ADOBE_RGB)  # name, compression method 0, profile
-    _png_with_chunk(tmp_path / "wide16.png", array, b"iCCP", iccp)
+    png_with_chunk(tmp_path / "wide16.png", array, b"iCCP", iccp)
     loaded = load_image(tmp_path / "wide16.png")
     assert loaded.info.bit_depth == 16
     np.testing.assert_allclose(loaded.pixels, array / 65535.0, atol=1e-7)
@@ -130,7 +121,7 @@ def test_sixteen_bit_colour_with_a_wide_gamut_profile_says_it_was_not_converted(
         "ICC profile 'Adobe RGB (1998)' is embedded but not applied to 16-bit or float pixels: "
         "values read as sRGB",
     )
-    _png_with_chunk(tmp_path / "srgb16.png", array, b"iCCP", b"sRGB\x00\x00" + zlib.compress(SRGB))
+    png_with_chunk(tmp_path / "srgb16.png", array, b"iCCP", b"sRGB\x00\x00" + zlib.compress(SRGB))
     assert load_image(tmp_path / "srgb16.png").info.notes == ()
 
 

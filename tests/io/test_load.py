@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import cv2
@@ -22,6 +21,8 @@ from synthdiff.errors import (
     UnsupportedImageError,
 )
 from synthdiff.io import images_in_folder, list_images, load_image, pair_notes, save_exr
+
+from ._png import png_with_chunk
 
 
 @pytest.fixture
@@ -129,17 +130,10 @@ def test_exif_orientation_turns_the_pixels_as_pillow_does(tmp_path: Path, orient
 
 
 def _png_with_exif_orientation(path: Path, array: np.ndarray, orientation: int) -> None:
-    """A PNG (16-bit here, which Pillow cannot write in colour) with an eXIf chunk after IHDR."""
-    ok, encoded = cv2.imencode(".png", array[..., ::-1])
-    assert ok
-    data = encoded.tobytes()
+    """A PNG (16-bit here, which Pillow cannot write in colour) with an eXIf chunk."""
     exif = Image.Exif()
     exif[0x0112] = orientation
-    payload = exif.tobytes()[6:]  # without the "Exif\0\0" that JPEG puts before it
-    chunk = len(payload).to_bytes(4, "big") + b"eXIf" + payload
-    chunk += zlib.crc32(b"eXIf" + payload).to_bytes(4, "big")
-    end_of_ihdr = 8 + 25
-    path.write_bytes(data[:end_of_ihdr] + chunk + data[end_of_ihdr:])
+    png_with_chunk(path, array, b"eXIf", exif.tobytes()[6:])  # without the "Exif\0\0" JPEG puts first
 
 
 @pytest.mark.parametrize(
