@@ -169,6 +169,15 @@ def test_exif_orientation_applied_in_every_format(tmp_path: Path, suffix: str, d
     assert "EXIF orientation 6 applied" in loaded.info.notes
 
 
+def test_damaged_exif_data_does_not_make_an_image_unreadable(tmp_path: Path) -> None:
+    # Reading the orientation of every format made a PNG with a damaged eXIf chunk "corrupt".
+    array = np.random.default_rng(3).integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    png_with_chunk(tmp_path / "odd.png", array, b"eXIf", b"\x00\x01\x02")
+    loaded = load_image(tmp_path / "odd.png")
+    np.testing.assert_array_equal(loaded.pixels, array / np.float32(255))
+    assert len(loaded.info.notes) == 1 and loaded.info.notes[0].startswith("its EXIF data cannot be read")
+
+
 def test_an_invalid_exif_orientation_is_noted_and_ignored(tmp_path: Path) -> None:
     image = Image.fromarray(np.zeros((4, 6, 3), np.uint8))
     exif = image.getexif()

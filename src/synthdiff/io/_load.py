@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -331,6 +332,23 @@ def _orient(array: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(array[:: -1 if flip_rows else 1, :: -1 if flip_columns else 1])
 
 
+def _exif_orientation(opened: Image.Image, notes: list[str]) -> int:
+    """The EXIF orientation tag, 1 to 8 (1 when there is none). Every viewer shows the image turned as
+    it says, whatever the format. A value outside 1-8, or damaged EXIF data, does not make the pixels
+    unreadable: it is noted and the image read as stored."""
+    try:
+        orientation = opened.getexif().get(0x0112, 1)
+    except (SyntaxError, ValueError, OSError, struct.error) as error:
+        notes.append(f"its EXIF data cannot be read ({error}): any orientation in it was not applied")
+        return 1
+    if orientation not in range(1, 9):
+        notes.append(f"EXIF orientation {orientation!r} is not a valid value (1-8): ignored")
+        return 1
+    if orientation != 1:
+        notes.append(f"EXIF orientation {orientation} applied")
+    return int(orientation)
+
+
 def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.ndarray, ImageInfo]:
     notes: list[str] = []
     png_depth = _png_header(file)[0] if fmt == "png" else None
@@ -341,7 +359,7 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             with Image.open(file) as opened:
                 _check_dimensions(file, opened.width, opened.height, max_pixels)
                 # Read before load(): Pillow turns a TIFF while loading it and drops the tag.
-                orientation = opened.getexif().get(0x0112, 1)
+                orientation = _exif_orientation(opened, notes)
                 opened.load()
                 tiff_depth = max(_as_tuple(opened.tag_v2.get(258, 8))) if fmt == "tiff" else 8  # type: ignore[attr-defined]
                 image = opened.copy()
@@ -372,12 +390,6 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
             or (tiff_depth > 8 and mode in ("RGB", "RGBA", "LA"))
         )
     )
-    # Every viewer shows the image turned as its EXIF orientation says (JPEG, PNG, WebP, TIFF alike).
-    if orientation not in range(1, 9):
-        notes.append(f"EXIF orientation {orientation!r} is not a valid value (1-8): ignored")
-        orientation = 1
-    elif orientation != 1:
-        notes.append(f"EXIF orientation {orientation} applied")
     # Both decoders turn a TIFF themselves while reading it; the other formats are turned here.
     turned = fmt == "tiff"
     if needs_opencv:
