@@ -20,7 +20,7 @@ from synthdiff.errors import (
     SynthdiffError,
     UnsupportedImageError,
 )
-from synthdiff.io import images_in_folder, list_images, load_image, pair_notes, save_exr
+from synthdiff.io import images_in_folder, list_images, load_image, pair_notes, save_exr, sniff_format
 
 from ._png import png_with_chunk
 
@@ -218,7 +218,9 @@ def test_avif_is_read_and_heic_named(tmp_path: Path, rgb8: np.ndarray) -> None:
         np.testing.assert_array_equal(image.pixels, np.asarray(decoded.convert("RGB")) / np.float32(255))
     assert [p.name for p in list_images(tmp_path)] == ["a.avif"]
     # An iPhone's HEIC gets its own message (its brand, after "ftyp"), not "not an image".
-    (tmp_path / "photo.heic").write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
+    (tmp_path / "photo.heic").write_bytes(heic + bytes(64))
+    assert sniff_format(heic) is None  # not a format synthdiff reads, as sniff_format promises
     with pytest.raises(UnsupportedImageError, match=r"HEIC/HEIF image .* Fix: export it as JPEG or PNG"):
         load_image(tmp_path / "photo.heic")
 

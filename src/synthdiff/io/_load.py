@@ -147,6 +147,10 @@ def _has_colour(pixels: np.ndarray) -> bool:
     return bool((spread > COLOUR_SPREAD).mean() > COLOURED_SHARE)
 
 
+#: The brands after "ftyp" of HEIC/HEIF files, which synthdiff names in its refusal.
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1")
+
+
 def sniff_format(header: bytes) -> str | None:
     """Name the image format from a file's first bytes, or None when it is not one synthdiff reads."""
     for magic, name in _MAGIC:
@@ -154,13 +158,9 @@ def sniff_format(header: bytes) -> str | None:
             return name
     if header[:4] == b"RIFF" and header[8:12] == b"WEBP":
         return "webp"
-    # ISO base media files: the brand after "ftyp" says which (AVIF stills and sequences; HEIC/HEIF,
-    # named so that they get their own message).
-    if header[4:8] == b"ftyp":
-        if header[8:12] in (b"avif", b"avis"):
-            return "avif"
-        if header[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
-            return "heic"
+    # ISO base media files: the brand after "ftyp" says which (AVIF stills and sequences).
+    if header[4:8] == b"ftyp" and header[8:12] in (b"avif", b"avis"):
+        return "avif"
     # BMP: "BM", then the file size and two reserved fields that are zero (a text file starting with
     # "BM" is not taken for one).
     if header[:2] == b"BM" and len(header) >= 10 and header[6:10] == b"\x00\x00\x00\x00":
@@ -224,15 +224,15 @@ def load_image(
     with file.open("rb") as handle:
         header = handle.read(16)
     fmt = sniff_format(header)
+    if fmt is None and header[4:8] == b"ftyp" and header[8:12] in _HEIF_BRANDS:
+        raise UnsupportedImageError(
+            f"'{file}' is a HEIC/HEIF image (as iPhones save photos), which synthdiff does not read: its "
+            "codec needs a licence-encumbered decoder. Fix: export it as JPEG or PNG (or AVIF)."
+        )
     if fmt is None:
         raise NotAnImageError(
             f"'{file}' is not an image synthdiff can read: expected PNG, JPEG, TIFF, WebP, AVIF, BMP, GIF, "
             f"OpenEXR or Radiance HDR content, found bytes {header[:8]!r}. Fix: convert it to PNG or EXR."
-        )
-    if fmt == "heic":
-        raise UnsupportedImageError(
-            f"'{file}' is a HEIC/HEIF image (as iPhones save photos), which synthdiff does not read: its "
-            "codec needs a licence-encumbered decoder. Fix: export it as JPEG or PNG (or AVIF)."
         )
     if fmt == "avif" and not features.check("avif"):
         raise UnsupportedImageError(
