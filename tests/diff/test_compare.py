@@ -185,3 +185,24 @@ def test_arrays_of_8_and_16_bits_are_scaled_and_bad_arrays_refused() -> None:
         compare(image, broken, fast=True)
     with pytest.raises(InvalidArgumentError, match="a file path, a numpy array or a LoadedImage, got list"):
         compare(image, image.tolist(), fast=True)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_ssim_on_its_own_thread_is_the_direct_computation(fast: bool) -> None:
+    from synthdiff.metrics import structural_similarity_map
+
+    reference = photo("chelsea")
+    test = reference.copy()
+    test[50:120, 80:200] *= 0.7
+    result = compare(reference, test, fast=fast, realness_model=None)
+    direct = structural_similarity_map(result.reference, result.test)
+    assert result.metrics["ssim"] == direct.score
+    np.testing.assert_array_equal(result.ssim_map, direct.map)
+    assert result.timings["pixel_ssim"] > 0 and "regions" in result.timings
+
+
+def test_metrics_keep_their_order() -> None:
+    reference = photo("camera")[:96, :96]
+    result = compare(reference, reference * 0.9, realness_model=None)
+    names = list(result.metrics)
+    assert names[: names.index("ssim") + 2] == ["mae", "rmse", "psnr", "local_mae", "ssim", "ms_ssim"]

@@ -193,3 +193,18 @@ def test_the_shifted_floor_texture_example_is_one_region_over_the_floor() -> Non
     assert len(result.regions) == 1
     x0, y0, x1, y1 = result.regions[0].box
     assert (x0, x1) == (0, width) and y1 == height and 0.2 < y0 / height < 0.35  # the floor, below the wall
+
+
+def test_a_difference_map_given_gives_the_same_regions_and_a_wrong_size_is_refused() -> None:
+    from synthdiff.diff import find_regions, local_difference
+    from synthdiff.diff._global import difference_magnitude
+
+    reference = _crop("astronaut")
+    test = reference.copy()
+    test[100:160, 200:260] = 0.9
+    residual = local_difference(reference, test)
+    computed = find_regions(residual, reference, test)
+    given = find_regions(residual, reference, test, difference=difference_magnitude(residual))
+    assert computed.regions and given.regions == computed.regions
+    with pytest.raises(InvalidArgumentError, match=r"Expected a difference map of .* got shape \(10, 10\)"):
+        find_regions(residual, reference, test, difference=np.zeros((10, 10), np.float32))

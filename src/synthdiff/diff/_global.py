@@ -154,10 +154,14 @@ def estimate_global_change(
     channels = reference.shape[2]
     gains, offsets, inliers, scales, scales_before, means = [], [], [], [], [], []
     fitted = 0
+    # Pixels as rows: sampling a channel then reads only the sampled values (ravel() of one channel
+    # of an HxWxC array would copy the whole channel first, four times per channel).
+    reference_rows = reference.reshape(-1, channels)
+    test_rows = test.reshape(-1, channels)
     for channel in range(channels):
-        x_all, y_all = reference[..., channel], test[..., channel]
-        grid = _sample_indices(np.ones(x_all.shape, dtype=bool) if mask is None else mask, rng)
-        x_grid, y_grid = x_all.ravel()[grid], y_all.ravel()[grid]
+        x_all, y_all = reference_rows[:, channel], test_rows[:, channel]
+        grid = _sample_indices(np.ones(reference.shape[:2], dtype=bool) if mask is None else mask, rng)
+        x_grid, y_grid = x_all[grid], y_all[grid]
         unclipped = (x_grid > _CLIP_MARGIN) & (x_grid < 1 - _CLIP_MARGIN)
         unclipped &= (y_grid > _CLIP_MARGIN) & (y_grid < 1 - _CLIP_MARGIN)
         indices = grid[unclipped]
@@ -170,8 +174,8 @@ def estimate_global_change(
             means.append(float(x_all.mean()))
             continue
         fitted += 1
-        x = x_all.ravel()[indices].astype(np.float64)
-        y = y_all.ravel()[indices].astype(np.float64)
+        x = x_all[indices].astype(np.float64)
+        y = y_all[indices].astype(np.float64)
         gain, offset, inlier, scale = _fit_channel(x, y)
         gains.append(gain)
         offsets.append(offset)

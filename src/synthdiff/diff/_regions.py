@@ -196,6 +196,7 @@ def find_regions(
     sensitivity: float = 1.0,
     test_matrix: np.ndarray | None = None,
     test_shape: tuple[int, ...] | None = None,
+    difference: np.ndarray | None = None,
 ) -> RegionResult:
     """Find the regions where a pair differs beyond its own noise.
 
@@ -208,6 +209,8 @@ def find_regions(
         test_matrix: 3x3 transform from test to reference coordinates, to give boxes in the test
             image's own coordinates (identity when None).
         test_shape: (height, width) of the original test image.
+        difference: HxW float32 RMS over channels of ``residual`` (``Comparison.difference``) when the
+            caller has it already; computed here otherwise.
 
     Returns:
         The regions (strongest first), the excess map, the changed-pixel mask and the noise model.
@@ -221,9 +224,15 @@ def find_regions(
     # Smoothing the signed residual before taking its size cancels zero-mean errors (JPEG ringing,
     # sampling noise, resampling) while changes of colour or content keep their mean difference.
     smoothed = difference_magnitude(
-        cv2.GaussianBlur(residual.astype(np.float32), (0, 0), sigma).reshape(residual.shape)
+        cv2.GaussianBlur(residual.astype(np.float32, copy=False), (0, 0), sigma).reshape(residual.shape)
     )
-    difference = difference_magnitude(residual)
+    if difference is None:
+        difference = difference_magnitude(residual)
+    elif difference.shape != (height, width):
+        raise InvalidArgumentError(
+            f"Expected a difference map of {width}x{height} (the residual's size), got shape "
+            f"{difference.shape}. Fix: pass the residual's RMS over channels, or nothing."
+        )
     structure = _structure(reference, test, sigma)
     noise = _fit_noise(smoothed, structure, valid, sigma)
     scale = noise.scale_at(structure)
