@@ -1,0 +1,100 @@
+"""Does the change detector need images at the size it was trained on? (docs/training-logs/scale/rule.md)
+
+Scores one checkpoint, at its stored thresholds, with ``synthdiff.change.evaluate`` (pooled pixels, as
+``eval change`` counts them) on the val pairs of each dataset given, two ways:
+
+- ``native``: the model on the pairs at their own size (what detect, compare and eval change do);
+- ``scaled``: both images scaled down (area averaging) so that their shorter side is ``--size``, the model
+  run there, its logits scaled back up (bilinear) to the pairs' size and scored against their labels.
+
+    python scripts/change_scale_round.py --model fresunet-wide --size 256 \\
+        --data /work/scale-data/{illumination,reflection,texture,transparency,none}-512 \\
+        --out docs/training-logs/scale/512.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from synthdiff.change._data import ChangePairs
+from synthdiff.change._evaluate import EvalResult, evaluate
+from synthdiff.change._models import ChangeOutput
+from synthdiff.change._registry import load_checkpoint
+
+
+class AtSize(nn.Module):
+    """Runs ``model`` on its inputs scaled so that their shorter side is ``size``; logits at full size."""
+
+    def __init__(self, model: nn.Module, size: int) -> None:
+        super().__init__()
+        self.model, self.size = model, size
+
+    def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
+        height, width = reference.shape[-2:]
+        factor = self.size / min(height, width)
+        if factor >= 1:
+            return self.model(reference, test)
+        small = (round(height * factor), round(width * factor))
+        output = self.model(*(F.interpolate(x, size=small, mode="area") for x in (reference, test)))
+        return ChangeOutput(
+            *(
+                F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
+                for x in (output.seg_ref, output.seg_test, output.change)
+            )
+        )
+
+
+def scores(result: EvalResult, features: list[str]) -> dict[str, Any]:
+    """Per set: change P / R / F1 of the set's own feature; the none pairs' marked share."""
+    table: dict[str, Any] = {}
+    for group, maps in result.scores.items():
+        if group in features:
+            table[group] = {k: maps["change"][group][k] for k in ("precision", "recall", "f1", "iou")}
+    single = [table[f]["f1"] for f in features if f in table and table[f]["f1"] is not None]
+    table["mean_single_feature_f1"] = sum(single) / len(single) if single else None
+    table["none_marked"] = result.none_false_positive_rate
+    table["pairs"] = result.pairs
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="fresunet-wide")
+    parser.add_argument("--data", nargs="+", required=True)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--split", default="val")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    model, metadata = load_checkpoint(args.model, device="cpu")
+    features = list(metadata["features"])
+    data = ChangePairs(args.data, args.split, features)
+    report: dict[str, Any] = {"model": args.model, "data": args.data, "split": args.split, "size": args.size}
+    for name, runner in (("native", model), ("scaled", AtSize(model, args.size))):
+        start = time.perf_counter()
+        with torch.inference_mode():
+            result = evaluate(
+                runner,
+                data,
+                change_thresholds=metadata["thresholds"],
+                change_low_thresholds=metadata["low_thresholds"],
+                change_min_area=metadata["min_area"],
+                batch_size=4,
+            )
+        report[name] = scores(result, features)
+        report[name]["seconds"] = round(time.perf_counter() - start, 1)
+        print(name, json.dumps(report[name]), flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
