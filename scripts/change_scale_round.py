@@ -5,7 +5,8 @@ Scores one checkpoint, at its stored thresholds, with ``synthdiff.change.evaluat
 
 - ``native``: the model on the pairs at their own size (what detect, compare and eval change do);
 - ``scaled``: both images scaled down (area averaging) so that their shorter side is ``--size``, the model
-  run there, its logits scaled back up (bilinear) to the pairs' size and scored against their labels.
+  run there, its probabilities scaled back up (bilinear) to the pairs' size and scored against their
+  labels (``evaluate(work_size=...)``, as detect, compare and eval change now run larger pairs).
 
     python scripts/change_scale_round.py --model fresunet-wide --size 256 \\
         --data /work/scale-data/{illumination,reflection,texture,transparency,none}-512 \\
@@ -21,35 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from synthdiff.change._data import ChangePairs
-from synthdiff.change._evaluate import EvalResult, evaluate
-from synthdiff.change._models import ChangeOutput
-from synthdiff.change._registry import load_checkpoint
-
-
-class AtSize(nn.Module):
-    """Runs ``model`` on its inputs scaled so that their shorter side is ``size``; logits at full size."""
-
-    def __init__(self, model: nn.Module, size: int) -> None:
-        super().__init__()
-        self.model, self.size = model, size
-
-    def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
-        height, width = reference.shape[-2:]
-        factor = self.size / min(height, width)
-        if factor >= 1:
-            return self.model(reference, test)
-        small = (round(height * factor), round(width * factor))
-        output = self.model(*(F.interpolate(x, size=small, mode="area") for x in (reference, test)))
-        return ChangeOutput(
-            *(
-                F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
-                for x in (output.seg_ref, output.seg_test, output.change)
-            )
-        )
+from synthdiff.change import ChangePairs, EvalResult, evaluate, load_checkpoint
 
 
 def scores(result: EvalResult, features: list[str]) -> dict[str, Any]:
@@ -78,12 +52,13 @@ def main() -> None:
     features = list(metadata["features"])
     data = ChangePairs(args.data, args.split, features)
     report: dict[str, Any] = {"model": args.model, "data": args.data, "split": args.split, "size": args.size}
-    for name, runner in (("native", model), ("scaled", AtSize(model, args.size))):
+    for name, work_size in (("native", None), ("scaled", args.size)):
         start = time.perf_counter()
         with torch.inference_mode():
             result = evaluate(
-                runner,
+                model,
                 data,
+                work_size=work_size,
                 change_thresholds=metadata["thresholds"],
                 change_low_thresholds=metadata["low_thresholds"],
                 change_min_area=metadata["min_area"],

@@ -31,7 +31,8 @@ def test_detect_writes_maps_overlays_and_summary(tmp_path: Path) -> None:
         pair / "reference.png", pair / "test.png", checkpoint(tmp_path), tile=128, out=tmp_path / "out"
     )
     summary = json.loads((tmp_path / "out" / "detect.json").read_text())
-    assert summary["schema_version"] == "1.5" and set(summary["features"]) == set(FEATURES)
+    assert summary["schema_version"] == "1.6" and set(summary["features"]) == set(FEATURES)
+    assert summary["scaled_to"] is None  # a checkpoint without a training size: the pair as it is
     # The page shows the same figures, with every panel embedded (it opens offline, alone).
     page = (tmp_path / "out" / "index.html").read_text()
     assert page.count("data:image/png;base64,") == 4 and 'src="change_' not in page
@@ -118,6 +119,21 @@ def test_compare_report_gains_a_rendering_feature_section(tmp_path: Path) -> Non
     html = page.read_text()
     assert "Which rendering feature changed" in html and "texture: change probability" in html
     assert (tmp_path / "report" / "feature_texture.png").is_file()
+    assert section["scaled_to"] is None
+    # With a training size under the pair's, the model runs on the pair scaled down, as detect does.
+    from synthdiff.change import set_train_size
+
+    model = tmp_path / "small.pt"
+    model.write_bytes(checkpoint(tmp_path).read_bytes())
+    set_train_size(model, 120)
+    scaled = compare(pair / "reference.png", pair / "test.png", fast=True, change_model=model)
+    assert scaled.to_dict()["rendering_features"]["scaled_to"] == [160, 120]
+    assert "scaled down to 160x120 pixels" in scaled.save_report(tmp_path / "scaled").read_text()
+    assert scaled.feature_maps is not None and scaled.feature_maps.change["texture"].shape == (240, 320)
+    native = compare(
+        pair / "reference.png", pair / "test.png", fast=True, change_model=model, change_native_size=True
+    )
+    assert native.to_dict()["rendering_features"]["scaled_to"] is None
 
 
 def test_compare_reads_a_rewritten_checkpoint_again_and_checks_the_device(tmp_path: Path) -> None:
@@ -146,3 +162,25 @@ def test_compare_reads_a_rewritten_checkpoint_again_and_checks_the_device(tmp_pa
         compare(pair / "reference.png", pair / "test.png", fast=True, change_model=path, device="tpu9")
     # Without a learned model the device is not looked at.
     assert compare(pair / "reference.png", pair / "test.png", fast=True, device="tpu9").feature_maps is None
+
+
+def test_a_pair_larger_than_the_training_images_is_scaled_down_for_the_model(tmp_path: Path) -> None:
+    from synthdiff.change import set_train_size
+
+    model = checkpoint(tmp_path)
+    set_train_size(model, 120)
+    pair = EXAMPLES / "wrong-light"
+    runner = CliRunner()
+    args = ["detect", str(pair / "reference.png"), str(pair / "test.png"), "-m", str(model), "--tile", "128"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "scaled")])
+    assert result.exit_code == 0, result.output
+    assert "scaled down to 160x120, the size it was trained at" in result.output
+    summary = json.loads((tmp_path / "scaled" / "detect.json").read_text())
+    assert summary["scaled_to"] == [160, 120] and summary["model"]["train_size"] == 120
+    assert "scaled down to 160x120 pixels" in (tmp_path / "scaled" / "index.html").read_text()
+    with Image.open(tmp_path / "scaled" / "change_texture.png") as image:
+        assert image.size == (320, 240)  # the maps come back at the pair's size
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "native"), "--native-size"])
+    assert result.exit_code == 0, result.output
+    assert "scaled down" not in result.output
+    assert json.loads((tmp_path / "native" / "detect.json").read_text())["scaled_to"] is None

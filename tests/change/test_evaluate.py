@@ -134,6 +134,9 @@ def test_a_kept_evaluation_of_another_model_or_setting_is_refused_unless_restart
         evaluate(_Counting(bias=1.0), pairs, journal_folder=folder)
     with pytest.raises(InvalidArgumentError, match=r"these differ: change_thresholds.*Fix: pass --restart"):
         evaluate(_Counting(), pairs, journal_folder=folder, change_thresholds={"texture": 0.9})
+    # Pairs run scaled down (a checkpoint's train_size under their size) are another evaluation.
+    with pytest.raises(InvalidArgumentError, match=r"these differ: work_size"):
+        evaluate(_Counting(), pairs, journal_folder=folder, work_size=12)
     other = _Counting(bias=1.0)
     result = evaluate(other, pairs, journal_folder=folder, restart=True)
     assert other.pairs_seen == len(pairs)

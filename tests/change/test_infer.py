@@ -82,3 +82,56 @@ def test_errors() -> None:
     with pytest.raises(InvalidArgumentError, match="an overlap of 0 or more"):
         predict_maps(Pointwise(), ["texture"], image, image, tile=64, overlap=-1)
     predict_maps(Pointwise(), ["texture"], image, image, tile=65)  # more than twice the overlap: fine
+
+
+@pytest.mark.parametrize(
+    ("size", "work_size", "expected"),
+    [
+        ((1080, 1920), 256, (256, 455)),
+        ((512, 512), 256, (256, 256)),
+        ((256, 300), 256, None),
+        ((200, 300), 256, None),
+        ((1080, 1920), None, None),
+    ],
+)
+def test_working_shape(
+    size: tuple[int, int], work_size: int | None, expected: tuple[int, int] | None
+) -> None:
+    from synthdiff.change import working_shape
+
+    assert working_shape(*size, work_size) == expected
+
+
+def test_a_pair_larger_than_the_training_size_runs_scaled_down_and_comes_back_full_size() -> None:
+    from synthdiff.change import AtWorkingSize
+
+    # A flat pair with a changed block of 64x64 at 2 pixels per training pixel: the block covers
+    # whole pixels at the working size too, so the maps scaled back match the full-size ones inside it.
+    reference = np.full((192, 320, 3), 0.25, np.float32)
+    test = reference.copy()
+    test[64:128, 128:192] = 0.75
+    full = predict_maps(Pointwise(), ["texture"], reference, test, tile=128, overlap=16)
+    scaled = predict_maps(Pointwise(), ["texture"], reference, test, tile=128, overlap=16, work_size=96)
+    assert full.scaled_to is None and scaled.scaled_to == (96, 160)
+    assert scaled.summary()["scaled_to"] == [160, 96]
+    assert scaled.change["texture"].shape == (192, 320)
+    np.testing.assert_allclose(
+        scaled.change["texture"][70:122, 134:186], full.change["texture"][70:122, 134:186]
+    )
+    np.testing.assert_allclose(scaled.change["texture"][:50], full.change["texture"][:50], atol=1e-6)
+    assert [r.box for r in scaled.regions] == [(128, 64, 192, 128)]
+    # A pair no larger than the working size runs as it is.
+    small = predict_maps(Pointwise(), ["texture"], reference, test, tile=128, overlap=16, work_size=192)
+    assert small.scaled_to is None
+    np.testing.assert_array_equal(small.change["texture"], full.change["texture"])
+    # The batch form (eval change, tune change) gives what predict_maps gives on a one-tile pair.
+    model = create_model("fresunet-tiny", ["illumination", "texture"])
+    rng = np.random.default_rng(3)
+    pair = rng.random((2, 128, 192, 3), dtype=np.float32)
+    maps = predict_maps(model, ["illumination", "texture"], *pair, tile=128, work_size=64)
+    with torch.no_grad():
+        batch = AtWorkingSize(model, 64)(*(torch.from_numpy(x.transpose(2, 0, 1))[None] for x in pair))
+    assert batch.change.shape == (1, 2, 128, 192)
+    np.testing.assert_allclose(batch.change.sigmoid()[0, 1].numpy(), maps.change["texture"], atol=1e-5)
+    with pytest.raises(InvalidArgumentError, match="positive working size"):
+        predict_maps(Pointwise(), ["texture"], reference, test, work_size=0)

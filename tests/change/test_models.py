@@ -124,6 +124,7 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
         "thresholds": dict.fromkeys(FEATURES, 0.5),
         "low_thresholds": dict.fromkeys(FEATURES, 0.5),
         "min_area": 0,
+        "train_size": None,
     }
     reference, test = pair(32, 32)
     with torch.no_grad():

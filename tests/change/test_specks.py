@@ -159,7 +159,7 @@ def test_detect_and_eval_use_the_stored_min_area_unless_given_one(tmp_path: Path
     assert result.exit_code == 0, result.output
     assert "changed regions under 1000000 pixels dropped." in result.output
     report = json.loads((tmp_path / "eval" / "eval.json").read_text())
-    assert report["min_area"] == 10**6 and report["schema_version"] == "1.4"
+    assert report["min_area"] == 10**6 and report["schema_version"] == "1.5"
     result = runner.invoke(app, [*args, "--min-area", "0", "-o", str(tmp_path / "eval0")])
     assert result.exit_code == 0, result.output
     assert "pixels dropped" not in result.output

@@ -53,6 +53,8 @@ def test_training_lowers_the_loss_and_selects_on_validation(tmp_path: Path) -> N
     model, metadata = load_checkpoint(tmp_path / "run" / "best.pt")
     assert metadata["config"]["epoch"] == result.best_epoch
     assert metadata["thresholds"] == result.thresholds and 0.0 < result.thresholds["texture"] < 1.0
+    # The size of the training images is kept: the tools run larger pairs scaled down to it.
+    assert metadata["train_size"] == 24  # fake_dataset's images
     assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["model"] == "fresunet-tiny"
     scores = evaluate(model, ChangePairs([data], "val", ["texture"]), check_swap=True)
     assert scores.swap_iou == pytest.approx(1.0)

@@ -10,7 +10,7 @@ from synthdiff.change._detect import Detection, detect
 from synthdiff.change._ensemble import ProbabilityAverage
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._hysteresis import change_masks, hysteresis_mask, remove_specks
-from synthdiff.change._infer import ChangeMaps, FeatureRegion, predict_maps
+from synthdiff.change._infer import AtWorkingSize, ChangeMaps, FeatureRegion, predict_maps, working_shape
 from synthdiff.change._metrics import PixelCounts, attribution_weights, balanced_loss, change_loss
 from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet, log_ratio
 from synthdiff.change._registry import (
@@ -25,6 +25,7 @@ from synthdiff.change._registry import (
     resolve_checkpoint,
     save_checkpoint,
     set_min_area,
+    set_train_size,
     set_views,
     shipped_models,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "FEATURES",
     "MODELS",
     "VIEWS",
+    "AtWorkingSize",
     "ChangeMaps",
     "ChangeOutput",
     "ChangePairs",
@@ -73,6 +75,7 @@ __all__ = [
     "resolve_device",
     "save_checkpoint",
     "set_min_area",
+    "set_train_size",
     "set_views",
     "shipped_models",
     "store_thresholds",
@@ -80,4 +83,5 @@ __all__ = [
     "tune_change_thresholds",
     "tune_thresholds",
     "with_views",
+    "working_shape",
 ]

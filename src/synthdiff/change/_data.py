@@ -285,6 +285,19 @@ class ChangePairs(Dataset[dict[str, Any]]):
             "command allows it (--split)."
         )
 
+    def image_side(self, samples: int = 64) -> int | None:
+        """The most common shorter side of the pairs' reference images, read from the headers of up to
+        ``samples`` files spread over the pairs (a checkpoint's ``train_size``); None without pairs."""
+        if not self.pairs:
+            return None
+        step = max(1, len(self.pairs) // samples)
+        sides: dict[int, int] = {}
+        for pair in self.pairs[::step]:
+            with Image.open(pair.root / pair.record["reference"]) as image:
+                side = min(image.size)
+            sides[side] = sides.get(side, 0) + 1
+        return max(sides, key=lambda side: (sides[side], side))
+
     def __len__(self) -> int:
         return len(self.pairs)
 

@@ -16,7 +16,9 @@ from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 
 __all__ = ["DETECT_SCHEMA_VERSION", "Detection", "detect"]
 
-DETECT_SCHEMA_VERSION = "1.5"  # 1.2 added low_thresholds, 1.3 min_area, 1.4 notes, 1.5 alignment
+DETECT_SCHEMA_VERSION = (
+    "1.6"  # 1.2 added low_thresholds, 1.3 min_area, 1.4 notes, 1.5 alignment, 1.6 scaled_to
+)
 # One outline colour per feature in the overlays.
 COLOURS = {
     "illumination": (255, 200, 0),
@@ -77,6 +79,7 @@ def detect(
     resize: bool = False,
     out: str | os.PathLike[str] | None = None,
     device: str = "auto",
+    native_size: bool = False,
 ) -> Detection:
     """Run a trained change detector on a pair of any size.
 
@@ -103,6 +106,9 @@ def detect(
             rendered at another resolution; registration then only undoes what shift remains).
         out: when given, write detect.json, change_<feature>.png heatmaps and overlays there.
         device: where the model runs: ``auto`` (a GPU when there is one), ``cpu``, ``cuda``.
+        native_size: run the model on the pair at its own size even when it is larger than the images
+            the model was trained on (by default such a pair is scaled down to the checkpoint's
+            ``train_size`` and the maps brought back: :func:`~synthdiff.change.working_shape`).
 
     Raises:
         CheckpointError, SizeMismatchError (different sizes with ``align`` ``none`` or
@@ -157,6 +163,7 @@ def detect(
         low_threshold=metadata["low_thresholds"] if threshold is None else None,
         min_area=metadata["min_area"] if min_area is None else min_area,
         device=target,
+        work_size=None if native_size else metadata["train_size"],
     )
     maps.features = wanted
     maps.regions = [r for r in maps.regions if r.feature in wanted]

@@ -20,7 +20,7 @@ from synthdiff._device import resolve_device
 from synthdiff._journal import file_stamp, folder_lock, prepare_journal, read_journal
 from synthdiff.change._data import ChangePairs, PairRecord
 from synthdiff.change._hysteresis import threshold_tensor
-from synthdiff.change._infer import check_thresholds
+from synthdiff.change._infer import AtWorkingSize, check_thresholds
 from synthdiff.change._metrics import MAPS, PixelCounts
 from synthdiff.change._models import ChangeOutput
 
@@ -133,6 +133,7 @@ def evaluate(
     on_batch: Callable[[int, int], None] | None = None,
     journal_folder: str | os.PathLike[str] | None = None,
     restart: bool = False,
+    work_size: int | None = None,
 ) -> EvalResult:
     """Run ``model`` over ``data`` and score its binary maps against the labels.
 
@@ -154,6 +155,9 @@ def evaluate(
             digest, the datasets, split and thresholds), and a later call with the same model and
             settings takes the pairs found there instead of running the model on them again.
         restart: with ``journal_folder``, drop the pairs kept there and start over.
+        work_size: run pairs whose shorter side is larger scaled down to it, the maps brought back to
+            their size, as :func:`~synthdiff.change.predict_maps` does (a checkpoint's ``train_size``);
+            default None, every pair at its own size.
 
     Raises:
         InvalidArgumentError: ``data`` holds no pair; a threshold outside [0, 1]; ``journal_folder``
@@ -186,6 +190,8 @@ def evaluate(
                 "change_min_area": change_min_area,
                 "check_swap": check_swap,
             }
+            if work_size is not None:  # absent, not null, so that earlier journals still match
+                settings["work_size"] = work_size
             held.enter_context(folder_lock(journal_folder, "eval change"))
             journal = prepare_journal(
                 Path(journal_folder), "eval-settings.json", settings, restart, partial(_other_run, settings)
@@ -201,6 +207,8 @@ def evaluate(
         remaining = [index for index, key in enumerate(keys) if key not in rows]
         if rows and on_batch is not None:
             on_batch(len(rows), len(data))
+        if work_size is not None:
+            model = AtWorkingSize(model, work_size)
         model.eval()
         loader = DataLoader(Subset(data, remaining), batch_size=batch_size, shuffle=False)
         done = 0

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from scipy import ndimage
 from torch import nn
 
@@ -14,7 +15,61 @@ from synthdiff.change._hysteresis import _NEIGHBOURS, hysteresis_mask
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 from synthdiff.io import image_array
 
-__all__ = ["ChangeMaps", "FeatureRegion", "predict_maps", "tile_starts"]
+__all__ = ["AtWorkingSize", "ChangeMaps", "FeatureRegion", "predict_maps", "tile_starts", "working_shape"]
+
+
+def working_shape(height: int, width: int, work_size: int | None) -> tuple[int, int] | None:
+    """The (height, width) a pair of ``height`` x ``width`` runs at: scaled down so that its shorter side
+    is ``work_size`` (the side of the images the model was trained on), or None to run it as it is (no
+    ``work_size``, or an image no larger).
+
+    A detector trained on whole scenes rendered at 256x256 learned how large things are at that size: on
+    the same scenes rendered at 512x512 the shipped ``fresunet-wide`` found 0.69 of the texture changes'
+    F1 at full size and 0.83 scaled down (docs/models.md, "Images larger than the training renders").
+
+    Example:
+        >>> working_shape(1080, 1920, 256), working_shape(200, 300, 256)
+        ((256, 455), None)
+    """
+    if work_size is None or min(height, width) <= work_size:
+        return None
+    factor = work_size / min(height, width)
+    return max(1, round(height * factor)), max(1, round(width * factor))
+
+
+def _scale_down(images: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """(B, C, H, W) images averaged down to ``shape`` (area averaging: no aliasing)."""
+    return F.interpolate(images, size=shape, mode="area")
+
+
+def _scale_up(probabilities: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """(B, F, h, w) probability maps brought back to ``shape`` by bilinear interpolation."""
+    return F.interpolate(probabilities, size=shape, mode="bilinear", align_corners=False)
+
+
+class AtWorkingSize(nn.Module):
+    """Runs a change detector on whole batches at :func:`working_shape`, its maps brought back to the
+    inputs' size: what :func:`predict_maps` does with ``work_size``, for ``evaluate`` and tuning.
+
+    The probabilities are scaled up (as :func:`predict_maps` does), and returned as logits again.
+    """
+
+    def __init__(self, model: nn.Module, work_size: int) -> None:
+        super().__init__()
+        self.model, self.work_size = model, work_size
+
+    def forward(self, reference: torch.Tensor, test: torch.Tensor) -> Any:
+        shape = working_shape(reference.shape[-2], reference.shape[-1], self.work_size)
+        if shape is None:
+            return self.model(reference, test)
+        output = self.model(_scale_down(reference, shape), _scale_down(test, shape)).probabilities()
+        full = (reference.shape[-2], reference.shape[-1])
+        # Logits again, as a detector gives them; 1e-6 keeps the certain pixels finite.
+        maps = [
+            torch.logit(_scale_up(m, full), eps=1e-6)
+            for m in (output.seg_ref, output.seg_test, output.change)
+        ]
+        return type(output)(*maps)
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -55,7 +110,9 @@ class ChangeMaps:
     ``low_thresholds``: per feature, with hysteresis, the lower probability above which a pixel
     connected to such a pixel counts too (:func:`~synthdiff.change.hysteresis_mask`; a feature
     missing here has a single threshold). ``min_area``: connected changed regions of fewer pixels
-    are not marked (:func:`~synthdiff.change.remove_specks`; 0 keeps them).
+    are not marked (:func:`~synthdiff.change.remove_specks`; 0 keeps them). ``scaled_to``: the
+    (height, width) the model ran at when the pair was scaled down to its training size
+    (:func:`working_shape`), None when it ran at the pair's own size.
     """
 
     features: list[str]
@@ -66,6 +123,7 @@ class ChangeMaps:
     regions: list[FeatureRegion] = field(default_factory=list)
     low_thresholds: dict[str, float] = field(default_factory=dict)
     min_area: int = 0
+    scaled_to: tuple[int, int] | None = None
 
     def changed(self, name: str) -> np.ndarray:
         """(H, W) bool: the pixels of ``name`` marked as changed."""
@@ -93,6 +151,8 @@ class ChangeMaps:
                 name: self.low_thresholds.get(name, self.thresholds.get(name, 0.5)) for name in self.features
             },
             "min_area": self.min_area,
+            # [width, height] the model ran at, as boxes are given; null: the pair's own size.
+            "scaled_to": None if self.scaled_to is None else [self.scaled_to[1], self.scaled_to[0]],
             "features": features,
             "regions": [
                 {
@@ -159,9 +219,12 @@ def predict_maps(
     low_threshold: dict[str, float] | None = None,
     min_area: int = 0,
     device: torch.device | None = None,
+    work_size: int | None = None,
 ) -> ChangeMaps:
     """Per-feature change and segmentation probabilities for a pair of any size.
 
+    With ``work_size`` (a checkpoint's ``train_size``), a pair whose shorter side is larger is first
+    scaled down to it (:func:`working_shape`) and the maps are brought back to the pair's size after.
     The images are cut into ``tile`` x ``tile`` tiles overlapping by at least ``overlap`` pixels; each
     tile's probabilities are blended with weights that fall towards the tile edges, so no seams show.
 
@@ -176,6 +239,8 @@ def predict_maps(
             ``low_thresholds``, tuned with its ``thresholds``); default none (single thresholds).
         min_area: connected changed regions of fewer pixels are not marked (a checkpoint's
             ``min_area``); default 0, every region kept.
+        work_size: run larger pairs scaled down so that their shorter side is this (a checkpoint's
+            ``train_size``); default None, every pair at its own size.
 
     Raises:
         SizeMismatchError: the images differ in size.
@@ -195,8 +260,19 @@ def predict_maps(
             f"Expected a tile of at least 32 pixels and more than twice the overlap, and an overlap of 0 or "
             f"more, got tile {tile} and overlap {overlap}. Fix: a tile of at least {smallest} (--tile)."
         )
+    if work_size is not None and work_size < 1:
+        raise InvalidArgumentError(f"Expected a positive working size, got {work_size}.")
     device = device or torch.device("cpu")
     model.eval()
+    full_height, full_width = reference.shape[:2]
+    shape = working_shape(full_height, full_width, work_size)
+    if shape is not None:
+        reference, test = (
+            _scale_down(torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))[None], shape)[0]
+            .numpy()
+            .transpose(1, 2, 0)
+            for image in (reference, test)
+        )
     height, width = reference.shape[:2]
     tile_h, tile_w = min(tile, height), min(tile, width)
     sums = np.zeros((3, len(features), height, width), np.float32)
@@ -216,6 +292,9 @@ def predict_maps(
             sums[:, :, window[0], window[1]] += stacked * weight
             weights[window] += weight
     blended = sums / weights
+    if shape is not None:
+        blended = _scale_up(torch.from_numpy(blended), (full_height, full_width)).numpy()
+        height, width = full_height, full_width
     maps = {
         key: dict(zip(features, blended[i], strict=True))
         for i, key in enumerate(("seg_ref", "seg_test", "change"))
@@ -236,6 +315,7 @@ def predict_maps(
         if low_threshold
         else dict(thresholds),
         min_area=min_area,
+        scaled_to=shape,
     )
     maps_out.regions = _regions(maps_out, listed_area)
     return maps_out

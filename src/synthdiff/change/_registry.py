@@ -202,11 +202,14 @@ def save_checkpoint(
     features: list[str],
     config: dict[str, Any] | None = None,
     thresholds: dict[str, float] | None = None,
+    train_size: int | None = None,
 ) -> None:
     """Save weights, model name, feature list and training config in one file (written atomically).
 
     Args:
         thresholds: per-feature change thresholds tuned on the validation split (default 0.5 each).
+        train_size: the shorter side of the images the model was trained on: larger pairs are run
+            scaled down to it (:func:`~synthdiff.change.working_shape`); None runs every pair as it is.
     """
     payload = {
         "format": CHECKPOINT_FORMAT,
@@ -218,6 +221,8 @@ def save_checkpoint(
     }
     if thresholds is not None:
         payload["thresholds"] = {name: float(thresholds[name]) for name in features}
+    if train_size is not None:
+        payload["train_size"] = _checked_train_size(train_size)
     write_checkpoint(path, payload)
 
 
@@ -290,7 +295,9 @@ def load_checkpoint(
         checkpoint has none) and low_thresholds (per feature, for hysteresis, see
         :func:`~synthdiff.change.hysteresis_mask`; equal to ``thresholds`` unless tuned with them)
         and min_area (connected changed regions of fewer pixels are not marked; 0, all kept, unless
-        set by :func:`set_min_area`).
+        set by :func:`set_min_area`) and train_size (the shorter side of the training images, to
+        which larger pairs are scaled down; None in checkpoints saved before 2026-12-07 without
+        :func:`set_train_size`: every pair runs at its own size).
 
     Raises:
         CheckpointError: missing, corrupt or not a synthdiff change-model checkpoint.
@@ -311,6 +318,8 @@ def load_checkpoint(
     lows = payload.get("view_low_thresholds", {}).get(tuned_for, {})
     metadata["low_thresholds"] = metadata["thresholds"] | lows
     metadata["min_area"] = int(payload.get("min_area", 0))
+    train_size = payload.get("train_size")
+    metadata["train_size"] = None if train_size is None else int(train_size)
     return with_views(model, views), metadata
 
 
@@ -389,4 +398,34 @@ def set_min_area(path: str | os.PathLike[str], min_area: int) -> None:
         Path(path), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
     )
     payload["min_area"] = int(min_area)
+    write_checkpoint(path, payload)
+
+
+def _checked_train_size(size: int) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 8:
+        raise InvalidArgumentError(
+            f"Expected a training image size of at least 8 pixels, got {size!r}. Fix: the shorter side of "
+            "the images the model was trained on (256 for synthdiff generate's default)."
+        )
+    return size
+
+
+def set_train_size(path: str | os.PathLike[str], size: int | None) -> None:
+    """Store in a checkpoint file the shorter side of the images its model was trained on.
+
+    ``detect``, ``compare``, ``batch``, ``eval change`` and ``tune change`` then run pairs whose shorter
+    side is larger scaled down to it, and bring the maps back to the pair's size
+    (:func:`~synthdiff.change.working_shape`); None runs every pair at its own size. ``train change``
+    stores it itself.
+
+    Raises:
+        CheckpointError: not a change-model checkpoint. InvalidArgumentError: a size under 8.
+    """
+    payload = read_checkpoint(
+        Path(path), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
+    )
+    if size is None:
+        payload.pop("train_size", None)
+    else:
+        payload["train_size"] = _checked_train_size(size)
     write_checkpoint(path, payload)

@@ -258,6 +258,8 @@ def _train_change(
         cache=config.cache,
     )
     val_data = ChangePairs(config.data, "val", config.features, cache=True)  # scored every epoch
+    # Kept in the checkpoint: the tools run larger pairs scaled down to it (change.working_shape).
+    train_size = train_data.image_side()
     if len(train_data) == 0 or len(val_data) == 0:
         raise InvalidArgumentError(
             f"Expected train and val pairs, found {len(train_data)} and {len(val_data)}. "
@@ -362,6 +364,7 @@ def _train_change(
                 config.model,
                 config.features,
                 {**resolved, "epoch": epoch, "val_change_f1": score},
+                train_size=train_size,
             )
         with open(out / "history.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
@@ -406,5 +409,13 @@ def _tune_best(
         return dict(payload["thresholds"])
     model, metadata = load_checkpoint(path, device=str(device), views="none")
     thresholds = tune_thresholds(model, val_data, batch_size=config.batch_size, device=device)
-    save_checkpoint(path, model, metadata["model"], metadata["features"], metadata["config"], thresholds)
+    save_checkpoint(
+        path,
+        model,
+        metadata["model"],
+        metadata["features"],
+        metadata["config"],
+        thresholds,
+        train_size=metadata["train_size"],
+    )
     return thresholds

@@ -14,6 +14,7 @@ import typer
 
 from synthdiff.cli._common import (
     ALIGN_HELP,
+    CHANGE_NATIVE_SIZE_HELP,
     DEVICE_HELP,
     SHIPPED_CHANGE_MODELS,
     app,
@@ -154,6 +155,9 @@ def compare_command(
             help="Shipped model name or a checkpoint: how likely each image is a render; none to skip.",
         ),
     ] = "realness-effnet",
+    change_native_size: Annotated[
+        bool, typer.Option("--change-native-size", help=CHANGE_NATIVE_SIZE_HELP)
+    ] = False,
     device: Annotated[
         str, typer.Option("--device", help=f"Where the learned models run: {DEVICE_HELP}")
     ] = "auto",
@@ -188,6 +192,7 @@ def compare_command(
         change_model=change_model,
         realness_model=None if realness_model.lower() == "none" else realness_model,
         device=device,
+        change_native_size=change_native_size,
     )
     page = result.save_report(output)
     if not quiet:
@@ -272,6 +277,9 @@ def batch_command(
             "which feature changed where, per pair (columns change_<feature>, features_changed).",
         ),
     ] = None,
+    change_native_size: Annotated[
+        bool, typer.Option("--change-native-size", help=CHANGE_NATIVE_SIZE_HELP)
+    ] = False,
     device: Annotated[
         str,
         typer.Option(
@@ -318,6 +326,7 @@ def batch_command(
             sensitivity=sensitivity,
             change_model=change_model,
             device=device,
+            change_native_size=change_native_size,
         )
     out.print(
         # Pairs that failed are always tried in this run (never resumed), so they count among `compared`.

@@ -30,6 +30,11 @@ MIN_AREA_HELP = (
     "Drop connected changed regions of fewer pixels from the masks (default: the checkpoint's; 0 keeps "
     "every region)."
 )
+NATIVE_SIZE_HELP = (
+    "Run the model on pairs at their own size even when they are larger than the images it was trained "
+    "on (default: such pairs are scaled down to the checkpoint's training size for the model, and the "
+    "maps brought back to full size)."
+)
 THRESHOLD_HELP = (
     "One change probability threshold for all features (default: the checkpoint's, per feature, "
     "with their low thresholds for hysteresis where it has them)."
@@ -145,6 +150,7 @@ def eval_change_command(
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
     min_area: Annotated[int | None, typer.Option("--min-area", min=0, help=MIN_AREA_HELP)] = None,
+    native_size: Annotated[bool, typer.Option("--native-size", help=NATIVE_SIZE_HELP)] = False,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
     in_progress: Annotated[
         bool,
@@ -198,6 +204,7 @@ def eval_change_command(
                 on_batch=advance,
                 journal_folder=output,
                 restart=restart,
+                work_size=None if native_size else metadata["train_size"],
             )
         except KeyboardInterrupt:
             bar.stop()
@@ -212,11 +219,13 @@ def eval_change_command(
     out.print(table, highlight=False)
     if output is not None:
         payload = {
-            # 1.1 added by_place, 1.2 low_thresholds, 1.3 none_pairs, 1.4 min_area (from the metadata)
-            "schema_version": "1.4",
+            # 1.1 added by_place, 1.2 low_thresholds, 1.3 none_pairs, 1.4 min_area (from the metadata),
+            # 1.5 train_size (from the metadata) and work_size
+            "schema_version": "1.5",
             "checkpoint": str(checkpoint),
             "split": split,
             **metadata,
+            "work_size": None if native_size else metadata["train_size"],
             **result.to_dict(),
         }
         atomic_write_text(output / "eval.json", json_text(payload))
@@ -260,6 +269,7 @@ def tune_change_command(
     Only the val split is read: score the tuned model on test with `eval change`.
     """
     from synthdiff.change import (
+        AtWorkingSize,
         ChangePairs,
         load_checkpoint,
         resolve_device,
@@ -284,7 +294,9 @@ def tune_change_command(
             bar.update(tasks[kind], completed=done)
 
         result = tune_change_thresholds(
-            model,
+            # As detect, compare and eval change run it by default: pairs larger than its training
+            # images scaled down to them.
+            model if metadata["train_size"] is None else AtWorkingSize(model, metadata["train_size"]),
             pairs,
             unchanged,
             thresholds=metadata["thresholds"],
@@ -336,6 +348,7 @@ def detect_command(
         bool,
         typer.Option("--resize", help="Scale the test image to the reference's size first when they differ."),
     ] = False,
+    native_size: Annotated[bool, typer.Option("--native-size", help=NATIVE_SIZE_HELP)] = False,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
 ) -> None:
     """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary."""
@@ -354,6 +367,7 @@ def detect_command(
         resize=resize,
         out=output,
         device=device,
+        native_size=native_size,
     )
     from synthdiff.change._report import min_area_text, threshold_text
 
@@ -371,6 +385,13 @@ def detect_command(
         + min_area_text(summary["min_area"]),
         highlight=False,
     )
+    if summary["scaled_to"] is not None:
+        width, height = summary["scaled_to"]
+        out.print(
+            f"the model ran on the pair scaled down to {width}x{height}, the size it was trained at "
+            "(--native-size: at full size)",
+            highlight=False,
+        )
     for note in result.notes:
         out.print(f"note: {note}", highlight=False)
     out.print(f"report: {output / 'index.html'} (and detect.json)", highlight=False)

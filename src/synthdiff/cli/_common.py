@@ -73,6 +73,10 @@ console = Console(stderr=True, markup=False, soft_wrap=True)
 SHIPPED_CHANGE_MODELS = "fresunet-wide, fresunet-attention, fresunet, changestar"
 #: --device, for every command that runs a model.
 DEVICE_HELP = "auto (a GPU when there is one), cpu, cuda or cuda:N."
+CHANGE_NATIVE_SIZE_HELP = (
+    "Run the change model on pairs at their own size even when they are larger than the images it was "
+    "trained on (default: scaled down to that size for the model, maps brought back to full size)."
+)
 #: --align, for compare, batch and detect.
 ALIGN_CHOICES = "auto, none, translation or homography"
 ALIGN_HELP = f"Registration: {ALIGN_CHOICES}."

@@ -54,7 +54,7 @@ from synthdiff.metrics import (
 __all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
 
 #: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
-REPORT_SCHEMA_VERSION = "1.8"
+REPORT_SCHEMA_VERSION = "1.9"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
@@ -255,6 +255,7 @@ def compare(
     change_model: str | os.PathLike[str] | None = None,
     realness_model: str | os.PathLike[str] | None = None,
     device: str = "auto",
+    change_native_size: bool = False,
 ) -> Comparison:
     """Compare a test image against its reference.
 
@@ -286,6 +287,9 @@ def compare(
             before alignment).
         device: where the learned models (``change_model``, ``realness_model``) run: ``auto`` (a GPU
             when there is one), ``cpu``, ``cuda`` or ``cuda:N``. Unused without either model.
+        change_native_size: run ``change_model`` on the pair at its own size even when it is larger
+            than the model's training images (by default it is scaled down to them for the model, and
+            the maps brought back: :func:`synthdiff.change.working_shape`).
 
     Returns:
         A :class:`Comparison` with metrics, maps, regions and ``save_report``.
@@ -475,11 +479,13 @@ def compare(
             low_threshold=metadata["low_thresholds"],
             min_area=metadata["min_area"],
             device=target,
+            work_size=None if change_native_size else metadata["train_size"],
         )
         feature_model = {
             "checkpoint": str(change_model),
             "model": metadata["model"],
             "features": metadata["features"],
+            "train_size": metadata["train_size"],
         }
         timings["rendering_features"] = time.perf_counter() - start
 

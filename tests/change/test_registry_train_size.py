@@ -1,0 +1,35 @@
+"""A checkpoint keeps the size of its training images; larger pairs run scaled down to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synthdiff.change import create_model, load_checkpoint, save_checkpoint, set_train_size, shipped_models
+from synthdiff.errors import CheckpointError, InvalidArgumentError
+
+
+def test_checkpoints_keep_their_training_size(tmp_path: Path) -> None:
+    path = tmp_path / "model.pt"
+    model = create_model("fresunet-tiny", ["texture"])
+    save_checkpoint(path, model, "fresunet-tiny", ["texture"])
+    assert load_checkpoint(path)[1]["train_size"] is None  # older checkpoints: every pair at its own size
+    save_checkpoint(path, model, "fresunet-tiny", ["texture"], train_size=128)
+    assert load_checkpoint(path)[1]["train_size"] == 128
+    set_train_size(path, 256)
+    assert load_checkpoint(path)[1]["train_size"] == 256
+    set_train_size(path, None)
+    assert load_checkpoint(path)[1]["train_size"] is None
+    for bad in (4, 0, True, 256.0):
+        with pytest.raises(InvalidArgumentError, match=r"training image size of at least 8 pixels"):
+            set_train_size(path, bad)  # type: ignore[arg-type]
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError):
+        set_train_size(tmp_path / "broken.pt", 256)
+
+
+def test_the_shipped_models_were_trained_on_256_pixel_renders() -> None:
+    # Every shipped model was trained on synthdiff generate --size 256 sets (docs/models.md).
+    for name in shipped_models():
+        assert load_checkpoint(name)[1]["train_size"] == 256
