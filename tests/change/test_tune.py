@@ -228,6 +228,15 @@ def test_tune_change_through_the_cli(tmp_path: Path) -> None:
         "illumination": 0.5,
     }
 
+    # A model trained on smaller images is tuned on the pairs scaled down to them, as the tools run it,
+    # and its copy keeps that size.
+    from synthdiff.change import set_train_size
+
+    set_train_size(source, 12)
+    result = runner.invoke(app, [*common, "-o", str(tmp_path / "small.pt")])
+    assert result.exit_code == 0, result.output
+    assert load_checkpoint(tmp_path / "small.pt")[1]["train_size"] == 12
+
     result = runner.invoke(app, [*common, "--budget", "0.01", "-o", str(tmp_path / "other.pt")])
     assert result.exit_code == 2 and "--none-data" in result.output
     result = runner.invoke(app, [*common, "-o", str(source)])
