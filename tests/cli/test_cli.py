@@ -145,7 +145,18 @@ def test_compare_with_a_change_model_prints_the_features_changed(
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())["rendering_features"]["features"]
     expected = feature_sentence({name: report[name]["changed_fraction"] for name in features})
-    assert f"rendering features changed: {expected}" in result.output
+    assert f"rendering features changed: {expected}" in result.output and "scaled down" not in result.output
+    # A model trained on smaller renders runs on the pair scaled down to them, and says so.
+    from synthdiff.change import set_train_size
+
+    set_train_size(model, 120)
+    result = runner.invoke(app, [*arguments, "--change-model", str(model), "--realness-model", "none"])
+    assert result.exit_code == 0, result.output
+    assert "(the model ran on the pair scaled down to 160x120, its training size)" in result.output
+    result = runner.invoke(
+        app, [*arguments, "--change-model", str(model), "--realness-model", "none", "--change-native-size"]
+    )
+    assert result.exit_code == 0 and "scaled down" not in result.output
     result = runner.invoke(app, [*arguments, "--change-model", str(model), "--device", "tpu9"])
     assert result.exit_code == 2 and "auto, cpu, cuda or cuda:N" in result.output
 

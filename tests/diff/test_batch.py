@@ -382,6 +382,13 @@ def test_change_model_columns(folders: tuple[Path, Path], tmp_path: Path) -> Non
     # Another model's results are not reused.
     with pytest.raises(InvalidArgumentError, match="other settings"):
         run_batch(pairs, tmp_path / "out", fast=True)
+    # Nor those of the model at another working size (--change-native-size).
+    with pytest.raises(InvalidArgumentError, match="other settings"):
+        run_batch(pairs, tmp_path / "out", fast=True, change_model=str(model), change_native_size=True)
+    native = run_batch(
+        pairs, tmp_path / "native", fast=True, change_model=str(model), change_native_size=True
+    )
+    assert [row["status"] for row in native.rows] == [row["status"] for row in result.rows]
 
 
 def test_workers_are_spawned_only_where_a_gpu_may_be_used(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,8 +24,8 @@ def working_shape(height: int, width: int, work_size: int | None) -> tuple[int, 
     ``work_size``, or an image no larger).
 
     A detector trained on whole scenes rendered at 256x256 learned how large things are at that size: on
-    the same scenes rendered at 512x512 the shipped ``fresunet-wide`` found 0.69 of the texture changes'
-    F1 at full size and 0.83 scaled down (docs/models.md, "Images larger than the training renders").
+    the same scenes rendered at 512x512 the shipped ``fresunet-wide`` scored a texture change F1 of 0.69 at
+    full size and 0.83 scaled down (docs/models.md, "Images larger than the training renders").
 
     Example:
         >>> working_shape(1080, 1920, 256), working_shape(200, 300, 256)

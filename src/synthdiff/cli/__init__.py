@@ -229,6 +229,11 @@ def _print_summary(result: Any) -> None:
         from synthdiff.diff import feature_sentence
 
         sentence = feature_sentence(result.feature_maps.changed_fractions())
+        scaled = result.feature_maps.scaled_to
+        if scaled is not None:
+            sentence += (
+                f" (the model ran on the pair scaled down to {scaled[1]}x{scaled[0]}, its training size)"
+            )
         out.print(f"rendering features changed: {sentence}", highlight=False)
     if result.realness:
         scores = ", ".join(
