@@ -33,7 +33,7 @@ MIN_AREA_HELP = (
 NATIVE_SIZE_HELP = (
     "Run the model on pairs at their own size even when they are larger than the images it was trained "
     "on (default: such pairs are scaled down to the checkpoint's training size for the model, and the "
-    "maps brought back to full size)."
+    "maps brought back to full size, when the checkpoint records it, as fresunet-wide and changestar do)."
 )
 THRESHOLD_HELP = (
     "One change probability threshold for all features (default: the checkpoint's, per feature, "

@@ -75,7 +75,8 @@ SHIPPED_CHANGE_MODELS = "fresunet-wide, fresunet-attention, fresunet, changestar
 DEVICE_HELP = "auto (a GPU when there is one), cpu, cuda or cuda:N."
 CHANGE_NATIVE_SIZE_HELP = (
     "Run the change model on pairs at their own size even when they are larger than the images it was "
-    "trained on (default: scaled down to that size for the model, maps brought back to full size)."
+    "trained on (default: scaled down to that size for the model, maps brought back to full size, when the "
+    "checkpoint records it, as fresunet-wide and changestar do)."
 )
 #: --align, for compare, batch and detect.
 ALIGN_CHOICES = "auto, none, translation or homography"
