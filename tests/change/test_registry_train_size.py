@@ -35,3 +35,27 @@ def test_the_shipped_models_run_larger_pairs_scaled_down_where_that_was_measured
     # more unchanged pixels scaled down (over 0.1 %), so they run every pair at its own size.
     sizes = {name: load_checkpoint(name)[1]["train_size"] for name in shipped_models()}
     assert sizes == {"changestar": 256, "fresunet": None, "fresunet-attention": None, "fresunet-wide": 256}
+
+
+def test_a_checkpoint_with_a_damaged_training_size_is_refused_clearly(tmp_path: Path) -> None:
+    import torch
+
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, create_model("fresunet-tiny", ["texture"]), "fresunet-tiny", ["texture"])
+    payload = torch.load(path, weights_only=True)
+    payload["train_size"] = "big"
+    torch.save(payload, path)
+    with pytest.raises(CheckpointError, match=r"Expected a whole number as train_size .* got 'big'"):
+        load_checkpoint(path)
+
+
+def test_the_training_size_of_a_dataset_skips_unreadable_images(tmp_path: Path) -> None:
+    from synthdiff.change import ChangePairs
+    from tests.change.test_data import fake_dataset
+
+    data = fake_dataset(tmp_path / "data", pairs=3)
+    pairs = ChangePairs([data], "train", ["texture"])
+    assert pairs.image_side() == 24
+    for pair in pairs.pairs:
+        (pair.root / pair.record["reference"]).write_bytes(b"not an image")
+    assert pairs.image_side() is None

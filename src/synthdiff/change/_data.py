@@ -293,10 +293,13 @@ class ChangePairs(Dataset[dict[str, Any]]):
         step = max(1, len(self.pairs) // samples)
         sides: dict[int, int] = {}
         for pair in self.pairs[::step]:
-            with Image.open(pair.root / pair.record["reference"]) as image:
-                side = min(image.size)
+            try:
+                with Image.open(pair.root / pair.record["reference"]) as image:
+                    side = min(image.size)
+            except (OSError, ValueError):  # an unreadable image is reported where the pair is read
+                continue
             sides[side] = sides.get(side, 0) + 1
-        return max(sides, key=lambda side: (sides[side], side))
+        return max(sides, key=lambda side: (sides[side], side)) if sides else None
 
     def __len__(self) -> int:
         return len(self.pairs)

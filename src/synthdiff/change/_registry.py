@@ -319,7 +319,9 @@ def load_checkpoint(
     metadata["low_thresholds"] = metadata["thresholds"] | lows
     metadata["min_area"] = int(payload.get("min_area", 0))
     train_size = payload.get("train_size")
-    metadata["train_size"] = None if train_size is None else int(train_size)
+    if train_size is not None and (isinstance(train_size, bool) or not isinstance(train_size, int)):
+        raise CheckpointError(f"Expected a whole number as train_size in {str(path)!r}, got {train_size!r}.")
+    metadata["train_size"] = train_size
     return with_views(model, views), metadata
 
 
