@@ -52,25 +52,29 @@ def test_train_then_eval(tmp_path: Path) -> None:
     assert "| texture | 1 | texture |" in result.output
     assert "swap consistency" in result.output
 
-    result = runner.invoke(
-        app,
-        [
-            "eval",
-            "change",
-            "-m",
-            str(tmp_path / "run" / "best.pt"),
-            "--data",
-            str(data),
-            "--split",
-            "val",
-            "-o",
-            str(tmp_path / "ev"),
-        ],
-    )
+    eval_args = [
+        "eval",
+        "change",
+        "-m",
+        str(tmp_path / "run" / "best.pt"),
+        "--data",
+        str(data),
+        "--split",
+        "val",
+    ]
+    result = runner.invoke(app, [*eval_args, "-o", str(tmp_path / "ev")])
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "ev" / "eval.json").read_text())
     assert report["features"] == ["texture"] and report["swap_iou"] is not None
     assert (tmp_path / "ev" / "eval.md").read_text().startswith("Model `fresunet-tiny`")
+    # The run recorded the size of its training images; larger pairs would run scaled down to it.
+    assert report["schema_version"] == "1.5" and report["train_size"] == 24 == report["work_size"]
+    assert "over 24 pixels ran scaled down to it" in result.output
+    native = [*eval_args, "-o", str(tmp_path / "native"), "--native-size"]
+    result = runner.invoke(app, native)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "native" / "eval.json").read_text())["work_size"] is None
+    assert "scaled down" not in result.output
 
     # A warm restart from the first run, named by --init, is recorded in the new run's config.
     first = str(tmp_path / "run" / "best.pt")

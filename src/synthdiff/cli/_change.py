@@ -216,6 +216,12 @@ def eval_change_command(
             console.print(f"interrupted after {scored[0]} of {len(pairs)} pairs; {kept}", highlight=False)
             raise typer.Exit(130) from None
     table = markdown_table(result, metadata, split)
+    work_size = None if native_size else metadata["train_size"]
+    if work_size is not None:
+        table += (
+            f"\n\nPairs whose shorter side is over {work_size} pixels ran scaled down to it, the size the "
+            "model was trained at (--native-size: at full size)."
+        )
     out.print(table, highlight=False)
     if output is not None:
         payload = {
@@ -225,7 +231,7 @@ def eval_change_command(
             "checkpoint": str(checkpoint),
             "split": split,
             **metadata,
-            "work_size": None if native_size else metadata["train_size"],
+            "work_size": work_size,
             **result.to_dict(),
         }
         atomic_write_text(output / "eval.json", json_text(payload))
