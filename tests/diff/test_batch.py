@@ -389,6 +389,10 @@ def test_change_model_columns(folders: tuple[Path, Path], tmp_path: Path) -> Non
         pairs, tmp_path / "native", fast=True, change_model=str(model), change_native_size=True
     )
     assert [row["status"] for row in native.rows] == [row["status"] for row in result.rows]
+    # Without a change model the option changes nothing, so a run made before it existed resumes.
+    plain = run_batch(pairs, tmp_path / "plain", fast=True)
+    again = run_batch(pairs, tmp_path / "plain", fast=True, change_native_size=False)
+    assert again.resumed == len([row for row in plain.rows if row["status"] == "ok"]) == 3
 
 
 def test_workers_are_spawned_only_where_a_gpu_may_be_used(monkeypatch: pytest.MonkeyPatch) -> None:

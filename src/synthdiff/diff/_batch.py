@@ -423,6 +423,9 @@ def run_batch(
     out = Path(output)
     # Where the change model runs does not change the results (to rounding), so it does not stop a resume.
     compared_with = {key: value for key, value in options.items() if key != "device"}
+    if not options.get("change_model"):
+        # Without a change model the option changes nothing: runs from before it existed still resume.
+        compared_with.pop("change_native_size", None)
     settings = {"schema_version": _SETTINGS_VERSION, "options": compared_with, "reports": reports}
     with folder_lock(out, "batch"):
         journal = prepare_journal(
