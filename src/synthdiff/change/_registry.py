@@ -195,6 +195,13 @@ def check_model_name(name: str) -> None:
         raise InvalidArgumentError(f"Expected a model name from {', '.join(MODELS)}, got {name!r}.")
 
 
+def _read_payload(path: str | os.PathLike[str], device: str = "cpu") -> dict[str, Any]:
+    """A change-model checkpoint file's content (a CheckpointError for anything else)."""
+    return read_checkpoint(
+        Path(path), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", device
+    )
+
+
 def save_checkpoint(
     path: str | os.PathLike[str],
     model: nn.Module,
@@ -255,9 +262,7 @@ def combine_checkpoints(
     payloads: list[tuple[Path, dict[str, Any]]] = []
     for member, model_name in zip(members, expected, strict=True):
         member_path = resolve_checkpoint(member)
-        payload = read_checkpoint(
-            member_path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
-        )
+        payload = _read_payload(member_path)
         if payload["model"] != model_name:
             raise CheckpointError(
                 f"Expected a {model_name!r} checkpoint as a member of {name!r}, got {payload['model']!r} "
@@ -304,7 +309,7 @@ def load_checkpoint(
         InvalidArgumentError: unknown view set.
     """
     path = resolve_checkpoint(path)
-    payload = read_checkpoint(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", device)
+    payload = _read_payload(path, device)
     model = create_model(payload["model"], payload["features"])
     load_weights(model, payload["state_dict"], path, payload["model"])
     model.to(device).eval()
@@ -347,9 +352,7 @@ def set_views(
             thresholds missing for the default or for some feature, low thresholds for a view set
             without thresholds, or a low threshold above its high one.
     """
-    payload = read_checkpoint(
-        Path(path), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
-    )
+    payload = _read_payload(path)
     low_thresholds = low_thresholds or {}
     unknown = [name for name in [views, *thresholds, *low_thresholds] if name not in VIEWS]
     if unknown:
@@ -396,9 +399,7 @@ def set_min_area(path: str | os.PathLike[str], min_area: int) -> None:
         CheckpointError: not a change-model checkpoint. InvalidArgumentError: a negative area.
     """
     check_min_area(min_area)
-    payload = read_checkpoint(
-        Path(path), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
-    )
+    payload = _read_payload(path)
     payload["min_area"] = int(min_area)
     write_checkpoint(path, payload)
 
@@ -423,9 +424,7 @@ def set_train_size(path: str | os.PathLike[str], size: int | None) -> None:
     Raises:
         CheckpointError: not a change-model checkpoint. InvalidArgumentError: a size under 8.
     """
-    payload = read_checkpoint(
-        Path(path), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "synthdiff train change", "cpu"
-    )
+    payload = _read_payload(path)
     if size is None:
         payload.pop("train_size", None)
     else:
