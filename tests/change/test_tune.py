@@ -275,3 +275,15 @@ def test_the_search_finds_the_best_pair_that_brute_force_finds() -> None:
     tp, fp = (marked & labels).sum(), (marked & ~labels).sum()
     assert score.f1 == pytest.approx(2 * tp / (2 * tp + fp + labels.sum() - tp))
     assert score.unchanged_marked == pytest.approx(quiet.mean()) and quiet.mean() <= budget
+
+
+def test_a_working_size_tunes_the_model_as_the_tools_run_it(pairs: tuple[ChangePairs, ChangePairs]) -> None:
+    from synthdiff.change import AtWorkingSize
+
+    changed, unchanged = pairs
+    torch.manual_seed(0)
+    model = create_model("fresunet-tiny", FEATURES).eval()
+    start = dict.fromkeys(FEATURES, 0.5)
+    scaled = tune_change_thresholds(model, changed, unchanged, thresholds=start, work_size=12)
+    wrapped = tune_change_thresholds(AtWorkingSize(model, 12), changed, unchanged, thresholds=start)
+    assert scaled.thresholds == wrapped.thresholds and scaled.to_dict() == wrapped.to_dict()

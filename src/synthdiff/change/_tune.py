@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader
 
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._hysteresis import _NEIGHBOURS, change_masks, threshold_tensor
+from synthdiff.change._infer import AtWorkingSize
 from synthdiff.change._registry import resolve_checkpoint, set_views
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.io import output_folder
@@ -469,6 +470,7 @@ def tune_change_thresholds(
     device: torch.device | None = None,
     on_batch: Callable[[str, int, int], None] | None = None,
     on_search: Callable[[str, int, int], None] | None = None,
+    work_size: int | None = None,
 ) -> TuneResult:
     """Per feature, the change threshold(s) with the best change F1 on ``data`` under a false-alarm budget.
 
@@ -487,6 +489,9 @@ def tune_change_thresholds(
         views: the view set the model runs with (recorded).
         on_batch: called with ("pairs" or "unchanged", pairs done, total) as the model runs.
         on_search: called with (feature, low thresholds searched, total) during a two-threshold search.
+        work_size: run pairs whose shorter side is larger scaled down to it, as
+            :func:`~synthdiff.change.evaluate` and :func:`~synthdiff.change.predict_maps` do (a
+            checkpoint's ``train_size``); default None, every pair at its own size.
 
     Returns:
         A :class:`TuneResult`; its ``thresholds`` and ``low_thresholds`` go to :func:`store_thresholds`.
@@ -533,6 +538,8 @@ def tune_change_thresholds(
     def progress(kind: str) -> Callable[[int, int], None] | None:
         return None if on_batch is None else lambda done, total: on_batch(kind, done, total)
 
+    if work_size is not None:
+        model = AtWorkingSize(model, work_size)
     counts = _count(model, data, high, low, hysteresis, batch_size, device, progress("pairs"))
     quiet = (
         _count(model, unchanged, high, low, hysteresis, batch_size, device, progress("unchanged"))

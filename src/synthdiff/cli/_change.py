@@ -275,7 +275,6 @@ def tune_change_command(
     Only the val split is read: score the tuned model on test with `eval change`.
     """
     from synthdiff.change import (
-        AtWorkingSize,
         ChangePairs,
         load_checkpoint,
         resolve_device,
@@ -300,9 +299,7 @@ def tune_change_command(
             bar.update(tasks[kind], completed=done)
 
         result = tune_change_thresholds(
-            # As detect, compare and eval change run it by default: pairs larger than its training
-            # images scaled down to them.
-            model if metadata["train_size"] is None else AtWorkingSize(model, metadata["train_size"]),
+            model,
             pairs,
             unchanged,
             thresholds=metadata["thresholds"],
@@ -313,6 +310,8 @@ def tune_change_command(
             device=target,
             on_batch=lambda kind, done, total: advance(f"running the model on the {kind}", done, total),
             on_search=lambda name, done, total: advance(f"two thresholds for {name}", done, total),
+            # As detect, compare and eval change run it by default: larger pairs at its training size.
+            work_size=metadata["train_size"],
         )
     store_thresholds(checkpoint, output, result)
     record = output.with_name(output.stem + "-tune.json")
