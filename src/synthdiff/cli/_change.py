@@ -9,6 +9,7 @@ import typer
 
 from synthdiff.cli._common import (
     ALIGN_CHOICES,
+    CHANGE_NATIVE_SIZE_HELP,
     DEVICE_HELP,
     SHIPPED_CHANGE_MODELS,
     app,
@@ -29,11 +30,6 @@ VIEWS_HELP = (
 MIN_AREA_HELP = (
     "Drop connected changed regions of fewer pixels from the masks (default: the checkpoint's; 0 keeps "
     "every region)."
-)
-NATIVE_SIZE_HELP = (
-    "Run the model on pairs at their own size even when they are larger than the images it was trained "
-    "on (default: such pairs are scaled down to the checkpoint's training size for the model, and the "
-    "maps brought back to full size, when the checkpoint records it, as fresunet-wide and changestar do)."
 )
 THRESHOLD_HELP = (
     "One change probability threshold for all features (default: the checkpoint's, per feature, "
@@ -150,7 +146,7 @@ def eval_change_command(
     threshold: Annotated[float | None, typer.Option("--threshold", help=THRESHOLD_HELP)] = None,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
     min_area: Annotated[int | None, typer.Option("--min-area", min=0, help=MIN_AREA_HELP)] = None,
-    native_size: Annotated[bool, typer.Option("--native-size", help=NATIVE_SIZE_HELP)] = False,
+    native_size: Annotated[bool, typer.Option("--native-size", help=CHANGE_NATIVE_SIZE_HELP)] = False,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
     in_progress: Annotated[
         bool,
@@ -182,6 +178,7 @@ def eval_change_command(
         metadata["min_area"] = min_area
     if output is not None:
         output_folder(output, create=False)
+    work_size = None if native_size else metadata["train_size"]
     scored = [0]
 
     with count_progress("scoring pairs") as bar:
@@ -204,7 +201,7 @@ def eval_change_command(
                 on_batch=advance,
                 journal_folder=output,
                 restart=restart,
-                work_size=None if native_size else metadata["train_size"],
+                work_size=work_size,
             )
         except KeyboardInterrupt:
             bar.stop()
@@ -216,7 +213,6 @@ def eval_change_command(
             console.print(f"interrupted after {scored[0]} of {len(pairs)} pairs; {kept}", highlight=False)
             raise typer.Exit(130) from None
     table = markdown_table(result, metadata, split)
-    work_size = None if native_size else metadata["train_size"]
     if work_size is not None:
         table += (
             f"\n\nPairs whose shorter side is over {work_size} pixels ran scaled down to it, the size the "
@@ -353,7 +349,7 @@ def detect_command(
         bool,
         typer.Option("--resize", help="Scale the test image to the reference's size first when they differ."),
     ] = False,
-    native_size: Annotated[bool, typer.Option("--native-size", help=NATIVE_SIZE_HELP)] = False,
+    native_size: Annotated[bool, typer.Option("--native-size", help=CHANGE_NATIVE_SIZE_HELP)] = False,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
 ) -> None:
     """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary."""

@@ -44,9 +44,9 @@ def valid_answers(question: str) -> tuple[str, ...]:
     raise InvalidArgumentError(f"Expected a question type among {', '.join(QUESTIONS)}, got {question!r}.")
 
 
-#: The image files a web browser shows as they are, which the study app can serve to participants.
-#: The files web browsers show, and the content type each is served with: Python's own table lacks
-#: WebP, and a machine without /etc/mime.types would serve such images as application/octet-stream.
+#: The image files a web browser shows as they are, which the study app can serve to participants, and
+#: the content type each is served with: Python's own table lacks WebP, and a machine without
+#: /etc/mime.types would serve such images as application/octet-stream.
 IMAGE_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
