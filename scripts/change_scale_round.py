@@ -27,11 +27,14 @@ from synthdiff.change import ChangePairs, EvalResult, evaluate, load_checkpoint
 
 
 def scores(result: EvalResult, features: list[str]) -> dict[str, Any]:
-    """Per set: change P / R / F1 of the set's own feature; the none pairs' marked share."""
+    """Per set: change P / R / F1 of the set's own feature (on `all` each feature's F1); the none
+    pairs' marked share."""
     table: dict[str, Any] = {}
     for group, maps in result.scores.items():
         if group in features:
             table[group] = {k: maps["change"][group][k] for k in ("precision", "recall", "f1", "iou")}
+        elif group == "all":  # every feature changes at once: each feature's change F1
+            table[group] = {feature: maps["change"][feature]["f1"] for feature in features}
     single = [table[f]["f1"] for f in features if f in table and table[f]["f1"] is not None]
     table["mean_single_feature_f1"] = sum(single) / len(single) if single else None
     table["none_marked"] = result.none_false_positive_rate

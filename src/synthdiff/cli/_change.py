@@ -12,6 +12,7 @@ from synthdiff.cli._common import (
     CHANGE_NATIVE_SIZE_HELP,
     DEVICE_HELP,
     SHIPPED_CHANGE_MODELS,
+    SynthdiffTyper,
     app,
     console,
     count_progress,
@@ -35,9 +36,11 @@ THRESHOLD_HELP = (
     "One change probability threshold for all features (default: the checkpoint's, per feature, "
     "with their low thresholds for hysteresis where it has them)."
 )
-train_app = typer.Typer(help="Train models.", no_args_is_help=True)
-eval_app = typer.Typer(help="Evaluate models.", no_args_is_help=True)
-tune_app = typer.Typer(help="Choose a trained model's thresholds on validation data.", no_args_is_help=True)
+train_app = SynthdiffTyper(help="Train models.", no_args_is_help=True)
+eval_app = SynthdiffTyper(help="Evaluate models.", no_args_is_help=True)
+tune_app = SynthdiffTyper(
+    help="Choose a trained model's thresholds on validation data.", no_args_is_help=True
+)
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
 app.add_typer(tune_app, name="tune")

@@ -6,9 +6,11 @@ import errno
 import functools
 import io
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from time import monotonic
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -21,6 +23,7 @@ from synthdiff.errors import OutputError, SynthdiffError
 
 __all__ = [
     "SHIPPED_CHANGE_MODELS",
+    "SynthdiffTyper",
     "app",
     "console",
     "count_progress",
@@ -33,7 +36,57 @@ __all__ = [
     "training_progress",
 ]
 
-app = typer.Typer(
+
+class _RepeatNotingCommand(typer.core.TyperCommand):
+    """A command that says so when an option that takes one value is given twice with different values.
+
+    Click keeps the last value, as most command lines do (so a script can override an option it set
+    earlier), but silently: ``--align none ... --align auto`` ran with ``auto`` and nothing said why.
+    The last value is still used; a note on stderr names the option and that value.
+    """
+
+    # ctx typed Any: Typer 0.28 carries its own copy of Click, whose classes are not public.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        given = list(args)  # Click's parser consumes the list it is given
+        rest = super().parse_args(ctx, args)
+        # Parsed again to count: Click lists an option in ``order`` once per time it was given.
+        _, _, order = self.make_parser(ctx).parse_args(args=list(given))
+        times = Counter(param.name for param in order if param.param_type_name == "option")
+        for param in self.params:
+            if param.multiple or times[param.name] < 2 or len(set(_given_values(param, given))) == 1:
+                continue
+            value = ctx.params.get(param.name)
+            shown = value.value if isinstance(value, Enum) else value
+            said = f"{'/'.join(param.opts)} was given more than once: the last value, {shown}, is used."
+            console.print(labelled("note:", "yellow", said), highlight=False)
+        return rest
+
+
+def _given_values(param: Any, args: list[str]) -> list[str]:
+    """What each occurrence of ``param`` in ``args`` said: its value as typed, or which flag was given."""
+    names = [*param.opts, *param.secondary_opts]
+    values = []
+    for index, token in enumerate(args[: args.index("--") if "--" in args else len(args)]):
+        for name in names:
+            if token == name:
+                takes_value = not param.is_flag and param.nargs != 0
+                values.append(args[index + 1] if takes_value and index + 1 < len(args) else token)
+            elif token.startswith(f"{name}="):
+                values.append(token[len(name) + 1 :])
+            elif len(name) == 2 and token.startswith(name) and len(token) > 2:  # -oDIR
+                values.append(token[2:])
+    return values
+
+
+class SynthdiffTyper(typer.Typer):
+    """``typer.Typer`` whose commands note repeated one-value options (every synthdiff command)."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", _RepeatNotingCommand)
+        return super().command(*args, **kwargs)
+
+
+app = SynthdiffTyper(
     name="synthdiff",
     help="Machine-learning comparison of synthetic images: how does a render differ from what it should be?",
     no_args_is_help=True,

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from synthdiff.cli._common import app, counted, friendly_errors, out
+from synthdiff.cli._common import SynthdiffTyper, app, counted, friendly_errors, out
 from synthdiff.errors import InvalidArgumentError
 
-study_app = typer.Typer(help="Human-judgment studies on image pairs (web app).", no_args_is_help=True)
+study_app = SynthdiffTyper(help="Human-judgment studies on image pairs (web app).", no_args_is_help=True)
 app.add_typer(study_app, name="study")
 
 DatabaseOption = Annotated[
