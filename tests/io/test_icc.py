@@ -110,19 +110,123 @@ def test_profiles_that_cannot_be_applied_are_noted_and_the_values_kept(tmp_path:
     )
 
 
-def test_sixteen_bit_colour_with_a_wide_gamut_profile_says_it_was_not_converted(tmp_path: Path) -> None:
-    array = np.random.default_rng(4).integers(0, 65536, (6, 6, 3), dtype=np.uint16)
-    iccp = b"Adobe RGB\x00\x00" + zlib.compress(ADOBE_RGB)  # name, compression method 0, profile
-    png_with_chunk(tmp_path / "wide16.png", array, b"iCCP", iccp)
-    loaded = load_image(tmp_path / "wide16.png")
-    assert loaded.info.bit_depth == 16
-    np.testing.assert_allclose(loaded.pixels, array / 65535.0, atol=1e-7)
-    assert loaded.info.notes == (
-        "ICC profile 'Adobe RGB (1998)' is embedded but not applied to 16-bit or float pixels: "
-        "values read as sRGB",
+def _iccp(name: bytes, profile: bytes) -> bytes:
+    return name + b"\x00\x00" + zlib.compress(profile)  # name, compression method 0, profile
+
+
+def test_sixteen_bit_colour_with_a_wide_gamut_profile_is_read_in_srgb(tmp_path: Path) -> None:
+    # Until 2026-12-07 16-bit pixels kept their Adobe RGB values, with a note saying so.
+    values = np.random.default_rng(4).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    png_with_chunk(
+        tmp_path / "wide16.png", values.astype(np.uint16) * 257, b"iCCP", _iccp(b"Adobe RGB", ADOBE_RGB)
     )
-    png_with_chunk(tmp_path / "srgb16.png", array, b"iCCP", b"sRGB\x00\x00" + zlib.compress(SRGB))
-    assert load_image(tmp_path / "srgb16.png").info.notes == ()
+    loaded = load_image(tmp_path / "wide16.png")
+    assert loaded.info.bit_depth == 16 and loaded.info.channels == 3
+    assert loaded.info.notes == ("ICC profile 'Adobe RGB (1998)' converted to sRGB",)
+    assert np.abs(loaded.pixels - _adobe_rgb_to_srgb(values / 255.0)).max() < 2.5 / 255  # as 8-bit pixels
+    Image.fromarray(values).save(tmp_path / "wide8.png", icc_profile=ADOBE_RGB)
+    eight_bit = load_image(tmp_path / "wide8.png").pixels
+    # LittleCMS's own 8-bit result, up to its rounding.
+    assert np.abs(loaded.pixels - eight_bit).max() < 1 / 255
+
+    # The 16-bit gradations survive: a fine ramp keeps every step, in order (8-bit would leave 26).
+    ramp = np.linspace(20000, 30000, 1001).round().astype(np.uint16)
+    ramp_image = np.stack([ramp, ramp // 2, ramp // 3], axis=-1)[None]
+    png_with_chunk(tmp_path / "ramp16.png", ramp_image, b"iCCP", _iccp(b"Adobe RGB", ADOBE_RGB))
+    red = load_image(tmp_path / "ramp16.png").pixels[0, :, 0]
+    assert (np.diff(red) > 0).all()
+
+    srgb = values.astype(np.uint16) * 257
+    png_with_chunk(tmp_path / "srgb16.png", srgb, b"iCCP", _iccp(b"sRGB", SRGB))
+    kept = load_image(tmp_path / "srgb16.png")
+    assert kept.info.notes == ()
+    np.testing.assert_allclose(kept.pixels, srgb / 65535.0, atol=1e-7)  # exactly as stored
+
+
+def test_sixteen_bit_grey_and_alpha_with_a_profile(tmp_path: Path) -> None:
+    grey = np.tile(np.arange(0, 256, 17, dtype=np.uint16) * 257, (4, 1))
+    png_with_chunk(tmp_path / "grey16.png", grey[..., None], b"iCCP", _iccp(b"Dot Gain", DOT_GAIN))
+    read = load_image(tmp_path / "grey16.png")
+    assert read.info.bit_depth == 16 and read.info.channels == 1
+    assert read.info.notes == ("ICC profile 'Dot Gain 20%' converted to sRGB",)
+    Image.fromarray((grey // 257).astype(np.uint8), "L").save(tmp_path / "grey8.png", icc_profile=DOT_GAIN)
+    # LittleCMS rounds its 8-bit result; the 16-bit one is not rounded.
+    np.testing.assert_allclose(read.pixels, load_image(tmp_path / "grey8.png").pixels, atol=0.5 / 255)
+
+    rgba = np.random.default_rng(5).integers(0, 65536, (6, 6, 4), dtype=np.uint16)
+    # png_with_chunk reverses the channels for OpenCV, which wants BGRA: given ARGB, it writes RGBA.
+    png_with_chunk(tmp_path / "alpha16.png", rgba[..., [3, 0, 1, 2]], b"iCCP", _iccp(b"Adobe RGB", ADOBE_RGB))
+    loaded = load_image(tmp_path / "alpha16.png", alpha="ignore")
+    assert (
+        loaded.info.had_alpha and loaded.info.notes[0] == "ICC profile 'Adobe RGB (1998)' converted to sRGB"
+    )
+    np.testing.assert_allclose(loaded.pixels, _adobe_rgb_to_srgb(rgba[..., :3] / 65535.0), atol=2.5 / 255)
+    over_white = load_image(tmp_path / "alpha16.png", background=(1.0, 1.0, 1.0))
+    alpha = rgba[..., 3:] / 65535.0
+    np.testing.assert_allclose(over_white.pixels, loaded.pixels * alpha + (1 - alpha), atol=1e-5)
+
+
+def _with_tags(profile: bytes, replaced: dict[bytes, bytes]) -> bytes:
+    """``profile`` with some tags' data replaced: the new data appended, their table entries pointed at it."""
+    data = bytearray(profile)
+    count = int.from_bytes(data[128:132], "big")
+    for index in range(count):
+        entry = 132 + 12 * index
+        signature = bytes(data[entry : entry + 4])
+        if signature in replaced:
+            while len(data) % 4:
+                data.append(0)
+            tag = replaced[signature]
+            data[entry + 4 : entry + 12] = len(data).to_bytes(4, "big") + len(tag).to_bytes(4, "big")
+            data.extend(tag)
+    data[0:4] = len(data).to_bytes(4, "big")
+    return bytes(data)
+
+
+def _parametric(function: int, *parameters: float) -> bytes:
+    fixed = b"".join(round(value * 65536).to_bytes(4, "big", signed=True) for value in parameters)
+    return b"para\x00\x00\x00\x00" + function.to_bytes(2, "big") + b"\x00\x00" + fixed
+
+
+_SRGB_CURVE = (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)
+_TABLE = np.round(65535 * np.linspace(0, 1, 33) ** 1.8).astype(">u2")
+
+
+@pytest.mark.parametrize(
+    "curve",
+    [
+        _parametric(0, 1.8),
+        _parametric(1, 2.2, 1.1, -0.1),
+        _parametric(2, 2.2, 1.1, -0.1, 0.05),
+        _parametric(3, *_SRGB_CURVE),  # sRGB's own curve, as Display P3 profiles have it
+        _parametric(4, *_SRGB_CURVE, 0.02, 0.01),
+        b"curv\x00\x00\x00\x00" + (33).to_bytes(4, "big") + _TABLE.tobytes(),
+        b"curv\x00\x00\x00\x00" + (0).to_bytes(4, "big"),
+    ],
+    ids=["para0", "para1", "para2", "para3", "para4", "table", "identity"],
+)
+def test_every_kind_of_tone_curve_gives_what_littlecms_gives(tmp_path: Path, curve: bytes) -> None:
+    # Adobe RGB's primaries with another tone curve: each ICC curve type, read here and by LittleCMS.
+    profile = _with_tags(ADOBE_RGB, {b"rTRC": curve, b"gTRC": curve, b"bTRC": curve})
+    values = np.random.default_rng(6).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    png_with_chunk(tmp_path / "16.png", values.astype(np.uint16) * 257, b"iCCP", _iccp(b"test", profile))
+    Image.fromarray(values).save(tmp_path / "8.png", icc_profile=profile)
+    sixteen, eight = load_image(tmp_path / "16.png"), load_image(tmp_path / "8.png")
+    assert sixteen.info.notes == eight.info.notes == ("ICC profile 'Adobe RGB (1998)' converted to sRGB",)
+    assert np.abs(sixteen.pixels - eight.pixels).max() < 1 / 255
+
+
+def test_a_lookup_table_profile_keeps_sixteen_bit_values_with_a_note(tmp_path: Path) -> None:
+    values = np.random.default_rng(7).integers(0, 65536, (4, 4, 3), dtype=np.uint16)
+    # A2B0 present: LittleCMS would convert through its tables, which synthdiff does not read.
+    table_profile = _with_tags(ADOBE_RGB, {b"cprt": b""}).replace(b"cprt", b"A2B0", 1)
+    png_with_chunk(tmp_path / "lut.png", values, b"iCCP", _iccp(b"lut", table_profile))
+    loaded = load_image(tmp_path / "lut.png")
+    np.testing.assert_allclose(loaded.pixels, values / 65535.0, atol=1e-7)
+    assert loaded.info.notes == (
+        "ICC profile 'Adobe RGB (1998)' is a lookup-table profile, applied to 8-bit pixels only: these "
+        "16-bit values are read as sRGB",
+    )
 
 
 def test_one_photo_saved_in_two_colour_spaces_compares_as_the_same(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from synthdiff.errors import (
     NotAnImageError,
     UnsupportedImageError,
 )
-from synthdiff.io._icc import to_srgb, unapplied_profile_note
+from synthdiff.io._icc import high_depth_to_srgb, to_srgb, unapplied_profile_note
 
 __all__ = ["DEFAULT_MAX_PIXELS", "ImageInfo", "LoadedImage", "load_image", "sniff_format"]
 
@@ -396,8 +396,8 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
         # Pillow reduces 16-bit colour to 8 bits; OpenCV keeps all 16.
         array, info = _read_with_opencv(file, fmt, max_pixels, is_hdr=False)
         array = array if turned else _orient(array, orientation)
-        unapplied = unapplied_profile_note(icc, array.shape[2])
-        notes.extend([unapplied] if unapplied else [])
+        array, profile_note = _high_depth_in_srgb(array, icc, info.bit_depth)
+        notes.extend([profile_note] if profile_note else [])
         return array, replace(info, width=array.shape[1], height=array.shape[0], notes=(*info.notes, *notes))
     bit_depth = 8
     stored: int | None = None  # the file's channels, where they differ from the array's
@@ -407,9 +407,11 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
                 f"'{file}' holds 32-bit integer samples. Expected 8- or 16-bit integer or 32-bit float. "
                 "Fix: convert it to 16-bit PNG or float EXR."
             )
-        array = np.asarray(image, dtype=np.float32)[..., None] / 65535.0
+        array, profile_note = _high_depth_in_srgb(
+            np.asarray(image, dtype=np.float32)[..., None] / 65535.0, icc, 16
+        )
         bit_depth = 16
-        profile_note = unapplied_profile_note(icc, 1)
+        stored = 1  # a grey image converted by its profile comes back in RGB
     elif mode == "F":
         array = np.asarray(image, dtype=np.float32)[..., None]
         bit_depth = 32
@@ -449,6 +451,21 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
         notes=tuple(notes),
     )
     return array, info
+
+
+def _high_depth_in_srgb(
+    array: np.ndarray, icc: bytes | None, bit_depth: int
+) -> tuple[np.ndarray, str | None]:
+    """16-bit pixels with their embedded profile applied (alpha kept as stored), and what was done; float
+    pixels as stored, with a note when their profile is not sRGB."""
+    if bit_depth != 16:
+        return array, unapplied_profile_note(icc, array.shape[2])
+    colour_channels = 1 if array.shape[2] in (1, 2) else 3
+    stored = array[..., :colour_channels]
+    colours, note = high_depth_to_srgb(stored, icc)
+    if colours is stored:
+        return array, note
+    return np.concatenate([colours, array[..., colour_channels:]], axis=-1), note
 
 
 def _read_tiff_with_opencv(
