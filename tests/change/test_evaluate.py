@@ -203,3 +203,16 @@ def app_under_test() -> Any:
     from synthdiff.cli import app
 
     return app
+
+
+def test_a_pair_of_one_picture_twice_is_scored_as_unchanged(tmp_path: Path) -> None:
+    data = fake_dataset(tmp_path / "copies", pairs=3)
+    copy = data / "pairs" / "s00000_v001"
+    (copy / "test.png").write_bytes((copy / "reference.png").read_bytes())
+    manifest = data / "manifest.jsonl"
+    manifest.write_text(manifest.read_text().replace('"feature": "texture"', '"feature": "none"'))
+    model = _Counting(bias=10.0)  # marks every pixel of every pair, copies included, before the guard
+    result = evaluate(model, ChangePairs([data], "train", FEATURES), check_swap=True)
+    assert result.none_pairs["copies/s00000_v001"]["marked"] == 0.0
+    assert result.none_pairs["copies/s00000_v000"]["marked"] == 1.0
+    assert result.swap_iou == 1.0

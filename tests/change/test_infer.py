@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from synthdiff.change import ChangeOutput, create_model
+from synthdiff.change import ChangeOutput, create_model, identical_pairs
 from synthdiff.change._infer import predict_maps, tile_starts
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 
@@ -135,3 +135,41 @@ def test_a_pair_larger_than_the_training_size_runs_scaled_down_and_comes_back_fu
     np.testing.assert_allclose(batch.change.sigmoid()[0, 1].numpy(), maps.change["texture"], atol=1e-5)
     with pytest.raises(InvalidArgumentError, match="positive working size"):
         predict_maps(Pointwise(), ["texture"], reference, test, work_size=0)
+
+
+class _Alarmed(nn.Module):
+    """A detector sure that everything changed, whatever it is shown (as fresunet-wide is on noise)."""
+
+    def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
+        sure = torch.full_like(reference[:, :1], 5.0)
+        return ChangeOutput(sure, -sure, sure)
+
+
+@pytest.mark.parametrize("work_size", [None, 32])
+def test_one_picture_twice_has_nothing_changed(work_size: int | None) -> None:
+    image = np.random.default_rng(3).random((40, 56, 3), dtype=np.float32)
+    maps = predict_maps(_Alarmed(), ["texture"], image, image + 0.4 / 255, work_size=work_size)
+    assert not maps.change["texture"].any() and maps.regions == []
+    assert maps.changed_fractions() == {"texture": 0.0}
+    assert maps.seg_ref["texture"].min() > 0.99  # the segmentations are the model's, as ever
+    # One value of one pixel a step off is another picture: the model's answer stands.
+    test = image.copy()
+    test[5, 7, 1] += 1 / 255
+    assert predict_maps(_Alarmed(), ["texture"], image, test, work_size=work_size).changed_fractions() == {
+        "texture": 1.0
+    }
+
+
+def test_identical_pairs_is_per_pair_and_within_half_a_step() -> None:
+    reference = torch.rand(3, 3, 8, 8)
+    test = reference.clone()
+    test[1] += 0.49 / 255
+    test[2, 0, 4, 4] += 0.51 / 255
+    assert identical_pairs(reference, test).tolist() == [True, True, False]
+    output = _Alarmed()(reference, test).without_change(identical_pairs(reference, test))
+    assert output.probabilities().change[:, 0].flatten(1).amax(1).tolist() == [
+        0.0,
+        0.0,
+        pytest.approx(0.9933, abs=1e-4),
+    ]
+    assert output.seg_ref.eq(5.0).all()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +39,7 @@ class _Rimmed(nn.Module):
     2-3 of every pair, changed or not (a false alarm); 0.1 elsewhere. The same map for every feature."""
 
     def forward(self, reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
-        differs = (test - reference).abs().amax(1, keepdim=True) > 0
+        differs = (test - reference).abs().amax(1, keepdim=True) > 2 / 255  # not none_dataset's one step
         core = differs.clone()
         core[..., 8:, :] = False
         probability = torch.full_like(differs, 0.1, dtype=torch.float32)
@@ -52,10 +51,13 @@ class _Rimmed(nn.Module):
 
 
 def none_dataset(root: Path) -> Path:
-    """fake_dataset turned into unchanged pairs: the test image is the reference, no change labels."""
+    """fake_dataset turned into unchanged pairs: the test image is the reference rendered again (one
+    value of one pixel a step off; an exact copy would be no change by construction), no change labels."""
     fake_dataset(root, pairs=2)
     for folder in (root / "pairs").iterdir():
-        shutil.copyfile(folder / "reference.png", folder / "test.png")
+        rendered_again = np.array(Image.open(folder / "reference.png"))
+        rendered_again[0, 0, 0] ^= 1
+        Image.fromarray(rendered_again).save(folder / "test.png")
         Image.fromarray(np.zeros((24, 24), np.uint8)).save(folder / "change_texture.png")
     manifest = root / "manifest.jsonl"
     manifest.write_text(manifest.read_text().replace('"feature": "texture"', '"feature": "none"'))
@@ -159,6 +161,20 @@ def test_own_set_objective_refuses_growth_that_names_the_wrong_feature() -> None
     assert limited["stored"]["wrong_rate"] == pytest.approx(16 / 256)
     assert limited["score"].low_threshold >= 0.35
     assert limited["own_f1"] == pytest.approx(0.8)
+
+
+def test_copies_among_the_unchanged_pairs_mark_nothing(tmp_path: Path) -> None:
+    # An unchanged pair that is one file twice: the blob the model marks on it is no change, so the
+    # budget leaves one threshold free to take the rim.
+    changed = ChangePairs([fake_dataset(tmp_path / "changed", pairs=3)], "val", FEATURES)
+    copies = none_dataset(tmp_path / "copies")
+    for folder in (copies / "pairs").iterdir():
+        (folder / "test.png").write_bytes((folder / "reference.png").read_bytes())
+    unchanged = ChangePairs([copies], "val", FEATURES)
+    result = tune_change_thresholds(
+        _Rimmed(), changed, unchanged, thresholds=dict.fromkeys(FEATURES, 0.5), budget=0.0
+    )
+    assert result.single["texture"].threshold == 0.35 and result.single["texture"].unchanged_marked == 0.0
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,14 @@ from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tun
 from synthdiff.change._hysteresis import change_masks, hysteresis_mask, remove_specks
 from synthdiff.change._infer import AtWorkingSize, ChangeMaps, FeatureRegion, predict_maps, working_shape
 from synthdiff.change._metrics import PixelCounts, attribution_weights, balanced_loss, change_loss
-from synthdiff.change._models import ChangeOutput, ChangeStar, FresUNet, log_ratio
+from synthdiff.change._models import (
+    IDENTICAL_TOLERANCE,
+    ChangeOutput,
+    ChangeStar,
+    FresUNet,
+    identical_pairs,
+    log_ratio,
+)
 from synthdiff.change._registry import (
     DEFAULT_MODEL,
     ENSEMBLES,
@@ -37,6 +44,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "ENSEMBLES",
     "FEATURES",
+    "IDENTICAL_TOLERANCE",
     "MODELS",
     "VIEWS",
     "AtWorkingSize",
@@ -65,6 +73,7 @@ __all__ = [
     "detect",
     "evaluate",
     "hysteresis_mask",
+    "identical_pairs",
     "load_checkpoint",
     "load_config",
     "log_ratio",

@@ -22,7 +22,7 @@ from synthdiff.change._data import ChangePairs, PairRecord
 from synthdiff.change._hysteresis import threshold_tensor
 from synthdiff.change._infer import AtWorkingSize, check_thresholds
 from synthdiff.change._metrics import MAPS, PixelCounts
-from synthdiff.change._models import ChangeOutput
+from synthdiff.change._models import ChangeOutput, identical_pairs
 
 __all__ = ["POOLED", "EvalResult", "evaluate", "resolve_device", "tune_thresholds"]
 
@@ -215,13 +215,18 @@ def evaluate(
         log = None if journal is None else held.enter_context(journal.open("a", encoding="utf-8"))
         for batch in loader:
             tensors = {k: v.to(device) for k, v in batch.items() if isinstance(v, torch.Tensor)}
-            masks = model(tensors["reference"], tensors["test"]).masks(
-                threshold, change_threshold, change_low, change_min_area
+            identical = identical_pairs(tensors["reference"], tensors["test"])
+            masks = (
+                model(tensors["reference"], tensors["test"])
+                .without_change(identical)
+                .masks(threshold, change_threshold, change_low, change_min_area)
             )
             swapped = None
             if check_swap:
-                swapped = model(tensors["test"], tensors["reference"]).masks(
-                    threshold, change_threshold, change_low, change_min_area
+                swapped = (
+                    model(tensors["test"], tensors["reference"])
+                    .without_change(identical)
+                    .masks(threshold, change_threshold, change_low, change_min_area)
                 )
             for index in range(len(batch["feature"])):
                 position = remaining[done + index]

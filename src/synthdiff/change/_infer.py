@@ -12,6 +12,7 @@ from scipy import ndimage
 from torch import nn
 
 from synthdiff.change._hysteresis import _NEIGHBOURS, hysteresis_mask
+from synthdiff.change._models import identical_pairs
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 from synthdiff.io import image_array
 
@@ -264,6 +265,7 @@ def predict_maps(
         raise InvalidArgumentError(f"Expected a positive working size, got {work_size}.")
     device = device or torch.device("cpu")
     model.eval()
+    identical = bool(identical_pairs(torch.from_numpy(reference)[None], torch.from_numpy(test)[None])[0])
     full_height, full_width = reference.shape[:2]
     shape = working_shape(full_height, full_width, work_size)
     if shape is not None:
@@ -292,6 +294,8 @@ def predict_maps(
             sums[:, :, window[0], window[1]] += stacked * weight
             weights[window] += weight
     blended = sums / weights
+    if identical:  # one picture twice: nothing changed (identical_pairs)
+        blended[2] = 0.0
     if shape is not None:
         blended = _scale_up(torch.from_numpy(blended), (full_height, full_width)).numpy()
         height, width = full_height, full_width

@@ -21,7 +21,7 @@ from synthdiff.backbones import EfficientNetLite0, efficientnet_lite0
 from synthdiff.change._hysteresis import change_masks
 from synthdiff.errors import InvalidArgumentError
 
-__all__ = ["ChangeOutput", "ChangeStar", "FresUNet", "log_ratio"]
+__all__ = ["IDENTICAL_TOLERANCE", "ChangeOutput", "ChangeStar", "FresUNet", "identical_pairs", "log_ratio"]
 
 
 @dataclass
@@ -65,6 +65,35 @@ class ChangeOutput:
             probabilities.seg_test > threshold,
             change_masks(probabilities.change, high, change_low, change_min_area),
         )
+
+    def without_change(self, pairs: torch.Tensor) -> ChangeOutput:
+        """The same maps, with no change at all in the pairs that ``pairs`` (a (B,) bool) selects.
+
+        Their change logits become the lowest float (probability 0); the segmentations are kept. For
+        :func:`identical_pairs`: two copies of one picture have nothing changed, whatever a model
+        trained on renders makes of them.
+        """
+        lowest = torch.finfo(self.change.dtype).min
+        return ChangeOutput(
+            self.seg_ref, self.seg_test, self.change.masked_fill(pairs.view(-1, 1, 1, 1), lowest)
+        )
+
+
+#: Two images are one picture when no channel of any pixel differs by half an 8-bit step or more.
+IDENTICAL_TOLERANCE = 0.5 / 255
+
+
+def identical_pairs(reference: torch.Tensor, test: torch.Tensor) -> torch.Tensor:
+    """(B,) bool: which pairs are one picture twice (every value within :data:`IDENTICAL_TOLERANCE`).
+
+    A change detector run on such a pair can still mark changes: ``fresunet-wide`` marked illumination on
+    99 % of a white-noise image compared with itself, and reflection on 0.05 % of a bundled example
+    render compared with itself. synthdiff marks none there (:meth:`ChangeOutput.without_change`).
+
+    Shape:
+        reference, test: (B, ...) with the same shape, values in [0, 1].
+    """
+    return (reference - test).abs().flatten(1).amax(1) < IDENTICAL_TOLERANCE
 
 
 # --- FresUNet -------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader
 from synthdiff.change._data import ChangePairs
 from synthdiff.change._hysteresis import _NEIGHBOURS, change_masks, threshold_tensor
 from synthdiff.change._infer import AtWorkingSize
+from synthdiff.change._models import identical_pairs
 from synthdiff.change._registry import resolve_checkpoint, set_views
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.io import output_folder
@@ -185,7 +186,8 @@ def _count(
     counts = _Counts(len(data.features), keep_maps)
     done = 0
     for batch in DataLoader(data, batch_size=batch_size, shuffle=False):
-        probability = model(batch["reference"].to(device), batch["test"].to(device)).change.sigmoid()
+        reference, test = batch["reference"].to(device), batch["test"].to(device)
+        probability = model(reference, test).without_change(identical_pairs(reference, test)).change.sigmoid()
         own = change_masks(probability, high.to(probability.device), low.to(probability.device))
         counts.update(probability, batch["change"] > 0.5, own, list(batch["feature"]))
         done += len(batch["feature"])
