@@ -11,7 +11,6 @@ import numpy as np
 
 from synthdiff._device import resolve_device
 from synthdiff.change._infer import ChangeMaps, check_thresholds, predict_maps
-from synthdiff.change._models import IDENTICAL_TOLERANCE
 from synthdiff.change._registry import load_checkpoint
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 
@@ -168,7 +167,7 @@ def detect(
     )
     maps.features = wanted
     maps.regions = [r for r in maps.regions if r.feature in wanted]
-    if np.abs(reference_pixels - test_pixels).max() < IDENTICAL_TOLERANCE:  # as predict_maps decides it
+    if maps.identical:
         notes.append(
             "the two images are one picture (no value differs by half an 8-bit step): nothing changed"
         )

@@ -113,7 +113,8 @@ class ChangeMaps:
     missing here has a single threshold). ``min_area``: connected changed regions of fewer pixels
     are not marked (:func:`~synthdiff.change.remove_specks`; 0 keeps them). ``scaled_to``: the
     (height, width) the model ran at when the pair was scaled down to its training size
-    (:func:`working_shape`), None when it ran at the pair's own size.
+    (:func:`working_shape`), None when it ran at the pair's own size. ``identical``: the pair is one
+    picture twice (:func:`~synthdiff.change.identical_pairs`), so no change is marked.
     """
 
     features: list[str]
@@ -125,6 +126,7 @@ class ChangeMaps:
     low_thresholds: dict[str, float] = field(default_factory=dict)
     min_area: int = 0
     scaled_to: tuple[int, int] | None = None
+    identical: bool = False
 
     def changed(self, name: str) -> np.ndarray:
         """(H, W) bool: the pixels of ``name`` marked as changed."""
@@ -320,6 +322,7 @@ def predict_maps(
         else dict(thresholds),
         min_area=min_area,
         scaled_to=shape,
+        identical=identical,
     )
     maps_out.regions = _regions(maps_out, listed_area)
     return maps_out

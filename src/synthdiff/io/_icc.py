@@ -130,12 +130,12 @@ def _tone_curve(data: bytes) -> ToneCurve:
             7 - count
         )
         g, a, b, c, d, e, f = values
-        if function == 0:
-            return lambda x: np.power(x, g)
-        if function in (1, 2):  # (aX + b)^g (+ c) from X = -b/a, and 0 (or c) below
-            low, below, offset = -b / a, (0.0 if function == 1 else c), (0.0 if function == 1 else c)
-            return lambda x: np.where(x >= low, np.power(np.maximum(a * x + b, 0.0), g) + offset, below)
-        # 3: (aX + b)^g from X = d, cX below; 4: the same plus e above and f below
+        # Every type as type 4, (aX + b)^g + e from X = d and cX + f below it (3: e = f = 0).
+        if function == 0:  # X^g
+            a, d = 1.0, 0.0
+        elif function in (1, 2):  # (aX + b)^g (+ c) from X = -b/a, and 0 (or c) below
+            offset = c if function == 2 else 0.0
+            c, d, e, f = 0.0, -b / a, offset, offset
         return lambda x: np.where(x >= d, np.power(np.maximum(a * x + b, 0.0), g) + e, c * x + f)
     raise ValueError(f"a tone curve of type {kind!r}")
 
