@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -231,6 +232,15 @@ def test_tune_change_through_the_cli(tmp_path: Path) -> None:
     assert all(entry["unchanged_marked"] <= 0.01 for entry in record["chosen"].values())
     _, metadata = load_checkpoint(tmp_path / "tuned.pt")
     assert metadata["thresholds"] == record["thresholds"]
+    # The model's counts are kept beside the copy: run again (another budget), they are reused.
+    journal = tmp_path / "tuned-tune-journal" / "results.jsonl"
+    assert len(journal.read_text().splitlines()) == 2 and "tuned-tune-journal" in result.output
+    result = runner.invoke(
+        app, [*common, "--none-data", str(unchanged), "--budget", "0.02", "-o", str(tmp_path / "tuned.pt")]
+    )
+    assert result.exit_code == 0 and len(journal.read_text().splitlines()) == 2
+    result = runner.invoke(app, [*common, "--restart", "-o", str(tmp_path / "tuned.pt")])
+    assert result.exit_code == 0 and len(journal.read_text().splitlines()) == 1
 
     # Tuned for a view set: the copy runs with those views by default, at the thresholds tuned for them.
     result = runner.invoke(app, [*common, "--tta", "flip", "-o", str(tmp_path / "flip.pt")])
@@ -303,3 +313,95 @@ def test_a_working_size_tunes_the_model_as_the_tools_run_it(pairs: tuple[ChangeP
     scaled = tune_change_thresholds(model, changed, unchanged, thresholds=start, work_size=12)
     wrapped = tune_change_thresholds(AtWorkingSize(model, 12), changed, unchanged, thresholds=start)
     assert scaled.thresholds == wrapped.thresholds and scaled.to_dict() == wrapped.to_dict()
+
+
+class _StopError(Exception):
+    pass
+
+
+def _counting(model: nn.Module) -> tuple[nn.Module, list[int]]:
+    """``model`` with a record of the pairs it runs on (its class and weights unchanged, so a journal
+    kept by the plain model is its own)."""
+    runs: list[int] = []
+    forward = model.forward
+
+    def counted(reference: torch.Tensor, test: torch.Tensor) -> ChangeOutput:
+        runs.append(len(reference))
+        return forward(reference, test)
+
+    model.forward = counted  # type: ignore[method-assign]
+    return model, runs
+
+
+@pytest.mark.parametrize("hysteresis", [False, True])
+def test_an_interrupted_tuning_resumes_where_it_stopped(tmp_path: Path, hysteresis: bool) -> None:
+    changed = ChangePairs([fake_dataset(tmp_path / f"changed{i}") for i in range(3)], "val", FEATURES)
+    unchanged = ChangePairs([none_dataset(tmp_path / f"none{i}") for i in range(2)], "val", FEATURES)
+    settings: dict[str, Any] = {
+        "thresholds": dict.fromkeys(FEATURES, 0.5),
+        "budget": 0.0,
+        "hysteresis": hysteresis,
+        "batch_size": 1,
+    }
+    whole = tune_change_thresholds(_Rimmed(), changed, unchanged, **settings)
+    journal = tmp_path / "journal"
+
+    def stop_after_two(kind: str, done: int, total: int) -> None:
+        if kind == "pairs" and done == 2:
+            raise _StopError
+
+    with pytest.raises(_StopError):
+        tune_change_thresholds(
+            _Rimmed(), changed, unchanged, journal_folder=journal, on_batch=stop_after_two, **settings
+        )
+    assert len((journal / "results.jsonl").read_text().splitlines()) == 2
+    assert len(list((journal / "maps").glob("*.npz"))) == (2 if hysteresis else 0)
+
+    model, runs = _counting(_Rimmed())
+    resumed = tune_change_thresholds(model, changed, unchanged, journal_folder=journal, **settings)
+    assert sum(runs) == 3  # the third tuning pair and the two unchanged ones
+    assert resumed.to_dict() == whole.to_dict()
+
+    # Another budget, or the unchanged pairs alone as tuning pairs' company: the model does not run again.
+    runs.clear()
+    other = {**settings, "budget": None}
+    again = tune_change_thresholds(model, changed, unchanged, journal_folder=journal, **other)
+    assert (
+        runs == []
+        and again.to_dict() == tune_change_thresholds(_Rimmed(), changed, unchanged, **other).to_dict()
+    )
+
+
+def test_a_tuning_journal_redoes_changed_or_damaged_pairs_and_refuses_other_settings(tmp_path: Path) -> None:
+    changed = ChangePairs([fake_dataset(tmp_path / f"changed{i}") for i in range(2)], "val", FEATURES)
+    stored = dict.fromkeys(FEATURES, 0.5)
+    journal = tmp_path / "journal"
+    model, runs = _counting(_Rimmed())
+    first = tune_change_thresholds(model, changed, thresholds=stored, hysteresis=True, journal_folder=journal)
+    assert sum(runs) == 2
+
+    # A pair whose test image was replaced since runs again, and so do pairs whose kept maps are cut short.
+    test_image = changed.pairs[0].root / changed.pairs[0].record["test"]
+    Image.open(test_image).save(test_image)  # the same picture written again: a new file
+    runs.clear()
+    again = tune_change_thresholds(model, changed, thresholds=stored, hysteresis=True, journal_folder=journal)
+    assert runs == [1] and again.to_dict() == first.to_dict()
+    for kept in (journal / "maps").glob("*.npz"):
+        kept.write_bytes(kept.read_bytes()[:100])
+    runs.clear()
+    again = tune_change_thresholds(model, changed, thresholds=stored, hysteresis=True, journal_folder=journal)
+    assert sum(runs) == 2 and again.to_dict() == first.to_dict()
+    runs.clear()
+    tune_change_thresholds(model, changed, thresholds=stored, hysteresis=True, journal_folder=journal)
+    assert runs == []
+
+    # Counts made at other thresholds (or without hysteresis) are another run's: refused, or started over.
+    with pytest.raises(InvalidArgumentError, match="other thresholds"):
+        tune_change_thresholds(
+            model, changed, thresholds=dict.fromkeys(FEATURES, 0.4), journal_folder=journal
+        )
+    with pytest.raises(InvalidArgumentError, match="Fix: pass --restart"):
+        tune_change_thresholds(model, changed, thresholds=stored, journal_folder=journal)
+    runs.clear()
+    tune_change_thresholds(model, changed, thresholds=stored, journal_folder=journal, restart=True)
+    assert sum(runs) == 2 and not (journal / "maps").exists()

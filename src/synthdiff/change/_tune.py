@@ -8,13 +8,18 @@ threshold`` in float32), so the F1 reported for a choice is the one ``synthdiff 
 
 Single thresholds are counted in one streaming pass (any number of pairs). Two thresholds need the
 change maps in memory (4 bytes per pixel and feature: about 0.7 GB for 690 pairs of 256x256 with four
-features) and one labelling of the maps per low threshold.
+features) and one labelling of the maps per low threshold. With a journal folder each pair's counts
+(and maps) are kept there as they are made, so an interrupted tuning resumes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import shutil
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,9 +29,11 @@ import numpy as np
 import torch
 from scipy import ndimage
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
+from synthdiff._journal import folder_lock, prepare_journal, read_journal
 from synthdiff.change._data import ChangePairs
+from synthdiff.change._evaluate import _pair_stamps, model_digest
 from synthdiff.change._hysteresis import _NEIGHBOURS, change_masks, threshold_tensor
 from synthdiff.change._infer import AtWorkingSize
 from synthdiff.change._models import identical_pairs
@@ -120,9 +127,9 @@ def _score(
 
 
 class _Counts:
-    """Streaming counts of one set of pairs: per feature, the labelled pixels and, for every grid
-    threshold, the pixels above it (true and false positives), plus the same at the model's own
-    thresholds. Keeps the maps when asked (for the hysteresis search)."""
+    """Counts of one set of pairs, summed from each pair's row (:func:`_pair_rows`): per feature, the
+    labelled pixels and, for every grid threshold, the pixels above it (true and false positives), plus
+    the same at the model's own thresholds. Keeps the maps when asked (for the hysteresis search)."""
 
     def __init__(self, features: int, keep_maps: bool) -> None:
         size = len(THRESHOLD_GRID)
@@ -137,25 +144,20 @@ class _Counts:
         self.labels: list[np.ndarray] = []
         self.sets: list[str] = []
 
-    def update(
-        self, probability: torch.Tensor, changed: torch.Tensor, own: torch.Tensor, sets: list[str]
-    ) -> None:
-        probability = probability.float().cpu()
-        changed, own = changed.cpu(), own.cpu()
-        # Index k counts the grid thresholds below the probability: it is above thresholds 0..k-1.
-        index = torch.searchsorted(_GRID_TENSOR, probability.contiguous())
-        bins = len(THRESHOLD_GRID) + 1
-        for f in range(probability.shape[1]):
-            self.above_positive[f] += torch.bincount(index[:, f][changed[:, f]], minlength=bins).double()
-            self.above_negative[f] += torch.bincount(index[:, f][~changed[:, f]], minlength=bins).double()
-        self.positives += changed.sum(dim=(0, 2, 3)).double()
-        self.pixels += probability[:, 0].numel()
-        self.own_tp += (own & changed).sum(dim=(0, 2, 3)).double()
-        self.own_fp += (own & ~changed).sum(dim=(0, 2, 3)).double()
+    def add(self, row: dict[str, Any], maps: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Add one pair: its row and, when maps are kept, its (F, H, W) probabilities and labels."""
+        self.above_positive += torch.tensor(row["above_positive"], dtype=torch.float64)
+        self.above_negative += torch.tensor(row["above_negative"], dtype=torch.float64)
+        self.positives += torch.tensor(row["positives"], dtype=torch.float64)
+        self.pixels += row["pixels"]
+        self.own_tp += torch.tensor(row["own_tp"], dtype=torch.float64)
+        self.own_fp += torch.tensor(row["own_fp"], dtype=torch.float64)
         if self.keep_maps:
-            self.maps.append(probability.numpy())
-            self.labels.append(changed.numpy())
-        self.sets.extend(sets)
+            if maps is None:
+                raise ValueError("Expected the pair's maps when maps are kept.")
+            self.maps.append(maps[0][None])
+            self.labels.append(maps[1][None])
+        self.sets.append(row["feature"])
 
     def marked_above(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Per feature and grid threshold k, the changed and the unchanged pixels above it."""
@@ -171,28 +173,152 @@ class _Counts:
         )
 
 
+def _pair_rows(
+    probability: torch.Tensor, changed: torch.Tensor, own: torch.Tensor, sets: list[str]
+) -> list[dict[str, Any]]:
+    """Each pair's counts in a batch of (B, F, H, W) maps, as plain JSON values (a journal row)."""
+    probability = probability.float().cpu()
+    changed, own = changed.cpu(), own.cpu()
+    # Index k counts the grid thresholds below the probability: it is above thresholds 0..k-1.
+    index = torch.searchsorted(_GRID_TENSOR, probability.contiguous())
+    bins = len(THRESHOLD_GRID) + 1
+    rows = []
+    for i, feature in enumerate(sets):
+        rows.append(
+            {
+                "feature": feature,
+                "above_positive": [
+                    torch.bincount(index[i, f][changed[i, f]], minlength=bins).tolist()
+                    for f in range(index.shape[1])
+                ],
+                "above_negative": [
+                    torch.bincount(index[i, f][~changed[i, f]], minlength=bins).tolist()
+                    for f in range(index.shape[1])
+                ],
+                "positives": changed[i].sum(dim=(1, 2)).tolist(),
+                "pixels": int(probability[i, 0].numel()),
+                "own_tp": (own[i] & changed[i]).sum(dim=(1, 2)).tolist(),
+                "own_fp": (own[i] & ~changed[i]).sum(dim=(1, 2)).tolist(),
+            }
+        )
+    return rows
+
+
+class _Journal:
+    """Each pair's counts (and, for the hysteresis search, its maps) kept in a folder as they are made,
+    so that an interrupted tuning, or a second one with another budget, does not run the model on those
+    pairs again (``results.jsonl`` and ``maps/``, beside ``tune-settings.json``)."""
+
+    def __init__(self, folder: Path, settings: dict[str, Any], restart: bool) -> None:
+        self.folder = folder
+        self.journal = prepare_journal(folder, "tune-settings.json", settings, restart, _other_tuning)
+        if restart:
+            shutil.rmtree(folder / "maps", ignore_errors=True)
+        self.rows = read_journal(self.journal, "key")
+        self.keep_maps = bool(settings["hysteresis"])
+
+    def maps_file(self, key: str) -> Path:
+        return self.folder / "maps" / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".npz")
+
+    def done(
+        self, key: str, stamps: list[Any]
+    ) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None] | None:
+        """The row kept for ``key`` (and its maps, when kept) while its images are the files it was made
+        from; None when the pair must run again (new files, or maps missing or cut short)."""
+        row = self.rows.get(key)
+        if row is None or row.get("files") != stamps:
+            return None
+        if not self.keep_maps:
+            return row, None
+        try:
+            # An open handle of our own: np.load leaves its file open when the archive is cut short.
+            with open(self.maps_file(key), "rb") as handle, np.load(handle) as stored:
+                return row, (stored["probability"], stored["changed"])
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None
+
+    def keep(self, log: Any, row: dict[str, Any], maps: tuple[np.ndarray, np.ndarray] | None) -> None:
+        if maps is not None:
+            target = self.maps_file(row["key"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".part.npz")
+            np.savez(partial, probability=maps[0], changed=maps[1])
+            partial.replace(target)  # the row below is written only once its maps are whole
+        log.write(json.dumps(row) + "\n")
+        log.flush()
+        self.rows[row["key"]] = row
+
+
+def _rounded(features: list[str], thresholds: torch.Tensor) -> dict[str, float]:
+    return {name: round(float(value), 6) for name, value in zip(features, thresholds.tolist(), strict=True)}
+
+
+def _other_tuning(previous: dict[str, Any]) -> str:
+    return (
+        "the model outputs of another model, or with other thresholds, views, working size or hysteresis "
+        f"(kept for {previous.get('features')} with thresholds {previous.get('thresholds')})"
+    )
+
+
 @torch.no_grad()
 def _count(
     model: nn.Module,
     data: ChangePairs,
+    kind: str,
     high: torch.Tensor,
     low: torch.Tensor,
     keep_maps: bool,
     batch_size: int,
     device: torch.device,
     on_batch: Callable[[int, int], None] | None,
+    journal: _Journal | None = None,
 ) -> _Counts:
+    """Run the model over ``data`` (the pairs not in ``journal``) and count; ``kind`` names the set of
+    pairs in the journal's keys (one dataset may be both tuning and unchanged pairs)."""
     model.eval()
+    keys = [f"{kind}:{Path(pair.root).resolve()}/{pair.pair_id}" for pair in data.pairs]
+    stamps = [_pair_stamps(pair) for pair in data.pairs]
+    rows: dict[int, dict[str, Any]] = {}
+    maps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if journal is not None:
+        for position, key in enumerate(keys):
+            kept = journal.done(key, stamps[position])
+            if kept is not None:
+                rows[position] = kept[0]
+                if kept[1] is not None:
+                    maps[position] = kept[1]
+    remaining = [position for position in range(len(data)) if position not in rows]
+    if rows and on_batch is not None:
+        on_batch(len(rows), len(data))
+    with contextlib.ExitStack() as held:
+        log = None if journal is None else held.enter_context(journal.journal.open("a", encoding="utf-8"))
+        done = 0
+        for batch in DataLoader(Subset(data, remaining), batch_size=batch_size, shuffle=False):
+            reference, test = batch["reference"].to(device), batch["test"].to(device)
+            probability = (
+                model(reference, test).without_change(identical_pairs(reference, test)).change.sigmoid()
+            )
+            own = change_masks(probability, high.to(probability.device), low.to(probability.device))
+            changed = batch["change"] > 0.5
+            for index, row in enumerate(_pair_rows(probability, changed, own, list(batch["feature"]))):
+                position = remaining[done + index]
+                row = {"key": keys[position], "files": stamps[position], **row}
+                pair_maps = (
+                    (probability[index].float().cpu().numpy(), changed[index].cpu().numpy())
+                    if keep_maps
+                    else None
+                )
+                if log is not None and journal is not None:
+                    journal.keep(log, row, pair_maps)
+                rows[position] = row
+                if pair_maps is not None:
+                    maps[position] = pair_maps
+            done += len(batch["feature"])
+            if on_batch is not None:
+                on_batch(len(data) - len(remaining) + done, len(data))
     counts = _Counts(len(data.features), keep_maps)
-    done = 0
-    for batch in DataLoader(data, batch_size=batch_size, shuffle=False):
-        reference, test = batch["reference"].to(device), batch["test"].to(device)
-        probability = model(reference, test).without_change(identical_pairs(reference, test)).change.sigmoid()
-        own = change_masks(probability, high.to(probability.device), low.to(probability.device))
-        counts.update(probability, batch["change"] > 0.5, own, list(batch["feature"]))
-        done += len(batch["feature"])
-        if on_batch is not None:
-            on_batch(done, len(data))
+    for position in range(len(data)):
+        counts.add(rows[position], maps.get(position))
     return counts
 
 
@@ -473,6 +599,8 @@ def tune_change_thresholds(
     on_batch: Callable[[str, int, int], None] | None = None,
     on_search: Callable[[str, int, int], None] | None = None,
     work_size: int | None = None,
+    journal_folder: str | os.PathLike[str] | None = None,
+    restart: bool = False,
 ) -> TuneResult:
     """Per feature, the change threshold(s) with the best change F1 on ``data`` under a false-alarm budget.
 
@@ -494,6 +622,13 @@ def tune_change_thresholds(
         work_size: run pairs whose shorter side is larger scaled down to it, as
             :func:`~synthdiff.change.evaluate` and :func:`~synthdiff.change.predict_maps` do (a
             checkpoint's ``train_size``); default None, every pair at its own size.
+        journal_folder: makes the tuning resumable: each pair's counts (with ``hysteresis``, its maps
+            too: about 1.3 MB per 256x256 pair of four features) are kept there as the model makes them
+            (``results.jsonl``, ``maps/``, ``tune-settings.json``: the model's weights digest, views,
+            thresholds, working size and ``hysteresis``), and a later call with the same model and
+            settings takes the pairs found there instead of running the model on them again, whatever
+            its budget or datasets.
+        restart: with ``journal_folder``, drop what is kept there and start over.
 
     Returns:
         A :class:`TuneResult`; its ``thresholds`` and ``low_thresholds`` go to :func:`store_thresholds`.
@@ -501,7 +636,9 @@ def tune_change_thresholds(
     Raises:
         InvalidArgumentError: pairs of the test split, changed pairs among the unchanged ones, a
             budget without unchanged pairs or outside [0, 1], or no threshold of some feature within
-            the budget.
+            the budget; ``journal_folder`` holds the outputs of another model or other settings
+            (without ``restart``).
+        OutputError: another tuning is writing ``journal_folder``.
 
     Example:
         >>> model, meta = load_checkpoint("fresunet-wide")  # doctest: +SKIP
@@ -540,14 +677,43 @@ def tune_change_thresholds(
     def progress(kind: str) -> Callable[[int, int], None] | None:
         return None if on_batch is None else lambda done, total: on_batch(kind, done, total)
 
-    if work_size is not None:
-        model = AtWorkingSize(model, work_size)
-    counts = _count(model, data, high, low, hysteresis, batch_size, device, progress("pairs"))
-    quiet = (
-        _count(model, unchanged, high, low, hysteresis, batch_size, device, progress("unchanged"))
-        if unchanged is not None
-        else None
-    )
+    with contextlib.ExitStack() as held:
+        journal = None
+        if journal_folder is not None:
+            settings = {
+                "model_sha256": model_digest(model),
+                "views": views,
+                "split": data.split,
+                "features": features,
+                # As compared (float32), rounded for reading.
+                "thresholds": _rounded(features, high),
+                "low_thresholds": _rounded(features, low),
+                "hysteresis": hysteresis,
+                "work_size": work_size,
+            }
+            held.enter_context(folder_lock(journal_folder, "tune change"))
+            journal = _Journal(Path(journal_folder), settings, restart)
+        if work_size is not None:
+            model = AtWorkingSize(model, work_size)
+        counts = _count(
+            model, data, "pairs", high, low, hysteresis, batch_size, device, progress("pairs"), journal
+        )
+        quiet = (
+            _count(
+                model,
+                unchanged,
+                "unchanged",
+                high,
+                low,
+                hysteresis,
+                batch_size,
+                device,
+                progress("unchanged"),
+                journal,
+            )
+            if unchanged is not None
+            else None
+        )
     search = _pooled_search(budget, on_search)
     choice = _choose(counts, quiet, features, high, low, budget, hysteresis, search)
     return TuneResult(

@@ -267,11 +267,16 @@ def tune_change_command(
     ] = False,
     views: Annotated[str | None, typer.Option("--tta", help=VIEWS_HELP)] = None,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Run the model on every pair again (drop the kept outputs).")
+    ] = False,
 ) -> None:
     """Choose each feature's change threshold(s) for the best F1 on val pairs, within a false-alarm budget.
 
     Writes a copy of the model that runs with them (OUT) and a record of the choice (x.pt -> x-tune.json).
-    Only the val split is read: score the tuned model on test with `eval change`.
+    Only the val split is read: score the tuned model on test with `eval change`. The model's counts on
+    each pair are kept beside OUT (x.pt -> x-tune-journal/) as it goes: run the same command again to
+    resume an interrupted tuning, or with another --budget or --data to reuse them.
     """
     from synthdiff.change import (
         ChangePairs,
@@ -289,6 +294,7 @@ def tune_change_command(
     model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
     pairs = ChangePairs([str(d) for d in data], "val", metadata["features"])
     unchanged = ChangePairs([str(d) for d in none_data], "val", metadata["features"]) if none_data else None
+    journal = output.with_name(output.stem + "-tune-journal")
     with count_progress("{task.description}") as bar:
         tasks: dict[str, Any] = {}
 
@@ -311,13 +317,15 @@ def tune_change_command(
             on_search=lambda name, done, total: advance(f"two thresholds for {name}", done, total),
             # As detect, compare and eval change run it by default: larger pairs at its training size.
             work_size=metadata["train_size"],
+            journal_folder=journal,
+            restart=restart,
         )
     store_thresholds(checkpoint, output, result)
     record = output.with_name(output.stem + "-tune.json")
     payload = {"schema_version": "1.0", "model": str(checkpoint), "out": str(output), **result.to_dict()}
     atomic_write_text(record, json_text(payload))
     out.print(tune_table(result, metadata["model"]), highlight=False)
-    out.print(f"tuned model: {output}; record: {record}", highlight=False)
+    out.print(f"tuned model: {output}; record: {record}; the model's counts: {journal}/", highlight=False)
 
 
 @app.command("detect")
