@@ -148,3 +148,22 @@ def test_a_real_shift_of_an_object_on_a_flat_background_is_found() -> None:
     cv2.circle(flat, (64, 64), 20, (0.9, 0.2, 0.2), -1)
     registration = register(flat, np.roll(flat, 10, axis=1), "auto")
     assert registration.applied == "translation" and abs(registration.shift[0] - 10) < 0.5
+
+
+def test_a_shift_that_removes_more_than_it_moves_is_not_taken() -> None:
+    # A 30x20 crop of a render's flat background with a square pasted on it: phase correlation peaked at
+    # 0.40 for a (7.4, 8.6) px "shift" that pushed the square out of the compared area, and compare
+    # reported and "corrected" it. Moving the reference by that shift changes almost nothing in it, so
+    # the shift cannot be what made the images differ.
+    from synthdiff.io import load_image
+
+    reference = load_image(EXAMPLES / "wrong-light" / "reference.png").pixels[:20, :30]
+    test = reference.copy()
+    test[5:10, 5:10] = 1.0
+    registration = register(reference, test, "auto")
+    assert registration.applied == "none", registration.message
+    # The same square on a textured image that really moved is still found.
+    image = photo("astronaut")[100:140, 200:260]
+    moved = np.roll(image, (2, 3), axis=(0, 1))
+    moved[5:10, 5:10] = 1.0
+    assert register(image, moved, "auto").applied in ("translation", "homography")

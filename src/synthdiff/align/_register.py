@@ -27,6 +27,10 @@ _WEAK_PEAK = 0.5
 # out of the compared area), a removed object at -0.05; real shifts of photos, noisy or JPEG-compressed,
 # peak at 0.86-1.0 (measured 2026-12-06).
 _MIN_PEAK = 0.2
+# A shift may remove at most this many times the difference it makes to the reference itself (a real move
+# removes about 1 times it; _shift_explains). A 30x20 flat crop with a pasted square "shifted" by (7, 9)
+# px at peak 0.40 removed 0.06 while moving the reference changed 0.001 (found 2026-12-07).
+_SELF_EXPLAINED = 2.0
 # Transforms that move no image corner by more than this many pixels count as identity.
 _IDENTITY_TOLERANCE_PX = 0.1
 _MIN_INLIERS = 12
@@ -183,6 +187,29 @@ def _alignment_errors(reference: np.ndarray, test: np.ndarray, matrices: list[np
     return [float(np.abs(blurred_ref - image)[common].mean()) for image in warped]
 
 
+def _shift_explains(reference: np.ndarray, test: np.ndarray, matrix: np.ndarray) -> bool:
+    """Whether a shift's gain is one a real shift could give: no more than what the shift changes in the
+    reference itself.
+
+    If the test image is the reference moved by ``s``, the difference at identity is the reference
+    against itself moved by ``s``, and the shift removes about that much. A shift that removes far more
+    than it changes in the reference has not undone a move: it pushed a local change (a square pasted on
+    a flat background) out of the compared area. Errors are those of :func:`_alignment_errors`, over
+    the area all three images cover.
+    """
+    blurred_ref = cv2.GaussianBlur(reference, (0, 0), 1.5)
+    blurred_test = cv2.GaussianBlur(test, (0, 0), 1.5)
+    moved_test, valid_test = warp_to_reference(blurred_test, matrix, reference.shape[:2])
+    moved_ref, valid_ref = warp_to_reference(blurred_ref, matrix, reference.shape[:2])
+    common = valid_test & valid_ref
+    if common.mean() < 0.25:
+        return False
+    before = float(np.abs(blurred_ref - blurred_test)[common].mean())
+    after = float(np.abs(blurred_ref - moved_test)[common].mean())
+    itself = float(np.abs(blurred_ref - moved_ref)[common].mean())
+    return before - after <= _SELF_EXPLAINED * itself
+
+
 def _identity_like(matrix: np.ndarray, shape: tuple[int, ...]) -> bool:
     height, width = shape[:2]
     corners = np.array([[0, 0, 1], [width, 0, 1], [0, height, 1], [width, height, 1]], dtype=np.float64).T
@@ -332,11 +359,16 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
     )
     candidates: list[Registration] = []
     peak = 0.0
+    unexplained = False
     if same_size and method in ("auto", "translation"):
         matrix, (dx, dy), peak = _phase_correlation(ref, tst)
         dx, dy = _snap(dx), _snap(dy)
         matrix[0, 2], matrix[1, 2] = -dx, -dy
-        if not _identity_like(matrix, ref.shape) and (method == "translation" or peak >= _MIN_PEAK):
+        moved = not _identity_like(matrix, ref.shape)
+        unexplained = (
+            moved and method == "auto" and peak >= _MIN_PEAK and not _shift_explains(ref, tst, matrix)
+        )
+        if moved and (method == "translation" or peak >= _MIN_PEAK) and not unexplained:
             candidates.append(
                 Registration(
                     method,
@@ -361,7 +393,7 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
     )
     failure = ""
     if method == "homography" or (
-        method == "auto" and (peak < _WEAK_PEAK or not same_size or translation_rejected)
+        method == "auto" and (peak < _WEAK_PEAK or not same_size or translation_rejected or unexplained)
     ):
         matrix_h, inliers, ratio, failure = _feature_homography(ref, tst)
         if matrix_h is not None and not (same_size and _identity_like(matrix_h, ref.shape)):
