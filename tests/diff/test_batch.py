@@ -241,6 +241,9 @@ def test_csv_rows_without_an_id_are_named_by_the_shortest_unique_end_of_their_te
             r"line 3: the pair id 'y' is also the id of line 2 \(named by",
         ),
         ("id,reference,test\n", "has a header but no pairs"),
+        # A quote never closed takes in the lines after it: once reported as an empty test path.
+        ('reference,test\nx.png,y.png\n"z.png,w.png\n', r"line 3: a quote \(\"\) is opened and not closed"),
+        ('reference,test\n"x.png,y.png\nz.png,w.png\n', r"line 2: .* after it through line 3\. Fix: close"),
     ],
 )
 def test_malformed_csv(tmp_path: Path, content: str, message: str) -> None:

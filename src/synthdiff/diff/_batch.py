@@ -250,8 +250,18 @@ def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
             f"{sorted(columns) or 'no header'}. Fix: add the header line 'id,reference,test'."
         )
     rows: list[tuple[int, dict[str, str]]] = []
+    previous = reader.line_num
     for raw in reader:
         line = reader.line_num  # the file's line, blank lines and quoted line breaks counted
+        # No path holds a line break: a field that does was opened by a quote never closed, and took in
+        # the lines after it (reported as an empty test path on the last line before).
+        if any("\n" in value or "\r" in value for value in raw.values() if isinstance(value, str)):
+            through = f" through line {line}" if line > previous + 1 else ""
+            raise InvalidArgumentError(
+                f"'{file}' line {previous + 1}: a quote (\") is opened and not closed, so the field takes in "
+                f"the line breaks after it{through}. Fix: close the quote, or remove it."
+            )
+        previous = line
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
         if None in raw:
             raise InvalidArgumentError(
