@@ -184,3 +184,31 @@ def test_a_pair_larger_than_the_training_images_is_scaled_down_for_the_model(tmp
     assert result.exit_code == 0, result.output
     assert "scaled down" not in result.output
     assert json.loads((tmp_path / "native" / "detect.json").read_text())["scaled_to"] is None
+
+
+def test_each_box_on_the_overlays_carries_its_row_number_in_the_regions_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Boxes were numbered 1, 2, ... within each feature while the page's table numbers the regions of
+    # all features together: the overlay's "2" at the sphere was row 5 of the table.
+    import synthdiff.report._panels as panels
+
+    drawn: list[tuple[list[int], list[tuple[int, int, int, int]]]] = []
+    draw = panels.draw_boxes
+
+    def recording(image: np.ndarray, boxes: list, *, colour: tuple, numbers: list[int]) -> np.ndarray:
+        drawn.append((list(numbers), list(boxes)))
+        return draw(image, boxes, colour=colour, numbers=numbers)
+
+    monkeypatch.setattr(panels, "draw_boxes", recording)
+    pair = EXAMPLES / "wrong-light"
+    detect(pair / "reference.png", pair / "test.png", "fresunet-wide", out=tmp_path / "out")
+    regions = json.loads((tmp_path / "out" / "detect.json").read_text())["regions"]
+    features = {region["feature"] for region in regions}
+    assert len(features) >= 2  # the known confusion of this pair: several features, numbered together
+    assert len(drawn) == 2 * len(features)  # each feature's boxes on both images
+    for numbers, boxes in drawn:
+        assert [tuple(regions[n - 1]["box"]) for n in numbers] == [tuple(box) for box in boxes]
+    assert sorted(n for numbers, _ in drawn[: len(features)] for n in numbers) == list(
+        range(1, len(regions) + 1)
+    )

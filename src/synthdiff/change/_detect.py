@@ -202,9 +202,12 @@ def _write(
     for label, image in (("reference", reference), ("test", test)):
         drawn = np.clip(image, 0.0, 1.0)
         for name in maps.features:
-            boxes = [r.box for r in maps.regions if r.feature == name]
-            if boxes:
-                drawn = draw_boxes(drawn, boxes, colour=colours[name]).astype(np.float32) / 255.0
+            # Each box carries its row number in the page's table of regions (all features together).
+            rows = [(number, r.box) for number, r in enumerate(maps.regions, start=1) if r.feature == name]
+            if rows:
+                numbers, boxes = zip(*rows, strict=True)
+                drawn = draw_boxes(drawn, boxes, colour=colours[name], numbers=numbers)
+                drawn = drawn.astype(np.float32) / 255.0
         panels[f"overlay_{label}.png"] = encode_png(drawn)
     for name, data in panels.items():
         atomic_write_bytes(out / name, data, protected=protected)

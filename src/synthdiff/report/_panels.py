@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from synthdiff.errors import InvalidArgumentError
 from synthdiff.io import image_array
 
 __all__ = ["draw_boxes", "heatmap"]
@@ -43,6 +44,7 @@ def draw_boxes(
     boxes: Sequence[tuple[int, int, int, int]],
     *,
     colour: tuple[int, int, int] = (255, 40, 200),
+    numbers: Sequence[int] | None = None,
 ) -> np.ndarray:
     """Draw numbered boxes on a copy of an image.
 
@@ -51,19 +53,26 @@ def draw_boxes(
             image is grey).
         boxes: (x0, y0, x1, y1) boxes in the image's pixel coordinates, x1/y1 exclusive.
         colour: RGB outline colour.
+        numbers: the number written by each box (a report's row numbers, when the boxes drawn are some
+            of its rows); default 1, 2, ...
 
     Returns:
-        HxWx3 uint8 RGB image with the boxes and their 1-based numbers.
+        HxWx3 uint8 RGB image with the boxes and their numbers.
 
     Raises:
         InvalidArgumentError: not an image array, or one holding NaN or infinite values
-            (:func:`synthdiff.io.image_array`).
+            (:func:`synthdiff.io.image_array`); as many numbers as boxes were not given.
     """
+    if numbers is not None and len(numbers) != len(boxes):
+        raise InvalidArgumentError(
+            f"Expected a number for each of the {len(boxes)} boxes, got {len(numbers)}."
+        )
     pixels = image_array(image)
     canvas = np.ascontiguousarray(np.round(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8))
     thickness = max(1, round(min(canvas.shape[:2]) / 300))
     scale = max(0.35, min(canvas.shape[:2]) / 800)
-    for number, (x0, y0, x1, y1) in enumerate(boxes, start=1):
+    labels = range(1, len(boxes) + 1) if numbers is None else numbers
+    for number, (x0, y0, x1, y1) in zip(labels, boxes, strict=True):
         cv2.rectangle(canvas, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, thickness)
         cv2.putText(
             canvas,
