@@ -322,3 +322,28 @@ def test_summary_log_loss_is_the_mean_negative_log_likelihood_pooled_and_per_sou
     assert summary["log_loss"] == pytest.approx(expected)
     assert summary["per_source"]["photos"]["log_loss"] == pytest.approx(-(np.log(0.8) + np.log(0.1)) / 2)
     assert summary["per_source"]["renders"]["log_loss"] == pytest.approx(-np.log(0.8) / 2, abs=1e-6)
+
+
+@pytest.mark.parametrize(("height", "width"), [(150, 301), (40, 100)])
+def test_the_heatmap_carries_its_colour_scale_and_probability_below_the_image(
+    height: int, width: int
+) -> None:
+    from synthdiff.realness._report import heatmap_overlay
+
+    torch.manual_seed(0)
+    model = create_model("realness-tiny", RealnessSettings(max_patches=4))
+    image = np.random.default_rng(2).random((height, width, 3), dtype=np.float32)
+    score = score_image(model, image, check_stability=False, all_crops=True)
+    bare = heatmap_overlay(image, score, legend=False)
+    assert bare.shape == (height, width, 3) and bare.dtype == np.uint8
+    with_legend = heatmap_overlay(image, score)
+    if width < 160:  # too narrow for the words: the overlay alone
+        np.testing.assert_array_equal(with_legend, bare)
+        return
+    np.testing.assert_array_equal(with_legend[:height], bare)
+    band = with_legend[height:].astype(int)
+    assert 24 <= band.shape[0] <= 48
+    # The scale runs from blue (real) on the left to red (render) on the right, on its first rows.
+    left, right = band[band.shape[0] // 4, 4], band[band.shape[0] // 4, width // 3]
+    assert left[2] > left[0] and right[0] > left[0]
+    assert (band < 100).all(axis=-1).any()  # its words

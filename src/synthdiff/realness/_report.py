@@ -6,6 +6,7 @@ import csv
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -18,16 +19,22 @@ __all__ = ["BENCH_SCHEMA_VERSION", "heatmap_overlay", "write_bench"]
 
 BENCH_SCHEMA_VERSION = "1.3"
 THUMB = 160
+# Heatmaps narrower than this get no legend band (its probability text needs about this much).
+_LEGEND_MIN_WIDTH = 160
 
 
-def heatmap_overlay(image: np.ndarray, score: RealnessScore, opacity: float = 0.45) -> np.ndarray:
+def heatmap_overlay(
+    image: np.ndarray, score: RealnessScore, opacity: float = 0.45, legend: bool = True
+) -> np.ndarray:
     """The image with each scored crop tinted by its probability (blue real, red synthetic).
 
     Args:
         image: HxWx3 sRGB in [0, 1], the image that was scored.
+        legend: add a band below the image with the colour scale and the image's probability, so that
+            the file explains itself (not on images narrower than 160 pixels).
 
     Returns:
-        HxWx3 uint8.
+        (H + band)xWx3 uint8; HxWx3 without the legend.
     """
     from matplotlib import colormaps
 
@@ -47,7 +54,41 @@ def heatmap_overlay(image: np.ndarray, score: RealnessScore, opacity: float = 0.
                 weight[top : top + size, left : left + size] += 1.0
     tinted = np.where(weight > 0, colour / np.maximum(weight, 1.0), image)
     mixed = (1 - opacity * (weight > 0)) * image + opacity * (weight > 0) * tinted
-    return (np.clip(mixed, 0, 1) * 255 + 0.5).astype(np.uint8)
+    overlay = (np.clip(mixed, 0, 1) * 255 + 0.5).astype(np.uint8)
+    if not legend or width < _LEGEND_MIN_WIDTH:  # too narrow for its words
+        return overlay
+    return np.concatenate([overlay, _legend_band(width, score, colormap, opacity)], axis=0)
+
+
+def _legend_band(width: int, score: RealnessScore, colormap: Any, opacity: float) -> np.ndarray:
+    """A white band below the overlay: the tint of each probability on mid-grey (as a crop of that grey
+    shows it), 0 to 1 left to right and labelled, and the image's own probability and verdict."""
+    import cv2
+
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    height = max(24, min(48, round(width / 24)))
+    band = np.full((height, width, 3), 255, np.uint8)
+    margin = max(2, height // 8)
+    text = f"p(render) {score.probability_synthetic:.2f}: {score.verdict}"
+    text_scale = height / 64
+    (text_width, text_height), _ = cv2.getTextSize(text, font, text_scale, 1)
+    label_scale = height / 96
+    labels = ("real 0", "0.5", "1 render")
+    bar_left, bar_right = margin, width - text_width - 4 * margin
+    label_widths = [cv2.getTextSize(label, font, label_scale, 1)[0][0] for label in labels]
+    if bar_right - bar_left >= sum(label_widths) + 4 * margin:  # else the probability alone
+        values = np.linspace(0.0, 1.0, bar_right - bar_left)
+        tint = np.asarray([colormap(float(v))[:3] for v in values], np.float32)
+        row = np.clip(((1 - opacity) * 0.5 + opacity * tint) * 255 + 0.5, 0, 255).astype(np.uint8)
+        band[margin : height // 2, bar_left:bar_right] = row[None]
+        middle = (bar_left + bar_right - label_widths[1]) // 2
+        for label, left in zip(labels, (bar_left, middle, bar_right - label_widths[2]), strict=True):
+            cv2.putText(band, label, (left, height - margin), font, label_scale, (0, 0, 0), 1, cv2.LINE_AA)
+    baseline = (height + text_height) // 2
+    cv2.putText(
+        band, text, (width - text_width - margin, baseline), font, text_scale, (0, 0, 0), 1, cv2.LINE_AA
+    )
+    return band
 
 
 def _thumbnail(path: str) -> Image.Image:
