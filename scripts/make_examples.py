@@ -20,14 +20,17 @@ WIDTH, HEIGHT, SAMPLES = 320, 240, 64
 ROOT = Path(__file__).resolve().parent.parent / "examples"
 
 # Each case: folder name, what differs, and the scene settings it changes.
+# name: (what differs, the rendering feature it changes, the settings changed)
 CASES = {
     "wrong-light": (
         "the key light is moved to the other side and is warmer",
+        "illumination",
         {"light_x": -3.0, "light_colour": (1.0, 0.75, 0.55)},
     ),
-    "wrong-roughness": ("the sphere is glossy instead of matte", {"sphere_roughness": 0.08}),
+    "wrong-roughness": ("the sphere is glossy instead of matte", "reflection", {"sphere_roughness": 0.08}),
     "shifted-texture": (
         "the floor checker texture is shifted and rotated",
+        "texture",
         {"floor_offset": (0.37, 0.21, 0.0), "floor_rotation": 0.35},
     ),
 }
@@ -141,13 +144,14 @@ def main() -> int:
     ROOT.mkdir(exist_ok=True)
     reference_path = ROOT / "_reference.png"
     render(REFERENCE, reference_path)
-    for name, (description, change) in CASES.items():
+    for name, (description, feature, change) in CASES.items():
         folder = ROOT / name
         folder.mkdir(exist_ok=True)
         (folder / "reference.png").write_bytes(reference_path.read_bytes())
         render({**REFERENCE, **change}, folder / "test.png")
         meta = {
             "description": description,
+            "feature": feature,
             "changed": {k: list(v) if isinstance(v, tuple) else v for k, v in change.items()},
             "renderer": f"Blender {bpy.app.version_string} Cycles, {SAMPLES} samples, {WIDTH}x{HEIGHT}",
         }

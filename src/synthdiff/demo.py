@@ -27,6 +27,7 @@ class DemoCase:
         feature: the rendering feature the shipped change detector marks most (None if nothing).
         feature_fractions: for each feature, the fraction of the picture it marks as changed (empty
             without a change detector).
+        expected: the rendering feature the example changes (its ``case.json``), None if it says none.
     """
 
     name: str
@@ -37,6 +38,14 @@ class DemoCase:
     report: Path
     feature: str | None = None
     feature_fractions: dict[str, float] = field(default_factory=dict)
+    expected: str | None = None
+
+    @property
+    def named_right(self) -> bool | None:
+        """Whether the feature marked most is the one the example changes (None: nothing to compare)."""
+        if self.expected is None or not self.feature_fractions:
+            return None
+        return self.feature == self.expected
 
     def marked_features(self, share: float = 0.25) -> list[tuple[str, float]]:
         """Features marked on at least ``share`` of the top feature's area (and 1 % of the picture),
@@ -50,11 +59,24 @@ class DemoCase:
 
 def example_pairs() -> list[tuple[str, str, Path, Path]]:
     """The bundled pairs: (name, description, reference path, test path), sorted by name."""
+    return [(name, description, reference, test) for name, description, _, reference, test in _examples()]
+
+
+def _examples() -> list[tuple[str, str, str | None, Path, Path]]:
+    """(name, description, feature changed, reference path, test path) of each bundled pair, by name."""
     root = Path(str(resources.files("synthdiff"))) / "examples"
     pairs = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and (p / "case.json").is_file()):
-        description = json.loads((folder / "case.json").read_text())["description"]
-        pairs.append((folder.name, description, folder / "reference.png", folder / "test.png"))
+        case = json.loads((folder / "case.json").read_text())
+        pairs.append(
+            (
+                folder.name,
+                case["description"],
+                case.get("feature"),
+                folder / "reference.png",
+                folder / "test.png",
+            )
+        )
     return pairs
 
 
@@ -69,7 +91,7 @@ def run_demo(output: str | os.PathLike[str], change_model: str | None = "fresune
         One :class:`DemoCase` per example.
     """
     cases = []
-    for name, description, reference, test in example_pairs():
+    for name, description, expected, reference, test in _examples():
         result = compare(reference, test, change_model=change_model)
         page = result.save_report(Path(output) / name)
         feature, fractions = None, {}
@@ -87,6 +109,7 @@ def run_demo(output: str | os.PathLike[str], change_model: str | None = "fresune
                 page,
                 feature,
                 fractions,
+                expected,
             )
         )
     return cases

@@ -116,6 +116,16 @@ def test_demo(tmp_path: Path) -> None:
         assert report["schema_version"] and (tmp_path / name / "index.html").is_file()
         assert report["rendering_features"]["model"]["model"] == "fresunet-wide"  # DEFAULT_MODEL
     assert "changed" in result.output  # the model column (its header may wrap)
+    # Each example's own feature beside the model's answer, and a line for each it gets wrong.
+    from synthdiff.demo import run_demo
+
+    for case in run_demo(tmp_path / "again"):
+        assert case.expected in {"illumination", "reflection", "texture"} and case.named_right is not None
+        report = json.loads((tmp_path / case.name / "report.json").read_text())
+        fractions = {k: v["changed_fraction"] for k, v in report["rendering_features"]["features"].items()}
+        assert case.named_right == (max(fractions, key=fractions.__getitem__) == case.expected)
+        wrong_line = f"marks {case.feature} most on {case.name}, where only {case.expected}"
+        assert (wrong_line in " ".join(result.output.split())) == (not case.named_right)
 
 
 def test_the_demo_lists_every_feature_marked_on_much_of_the_picture(tmp_path: Path) -> None:
@@ -129,6 +139,14 @@ def test_the_demo_lists_every_feature_marked_on_much_of_the_picture(tmp_path: Pa
     tiny = DemoCase("x", "y", 0, 1.0, 0.0, tmp_path, "texture", {"texture": 0.012, "reflection": 0.009})
     assert tiny.marked_features() == [("texture", 0.012)]  # below 1 % of the picture is left out
     assert DemoCase("x", "y", 0, 1.0, 0.0, tmp_path).marked_features() == []
+    # Right or wrong against the feature the example changes; nothing to say without either.
+    assert DemoCase("x", "y", 0, 1.0, 0.0, tmp_path, "texture", fractions, "texture").named_right is True
+    assert case.named_right is None  # no expected feature given
+    wrong = DemoCase(
+        "wrong-light", "moved light", 3, 0.7, 0.5, tmp_path, "reflection", fractions, "illumination"
+    )
+    assert wrong.named_right is False
+    assert DemoCase("x", "y", 0, 1.0, 0.0, tmp_path, expected="texture").named_right is None  # no model
 
 
 def test_compare_with_a_change_model_prints_the_features_changed(
