@@ -159,6 +159,14 @@ class _Counts:
             self.labels.append(maps[1][None])
         self.sets.append(row["feature"])
 
+    def update(
+        self, probability: torch.Tensor, changed: torch.Tensor, own: torch.Tensor, sets: list[str]
+    ) -> None:
+        """Add a batch of (B, F, H, W) maps: change probabilities, labels and the model's own masks."""
+        for index, row in enumerate(_pair_rows(probability, changed, own, sets)):
+            maps = (probability[index].float().cpu().numpy(), changed[index].cpu().numpy())
+            self.add(row, maps if self.keep_maps else None)
+
     def marked_above(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Per feature and grid threshold k, the changed and the unchanged pixels above it."""
         # Pixels with index > k are above threshold k.
@@ -264,7 +272,6 @@ def _other_tuning(previous: dict[str, Any]) -> str:
 def _count(
     model: nn.Module,
     data: ChangePairs,
-    kind: str,
     high: torch.Tensor,
     low: torch.Tensor,
     keep_maps: bool,
@@ -272,6 +279,7 @@ def _count(
     device: torch.device,
     on_batch: Callable[[int, int], None] | None,
     journal: _Journal | None = None,
+    kind: str = "pairs",
 ) -> _Counts:
     """Run the model over ``data`` (the pairs not in ``journal``) and count; ``kind`` names the set of
     pairs in the journal's keys (one dataset may be both tuning and unchanged pairs)."""
@@ -695,14 +703,11 @@ def tune_change_thresholds(
             journal = _Journal(Path(journal_folder), settings, restart)
         if work_size is not None:
             model = AtWorkingSize(model, work_size)
-        counts = _count(
-            model, data, "pairs", high, low, hysteresis, batch_size, device, progress("pairs"), journal
-        )
+        counts = _count(model, data, high, low, hysteresis, batch_size, device, progress("pairs"), journal)
         quiet = (
             _count(
                 model,
                 unchanged,
-                "unchanged",
                 high,
                 low,
                 hysteresis,
@@ -710,6 +715,7 @@ def tune_change_thresholds(
                 device,
                 progress("unchanged"),
                 journal,
+                kind="unchanged",
             )
             if unchanged is not None
             else None
