@@ -30,15 +30,21 @@ def test_the_viewer_of_a_small_pair_is_enlarged(tmp_path: Path) -> None:
 
 
 def test_the_brightness_card_says_whether_the_global_change_was_removed(tmp_path: Path) -> None:
+    from synthdiff.io import load_image
     from tests.conftest import EXAMPLES
 
-    # The moved light is no global gain (not removed); the roughness pair's small one is removed.
-    for name, said in (
-        ("wrong-light", "not removed"),
-        ("wrong-roughness", "removed before the local comparison"),
+    reference = load_image(EXAMPLES / "wrong-light" / "reference.png").pixels
+    brighter = np.clip(reference * 1.08, 0, 1)
+    moved_light = load_image(EXAMPLES / "wrong-light" / "test.png").pixels
+    roughness = load_image(EXAMPLES / "wrong-roughness" / "test.png").pixels
+    # The moved light is no global gain (not removed); 8 % brighter is one (removed); the glossy sphere
+    # changes no global brightness (gain 1, offset 0: it read "+0.0 %, removed before ...").
+    for name, test, said in (
+        ("moved-light", moved_light, "not removed"),
+        ("brighter", brighter, "removed before the local comparison"),
+        ("roughness", roughness, "no global change (gain and offset within 0.5 %)"),
     ):
-        pair = EXAMPLES / name
-        result = compare(pair / "reference.png", pair / "test.png", fast=True)
+        result = compare(reference, test, fast=True)
         assert result.options["global_change_removed"] == (said != "not removed")
         page = result.save_report(tmp_path / name).read_text()
         assert f"<small>{said}</small>" in page
