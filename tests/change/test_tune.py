@@ -241,6 +241,19 @@ def test_tune_change_through_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0 and len(journal.read_text().splitlines()) == 2
     result = runner.invoke(app, [*common, "--restart", "-o", str(tmp_path / "tuned.pt")])
     assert result.exit_code == 0 and len(journal.read_text().splitlines()) == 1
+    # Ctrl-C says where the counts are kept and how to go on.
+    import synthdiff.change
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(synthdiff.change, "tune_change_thresholds", interrupted)
+        result = runner.invoke(app, [*common, "-o", str(tmp_path / "tuned.pt")])
+    assert result.exit_code == 130
+    assert (
+        "run the same command again to resume from" in result.output and "tuned-tune-journal" in result.output
+    )
 
     # Tuned for a view set: the copy runs with those views by default, at the thresholds tuned for them.
     result = runner.invoke(app, [*common, "--tta", "flip", "-o", str(tmp_path / "flip.pt")])

@@ -18,6 +18,7 @@ from synthdiff.cli._common import (
     count_progress,
     friendly_errors,
     out,
+    resumable_progress,
     training_progress,
 )
 
@@ -295,7 +296,7 @@ def tune_change_command(
     pairs = ChangePairs([str(d) for d in data], "val", metadata["features"])
     unchanged = ChangePairs([str(d) for d in none_data], "val", metadata["features"]) if none_data else None
     journal = output.with_name(output.stem + "-tune-journal")
-    with count_progress("{task.description}") as bar:
+    with resumable_progress("{task.description}", journal) as bar:
         tasks: dict[str, Any] = {}
 
         def advance(kind: str, done: int, total: int) -> None:
