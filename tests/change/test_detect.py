@@ -212,3 +212,25 @@ def test_each_box_on_the_overlays_carries_its_row_number_in_the_regions_table(
     assert sorted(n for numbers, _ in drawn[: len(features)] for n in numbers) == list(
         range(1, len(regions) + 1)
     )
+
+
+def test_a_pair_much_smaller_than_the_training_images_gets_a_note(tmp_path: Path) -> None:
+    from synthdiff import compare
+    from synthdiff.change import set_train_size
+    from synthdiff.change._infer import small_pair_note
+
+    # Under three quarters of the training side: 191 of 256 is, 192 is not; no training size, no note.
+    assert small_pair_note(191, 400, 256) is not None and small_pair_note(192, 400, 256) is None
+    assert small_pair_note(64, 64, None) is None
+    model = checkpoint(tmp_path)
+    pair = EXAMPLES / "wrong-light"
+    set_train_size(model, 480)  # the bundled 320x240 pair is half that: it runs as it is, with the note
+    result = detect(pair / "reference.png", pair / "test.png", model, tile=128)
+    assert result.maps.scaled_to is None
+    assert any(
+        "(320x240) is much smaller than the renders the model was trained on" in n for n in result.notes
+    )
+    compared = compare(pair / "reference.png", pair / "test.png", fast=True, change_model=model)
+    assert any("is much smaller than the renders" in note for note in compared.notes)
+    set_train_size(model, 256)  # 240 of 256: about the training size, no note
+    assert not any("smaller" in n for n in detect(pair / "reference.png", pair / "test.png", model).notes)

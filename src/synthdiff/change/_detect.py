@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from synthdiff._device import resolve_device
-from synthdiff.change._infer import ChangeMaps, check_thresholds, predict_maps
+from synthdiff.change._infer import ChangeMaps, check_thresholds, predict_maps, small_pair_note
 from synthdiff.change._registry import load_checkpoint
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 
@@ -167,6 +167,8 @@ def detect(
     )
     maps.features = wanted
     maps.regions = [r for r in maps.regions if r.feature in wanted]
+    small = small_pair_note(reference_pixels.shape[0], reference_pixels.shape[1], metadata["train_size"])
+    notes += [small] if small else []
     if maps.identical:
         notes.append(
             "the two images are one picture (no value differs by half an 8-bit step): nothing changed"

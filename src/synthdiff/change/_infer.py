@@ -38,6 +38,23 @@ def working_shape(height: int, width: int, work_size: int | None) -> tuple[int, 
     return max(1, round(height * factor)), max(1, round(width * factor))
 
 
+def small_pair_note(height: int, width: int, train_size: int | None) -> str | None:
+    """A note for a pair much smaller than the model's training renders (shorter side under three
+    quarters of ``train_size``), which runs at its own size; None otherwise.
+
+    Scaled up, 128x128 val pairs marked fifteen times as many unchanged pixels, so such pairs are not
+    scaled up; at their own size ``fresunet-wide`` found less of each change on them than on the same
+    scenes rendered at 256x256 (docs/models.md, "Pairs smaller than the training renders").
+    """
+    if train_size is None or 4 * min(height, width) >= 3 * train_size:
+        return None
+    return (
+        f"the pair ({width}x{height}) is much smaller than the renders the model was trained on (shorter "
+        f"side {train_size}): it ran at its own size, where it finds less of each change (fresunet-wide "
+        "on 128x128 val pairs: mean F1 0.810, the same scenes at 256x256: 0.864)"
+    )
+
+
 def _scale_down(images: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     """(B, C, H, W) images averaged down to ``shape`` (area averaging: no aliasing)."""
     return F.interpolate(images, size=shape, mode="area")

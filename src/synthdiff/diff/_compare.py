@@ -487,6 +487,10 @@ def compare(
             "features": metadata["features"],
             "train_size": metadata["train_size"],
         }
+        from synthdiff.change._infer import small_pair_note
+
+        small = small_pair_note(ref_display.shape[0], ref_display.shape[1], metadata["train_size"])
+        notes += [small] if small else []
         timings["rendering_features"] = time.perf_counter() - start
 
     realness = None
