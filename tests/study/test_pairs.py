@@ -101,8 +101,14 @@ def test_missing_columns_and_malformed_files(tmp_path: Path, images: tuple[Path,
         read_pairs(_csv(tmp_path, "pair_id,image_a\np1,x.png\n"), "yesno", root)
     with pytest.raises(InvalidArgumentError, match="reference is missing"):
         read_pairs(_csv(tmp_path, f"pair_id,image_a,image_b\np1,{names[0]},{names[1]}\n"), "2afc", root)
-    with pytest.raises(InvalidArgumentError, match="well-formed CSV"):
+    with pytest.raises(InvalidArgumentError, match=r"well-formed CSV .* record starting on line 2"):
         read_pairs(_csv(tmp_path, f'pair_id,image_a,image_b\np1,"{names[0]}"x,{names[1]}\n'), "yesno", root)
+    # A quote never closed: named by the line it opens on (Python's csv says only "unexpected end of data").
+    unclosed = f'pair_id,image_a,image_b\np1,{names[0]},{names[1]}\np2,"{names[0]},{names[1]}\np3,a,b\n'
+    with pytest.raises(
+        InvalidArgumentError, match=r"starting on line 3 \(a quote opened there is not closed\)"
+    ):
+        read_pairs(_csv(tmp_path, unclosed), "yesno", root)
     with pytest.raises(InvalidArgumentError, match=r"columns .* missing .*found: nothing"):
         read_pairs(_csv(tmp_path, ""), "yesno", root)
     binary = tmp_path / "binary.csv"

@@ -101,6 +101,7 @@ def read_pairs(
     source = Path(path)
     if not source.is_file():
         raise InvalidArgumentError(f"Expected a pairs CSV file, but {str(path)!r} does not exist.")
+    last_line = 1  # the header's
     try:
         with source.open(newline="", encoding="utf-8-sig") as handle:
             delimiter = csv_delimiter(handle.readline())
@@ -115,10 +116,16 @@ def read_pairs(
                     f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing (found: "
                     f"{', '.join(columns) or 'nothing'})."
                 )
-            raw_rows = [
-                ({k.strip(): (v or "").strip() for k, v in row.items() if k}, reader.line_num, row.get(None))
-                for row in reader
-            ]
+            raw_rows = []
+            for row in reader:
+                raw_rows.append(
+                    (
+                        {k.strip(): (v or "").strip() for k, v in row.items() if k},
+                        reader.line_num,
+                        row.get(None),
+                    )
+                )
+                last_line = reader.line_num
     except UnicodeDecodeError as error:
         # Often a spreadsheet's CSV in Latin-1 or UTF-16 rather than no text at all.
         raise InvalidArgumentError(
@@ -126,7 +133,12 @@ def read_pairs(
             f"{error.start}). Fix: save it as CSV UTF-8."
         ) from None
     except csv.Error as error:
-        raise InvalidArgumentError(f"Expected a well-formed CSV in {str(path)!r}: {error}.") from None
+        # The record that failed starts on the line after the last one read.
+        unclosed = " (a quote opened there is not closed)" if "end of data" in str(error) else ""
+        raise InvalidArgumentError(
+            f"Expected a well-formed CSV in {str(path)!r}: {error} in the record starting on line "
+            f"{last_line + 1}{unclosed}. Fix: quote whole fields, and close each quote."
+        ) from None
 
     rows: list[PairRow] = []
     errors: list[str] = []
