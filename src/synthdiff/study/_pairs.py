@@ -101,7 +101,7 @@ def read_pairs(
     source = Path(path)
     if not source.is_file():
         raise InvalidArgumentError(f"Expected a pairs CSV file, but {str(path)!r} does not exist.")
-    last_line = 1  # the header's
+    last_line = 0
     try:
         with source.open(newline="", encoding="utf-8-sig") as handle:
             delimiter = csv_delimiter(handle.readline())
@@ -117,6 +117,7 @@ def read_pairs(
                     f"{', '.join(columns) or 'nothing'})."
                 )
             raw_rows = []
+            last_line = reader.line_num
             for row in reader:
                 raw_rows.append(
                     (
