@@ -69,7 +69,18 @@ def test_train_then_eval(tmp_path: Path) -> None:
     assert (tmp_path / "ev" / "eval.md").read_text().startswith("Model `fresunet-tiny`")
     # The run recorded the size of its training images; larger pairs would run scaled down to it.
     assert report["schema_version"] == "1.5" and report["train_size"] == 24 == report["work_size"]
-    assert "over 24 pixels ran scaled down to it" in result.output
+    # The 24x24 pairs are not larger: the output says so (it said they "ran scaled down" whatever their size).
+    assert "No pair is over 24 pixels on its shorter side" in " ".join(result.output.split())
+    from synthdiff.change import set_train_size
+
+    smaller = tmp_path / "smaller.pt"
+    smaller.write_bytes((tmp_path / "run" / "best.pt").read_bytes())
+    set_train_size(smaller, 12)
+    result = runner.invoke(app, ["eval", "change", "-m", str(smaller), "--data", str(data), "--split", "val"])
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 pairs had a shorter side over 12 pixels and ran scaled down" in " ".join(
+        result.output.split()
+    )
     native = [*eval_args, "-o", str(tmp_path / "native"), "--native-size"]
     result = runner.invoke(app, native)
     assert result.exit_code == 0, result.output

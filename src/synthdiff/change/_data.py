@@ -301,6 +301,18 @@ class ChangePairs(Dataset[dict[str, Any]]):
             sides[side] = sides.get(side, 0) + 1
         return max(sides, key=lambda side: (sides[side], side)) if sides else None
 
+    def count_larger(self, side: int) -> int:
+        """How many pairs' reference images have a shorter side over ``side`` (read from the headers;
+        an unreadable image is not counted: it is reported where the pair is read)."""
+        larger = 0
+        for pair in self.pairs:
+            try:
+                with Image.open(pair.root / pair.record["reference"]) as image:
+                    larger += min(image.size) > side
+            except (OSError, ValueError):
+                continue
+        return larger
+
     def __len__(self) -> int:
         return len(self.pairs)
 

@@ -218,9 +218,13 @@ def eval_change_command(
             raise typer.Exit(130) from None
     table = markdown_table(result, metadata, split)
     if work_size is not None:
-        table += (
-            f"\n\nPairs whose shorter side is over {work_size} pixels ran scaled down to it, the size the "
-            "model was trained at (--native-size: at full size)."
+        larger = pairs.count_larger(work_size)
+        table += "\n\n" + (
+            f"{larger} of {len(pairs)} pairs had a shorter side over {work_size} pixels and ran scaled down "
+            "to it, the size the model was trained at (--native-size: at full size)."
+            if larger
+            else f"No pair is over {work_size} pixels on its shorter side, the size the model was trained "
+            "at: every pair ran at its own size."
         )
     out.print(table, highlight=False)
     if output is not None:
