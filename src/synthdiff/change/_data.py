@@ -200,6 +200,16 @@ def _refuse_repeated_folders(folders: Sequence[str | os.PathLike[str]]) -> None:
         seen[key] = str(folder)
 
 
+def _reference_side(pair: PairRecord) -> int | None:
+    """The shorter side of a pair's reference image, from its header; None when it cannot be read (an
+    unreadable image is reported where the pair is read)."""
+    try:
+        with Image.open(pair.root / pair.record["reference"]) as image:
+            return min(image.size)
+    except (OSError, ValueError):
+        return None
+
+
 class ChangePairs(Dataset[dict[str, Any]]):
     """Pairs of one or more generated datasets as tensors, with geometry-consistent augmentation.
 
@@ -292,26 +302,14 @@ class ChangePairs(Dataset[dict[str, Any]]):
             return None
         step = max(1, len(self.pairs) // samples)
         sides: dict[int, int] = {}
-        for pair in self.pairs[::step]:
-            try:
-                with Image.open(pair.root / pair.record["reference"]) as image:
-                    side = min(image.size)
-            except (OSError, ValueError):  # an unreadable image is reported where the pair is read
-                continue
+        for side in filter(None, map(_reference_side, self.pairs[::step])):
             sides[side] = sides.get(side, 0) + 1
         return max(sides, key=lambda side: (sides[side], side)) if sides else None
 
     def count_larger(self, side: int) -> int:
         """How many pairs' reference images have a shorter side over ``side`` (read from the headers;
         an unreadable image is not counted: it is reported where the pair is read)."""
-        larger = 0
-        for pair in self.pairs:
-            try:
-                with Image.open(pair.root / pair.record["reference"]) as image:
-                    larger += min(image.size) > side
-            except (OSError, ValueError):
-                continue
-        return larger
+        return sum((_reference_side(pair) or 0) > side for pair in self.pairs)
 
     def __len__(self) -> int:
         return len(self.pairs)

@@ -163,9 +163,8 @@ class _Counts:
         self, probability: torch.Tensor, changed: torch.Tensor, own: torch.Tensor, sets: list[str]
     ) -> None:
         """Add a batch of (B, F, H, W) maps: change probabilities, labels and the model's own masks."""
-        for index, row in enumerate(_pair_rows(probability, changed, own, sets)):
-            maps = (probability[index].float().cpu().numpy(), changed[index].cpu().numpy())
-            self.add(row, maps if self.keep_maps else None)
+        for row, maps in _pair_rows(probability, changed, own, sets, self.keep_maps):
+            self.add(row, maps)
 
     def marked_above(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Per feature and grid threshold k, the changed and the unchanged pixels above it."""
@@ -182,9 +181,10 @@ class _Counts:
 
 
 def _pair_rows(
-    probability: torch.Tensor, changed: torch.Tensor, own: torch.Tensor, sets: list[str]
-) -> list[dict[str, Any]]:
-    """Each pair's counts in a batch of (B, F, H, W) maps, as plain JSON values (a journal row)."""
+    probability: torch.Tensor, changed: torch.Tensor, own: torch.Tensor, sets: list[str], keep_maps: bool
+) -> list[tuple[dict[str, Any], tuple[np.ndarray, np.ndarray] | None]]:
+    """Each pair's counts in a batch of (B, F, H, W) maps, as plain JSON values (a journal row), with
+    its (F, H, W) probabilities and labels when ``keep_maps``."""
     probability = probability.float().cpu()
     changed, own = changed.cpu(), own.cpu()
     # Index k counts the grid thresholds below the probability: it is above thresholds 0..k-1.
@@ -192,23 +192,23 @@ def _pair_rows(
     bins = len(THRESHOLD_GRID) + 1
     rows = []
     for i, feature in enumerate(sets):
-        rows.append(
-            {
-                "feature": feature,
-                "above_positive": [
-                    torch.bincount(index[i, f][changed[i, f]], minlength=bins).tolist()
-                    for f in range(index.shape[1])
-                ],
-                "above_negative": [
-                    torch.bincount(index[i, f][~changed[i, f]], minlength=bins).tolist()
-                    for f in range(index.shape[1])
-                ],
-                "positives": changed[i].sum(dim=(1, 2)).tolist(),
-                "pixels": int(probability[i, 0].numel()),
-                "own_tp": (own[i] & changed[i]).sum(dim=(1, 2)).tolist(),
-                "own_fp": (own[i] & ~changed[i]).sum(dim=(1, 2)).tolist(),
-            }
-        )
+        maps = (probability[i].numpy(), changed[i].numpy()) if keep_maps else None
+        row = {
+            "feature": feature,
+            "above_positive": [
+                torch.bincount(index[i, f][changed[i, f]], minlength=bins).tolist()
+                for f in range(index.shape[1])
+            ],
+            "above_negative": [
+                torch.bincount(index[i, f][~changed[i, f]], minlength=bins).tolist()
+                for f in range(index.shape[1])
+            ],
+            "positives": changed[i].sum(dim=(1, 2)).tolist(),
+            "pixels": int(probability[i, 0].numel()),
+            "own_tp": (own[i] & changed[i]).sum(dim=(1, 2)).tolist(),
+            "own_fp": (own[i] & ~changed[i]).sum(dim=(1, 2)).tolist(),
+        }
+        rows.append((row, maps))
     return rows
 
 
@@ -308,14 +308,10 @@ def _count(
             )
             own = change_masks(probability, high.to(probability.device), low.to(probability.device))
             changed = batch["change"] > 0.5
-            for index, row in enumerate(_pair_rows(probability, changed, own, list(batch["feature"]))):
+            pairs = _pair_rows(probability, changed, own, list(batch["feature"]), keep_maps)
+            for index, (counted, pair_maps) in enumerate(pairs):
                 position = remaining[done + index]
-                row = {"key": keys[position], "files": stamps[position], **row}
-                pair_maps = (
-                    (probability[index].float().cpu().numpy(), changed[index].cpu().numpy())
-                    if keep_maps
-                    else None
-                )
+                row = {"key": keys[position], "files": stamps[position], **counted}
                 if log is not None and journal is not None:
                     journal.keep(log, row, pair_maps)
                 rows[position] = row

@@ -467,6 +467,7 @@ def compare(
     feature_maps, feature_model = None, None
     if change_model is not None:
         from synthdiff.change import predict_maps
+        from synthdiff.change._infer import small_pair_note
 
         start = time.perf_counter()
         model, metadata = _change_model(change_model, str(target))
@@ -487,8 +488,6 @@ def compare(
             "features": metadata["features"],
             "train_size": metadata["train_size"],
         }
-        from synthdiff.change._infer import small_pair_note
-
         small = small_pair_note(ref_display.shape[0], ref_display.shape[1], metadata["train_size"])
         notes += [small] if small else []
         timings["rendering_features"] = time.perf_counter() - start
