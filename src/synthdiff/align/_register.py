@@ -169,16 +169,20 @@ def resize_to_reference(reference: np.ndarray, test: np.ndarray) -> tuple[np.nda
     return resized, note
 
 
-def _alignment_errors(reference: np.ndarray, test: np.ndarray, matrices: list[np.ndarray]) -> list[float]:
-    """Mean absolute difference of the blurred images under each transform, over their common area.
+def _blurred(image: np.ndarray) -> np.ndarray:
+    """The grey image the alignment errors are measured on: blurring first keeps interpolation from
+    "winning" by smoothing away render or sensor noise."""
+    return cv2.GaussianBlur(image, (0, 0), 1.5)
 
-    Blurring first keeps interpolation from "winning" by smoothing away render or sensor noise.
-    """
-    blurred_ref = cv2.GaussianBlur(reference, (0, 0), 1.5)
-    blurred_test = cv2.GaussianBlur(test, (0, 0), 1.5)
+
+def _alignment_errors(
+    blurred_ref: np.ndarray, blurred_test: np.ndarray, matrices: list[np.ndarray]
+) -> list[float]:
+    """Mean absolute difference of the blurred images (:func:`_blurred`) under each transform, over
+    their common area."""
     warped, masks = [], []
     for matrix in matrices:
-        image, valid = warp_to_reference(blurred_test, matrix, reference.shape[:2])
+        image, valid = warp_to_reference(blurred_test, matrix, blurred_ref.shape[:2])
         warped.append(image)
         masks.append(valid)
     common = np.logical_and.reduce(masks)
@@ -187,7 +191,7 @@ def _alignment_errors(reference: np.ndarray, test: np.ndarray, matrices: list[np
     return [float(np.abs(blurred_ref - image)[common].mean()) for image in warped]
 
 
-def _shift_explains(reference: np.ndarray, test: np.ndarray, matrix: np.ndarray) -> bool:
+def _shift_explains(blurred_ref: np.ndarray, blurred_test: np.ndarray, matrix: np.ndarray) -> bool:
     """Whether a shift's gain is one a real shift could give: no more than what the shift changes in the
     reference itself.
 
@@ -197,10 +201,8 @@ def _shift_explains(reference: np.ndarray, test: np.ndarray, matrix: np.ndarray)
     a flat background) out of the compared area. Errors are those of :func:`_alignment_errors`, over
     the area all three images cover.
     """
-    blurred_ref = cv2.GaussianBlur(reference, (0, 0), 1.5)
-    blurred_test = cv2.GaussianBlur(test, (0, 0), 1.5)
-    moved_test, valid_test = warp_to_reference(blurred_test, matrix, reference.shape[:2])
-    moved_ref, valid_ref = warp_to_reference(blurred_ref, matrix, reference.shape[:2])
+    moved_test, valid_test = warp_to_reference(blurred_test, matrix, blurred_ref.shape[:2])
+    moved_ref, valid_ref = warp_to_reference(blurred_ref, matrix, blurred_ref.shape[:2])
     common = valid_test & valid_ref
     if common.mean() < 0.25:
         return False
@@ -348,7 +350,9 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
             f"{_MIN_PHASE_SIDE} pixels each way); compared as they are",
         )
     identity = np.eye(3)
-    base_error = _alignment_errors(ref, tst, [identity])[0] if same_size else float("inf")
+    # Blurred once for every error measured below.
+    blurred_ref, blurred_test = _blurred(ref), _blurred(tst)
+    base_error = _alignment_errors(blurred_ref, blurred_test, [identity])[0] if same_size else float("inf")
     unchanged = Registration(
         method,
         "none",
@@ -366,7 +370,10 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
         matrix[0, 2], matrix[1, 2] = -dx, -dy
         moved = not _identity_like(matrix, ref.shape)
         unexplained = (
-            moved and method == "auto" and peak >= _MIN_PEAK and not _shift_explains(ref, tst, matrix)
+            moved
+            and method == "auto"
+            and peak >= _MIN_PEAK
+            and not _shift_explains(blurred_ref, blurred_test, matrix)
         )
         if moved and (method == "translation" or peak >= _MIN_PEAK) and not unexplained:
             candidates.append(
@@ -387,7 +394,7 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
         bool(candidates)
         and method == "auto"
         and (
-            _alignment_errors(ref, tst, [identity, candidates[0].matrix])[1]
+            _alignment_errors(blurred_ref, blurred_test, [identity, candidates[0].matrix])[1]
             > (1.0 - _MIN_IMPROVEMENT) * base_error
         )
     )
@@ -432,7 +439,7 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
             )
         return unchanged
     matrices = [identity] if same_size else []
-    errors = _alignment_errors(ref, tst, [*matrices, *(c.matrix for c in candidates)])
+    errors = _alignment_errors(blurred_ref, blurred_test, [*matrices, *(c.matrix for c in candidates)])
     reference_error = errors[0] if same_size else float("inf")
     scored = sorted(zip(errors[len(matrices) :], range(len(candidates)), strict=True))
     best_error, best_index = scored[0]
