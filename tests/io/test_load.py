@@ -54,6 +54,31 @@ def test_png_16bit_grey(tmp_path: Path, rng: np.random.Generator) -> None:
     np.testing.assert_allclose(image.pixels[..., 1], values / 65535.0, atol=1e-7)
 
 
+@pytest.mark.parametrize("grey", [False, True])
+def test_png_16bit_holding_unscaled_8bit_data_is_noted(
+    tmp_path: Path, rng: np.random.Generator, grey: bool
+) -> None:
+    # 8-bit values written with astype(uint16), as a script converting to 16 bits without * 257 does.
+    values = rng.integers(0, 256, (9, 7) if grey else (9, 7, 3), dtype=np.uint8).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "u.png"), values if grey else values[..., ::-1])
+    image = load_image(tmp_path / "u.png")
+    first = values if grey else values[..., 0]
+    np.testing.assert_allclose(image.pixels[..., 0], first / 65535.0, atol=1e-7)
+    assert [note for note in image.info.notes if "without scaling" in note] == [
+        f"a 16-bit image whose samples never exceed {values.max()} of 65535: it shows almost black, and is "
+        "probably 8-bit data saved as 16-bit without scaling (astype(uint16) where x * 257 was meant). "
+        "Fix: re-save it scaled, or as 8-bit"
+    ]
+
+
+@pytest.mark.parametrize("brightest", [0, 256, 65535])
+def test_png_16bit_using_its_range_is_not_noted(tmp_path: Path, brightest: int) -> None:
+    values = np.zeros((9, 7, 3), dtype=np.uint16)
+    values[4, 3, 1] = brightest  # all black (nothing to say), or one sample above what 8 bits hold
+    cv2.imwrite(str(tmp_path / "s.png"), values)
+    assert load_image(tmp_path / "s.png").info.notes == ()
+
+
 def test_alpha_composited_on_background(tmp_path: Path) -> None:
     rgba = np.zeros((4, 4, 4), dtype=np.uint8)
     rgba[..., 0] = 255

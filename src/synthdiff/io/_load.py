@@ -246,6 +246,9 @@ def load_image(
     else:
         rgba, info = _read_with_pillow(file, fmt, max_pixels)
     pixels = _to_rgb(rgba, info, alpha, background)
+    unscaled = _unscaled_8_bit_note(rgba, info)
+    if unscaled:
+        info = _with_note(info, unscaled)
     if info.had_alpha:
         transparent = float(np.mean(rgba[..., -1] < 1.0))
         info = ImageInfo(**{**info.__dict__, "transparent_fraction": transparent})
@@ -269,6 +272,27 @@ def load_image(
         pixels = np.maximum(pixels, 0.0)
         info = _with_note(info, "negative linear values clamped to 0")
     return LoadedImage(np.ascontiguousarray(pixels, dtype=np.float32), info)
+
+
+#: The largest 16-bit sample, as a fraction of full scale, that an 8-bit value stored unscaled can be.
+_EIGHT_BIT_IN_16 = 255.5 / 65535.0
+
+
+def _unscaled_8_bit_note(rgba: np.ndarray, info: ImageInfo) -> str | None:
+    """A note when a 16-bit image's colour samples never exceed 255 of 65535: 8-bit data written as
+    16-bit without scaling (``array.astype(np.uint16)``), which shows almost black. The pixels are kept as
+    stored (a 16-bit file says what full scale is); the note says how to read them as meant."""
+    if info.bit_depth != 16 or info.is_hdr:
+        return None
+    colour = rgba[..., : 3 if rgba.shape[2] >= 3 else 1]
+    brightest = float(colour.max())
+    if not 0.0 < brightest <= _EIGHT_BIT_IN_16:
+        return None
+    return (
+        f"a 16-bit image whose samples never exceed {round(brightest * 65535)} of 65535: it shows almost "
+        "black, and is probably 8-bit data saved as 16-bit without scaling (astype(uint16) where x * 257 "
+        "was meant). Fix: re-save it scaled, or as 8-bit"
+    )
 
 
 def _percent(fraction: float) -> str:
