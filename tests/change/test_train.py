@@ -223,6 +223,27 @@ def test_a_dataset_named_twice_or_a_crop_larger_than_its_images_is_refused(tmp_p
         ChangePairs([data], "train", ["texture"], crop=32)
 
 
+def test_the_default_crop_fits_the_smallest_dataset_and_a_crop_asked_for_is_kept(tmp_path: Path) -> None:
+    small = fake_dataset(tmp_path / "small", pairs=4)
+    (small / "dataset.json").write_text(json.dumps({"options": {"width": 40, "height": SIZE}}))
+    large = tmp_path / "large"
+    large.mkdir()
+    (large / "dataset.json").write_text(json.dumps({"options": {"width": 512, "height": 384}}))
+    defaults = {k: v for k, v in config_for(small).items() if k != "crop"}
+    # 192 by default; 24x40 renders train on 24-pixel squares whatever else is pooled with them.
+    assert load_config(None, {**defaults, "data": [str(large)]}).crop == 192
+    assert load_config(None, {**defaults, "data": [str(large), str(small)]}).crop == SIZE
+    assert load_config(None, {**defaults, "data": [str(tmp_path / "no-such-set")]}).crop == 192
+    train_change(load_config(None, {**defaults, "epochs": 1}), tmp_path / "run")
+    assert yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["crop"] == SIZE
+    # Asked for, on the command line or in a file, it is kept as asked (and refused when too large).
+    assert load_config(None, {**defaults, "crop": 16}).crop == 16
+    (tmp_path / "crop.yaml").write_text("crop: 32\n")
+    assert load_config(tmp_path / "crop.yaml", defaults).crop == 32
+    with pytest.raises(InvalidArgumentError, match=rf"--crop at most {SIZE} .* got 32"):
+        train_change(load_config(tmp_path / "crop.yaml", defaults), tmp_path / "run-32")
+
+
 def test_frozen_encoder_stays_unchanged(tmp_path: Path) -> None:
     import torch
 

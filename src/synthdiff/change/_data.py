@@ -123,6 +123,18 @@ def _planned_pairs(root: Path) -> int | None:
     return None
 
 
+def smallest_recorded_side(folders: Sequence[str | os.PathLike[str]]) -> int | None:
+    """The shorter image side of the smallest dataset among ``folders``, as their dataset.json records
+    it (None when none records a size)."""
+    sides = []
+    for folder in folders:
+        options = _dataset_options(Path(folder))
+        width, height = options.get("width"), options.get("height")
+        if isinstance(width, int) and isinstance(height, int):
+            sides.append(min(width, height))
+    return min(sides, default=None)
+
+
 def _check_crop(folders: Sequence[str | os.PathLike[str]], crop: int) -> None:
     """Refuse a crop larger than a dataset's images before any is loaded (in a loader worker the
     error would come wrapped in its traceback)."""

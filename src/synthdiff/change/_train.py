@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, RandomSampler, WeightedRandomSampler
 from synthdiff._checkpoint import RunState, load_run_state, save_run_state
 from synthdiff._config import load_settings, save_or_check_settings
 from synthdiff._journal import folder_lock
-from synthdiff.change._data import ChangePairs, PairRecord
+from synthdiff.change._data import ChangePairs, PairRecord, smallest_recorded_side
 from synthdiff.change._evaluate import EvalResult, evaluate, resolve_device, tune_thresholds
 from synthdiff.change._metrics import DICE_MODES, change_loss
 from synthdiff.change._models import ChangeOutput, FresUNet
@@ -183,10 +183,19 @@ def load_config(path: str | os.PathLike[str] | None, overrides: dict[str, Any]) 
         InvalidArgumentError: unreadable YAML, unknown keys (the message lists the valid ones) or
             invalid values.
     """
-    config = load_settings(TrainConfig, path, overrides)
+    config = load_settings(TrainConfig, path, overrides, defaults=_crop_within_the_data)
     config.data = [str(d) for d in config.data]
     config.validate()
     return config
+
+
+def _crop_within_the_data(given: dict[str, Any]) -> dict[str, Any]:
+    """The default crop, made no larger than the smallest dataset's shorter side (128x128 renders train
+    on whole images, 160x120 ones on 120-pixel squares), so that the defaults train on any generated
+    set. A crop that was asked for is kept, and refused when too large."""
+    default = TrainConfig.crop
+    smallest = smallest_recorded_side([str(folder) for folder in given.get("data") or []])
+    return {"crop": smallest} if smallest is not None and smallest < default else {}
 
 
 @dataclass

@@ -76,7 +76,13 @@ def train_change_command(
     learning_rate: Annotated[
         float | None, typer.Option("--lr", help="Learning rate (overrides the config).")
     ] = None,
-    crop: Annotated[int | None, typer.Option("--crop", help="Training crop size (0: whole images).")] = None,
+    crop: Annotated[
+        int | None,
+        typer.Option(
+            "--crop",
+            help="Training crop size (0: whole images; default 192, or the data's shorter side if smaller).",
+        ),
+    ] = None,
     freeze_encoder: Annotated[
         bool | None, typer.Option("--freeze-encoder/--train-encoder", help="Keep changestar's encoder fixed.")
     ] = None,
