@@ -413,3 +413,37 @@ def test_an_interrupted_realness_run_keeps_its_scores_and_resumes(
     written = json.loads((tmp_path / "s.json").read_text())
     assert written["complete"] and len(written["images"]) == 5
     assert written["images"][str(real / "00.png")] == first_three[str(real / "00.png")]
+
+
+@pytest.mark.parametrize("brightest", [255, 65535])
+def test_a_16_bit_image_scores_the_same_in_realness_compare_and_the_bench(
+    tmp_path: Path, brightest: int
+) -> None:
+    """The models were trained, calibrated and benchmarked on 8-bit pixels; `realness` and `compare`
+    scored a 16-bit file's finer steps, so the same image got another probability (an almost black one,
+    8-bit data saved unscaled: 0.32 in `realness`, 0.28 in `realness-bench` with the shipped model)."""
+    import cv2
+
+    from synthdiff import compare
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    values = np.round(rng.random((80, 96, 3)) ** 2 * brightest).astype(np.uint16)  # between 8-bit steps
+    cv2.imwrite(str(folder / "deep.png"), values)
+    image = str(folder / "deep.png")
+    model = str(_tiny_model(tmp_path))
+    runner = CliRunner()
+    result = runner.invoke(app, ["realness", image, "-m", model, "--json", str(tmp_path / "s.json")])
+    assert result.exit_code == 0, result.output
+    scored = json.loads((tmp_path / "s.json").read_text())["images"][image]["probability_synthetic"]
+    result = runner.invoke(
+        app, ["realness-bench", str(folder), "--label", "real", "-m", model, "-o", str(tmp_path / "b")]
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = csv.DictReader((tmp_path / "b" / "scores.csv").read_text().splitlines())
+    benched = float(row["probability_synthetic"])
+    compared = compare(image, image, fast=True, realness_model=model).to_dict()["realness"]["reference"]
+    assert scored == pytest.approx(benched, abs=1e-4) and compared["probability_synthetic"] == pytest.approx(
+        benched, abs=1e-4
+    )

@@ -98,10 +98,19 @@ def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
         return np.asarray(decoded.convert("RGB"), np.float32) / 255.0
 
 
+def _model_crops(image: np.ndarray, grid: PatchGrid) -> np.ndarray:
+    """The grid's crops in 8-bit steps, as the models were trained, calibrated and benchmarked on them
+    (every training and ``realness-bench`` image is decoded to 8 bits): a 16-bit or HDR file then scores
+    the same in ``realness``, ``compare`` and ``realness-bench``. Rounded as the 8-bit loader rounds;
+    an 8-bit image is unchanged."""
+    crops = extract_patches(image, grid)
+    return (np.clip(crops, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8).astype(np.float32) / 255.0
+
+
 def _image_logit(model: RealnessModel, image: np.ndarray, offset: int = 0) -> float:
     settings = model.settings
     grid = patch_grid(image.shape[0], image.shape[1], settings.crop, settings.max_patches, offset)
-    return pooled_logits(model, extract_patches(image, grid))[1]
+    return pooled_logits(model, _model_crops(image, grid))[1]
 
 
 def score_image(
@@ -110,11 +119,13 @@ def score_image(
     """Score an HxWx3 image (sRGB in [0, 1], any size; smaller than a crop is reflect-padded).
 
     The crops' features are averaged and classified (patch voting; for a linear head, the mean of the
-    crop logits) and the image's logit is calibrated into a probability. With
-    ``check_stability`` the image is also scored re-encoded as JPEG quality 90 and with the crop grid
-    shifted by one pixel; if either flips the verdict, the verdict is ``unsure``. So it is for an image
-    with a side under a quarter of the model's crop (32 pixels for ``realness-effnet``), whose padded
-    crop is mostly mirrored copies of it, and for an image of one flat colour (``FLAT_STD``).
+    crop logits) and the image's logit is calibrated into a probability. The crops are read in 8-bit
+    steps, as every model was trained and calibrated (finer steps, of a 16-bit or HDR image, are
+    rounded). With ``check_stability`` the image is also scored re-encoded as JPEG quality 90 and with
+    the crop grid shifted by one pixel; if either flips the verdict, the verdict is ``unsure``. So it
+    is for an image with a side under a quarter of the model's crop (32 pixels for
+    ``realness-effnet``), whose padded crop is mostly mirrored copies of it, and for an image of one
+    flat colour (``FLAT_STD``).
 
     Args:
         image: HxWx3 (or HxW grey) float array in [0, 1], or a uint8 or uint16 one (scaled to [0, 1]).
@@ -130,7 +141,7 @@ def score_image(
     settings = model.settings
     height, width = image.shape[:2]
     grid = patch_grid(height, width, settings.crop, None if all_crops else settings.max_patches)
-    logits, logit = pooled_logits(model, extract_patches(image, grid))
+    logits, logit = pooled_logits(model, _model_crops(image, grid))
     probability = float(model.calibration.probability(logit))
     cells = np.full(len(grid.tops) * len(grid.lefts), np.nan, np.float32)
     cells[list(grid.chosen)] = model.calibration.probability(logits)
