@@ -99,7 +99,10 @@ def test_missing_columns_and_malformed_files(tmp_path: Path, images: tuple[Path,
     root, names = images
     with pytest.raises(InvalidArgumentError, match="image_b is missing"):
         read_pairs(_csv(tmp_path, "pair_id,image_a\np1,x.png\n"), "yesno", root)
-    with pytest.raises(InvalidArgumentError, match="reference is missing"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"reference is missing .*closer to a reference\. Fix: add a reference column",
+    ):
         read_pairs(_csv(tmp_path, f"pair_id,image_a,image_b\np1,{names[0]},{names[1]}\n"), "2afc", root)
     with pytest.raises(InvalidArgumentError, match=r"well-formed CSV .* record starting on line 2"):
         read_pairs(_csv(tmp_path, f'pair_id,image_a,image_b\np1,"{names[0]}"x,{names[1]}\n'), "yesno", root)

@@ -115,6 +115,12 @@ def read_pairs(
                     f"Expected the pairs file to have the columns {', '.join(required)}, but "
                     f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing (found: "
                     f"{', '.join(columns) or 'nothing'})."
+                    + (
+                        " A 2afc study asks which of the two images is closer to a reference. Fix: add a "
+                        "reference column, or pass --question yesno or rating."
+                        if missing == ["reference"]
+                        else ""
+                    )
                 )
             raw_rows = []
             last_line = reader.line_num
