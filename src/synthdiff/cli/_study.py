@@ -95,8 +95,8 @@ def init_command(
         seed=seed,
     )
     out.print(
-        f"Study {created.name!r} ({created.question}): {created.pairs} pairs + {created.trap_pairs} "
-        f"trap pairs in {created.database_url}",
+        f"Study {created.name!r} ({created.question}): {counted(created.pairs, 'pair')} + "
+        f"{counted(created.trap_pairs, 'trap pair')} in {created.database_url}",
         highlight=False,
     )
     out.print(f"admin user: {created.admin_username}", highlight=False)
