@@ -155,6 +155,19 @@ def test_splits_are_stable_and_bad_inputs_are_explained(tmp_path: Path) -> None:
         InvalidArgumentError, match=r"in source 'photos' \(real\) and in source 'data' \(real\)"
     ):
         train_realness(load_realness_config(None, nested), tmp_path / "nested-run")
+    # Files that are empty or not images at all are named together, before any training (they stopped
+    # the run one at a time, each when it was first decoded), whichever head is trained.
+    (real / "empty.png").write_bytes(b"")
+    (synthetic / "notes.jpg").write_text("not a picture")
+    for head in ({}, {"model": "realness-effnet", "head": "images"}):
+        with pytest.raises(
+            InvalidArgumentError,
+            match=r"2 of the 22 training files cannot be read: .*empty.png' \(empty, 0 bytes\); "
+            r".*notes.jpg' \(not an image: starts with b'not a pi'\)\. Fix: re-export or remove them",
+        ):
+            train_realness(
+                load_realness_config(None, {**settings(real, synthetic), **head}), tmp_path / "bad"
+            )
 
 
 def test_auc_of_known_rankings() -> None:

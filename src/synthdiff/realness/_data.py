@@ -75,6 +75,36 @@ def list_source(
     return [LabelledImage(path, LABELS[label], source, path.relative_to(root).as_posix()) for path in files]
 
 
+def refuse_unreadable_images(images: Sequence[LabelledImage], shown: int = 10) -> None:
+    """Refuse files that are empty or not in an image format, naming every one of them at once (the
+    training reads images lazily, so each would otherwise stop a run in turn). Only the file's first
+    bytes are read; a truncated image is found when it is decoded.
+
+    Raises:
+        InvalidArgumentError: lists up to ``shown`` bad files with the reason, and the count.
+    """
+    from synthdiff.io import sniff_format
+
+    bad = []
+    for image in images:
+        try:
+            with image.path.open("rb") as handle:
+                header = handle.read(16)
+        except OSError as error:
+            bad.append(f"{str(image.path)!r} ({error.strerror or error})")
+            continue
+        if not header:
+            bad.append(f"{str(image.path)!r} (empty, 0 bytes)")
+        elif sniff_format(header) is None:
+            bad.append(f"{str(image.path)!r} (not an image: starts with {header[:8]!r})")
+    if bad:
+        more = f", and {len(bad) - shown} more" if len(bad) > shown else ""
+        raise InvalidArgumentError(
+            f"Expected readable images, but {len(bad)} of the {len(images)} training files cannot be read: "
+            f"{'; '.join(bad[:shown])}{more}. Fix: re-export or remove them."
+        )
+
+
 def refuse_repeated_images(images: Sequence[LabelledImage]) -> None:
     """Refuse an image file listed twice (one folder given twice, a folder and one inside it, or one
     folder as both real and synthetic): it would count twice, or under both labels.

@@ -26,6 +26,7 @@ from synthdiff.realness._data import (
     RealnessCrops,
     list_source,
     refuse_repeated_images,
+    refuse_unreadable_images,
     source_balanced_weights,
     split_images,
 )
@@ -187,6 +188,7 @@ def _sources(config: RealnessTrainConfig) -> list[LabelledImage]:
             name, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
             images += list_source(path, label, name or None)
     refuse_repeated_images(images)
+    refuse_unreadable_images(images)
     return images
 
 
