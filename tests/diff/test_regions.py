@@ -208,3 +208,25 @@ def test_a_difference_map_given_gives_the_same_regions_and_a_wrong_size_is_refus
     assert computed.regions and given.regions == computed.regions
     with pytest.raises(InvalidArgumentError, match=r"Expected a difference map of .* got shape \(10, 10\)"):
         find_regions(residual, reference, test, difference=np.zeros((10, 10), np.float32))
+
+
+def test_a_global_change_counts_by_how_far_gain_and_offset_together_move_a_value() -> None:
+    from synthdiff.diff import GlobalChange
+
+    def change(gain: float, offset: float) -> GlobalChange:
+        return GlobalChange((gain, 1.0, 1.0), (offset, 0.0, 0.0), 1.0, 0.01)
+
+    # What JPEG quality 80 left in scikit-image's coffee (blue channel): 0.6 % of gain, but no value moves
+    # by more than 0.37 % (it read "brightness +0.0 % (removed)").
+    assert change(0.99393, 0.00241).largest_shift == pytest.approx(0.00366)
+    assert not change(0.99393, 0.00241).is_significant
+    assert not change(1.008, -0.004).is_significant  # 0.4 % at 0 and at 1
+    assert change(1.02, 0.0).is_significant and change(1.0, 0.006).is_significant
+    assert change(1.003, 0.003).is_significant  # 0.6 % at 1
+    assert not change(1.0, 0.0).is_significant and change(1.0, 0.0).largest_shift == 0.0
+
+
+def test_a_jpeg_copy_has_no_global_change() -> None:
+    reference = photo("coffee")
+    result = compare(reference, jpeg_roundtrip(reference, 80), fast=True)
+    assert not result.global_change.is_significant and result.regions == []

@@ -42,7 +42,7 @@ def test_the_brightness_card_says_whether_the_global_change_was_removed(tmp_path
     for name, test, said in (
         ("moved-light", moved_light, "not removed"),
         ("brighter", brighter, "removed before the local comparison"),
-        ("roughness", roughness, "no global change (gain and offset within 0.5 %)"),
+        ("roughness", roughness, "no global change (gain and offset move no value by more than 0.5 %)"),
     ):
         result = compare(reference, test, fast=True)
         assert result.options["global_change_removed"] == (said != "not removed")

@@ -217,7 +217,7 @@ def _print_summary(result: Any) -> None:
     out.print(f"alignment: {result.registration.message}", highlight=False)
     change = result.global_change
     if change.estimated and not change.is_significant:
-        line = "global change: none (gain and offset within 0.5 %)"
+        line = "global change: none (gain and offset move no value by more than 0.5 %)"
     elif change.estimated:
         line = (
             f"global change: brightness {100 * change.brightness_change:+.1f} % "
