@@ -77,6 +77,14 @@ def test_alignment_failure_on_different_sizes_is_clear(rng: np.random.Generator)
     flat = np.full((64, 64, 3), 0.5, np.float32)
     with pytest.raises(AlignmentError, match=r"differ in size.*alignment failed.*Fix: pass --resize"):
         register(flat, np.full((48, 48, 3), 0.5, np.float32))
+    # Another aspect ratio (a crop, another framing): --resize would stretch it, and the fix says so
+    # (it advised --resize alone).
+    with pytest.raises(
+        AlignmentError,
+        match=r"alignment failed.*aspect ratios differ \(1 and 1\.2\), so --resize would stretch the test "
+        r"image\. Fix: render or crop it to 64x64",
+    ):
+        register(flat, np.full((40, 48, 3), 0.5, np.float32))
 
 
 def test_forced_homography_failure_is_reported() -> None:

@@ -422,10 +422,18 @@ def register(reference: np.ndarray, test: np.ndarray, method: AlignMethod | str 
         elif matrix_h is not None:
             failure = ""
     if not same_size and not any(c.applied == "homography" for c in candidates):
+        (height, width), (test_h, test_w) = ref.shape[:2], tst.shape[:2]
+        fix = "Fix: pass --resize to scale the test image to the reference size."
+        if abs((width / height) / (test_w / test_h) - 1) > ASPECT_TOLERANCE:
+            # A crop or another framing: scaling would stretch it, and the stretch would read as changes.
+            fix = (
+                f"Their aspect ratios differ ({width / height:.3g} and {test_w / test_h:.3g}), so --resize "
+                f"would stretch the test image. Fix: render or crop it to {width}x{height} (--resize "
+                "compares it stretched, with a note)."
+            )
         raise AlignmentError(
-            f"The images differ in size (reference {ref.shape[1]}x{ref.shape[0]}, test "
-            f"{tst.shape[1]}x{tst.shape[0]}) and alignment failed: {failure or 'no transform found'}. "
-            "Fix: pass --resize to scale the test image to the reference size."
+            f"The images differ in size (reference {width}x{height}, test {test_w}x{test_h}) and alignment "
+            f"failed: {failure or 'no transform found'}. {fix}"
         )
     if not candidates:
         if failure and method == "homography":
