@@ -75,3 +75,34 @@ def test_a_heatmap_draws_missing_values_grey() -> None:
     coloured = heatmap(values)
     assert coloured.dtype == np.uint8 and coloured[0, 1].tolist() == [128, 128, 128]
     assert coloured[1, 1].tolist() == coloured[1, 0].tolist()
+
+
+def test_the_panels_encoded_on_threads_are_each_panel_in_order(tmp_path: Path) -> None:
+    from synthdiff.io import encode_png
+    from synthdiff.report import draw_boxes
+    from synthdiff.report._compare_report import DIFFERENCE_SCALE, _panels
+    from synthdiff.report._panels import heatmap
+    from tests.conftest import EXAMPLES
+
+    pair = EXAMPLES / "wrong-roughness"
+    result = compare(pair / "reference.png", pair / "test.png", change_model="fresunet-wide")
+    assert result.flip_map is not None and result.feature_maps is not None and result.regions
+    panels = _panels(result)
+    features = [f"feature_{name}.png" for name in result.feature_maps.features]
+    assert list(panels) == [
+        "reference.png",
+        "test.png",
+        "difference.png",
+        "ssim.png",
+        "boxes_reference.png",
+        "boxes_test.png",
+        "flip.png",
+        *features,
+    ]
+    boxes = [region.box_test for region in result.regions]
+    assert panels["boxes_test.png"] == encode_png(draw_boxes(result.test_original, boxes))
+    assert panels["difference.png"] == encode_png(
+        heatmap(result.difference, vmax=DIFFERENCE_SCALE, colormap="inferno")
+    )
+    texture = result.feature_maps.change["texture"]
+    assert panels["feature_texture.png"] == encode_png(heatmap(texture, vmax=1.0, colormap="magma"))
