@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -193,15 +195,15 @@ def _write(
     test: np.ndarray,
     protected: list[str | os.PathLike[str]],
 ) -> None:
-    from synthdiff.io import atomic_write_bytes, atomic_write_text, encode_png, json_text, output_folder
+    from synthdiff.io import atomic_write_bytes, atomic_write_text, json_text, output_folder
     from synthdiff.report._detect_report import render_detect_html
-    from synthdiff.report._panels import draw_boxes, heatmap
+    from synthdiff.report._panels import draw_boxes, encode_panels, heatmap
 
     output_folder(out)
     maps = detection.maps
     colours = {name: COLOURS.get(name, OTHER_COLOUR) for name in maps.features}
-    panels = {f"change_{name}.png": encode_png(heatmap(maps.change[name])) for name in maps.features}
-    for label, image in (("reference", reference), ("test", test)):
+
+    def overlay(image: np.ndarray) -> np.ndarray:
         drawn = np.clip(image, 0.0, 1.0)
         for name in maps.features:
             # Each box carries its row number in the page's table of regions (all features together).
@@ -210,7 +212,14 @@ def _write(
                 numbers, boxes = zip(*rows, strict=True)
                 drawn = draw_boxes(drawn, boxes, colour=colours[name], numbers=numbers)
                 drawn = drawn.astype(np.float32) / 255.0
-        panels[f"overlay_{label}.png"] = encode_png(drawn)
+        return drawn
+
+    makers: dict[str, Callable[[], np.ndarray]] = {
+        f"change_{name}.png": partial(heatmap, maps.change[name]) for name in maps.features
+    }
+    makers["overlay_reference.png"] = partial(overlay, reference)
+    makers["overlay_test.png"] = partial(overlay, test)
+    panels = encode_panels(makers)
     for name, data in panels.items():
         atomic_write_bytes(out / name, data, protected=protected)
     summary = detection.to_dict()
