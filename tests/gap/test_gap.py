@@ -104,6 +104,10 @@ def test_cli_writes_the_report_and_lists_unreadable_files(tmp_path: Path) -> Non
     assert f"<td>{width}x{height}</td>" in html
     for name in ("histograms.png", "spectra.png", "embeddings.png", "distances.png"):
         assert (tmp_path / "out" / name).is_file()
+    # Both rankings are listed under the sets' names (only B's was, as "renders images least like photos").
+    for own, other, key in (("renders", "photos", "b_least_like_a"), ("photos", "renders", "a_least_like_b")):
+        assert f"<th>{own}: the images least like {other}</th>" in html
+        assert all(f"<code>{item['path']}</code>" in html for item in report["ranking"][key])
 
 
 def test_files_in_both_sets_are_counted_and_explained(tmp_path: Path) -> None:

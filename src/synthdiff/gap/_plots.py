@@ -117,8 +117,8 @@ def make_plots(
         np.atleast_1d(axes)[0].legend(fontsize=8)
         plots["distances.png"] = _png(figure)
 
-    for key, title in (("b_least_like_a", f"{names[1]} images least like {names[0]}"),
-                       ("a_least_like_b", f"{names[0]} images least like {names[1]}")):  # fmt: skip
+    for key, title in (("b_least_like_a", f"{names[1]}: the images least like {names[0]}"),
+                       ("a_least_like_b", f"{names[0]}: the images least like {names[1]}")):  # fmt: skip
         ranked = results["ranking"][key]
         if not ranked:
             continue
