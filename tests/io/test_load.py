@@ -372,6 +372,70 @@ def test_corrupt_exr(tmp_path: Path, rng: np.random.Generator) -> None:
         load_image(tmp_path / "cut.exr")
 
 
+@pytest.mark.parametrize("keep", [0.25, 0.5, 0.99])
+def test_an_exr_cut_short_in_its_pixels_is_corrupt_and_prints_nothing(
+    tmp_path: Path, rng: np.random.Generator, capfd: pytest.CaptureFixture[str], keep: float
+) -> None:
+    # A render interrupted while writing: OpenEXR raised a bare ValueError ("file has 0 parts", a
+    # traceback from every command) after printing its own warnings on stdout and stderr.
+    save_exr(tmp_path / "a.exr", rng.random((40, 52, 3)).astype(np.float32))
+    data = (tmp_path / "a.exr").read_bytes()
+    (tmp_path / "cut.exr").write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(CorruptImageError, match=r"'.*cut.exr' is a truncated or corrupt OpenEXR file"):
+        load_image(tmp_path / "cut.exr")
+    assert capfd.readouterr() == ("", "")
+
+
+def test_an_exr_header_that_is_not_text_is_corrupt(tmp_path: Path, rng: np.random.Generator) -> None:
+    save_exr(tmp_path / "a.exr", rng.random((8, 8, 3)).astype(np.float32))
+    data = bytearray((tmp_path / "a.exr").read_bytes())
+    data[data.index(b"dataWindow") + 1] = 0xC8  # an attribute name that is not UTF-8 any more
+    (tmp_path / "bad.exr").write_bytes(bytes(data))
+    with pytest.raises(CorruptImageError, match="truncated or corrupt OpenEXR"):
+        load_image(tmp_path / "bad.exr")
+
+
+def test_an_exr_read_only_in_part_is_refused_and_other_output_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """OpenEXR's reader can print that it could not decode a chunk and return the pixels it has."""
+    import os
+    import sys
+    import types
+
+    save_exr(tmp_path / "a.exr", np.full((4, 4, 3), 0.5, np.float32))
+    printed = {"text": b""}
+
+    class File:
+        def __init__(self, path: str, **options: object) -> None:
+            pass
+
+        def __enter__(self) -> File:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def header(self) -> dict[str, object]:
+            return {"dataWindow": ((0, 0), (3, 3))}
+
+        def channels(self) -> dict[str, object]:
+            os.write(1, printed["text"])
+            plane = types.SimpleNamespace(pixels=np.zeros((4, 4), np.float32))
+            return {"R": plane, "G": plane, "B": plane}
+
+    monkeypatch.setitem(sys.modules, "OpenEXR", types.SimpleNamespace(File=File))
+    printed["text"] = b"Warning: Exception raised reading pixel data for part 0 - Unable to run decoder\n"
+    with pytest.raises(
+        CorruptImageError, match=r"damaged OpenEXR file: .*\(Warning: Exception raised .*decoder\)"
+    ):
+        load_image(tmp_path / "a.exr")
+    assert capfd.readouterr() == ("", "")
+    printed["text"] = b"progress 50 %\n"  # not about the file: given back where it was written
+    assert load_image(tmp_path / "a.exr").pixels.shape == (4, 4, 3)
+    assert capfd.readouterr() == ("progress 50 %\n", "")
+
+
 def test_unsupported_bit_depth(tmp_path: Path) -> None:
     Image.fromarray(np.arange(20, dtype=np.int32).reshape(4, 5) * 100000).save(tmp_path / "i32.tif")
     with pytest.raises(UnsupportedImageError, match=r"Expected 8/16-bit integers or 32-bit floats"):

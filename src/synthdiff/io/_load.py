@@ -13,8 +13,12 @@ is premultiplied by convention, so HDR alpha is applied as ``rgb + (1 - a) * bac
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import struct
+import sys
+import tempfile
+import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -31,6 +35,7 @@ from synthdiff.errors import (
     ImageTooLargeError,
     InvalidArgumentError,
     NotAnImageError,
+    SynthdiffError,
     UnsupportedImageError,
 )
 from synthdiff.io._icc import high_depth_to_srgb, to_srgb, unapplied_profile_note
@@ -564,21 +569,94 @@ def _read_with_opencv(
     return array, info
 
 
+#: Held while native output is captured: two captures at once would restore each other's streams.
+_NATIVE_OUTPUT = threading.Lock()
+
+
+@contextlib.contextmanager
+def _native_output() -> Iterator[dict[int, str]]:
+    """Capture what native code writes to file descriptors 1 and 2 while the block runs; the text is in
+    the yielded dict (by descriptor) afterwards. OpenEXR's reader reports a chunk it cannot decode only
+    there (on stdout and stderr), and goes on with the pixels it has: this is how a damaged file is told
+    from a good one, and how its messages are kept out of a command's output."""
+    captured: dict[int, str] = {}
+    # The binding prints through Python's sys.stdout, its library to the descriptors: both are caught.
+    python_out, python_err = io.StringIO(), io.StringIO()
+    for stream in (sys.stdout, sys.stderr):  # what Python buffered so far goes out first, where it was meant
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    with (
+        _NATIVE_OUTPUT,
+        tempfile.TemporaryFile() as out_sink,
+        tempfile.TemporaryFile() as err_sink,
+        contextlib.redirect_stdout(python_out),
+        contextlib.redirect_stderr(python_err),
+    ):
+        sinks = {1: out_sink, 2: err_sink}
+        try:
+            saved = {fd: os.dup(fd) for fd in sinks}
+        except OSError:  # a process without stdout or stderr: nothing to capture there
+            saved = {}
+        for fd, sink in sinks.items():
+            if fd in saved:
+                os.dup2(sink.fileno(), fd)
+        try:
+            yield captured
+        finally:
+            _flush_c_streams()  # what C and C++ code buffered goes to the sinks, not out later
+            for fd, sink in sinks.items():
+                if fd in saved:
+                    os.dup2(saved[fd], fd)
+                    os.close(saved[fd])
+                sink.seek(0)
+                captured[fd] = sink.read().decode("utf-8", errors="replace")
+            captured[1] += python_out.getvalue()
+            captured[2] += python_err.getvalue()
+
+
+def _flush_c_streams() -> None:
+    """fflush(NULL): write out every C stdio buffer (C++ streams synced with stdio write through them)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).fflush(None)
+
+
+#: What OpenEXR prints when it read a file only in part (its reader does not raise then).
+_EXR_DAMAGE = ("EXR_ERR_", "Exception raised reading")
+
+
 def _read_exr(file: Path, max_pixels: int | None) -> tuple[np.ndarray, ImageInfo]:
     import OpenEXR
 
     try:
-        with OpenEXR.File(str(file), header_only=True) as exr:
-            window = exr.header()["dataWindow"]
-            width = int(window[1][0] - window[0][0] + 1)
-            height = int(window[1][1] - window[0][1] + 1)
-        _check_dimensions(file, width, height, max_pixels)
-        with OpenEXR.File(str(file), separate_channels=True) as exr:
-            channels = {name: np.asarray(ch.pixels) for name, ch in exr.channels().items()}
-    except (RuntimeError, OSError, KeyError) as error:
+        with _native_output() as printed:
+            with OpenEXR.File(str(file), header_only=True) as exr:
+                window = exr.header()["dataWindow"]
+                width = int(window[1][0] - window[0][0] + 1)
+                height = int(window[1][1] - window[0][1] + 1)
+            _check_dimensions(file, width, height, max_pixels)
+            with OpenEXR.File(str(file), separate_channels=True) as exr:
+                channels = {name: np.asarray(ch.pixels) for name, ch in exr.channels().items()}
+    except (RuntimeError, OSError, KeyError, ValueError) as error:
+        # ValueError: a cut-short file ("file has 0 parts"), a header that is not text (UnicodeDecodeError).
+        if isinstance(error, SynthdiffError):
+            raise
         raise CorruptImageError(
             f"'{file}' is a truncated or corrupt OpenEXR file ({error}). Fix: re-render or re-copy it."
         ) from error
+    lines = [line for text in printed.values() for line in text.splitlines()]
+    damage = [line for line in lines if any(mark in line for mark in _EXR_DAMAGE)]
+    if damage:
+        first = damage[0].replace(str(file), "").lstrip(": ")
+        raise CorruptImageError(
+            f"'{file}' is a damaged OpenEXR file: part of its pixel data cannot be decoded ({first}). "
+            "Fix: re-render or re-copy it."
+        )
+    # Anything else printed meanwhile was not about the file (another thread's output): passed on.
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        if printed.get(fd):
+            stream.write(printed[fd])
     names = set(channels)
     if {"R", "G", "B"} <= names:
         planes = [channels["R"], channels["G"], channels["B"]]
