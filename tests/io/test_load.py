@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cv2
@@ -531,3 +532,44 @@ def test_a_grey_image_beside_a_colour_one_is_noted(tmp_path: Path) -> None:
         "the reference image is grey and the test in colour"
     )
     assert pair_notes(grey_rgb, grey_image) == [] and pair_notes(colour_image, colour_image) == []
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "TIFF", "WEBP", "BMP", "GIF", "EXR", "HDR"])
+def test_damaged_files_give_synthdiff_errors_only(tmp_path: Path, kind: str) -> None:
+    """Seeded damage (cut short, bytes overwritten, bytes inserted): every file either loads or raises a
+    SynthdiffError (an EXR cut short raised a bare ValueError, one with a non-UTF-8 header a
+    UnicodeDecodeError)."""
+    import random
+
+    from synthdiff.errors import SynthdiffError
+
+    pixels = (np.random.default_rng(0).random((24, 30, 3)) * 255).astype(np.uint8)
+    if kind == "EXR":
+        save_exr(tmp_path / "good.exr", pixels.astype(np.float32) / 255)
+        data = (tmp_path / "good.exr").read_bytes()
+    elif kind == "HDR":
+        data = cv2.imencode(".hdr", pixels.astype(np.float32) / 255)[1].tobytes()
+    else:
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, kind)
+        data = buffer.getvalue()
+    draw = random.Random(kind)
+    loaded = 0
+    for trial in range(45):
+        damaged = bytearray(data)
+        if trial % 3 == 0:
+            damaged = damaged[: draw.randint(1, len(damaged) - 1)]
+        elif trial % 3 == 1:
+            for _ in range(draw.randint(1, 8)):
+                damaged[draw.randrange(len(damaged))] = draw.randrange(256)
+        else:
+            at = draw.randint(8, len(damaged) - 1)
+            damaged[at:at] = bytes(draw.randrange(256) for _ in range(draw.randint(1, 40)))
+        path = tmp_path / f"damaged.{kind.lower()}"
+        path.write_bytes(bytes(damaged))
+        try:
+            load_image(path)
+            loaded += 1
+        except SynthdiffError:
+            pass
+    assert loaded < 45  # the damage was seen at least sometimes
