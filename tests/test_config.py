@@ -50,6 +50,18 @@ def test_broken_yaml_is_explained_on_one_line(tmp_path: Path, text: str, where: 
     assert "\n" not in str(error.value)
 
 
+def test_a_yaml_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    # A comment with an accent saved as Latin-1 (a UnicodeDecodeError traceback before); a UTF-8
+    # byte-order mark is fine.
+    (tmp_path / "run.yaml").write_bytes("epochs: 2\n# r\u00e9glages\nrate: 0.5\n".encode("latin-1"))
+    with pytest.raises(
+        InvalidArgumentError, match=r"UTF-8 YAML config at .*run.yaml', but byte 13 \(line 2\) is not UTF-8"
+    ):
+        load_settings(Settings, tmp_path / "run.yaml", {})
+    (tmp_path / "bom.yaml").write_bytes("epochs: 2\n# r\u00e9glages\n".encode("utf-8-sig"))
+    assert load_settings(Settings, tmp_path / "bom.yaml", {}).epochs == 2
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [

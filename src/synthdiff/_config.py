@@ -27,8 +27,10 @@ def _read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises:
         InvalidArgumentError: unreadable YAML, or not a mapping.
     """
+    from synthdiff.io._tables import read_utf8_text
+
     try:
-        loaded = yaml.safe_load(Path(path).read_text())
+        loaded = yaml.safe_load(read_utf8_text(path, "YAML config"))
     except OSError as error:
         raise InvalidArgumentError(f"Expected a readable YAML config at {str(path)!r}: {error}") from None
     except yaml.YAMLError as error:
@@ -156,8 +158,8 @@ def save_or_check_settings(
     path = out / "config.yaml"
     if path.is_file() and any((out / name).exists() for name in progress):
         try:
-            previous = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
+            previous = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
             previous = error
         if not isinstance(previous, dict):
             raise OutputError(

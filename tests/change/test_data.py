@@ -122,6 +122,15 @@ def test_bad_datasets_give_clear_errors(tmp_path: Path) -> None:
     (root / "manifest.jsonl").write_text("{not json\n")
     with pytest.raises(OutputError, match="line 1"):
         read_manifest(root)
+    # Damaged bytes (a UnicodeDecodeError traceback before), and a dataset.json that is not UTF-8
+    # counts as none (its options are what tells a dataset still growing).
+    (root / "manifest.jsonl").write_bytes(b'{"pair_id": "a"}\n{"pair_id": "\xff"}\n')
+    with pytest.raises(OutputError, match=r"UTF-8 dataset manifest at .*, but byte 30 \(line 2\)"):
+        read_manifest(root)
+    (root / "dataset.json").write_bytes(b'{"options": {"width": "\xff"}}')
+    from synthdiff.change._data import smallest_recorded_side
+
+    assert smallest_recorded_side([root]) is None
 
 
 def test_a_dataset_being_grown_is_not_read_as_finished(tmp_path: Path) -> None:

@@ -127,3 +127,13 @@ def test_importing_synthdiff_does_not_import_blender() -> None:
     code = "import sys, synthdiff, synthdiff.synth, synthdiff.cli; print('bpy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_damaged_journal_or_dataset_record_is_read_past_not_raised(tmp_path: Path) -> None:
+    # Bytes that are not UTF-8 raised UnicodeDecodeError on resume; now their line is one more pair to
+    # render again, and a damaged dataset.json is written anew like one that is not JSON.
+    journal = tmp_path / "progress.jsonl"
+    journal.write_bytes(b'{"pair_id": "s00000_v000", "split": "train"}\n{"pair_id": "s0\xff"}\n{}\n7\n')
+    assert list(_generate._read_journal(journal)) == ["s00000_v000"]
+    (tmp_path / "dataset.json").write_bytes(b'{"options": {"seed": "\xff"}}')
+    _generate._check_settings(tmp_path, {"options": {"seed": 0}})

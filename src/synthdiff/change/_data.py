@@ -15,6 +15,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from synthdiff.errors import InvalidArgumentError, OutputError
+from synthdiff.io._tables import read_utf8_text
 
 __all__ = ["ChangePairs", "PairRecord", "read_manifest"]
 
@@ -71,7 +72,9 @@ def read_manifest(
             f"{'is a file' if root.exists() else 'does not exist'}. Fix: check the path."
         )
     manifest = root / "manifest.jsonl"
-    lines = manifest.read_text().splitlines() if manifest.is_file() else None
+    lines = None
+    if manifest.is_file():
+        lines = read_utf8_text(manifest, "dataset manifest", OutputError).splitlines()
     expected = _planned_pairs(root)
     complete = lines is not None and (expected is None or len(lines) >= expected)
     if in_progress and split is not None and not complete:
@@ -107,8 +110,8 @@ def read_manifest(
 def _dataset_options(root: Path) -> dict[str, Any]:
     """The generate options recorded in a dataset's dataset.json (empty when it has none)."""
     try:
-        options = json.loads((root / "dataset.json").read_text())["options"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        options = json.loads((root / "dataset.json").read_text(encoding="utf-8"))["options"]
+    except (OSError, ValueError, KeyError, TypeError):  # ValueError: not JSON, or not UTF-8
         return {}
     return options if isinstance(options, dict) else {}
 
@@ -153,7 +156,7 @@ def _read_finished_split(root: Path, split: str) -> list[PairRecord]:
     from synthdiff.synth._generate import _read_journal, assign_splits
 
     try:
-        options = json.loads((root / "dataset.json").read_text())["options"]
+        options = json.loads((root / "dataset.json").read_text(encoding="utf-8"))["options"]
         train, val, test = (float(f) for f in options["split"])
         splits = assign_splits(int(options["scenes"]), int(options["seed"]), (train, val, test))
         scenes_in_split = splits.count(split)

@@ -116,13 +116,16 @@ def _read_journal(path: Path) -> dict[str, dict[str, Any]]:
     done: dict[str, dict[str, Any]] = {}
     if not path.is_file():
         return done
-    with open(path, encoding="utf-8") as handle:
+    with open(path, encoding="utf-8", errors="replace") as handle:
         for line in handle:
+            if "\ufffd" in line:
+                continue  # damaged bytes (the journal is ASCII JSON): that pair is rendered again
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut short by an interruption: that pair is rendered again
-            done[record["pair_id"]] = record
+            if isinstance(record, dict) and isinstance(record.get("pair_id"), str):
+                done[record["pair_id"]] = record
     return done
 
 
@@ -142,8 +145,8 @@ def _check_settings(out: Path, settings: dict[str, Any]) -> None:
     path = out / "dataset.json"
     if path.is_file():
         try:
-            existing = json.loads(path.read_text())
-        except json.JSONDecodeError:
+            existing = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:  # not JSON, or not UTF-8: a damaged record, written anew
             existing = None
         if existing is not None and existing.get("options") != settings["options"]:
             differing = sorted(
