@@ -29,6 +29,17 @@ def test_a_line_cut_short_is_dropped_so_the_next_row_is_readable(tmp_path: Path,
     assert sorted(read_journal(journal, "id")) == ["a", "c"]
 
 
+def test_a_row_with_damaged_bytes_is_left_out_and_accented_paths_are_kept(tmp_path: Path) -> None:
+    journal = tmp_path / "results.jsonl"
+    rows = [
+        json.dumps({"id": "caf\u00e9/a.png"}, ensure_ascii=False).encode(),
+        b'{"id": "b\xff"}',
+        b'{"id": "c"}',
+    ]
+    journal.write_bytes(b"\n".join(rows) + b"\n")  # the second raised UnicodeDecodeError on resume
+    assert sorted(read_journal(journal, "id")) == ["c", "caf\u00e9/a.png"]
+
+
 def test_a_journal_of_one_cut_line_is_emptied(tmp_path: Path) -> None:
     journal = _prepare(tmp_path)
     journal.write_text('{"id": "a", "value"')

@@ -129,12 +129,14 @@ def file_stamp(path: str | os.PathLike[str]) -> list[int] | None:
 
 
 def read_journal(journal: Path, key: str) -> dict[str, dict[str, Any]]:
-    """The rows of ``journal`` by their ``key`` field; a line cut short by an interruption is left out
-    (so its item is done again)."""
+    """The rows of ``journal`` by their ``key`` field; a line cut short by an interruption, or with
+    damaged bytes, is left out (so its item is done again)."""
     done: dict[str, dict[str, Any]] = {}
     if not journal.exists():
         return done
-    for line in journal.read_text(encoding="utf-8").splitlines():
+    for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
+        if "\ufffd" in line:
+            continue  # bytes that are not UTF-8: a damaged row (it raised UnicodeDecodeError)
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
