@@ -187,6 +187,21 @@ def test_arrays_of_8_and_16_bits_are_scaled_and_bad_arrays_refused() -> None:
         compare(image, image.tolist(), fast=True)  # type: ignore[arg-type]
 
 
+def test_8_bit_values_given_as_floats_get_a_note() -> None:
+    # image.astype(np.float32) keeps 0-255: read as linear HDR, with no hint why the numbers were odd.
+    image = np.round(np.random.default_rng(5).random((48, 48, 3)) * 255).astype(np.float32)
+    result = compare(image, image, fast=True, realness_model=None)
+    assert result.notes[:2] == [
+        f"{role}: its values are whole numbers up to 255: 8-bit data as floats? Float arrays are read as "
+        "sRGB in [0, 1] (linear HDR above 1), so it was taken for HDR. Fix: divide it by 255, or pass the "
+        "uint8 array"
+        for role in ("reference", "test")
+    ]
+    # Real HDR (not whole numbers, or beyond 255) and [0, 1] images get none.
+    for array in (image / 255, image / 255 * 4.5, image * 300):
+        assert not any("8-bit data as floats" in note for note in compare(array, array, fast=True).notes)
+
+
 @pytest.mark.parametrize("fast", [True, False])
 def test_ssim_on_its_own_thread_is_the_direct_computation(fast: bool) -> None:
     from synthdiff.metrics import structural_similarity_map

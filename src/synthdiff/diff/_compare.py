@@ -184,10 +184,20 @@ def _load(image: ImageInput, name: str, **load_options: Any) -> LoadedImage:
         return image
     if isinstance(image, np.ndarray):
         array = image_array(image, name)
-        is_hdr = float(array.max(initial=0.0)) > 1.0
+        brightest = float(array.max(initial=0.0))
+        is_hdr = brightest > 1.0
         channels = 1 if image.ndim == 2 else 3
+        notes: tuple[str, ...] = ()
+        whole = image.dtype.kind == "f" and np.array_equal(array, np.round(array))
+        if is_hdr and brightest <= 255.0 and whole:
+            # Whole numbers up to 255 are 8-bit values as floats (image.astype(float)), not light.
+            notes = (
+                f"its values are whole numbers up to {brightest:.0f}: 8-bit data as floats? Float arrays "
+                "are read as sRGB in [0, 1] (linear HDR above 1), so it was taken for HDR. Fix: divide it "
+                "by 255, or pass the uint8 array",
+            )
         info = ImageInfo(
-            f"<{name} array>", "array", array.shape[1], array.shape[0], channels, 32, is_hdr, False
+            f"<{name} array>", "array", array.shape[1], array.shape[0], channels, 32, is_hdr, False, notes
         )
         return LoadedImage(array, info)
     if not isinstance(image, str | os.PathLike):
