@@ -206,6 +206,11 @@ def test_8_and_16_bit_and_grey_arrays_score_as_their_float_copies_and_bad_ones_a
     assert score_image(model, grey, check_stability=False).probability_synthetic == pytest.approx(
         score_image(model, np.repeat(grey[..., None], 3, axis=2), check_stability=False).probability_synthetic
     )
+    # Floats above 1 (8-bit values as floats, or linear HDR) were clipped to white without a word.
+    score = score_image(model, image.astype(np.float32) * 255, check_stability=False)
+    assert score.verdict == "unsure" and any(
+        "values above 1 (up to 255) were clipped" in r for r in score.reasons
+    )
     image[0, 0, 0] = np.nan  # it gave a NaN probability
     with pytest.raises(InvalidArgumentError, match="found 1 NaN or infinite"):
         score_image(model, image)

@@ -156,6 +156,13 @@ def score_image(
         )
     if float(image.reshape(-1, image.shape[2]).std(axis=0).max()) < FLAT_STD:
         reasons.append("the image is one flat colour: no texture or noise to judge")
+    brightest = float(image.max())
+    if brightest > 1.0:
+        # The model reads sRGB in [0, 1]: above it, the crops were clipped to white.
+        reasons.append(
+            f"values above 1 (up to {brightest:.4g}) were clipped: pass sRGB in [0, 1] (8-bit values "
+            "divided by 255; HDR tone-mapped first, synthdiff.io.hdr_to_display)"
+        )
     perturbed: dict[str, float] = {}
     if check_stability:
         perturbed["jpeg90"] = float(model.calibration.probability(_image_logit(model, _jpeg(image, 90))))
