@@ -59,6 +59,14 @@ def generate_command(
     save_scenes: Annotated[
         bool, typer.Option("--save-scenes", help="Also save each reference scene as scenes/ID/scene.blend.")
     ] = False,
+    view_transform: Annotated[
+        str | None,
+        typer.Option(
+            "--view-transform",
+            help="AgX, Standard, Filmic, 'Khronos PBR Neutral', or mixed (one of the first three per scene). "
+            "Default: AgX, or the --scene file's own.",
+        ),
+    ] = None,
 ) -> None:
     """Render labelled reference/test pairs with Blender: one feature changed, labels from render passes.
 
@@ -79,6 +87,7 @@ def generate_command(
         denoise=denoise,
         split=_parse_split(split),
         save_scenes=save_scenes,
+        view_transform=view_transform,
     )
     with count_progress(f"rendering {feature} pairs") as bar:
         task = bar.add_task("pairs", total=scenes * variants)

@@ -233,6 +233,16 @@ def open_scene(path: str) -> None:
 # --- render settings and passes -------------------------------------------------------------------
 
 
+def set_view_transform(name: str) -> None:
+    """Map rendered light to display values with the view transform ``name`` (AgX, Standard, ...)."""
+    bpy.context.scene.view_settings.view_transform = name
+
+
+def view_transform() -> str:
+    """The scene's view transform."""
+    return str(bpy.context.scene.view_settings.view_transform)
+
+
 def configure(width: int, height: int, samples: int, denoise: bool, threads: int) -> None:
     """Cycles on the CPU at the given size, with the label passes enabled on one view layer."""
     scene = bpy.context.scene

@@ -11,7 +11,7 @@ from typing import Any
 
 from synthdiff.errors import InvalidArgumentError, SceneError
 
-__all__ = ["FEATURES", "LABEL_FEATURES", "GenerateOptions", "parse_size"]
+__all__ = ["FEATURES", "LABEL_FEATURES", "VIEW_TRANSFORMS", "GenerateOptions", "parse_size"]
 
 #: What ``--feature`` can vary. ``mixed`` changes illumination and texture together, ``all`` the four
 #: rendering features together, ``combined`` two or three of the four drawn anew for each pair; ``none``
@@ -37,6 +37,12 @@ CHANGED_LABELS: dict[str, tuple[str, ...]] = {
     "none": (),
     "combined": ("illumination", "reflection", "texture", "transparency"),
 }
+
+#: Blender view transforms ``--view-transform`` can apply (how the renderer maps light to display values),
+#: and ``mixed``: one of the first three drawn for each reference scene.
+VIEW_TRANSFORMS = ("AgX", "Standard", "Filmic", "Khronos PBR Neutral", "mixed")
+#: What ``mixed`` draws from.
+MIXED_VIEW_TRANSFORMS = ("AgX", "Standard", "Filmic")
 
 #: How many of the four rendering features a ``combined`` pair changes: two or three.
 COMBINED_SIZES = (2, 3)
@@ -78,6 +84,8 @@ class GenerateOptions:
         denoise: run OpenImageDenoise on the final image (labels come from the raw passes).
         split: fractions of scenes for train, val and test.
         save_scenes: also save each reference scene as a .blend file.
+        view_transform: one of :data:`VIEW_TRANSFORMS`, or None for the default: AgX for procedural
+            scenes (Blender's default), the file's own for ``scene_file``.
     """
 
     feature: str
@@ -91,6 +99,7 @@ class GenerateOptions:
     denoise: bool = True
     split: tuple[float, float, float] = (0.8, 0.1, 0.1)
     save_scenes: bool = False
+    view_transform: str | None = None
 
     def __post_init__(self) -> None:
         if self.feature not in FEATURES:
@@ -112,6 +121,11 @@ class GenerateOptions:
                 "Expected --split as three fractions train,val,test, each 0 or more, summing to 1, "
                 f"got {self.split!r}."
             )
+        if self.view_transform is not None and self.view_transform not in VIEW_TRANSFORMS:
+            raise InvalidArgumentError(
+                f"Expected --view-transform to be one of {', '.join(VIEW_TRANSFORMS)}, got "
+                f"{self.view_transform!r}."
+            )
         if self.scene_file is not None:
             path = Path(self.scene_file)
             if not path.is_file():
@@ -129,4 +143,6 @@ class GenerateOptions:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["split"] = list(self.split)
+        if self.view_transform is None:
+            del data["view_transform"]  # as before the option existed: those datasets resume unchanged
         return data

@@ -19,7 +19,13 @@ from PIL import Image
 from synthdiff import __version__
 from synthdiff.errors import SceneError
 from synthdiff.synth import _labels as labels
-from synthdiff.synth._options import CHANGED_LABELS, FEATURES, LABEL_FEATURES, GenerateOptions
+from synthdiff.synth._options import (
+    CHANGED_LABELS,
+    FEATURES,
+    LABEL_FEATURES,
+    MIXED_VIEW_TRANSFORMS,
+    GenerateOptions,
+)
 from synthdiff.synth._scene import describe_scene, scene_rng
 
 __all__ = ["LABELS_VERSION", "SceneTask", "run_scene", "worker_entry"]
@@ -146,6 +152,13 @@ def run_scene(task: SceneTask, emit: Callable[[dict[str, Any]], None]) -> None:
                     continue
                 base += [c.to_dict() for c in made]
             description["base_changes"] = base
+    if options.view_transform is not None:
+        chosen = options.view_transform
+        if chosen == "mixed":
+            draw = scene_rng(options.seed, 7, task.scene_index)
+            chosen = MIXED_VIEW_TRANSFORMS[int(draw.integers(len(MIXED_VIEW_TRANSFORMS)))]
+        blender.set_view_transform(chosen)
+    description["view_transform"] = blender.view_transform()
     blender.configure(options.width, options.height, options.samples, options.denoise, task.threads)
     if options.save_scenes:
         blender.save_blend(scene_dir / "scene.blend")
