@@ -225,6 +225,33 @@ def test_user_scene_round_trips(tmp_path: Path) -> None:
     assert second["kind"] == "file" and second["base_changes"], "other references perturb the file's settings"
 
 
+def test_the_view_transform_is_applied_and_recorded_per_scene(tmp_path: Path) -> None:
+    # The same scene and change mapped to display another way: labels (from linear passes) are the same,
+    # the images are not; mixed draws one of AgX, Standard and Filmic per scene.
+    made = {}
+    for view in (None, "Standard", "mixed"):
+        folder = tmp_path / str(view)
+        generate(GenerateOptions("texture", scenes=3, variants=1, view_transform=view, **SMALL), folder)
+        made[view] = folder
+    views = {
+        view: [
+            json.loads((folder / f"scenes/s{i:05d}/scene.json").read_text())["view_transform"]
+            for i in range(3)
+        ]
+        for view, folder in made.items()
+    }
+    assert views[None] == ["AgX"] * 3 and views["Standard"] == ["Standard"] * 3
+    assert set(views["mixed"]) <= {"AgX", "Standard", "Filmic"}
+    default, standard = records(made[None])[0], records(made["Standard"])[0]
+    labels = [
+        mask(folder, row["labels"]["change"]["texture"])
+        for folder, row in ((made[None], default), (made["Standard"], standard))
+    ]
+    assert labels[0].any() and np.array_equal(labels[0], labels[1])
+    reference = np.asarray(Image.open(made[None] / default["reference"]))
+    assert not np.array_equal(reference, np.asarray(Image.open(made["Standard"] / standard["reference"])))
+
+
 def test_user_scene_without_camera_is_refused(tmp_path: Path) -> None:
     blend = tmp_path / "no-camera.blend"
     code = (

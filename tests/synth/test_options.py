@@ -137,3 +137,14 @@ def test_a_damaged_journal_or_dataset_record_is_read_past_not_raised(tmp_path: P
     assert list(_generate._read_journal(journal)) == ["s00000_v000"]
     (tmp_path / "dataset.json").write_bytes(b'{"options": {"seed": "\xff"}}')
     _generate._check_settings(tmp_path, {"options": {"seed": 0}})
+
+
+def test_the_view_transform_is_checked_and_recorded_only_when_chosen() -> None:
+    from synthdiff.synth import VIEW_TRANSFORMS
+
+    assert VIEW_TRANSFORMS == ("AgX", "Standard", "Filmic", "Khronos PBR Neutral", "mixed")
+    with pytest.raises(InvalidArgumentError, match=r"--view-transform to be one of AgX, Standard.*got 'agx'"):
+        GenerateOptions(feature="texture", view_transform="agx")
+    # The default leaves dataset.json as it was before the option, so such datasets still resume.
+    assert "view_transform" not in GenerateOptions(feature="texture").to_dict()
+    assert GenerateOptions(feature="texture", view_transform="mixed").to_dict()["view_transform"] == "mixed"
