@@ -19,8 +19,10 @@ __all__ = ["BENCH_SCHEMA_VERSION", "heatmap_overlay", "write_bench"]
 
 BENCH_SCHEMA_VERSION = "1.3"
 THUMB = 160
-# Heatmaps narrower than this get no legend band (its probability text needs about this much).
+# Heatmaps narrower than this are enlarged before their legend band (its words need about this much).
 _LEGEND_MIN_WIDTH = 160
+#: What a narrower image is enlarged to (at least) before its band is added: wide enough for the scale.
+_ENLARGED_WIDTH = 320
 
 
 def heatmap_overlay(
@@ -31,10 +33,13 @@ def heatmap_overlay(
     Args:
         image: HxWx3 sRGB in [0, 1], the image that was scored.
         legend: add a band below the image with the colour scale and the image's probability, so that
-            the file explains itself (not on images narrower than 160 pixels).
+            the file explains itself. An image narrower than 160 pixels is first enlarged by the smallest
+            whole factor that makes it 320 pixels wide or more (each pixel a square block), so the whole
+            band fits and the picture can be seen.
 
     Returns:
-        (H + band)xWx3 uint8; HxWx3 without the legend.
+        (kH + band)x(kW)x3 uint8, k the enlargement (1 for images 160 pixels wide or more); HxWx3 without
+        the legend.
     """
     from matplotlib import colormaps
 
@@ -55,9 +60,13 @@ def heatmap_overlay(
     tinted = np.where(weight > 0, colour / np.maximum(weight, 1.0), image)
     mixed = (1 - opacity * (weight > 0)) * image + opacity * (weight > 0) * tinted
     overlay = (np.clip(mixed, 0, 1) * 255 + 0.5).astype(np.uint8)
-    if not legend or width < _LEGEND_MIN_WIDTH:  # too narrow for its words
+    if not legend:
         return overlay
-    return np.concatenate([overlay, _legend_band(width, score, colormap, opacity)], axis=0)
+    # Too narrow for the band's words: enlarged to hold the whole band, scale included, pixels kept square.
+    factor = -(-_ENLARGED_WIDTH // width) if width < _LEGEND_MIN_WIDTH else 1
+    if factor > 1:
+        overlay = np.repeat(np.repeat(overlay, factor, axis=0), factor, axis=1)
+    return np.concatenate([overlay, _legend_band(overlay.shape[1], score, colormap, opacity)], axis=0)
 
 
 def _legend_band(width: int, score: RealnessScore, colormap: Any, opacity: float) -> np.ndarray:
