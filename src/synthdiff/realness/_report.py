@@ -23,6 +23,8 @@ THUMB = 160
 _LEGEND_MIN_WIDTH = 160
 #: What a narrower image is enlarged to (at least) before its band is added: wide enough for the scale.
 _ENLARGED_WIDTH = 320
+#: ... unless that would make it taller than this.
+_ENLARGED_HEIGHT = 4096
 
 
 def heatmap_overlay(
@@ -62,8 +64,15 @@ def heatmap_overlay(
     overlay = (np.clip(mixed, 0, 1) * 255 + 0.5).astype(np.uint8)
     if not legend:
         return overlay
-    # Too narrow for the band's words: enlarged to hold the whole band, scale included, pixels kept square.
-    factor = -(-_ENLARGED_WIDTH // width) if width < _LEGEND_MIN_WIDTH else 1
+    # Too narrow for the band's words: enlarged to hold the whole band, scale included, pixels kept square
+    # (and no taller than _ENLARGED_HEIGHT: a tall sliver of an image keeps its size and gets no band).
+    factor = (
+        min(-(-_ENLARGED_WIDTH // width), max(1, _ENLARGED_HEIGHT // height))
+        if width < _LEGEND_MIN_WIDTH
+        else 1
+    )
+    if width * factor < _LEGEND_MIN_WIDTH:
+        return overlay
     if factor > 1:
         overlay = np.repeat(np.repeat(overlay, factor, axis=0), factor, axis=1)
     return np.concatenate([overlay, _legend_band(overlay.shape[1], score, colormap, opacity)], axis=0)
