@@ -126,28 +126,29 @@ def _planned_pairs(root: Path) -> int | None:
     return None
 
 
+def _recorded_size(folder: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(width, height) of a dataset's images as its dataset.json records them; None when it does not."""
+    options = _dataset_options(Path(folder))
+    width, height = options.get("width"), options.get("height")
+    return (width, height) if isinstance(width, int) and isinstance(height, int) else None
+
+
 def smallest_recorded_side(folders: Sequence[str | os.PathLike[str]]) -> int | None:
     """The shorter image side of the smallest dataset among ``folders``, as their dataset.json records
     it (None when none records a size)."""
-    sides = []
-    for folder in folders:
-        options = _dataset_options(Path(folder))
-        width, height = options.get("width"), options.get("height")
-        if isinstance(width, int) and isinstance(height, int):
-            sides.append(min(width, height))
-    return min(sides, default=None)
+    sizes = [size for size in map(_recorded_size, folders) if size is not None]
+    return min((min(size) for size in sizes), default=None)
 
 
 def _check_crop(folders: Sequence[str | os.PathLike[str]], crop: int) -> None:
     """Refuse a crop larger than a dataset's images before any is loaded (in a loader worker the
     error would come wrapped in its traceback)."""
     for folder in folders:
-        options = _dataset_options(Path(folder))
-        width, height = options.get("width"), options.get("height")
-        if isinstance(width, int) and isinstance(height, int) and crop > min(width, height):
+        size = _recorded_size(folder)
+        if size is not None and crop > min(size):
             raise InvalidArgumentError(
-                f"Expected --crop at most {min(width, height)} (the images of {str(folder)!r} are "
-                f"{width}x{height}), got {crop}. Fix: pass --crop {min(width, height)} or smaller."
+                f"Expected --crop at most {min(size)} (the images of {str(folder)!r} are "
+                f"{size[0]}x{size[1]}), got {crop}. Fix: pass --crop {min(size)} or smaller."
             )
 
 

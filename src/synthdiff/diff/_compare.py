@@ -188,8 +188,13 @@ def _load(image: ImageInput, name: str, **load_options: Any) -> LoadedImage:
         is_hdr = brightest > 1.0
         channels = 1 if image.ndim == 2 else 3
         notes: tuple[str, ...] = ()
-        whole = image.dtype.kind == "f" and np.array_equal(array, np.round(array))
-        if is_hdr and brightest <= 255.0 and whole:
+        # The whole-number test (a pass over the image) only where values above 1 call for it.
+        if (
+            is_hdr
+            and brightest <= 255.0
+            and image.dtype.kind == "f"
+            and np.array_equal(array, np.round(array))
+        ):
             # Whole numbers up to 255 are 8-bit values as floats (image.astype(float)), not light.
             notes = (
                 f"its values are whole numbers up to {brightest:.0f}: 8-bit data as floats? Float arrays "

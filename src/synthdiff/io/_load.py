@@ -593,12 +593,10 @@ def _native_output() -> Iterator[dict[int, str]]:
         contextlib.redirect_stderr(python_err),
     ):
         sinks = {1: out_sink, 2: err_sink}
-        try:
-            saved = {fd: os.dup(fd) for fd in sinks}
-        except OSError:  # a process without stdout or stderr: nothing to capture there
-            saved = {}
+        saved: dict[int, int] = {}
         for fd, sink in sinks.items():
-            if fd in saved:
+            with contextlib.suppress(OSError):  # a process without that stream: nothing to capture there
+                saved[fd] = os.dup(fd)
                 os.dup2(sink.fileno(), fd)
         try:
             yield captured

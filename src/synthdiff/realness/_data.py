@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
 from synthdiff.io import images_in_folder
+from synthdiff.realness._patches import eight_bit
 
 __all__ = [
     "LabelledImage",
@@ -165,7 +166,7 @@ def _load_8bit_with_notes(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
 
     loaded = load_image(path)
     pixels = hdr_to_display(loaded.pixels) if loaded.info.is_hdr else loaded.pixels
-    return (np.clip(pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), tuple(loaded.info.notes)
+    return eight_bit(pixels), tuple(loaded.info.notes)
 
 
 class RealnessCrops(Dataset[tuple[torch.Tensor, torch.Tensor]]):

@@ -8,7 +8,14 @@ import numpy as np
 
 from synthdiff.io import float_pixels
 
-__all__ = ["PatchGrid", "extract_patches", "patch_grid"]
+__all__ = ["PatchGrid", "eight_bit", "extract_patches", "patch_grid"]
+
+
+def eight_bit(pixels: np.ndarray) -> np.ndarray:
+    """sRGB values in [0, 1] as the 8-bit values every realness model was trained, calibrated and
+    benchmarked on (clipped, rounded half up), as uint8. One rounding for the loader, the JPEG copies
+    and the crops scored, so that an image scores the same whichever way it came in."""
+    return (np.clip(pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from synthdiff.realness._model import RealnessEffNet, RealnessNet
-from synthdiff.realness._patches import PatchGrid, extract_patches, patch_grid
+from synthdiff.realness._patches import PatchGrid, eight_bit, extract_patches, patch_grid
 from synthdiff.realness._registry import RealnessModel
 
 __all__ = ["RealnessScore", "crop_logits", "score_image"]
@@ -93,18 +93,17 @@ def crop_logits(model: RealnessModel, crops: np.ndarray, batch_size: int = 128) 
 
 def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     buffer = io.BytesIO()
-    Image.fromarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)).save(buffer, "JPEG", quality=quality)
+    Image.fromarray(eight_bit(image)).save(buffer, "JPEG", quality=quality)
     with Image.open(buffer) as decoded:
         return np.asarray(decoded.convert("RGB"), np.float32) / 255.0
 
 
 def _model_crops(image: np.ndarray, grid: PatchGrid) -> np.ndarray:
-    """The grid's crops in 8-bit steps, as the models were trained, calibrated and benchmarked on them
-    (every training and ``realness-bench`` image is decoded to 8 bits): a 16-bit or HDR file then scores
-    the same in ``realness``, ``compare`` and ``realness-bench``. Rounded as the 8-bit loader rounds;
-    an 8-bit image is unchanged."""
-    crops = extract_patches(image, grid)
-    return (np.clip(crops, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8).astype(np.float32) / 255.0
+    """The grid's crops in 8-bit steps (:func:`eight_bit`, the loader's rounding), as the models were
+    trained, calibrated and benchmarked on them (every training and ``realness-bench`` image is decoded
+    to 8 bits): a 16-bit or HDR file then scores the same in ``realness``, ``compare`` and
+    ``realness-bench``; an 8-bit image is unchanged."""
+    return eight_bit(extract_patches(image, grid)).astype(np.float32) / 255.0
 
 
 def _image_logit(model: RealnessModel, image: np.ndarray, offset: int = 0) -> float:
