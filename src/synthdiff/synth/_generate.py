@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synthdiff._journal import folder_lock
+from synthdiff._journal import folder_lock, read_journal
 from synthdiff._pool import stop_pool
 from synthdiff.errors import InvalidArgumentError, MissingDependencyError, OutputError
 from synthdiff.synth._options import GenerateOptions
@@ -113,20 +113,9 @@ def render_order(splits: list[str]) -> list[int]:
 
 
 def _read_journal(path: Path) -> dict[str, dict[str, Any]]:
-    done: dict[str, dict[str, Any]] = {}
-    if not path.is_file():
-        return done
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if "\ufffd" in line:
-                continue  # damaged bytes (the journal is ASCII JSON): that pair is rendered again
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by an interruption: that pair is rendered again
-            if isinstance(record, dict) and isinstance(record.get("pair_id"), str):
-                done[record["pair_id"]] = record
-    return done
+    """The pairs rendered so far, by pair id; a line an interruption cut short, or with damaged bytes, is
+    left out, so that pair is rendered again (the journal reader every resumable command shares)."""
+    return read_journal(path, "pair_id")
 
 
 def _settings(options: GenerateOptions, images: list[str]) -> dict[str, Any]:
