@@ -161,6 +161,68 @@ def test_commands_refuse_an_output_folder_that_is_a_file(tmp_path: Path, command
     assert f"already is one ({option} DIR)." in result.output.replace("\n", " ")
 
 
+def test_a_page_synthdiff_did_not_write_is_refused_and_its_own_is_replaced(tmp_path: Path) -> None:
+    from synthdiff.io._write import PAGE_MARKER
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<!DOCTYPE html><title>My renders</title>")
+    for create in (True, False):
+        with pytest.raises(
+            OutputError, match=r"index\.html' is another page.*Fix: name another folder \(-o DIR\)"
+        ):
+            output_folder(site, create=create, page="index.html")
+    output_folder(site)  # a command that writes no page does not care
+    assert (site / "index.html").read_text() == "<!DOCTYPE html><title>My renders</title>"
+    # A page from an earlier run is replaced, as a rerun must: marked, or written before the marker.
+    for ours in (
+        f"<!DOCTYPE html><head>{PAGE_MARKER}",
+        "<html><head><title>synthdiff compare: a.png</title>",
+    ):
+        (site / "index.html").write_text(ours)
+        assert output_folder(site, page="index.html") == site
+    output_folder(tmp_path / "new", page="index.html")  # no page yet
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["detect", "{image}", "{image}", "-o", "{site}"],
+        ["compare", "{image}", "{image}", "-o", "{site}", "--fast"],
+        ["realness-bench", "{folder}", "--label", "real", "-o", "{site}"],
+        ["gap", "{folder}", "{folder}", "-o", "{site}"],
+        ["batch", "{folder}", "{others}", "-o", "{site}", "--fast"],
+    ],
+)
+def test_commands_keep_a_page_they_did_not_write(tmp_path: Path, command: list[str]) -> None:
+    # "-o ." in a website's folder replaced its index.html with the report.
+    from typer.testing import CliRunner
+
+    from synthdiff.cli import app
+    from synthdiff.io._write import PAGE_MARKER
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    save_png(folder / "image.png", np.random.default_rng(0).random((32, 32, 3), dtype=np.float32))
+    (tmp_path / "others").mkdir()
+    save_png(tmp_path / "others" / "image.png", np.zeros((32, 32, 3), np.float32))
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("mine")
+    values = {"image": str(folder / "image.png"), "folder": str(folder), "site": str(site)}
+    values["others"] = str(tmp_path / "others")
+    result = CliRunner().invoke(app, [part.format(**values) for part in command])
+    assert result.exit_code == 2, result.output
+    assert "is another page, which the report would replace" in result.output.replace("\n", " ")
+    assert "Traceback" not in result.output
+    assert [p.name for p in site.iterdir()] == ["index.html"] and (site / "index.html").read_text() == "mine"
+    (site / "index.html").unlink()
+    for _ in range(2):  # the page written is marked as synthdiff's, and the next run replaces it
+        result = CliRunner().invoke(app, [part.format(**values) for part in command])
+        assert result.exit_code == 0, result.output
+        assert PAGE_MARKER in (site / "index.html").read_text()
+
+
 def test_a_file_name_that_is_not_utf8_is_written_as_an_escape(tmp_path: Path) -> None:
     # A Latin-1 name from an old archive reaches Python as a lone surrogate: writing the report that
     # names it was a UnicodeEncodeError traceback.

@@ -122,7 +122,7 @@ def detect(
 
     check_thresholds(threshold)
     if out is not None:  # before the model runs: a bad place costs no work
-        output_folder(out, create=False)
+        output_folder(out, create=False, page="index.html")
     target = resolve_device(device)
     model, metadata = load_checkpoint(checkpoint, device=str(target), views=views)
     known = list(metadata["features"])
@@ -199,7 +199,7 @@ def _write(
     from synthdiff.report._detect_report import render_detect_html
     from synthdiff.report._panels import draw_boxes, encode_panels, heatmap
 
-    output_folder(out)
+    output_folder(out, page="index.html")
     maps = detection.maps
     colours = {name: COLOURS.get(name, OTHER_COLOUR) for name in maps.features}
 

@@ -176,7 +176,7 @@ def compare_command(
                 f"Expected the metrics a check needs to be computed, but {skipped[name]} skips {name}. Fix: "
                 f"drop {skipped[name]} or the check on {name}."
             )
-    output_folder(output, create=False)  # before the comparison: a bad place costs no work
+    output_folder(output, create=False, page="index.html")  # before the comparison: a bad place costs no work
     result = compare(
         reference,
         test,

@@ -36,7 +36,7 @@ def gap_command(
     from synthdiff.gap import default_cache_dir, gap
     from synthdiff.io import output_folder
 
-    output_folder(output, create=False)  # before the images are read: a bad place costs no work
+    output_folder(output, create=False, page="index.html")  # before the images are read: no work lost
     labels = [n.strip() for n in names.split(",")]
     if len(labels) != 2 or not all(labels) or labels[0] == labels[1]:
         raise InvalidArgumentError(f"Expected --names as two different names A,B, got {names!r}.")

@@ -158,6 +158,7 @@ def realness_bench_command(
     Resumable: after an interruption, the same command scores only the images not yet scored.
     Unreadable images are listed and skipped.
     """
+    from synthdiff.io import output_folder
     from synthdiff.realness import evaluate_images, list_source, load_realness_model
     from synthdiff.realness._evaluate import ECE_INTERVAL_MIN_IMAGES
     from synthdiff.realness._report import write_bench
@@ -167,6 +168,7 @@ def realness_bench_command(
             f"Expected one --label for all folders or one per folder, "
             f"got {len(labels)} for {counted(len(folders), 'folder')}."
         )
+    output_folder(output, create=False, page="index.html")  # before the scoring: a bad place costs no work
     pairs = zip(folders, labels * len(folders) if len(labels) == 1 else labels, strict=False)
     # --out inside a folder holds mistakes.png, which is no image of the benchmark.
     images = [image for folder, label in pairs for image in list_source(folder, label, leave_out=[output])]

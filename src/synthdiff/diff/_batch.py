@@ -19,7 +19,7 @@ from typing import Any
 from synthdiff._journal import file_stamp, folder_lock, prepare_journal, read_journal
 from synthdiff._pool import stop_pool
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
-from synthdiff.io import atomic_write_text, csv_delimiter, json_text, list_images
+from synthdiff.io import atomic_write_text, csv_delimiter, json_text, list_images, output_folder
 
 __all__ = [
     "BatchResult",
@@ -437,6 +437,7 @@ def run_batch(
         # Without a change model the option changes nothing: runs from before it existed still resume.
         compared_with.pop("change_native_size", None)
     settings = {"schema_version": _SETTINGS_VERSION, "options": compared_with, "reports": reports}
+    output_folder(out, create=False, page="index.html")  # before the work: a bad place costs none
     with folder_lock(out, "batch"):
         journal = prepare_journal(
             out,

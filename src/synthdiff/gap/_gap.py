@@ -70,7 +70,7 @@ class GapReport:
         from synthdiff.report._compare_report import png_data_uri
         from synthdiff.report._gap_report import render_gap_html
 
-        folder = output_folder(out)
+        folder = output_folder(out, page="index.html")
         atomic_write_text(folder / "gap.json", json_text(self.to_dict()))
         for name, data in self.plots.items():
             atomic_write_bytes(folder / name, data)

@@ -63,7 +63,25 @@ def _check_not_input(path: Path, protected: Protected) -> None:
         )
 
 
-def output_folder(path: str | os.PathLike[str], *, create: bool = True, option: str = "-o") -> Path:
+#: In the head of every page synthdiff writes, so that a later run knows the folder's page is its own.
+PAGE_MARKER = '<meta name="generator" content="synthdiff">'
+# Pages written before the marker existed: every one's title starts so.
+_OLD_PAGE_START = b"<title>synthdiff "
+
+
+def _is_synthdiff_page(path: str | os.PathLike[str]) -> bool:
+    """Whether the file ``path`` is an HTML page that synthdiff wrote (a report from an earlier run)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return PAGE_MARKER.encode() in head or _OLD_PAGE_START in head
+
+
+def output_folder(
+    path: str | os.PathLike[str], *, create: bool = True, option: str = "-o", page: str | None = None
+) -> Path:
     """Create the folder ``path`` (and its parents) for outputs, or check that it is one.
 
     Args:
@@ -71,12 +89,16 @@ def output_folder(path: str | os.PathLike[str], *, create: bool = True, option: 
         create: False only checks that no file stands in the way, so that a command can refuse a bad
             place before its work and create nothing when that work then fails.
         option: the command-line option that names the folder, for the message.
+        page: the name of the HTML page the command writes there (``index.html``): a file of that
+            name that synthdiff did not write (a website's own page) is refused, never replaced. A
+            page from an earlier run is replaced, as a rerun must.
 
     Returns:
         The folder.
 
     Raises:
-        OutputError: ``path``, or a folder above it, is a file, or the folder cannot be created.
+        OutputError: ``path``, or a folder above it, is a file, ``page`` there is not synthdiff's, or
+            the folder cannot be created.
 
     Example:
         >>> output_folder("out/report")  # doctest: +SKIP
@@ -89,6 +111,12 @@ def output_folder(path: str | os.PathLike[str], *, create: bool = True, option: 
                 f"Expected a folder for the outputs at '{folder}', but '{place}' is a file. Fix: name a "
                 f"folder that does not exist yet or already is one ({option} DIR)."
             )
+    if page is not None and (folder / page).exists() and not _is_synthdiff_page(folder / page):
+        raise OutputError(
+            f"Expected '{folder}' to hold no {page} or one synthdiff wrote, but '{folder / page}' is "
+            f"another page, which the report would replace. Fix: name another folder ({option} DIR), "
+            "or move that page away."
+        )
     if not create:
         return folder
     try:

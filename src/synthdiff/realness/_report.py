@@ -143,7 +143,7 @@ def write_bench(
     from synthdiff.io import atomic_write_bytes, atomic_write_text, json_text, output_folder
     from synthdiff.report._bench_report import render_bench_html
 
-    folder = output_folder(out)
+    folder = output_folder(out, page="index.html")
     payload = {"schema_version": BENCH_SCHEMA_VERSION, "model": model, **evaluation.to_dict()}
     atomic_write_text(folder / "bench.json", json_text(payload))
     text = io.StringIO()

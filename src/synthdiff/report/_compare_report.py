@@ -12,7 +12,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from synthdiff.io import atomic_write_text
-from synthdiff.io._write import atomic_write_bytes
+from synthdiff.io._write import atomic_write_bytes, output_folder
 from synthdiff.metrics import METRICS
 from synthdiff.report._panels import draw_boxes, encode_panels, heatmap
 
@@ -125,10 +125,12 @@ def write_compare_report(comparison: Comparison, directory: Path) -> Path:
         The path of ``index.html``.
 
     Raises:
-        OutputError: an output would overwrite an input image, or the folder is not writable.
+        OutputError: an output would overwrite an input image, the folder holds an index.html that
+            synthdiff did not write, or the folder is not writable.
     """
     protected = [comparison.reference_info.path, comparison.test_info.path]
     protected = [path for path in protected if not path.startswith("<")]
+    output_folder(directory, page="index.html")
     panels = _panels(comparison)
     for name, data in panels.items():
         atomic_write_bytes(directory / name, data, protected=protected)
