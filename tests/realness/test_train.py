@@ -170,6 +170,25 @@ def test_splits_are_stable_and_bad_inputs_are_explained(tmp_path: Path) -> None:
             )
 
 
+def test_images_that_do_not_decode_are_named_together(tmp_path: Path) -> None:
+    # Files cut short (an interrupted copy) look like images from their first bytes; each stopped a
+    # run in turn when it was decoded, in the middle of training.
+    real, synthetic = fake_sources(tmp_path / "data", count=10)
+    for folder, name in ((real, "cut-a.png"), (synthetic, "cut-b.png")):
+        whole = (folder / "00.png").read_bytes()
+        (folder / name).write_bytes(whole[: len(whole) // 2])
+    for head, run in (({}, "crops"), ({"model": "realness-effnet", "head": "images"}, "images")):
+        with pytest.raises(
+            InvalidArgumentError,
+            match=r"2 of the 22 training images do not: .*cut-a\.png' is truncated or corrupt \(PNG decoder: "
+            r"image file is truncated\); .*cut-b\.png' is truncated .*\)\. Fix: re-export or remove them\.$",
+        ):
+            train_realness(load_realness_config(None, {**settings(real, synthetic), **head}), tmp_path / run)
+        assert not (tmp_path / run / "history.jsonl").exists()  # before any training
+    # The image head's features of the 20 good images are cached: the next run computes only the fixed ones.
+    assert len(list((tmp_path / "images" / "embeddings").glob("*.npy"))) == 20
+
+
 def test_auc_of_known_rankings() -> None:
     assert auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])) == pytest.approx(0.75)
     assert auc(np.array([0.5, 0.5]), np.array([0, 1])) == pytest.approx(0.5)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 LABELS = {"real": 0, "synthetic": 1}
+_READABLE = "Expected a readable training image: "
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,31 @@ def refuse_unreadable_images(images: Sequence[LabelledImage], shown: int = 10) -
             f"Expected readable images, but {len(bad)} of the {len(images)} training files cannot be read: "
             f"{'; '.join(bad[:shown])}{more}. Fix: re-export or remove them."
         )
+
+
+def each_decodable(images: Sequence[LabelledImage], decode: Callable[[int], T], shown: int = 10) -> list[T]:
+    """``decode(i)`` for every image, naming every image that cannot be decoded at once (a file cut
+    short, damaged data), after all the others are done (what ``decode`` caches on disk, the image
+    head's features, is then there for the run after the fix). :func:`refuse_unreadable_images` finds
+    the files that are no image from their first bytes; these are found only by decoding them.
+
+    Raises:
+        InvalidArgumentError: lists up to ``shown`` bad files with the reason, and the count.
+    """
+    results, bad = [], []
+    for index in range(len(images)):
+        try:
+            results.append(decode(index))
+        except SynthdiffError as error:
+            # Each loader message ends with its own fix; the one fix below serves them all.
+            bad.append(str(error).removeprefix(_READABLE).split(" Fix: ")[0].rstrip("."))
+    if bad:
+        more = f", and {len(bad) - shown} more" if len(bad) > shown else ""
+        raise InvalidArgumentError(
+            f"Expected images that decode, but {len(bad)} of the {len(images)} training images do not: "
+            f"{'; '.join(bad[:shown])}{more}. Fix: re-export or remove them."
+        )
+    return results
 
 
 def refuse_repeated_images(images: Sequence[LabelledImage]) -> None:
@@ -214,7 +242,7 @@ class RealnessCrops(Dataset[tuple[torch.Tensor, torch.Tensor]]):
             try:
                 self._decoded[index] = _load_8bit(self.images[index].path)
             except SynthdiffError as error:
-                raise InvalidArgumentError(f"Expected a readable training image: {error}") from None
+                raise InvalidArgumentError(f"{_READABLE}{error}") from None
         return self._decoded[index]
 
     def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -24,6 +24,7 @@ from synthdiff.realness._calibration import Calibration, fit_calibration
 from synthdiff.realness._data import (
     LabelledImage,
     RealnessCrops,
+    each_decodable,
     list_source,
     refuse_repeated_images,
     refuse_unreadable_images,
@@ -192,6 +193,19 @@ def _sources(config: RealnessTrainConfig) -> list[LabelledImage]:
     return images
 
 
+def _pixels_of(*parts: RealnessCrops) -> Callable[[int], np.ndarray]:
+    """Decodes the i-th image of the parts taken one after another, keeping it in its part."""
+
+    def decode(index: int) -> np.ndarray:
+        for part in parts:
+            if index < len(part.images):
+                return part.pixels(index)
+            index -= len(part.images)
+        raise IndexError(index)
+
+    return decode
+
+
 def train_realness(
     config: RealnessTrainConfig,
     out: str | os.PathLike[str],
@@ -259,6 +273,9 @@ def _train_realness(
     # Fixed validation crops (the same every epoch), augmented like training so that the selection
     # also rewards robustness to re-encoding.
     val_data = make_crops(val_images, 16, config.seed + 1)
+    # Decoded here, once: the loader's workers, started each epoch, inherit these images rather than
+    # decoding them again, and every image that does not decode is named before any training.
+    each_decodable([*train_images, *val_images], _pixels_of(train_data, val_data))
     settings = RealnessSettings(tuple(config.cues), config.crop, config.max_patches)
     model = create_model(config.model, settings)
     model.config = resolved
@@ -382,7 +399,8 @@ def _train_image_head(
     if net.tail is not None:  # fine-tune the last blocks first, then fit the head on their features
         from synthdiff.realness._tune import TrunkCache, tail_embeddings, tune_tail
 
-        trunks = [TrunkCache(folder, config.crop, config.max_patches).get(net, image) for image in images]
+        trunk_cache = TrunkCache(folder, config.crop, config.max_patches)
+        trunks = each_decodable(images, lambda i: trunk_cache.get(net, images[i]))
         tuning = tune_tail(
             net, trunks, images, epochs=config.epochs, learning_rate=config.learning_rate,
             weight_decay=config.weight_decay, batch_images=config.batch_size, seed=config.seed,
@@ -394,7 +412,7 @@ def _train_image_head(
             handle.writelines(json.dumps(entry) + "\n" for entry in tuning)
     else:
         cache = EmbeddingCache(folder, config.crop, config.max_patches)
-        embeddings = np.stack([cache.get(net, image) for image in images])
+        embeddings = np.stack(each_decodable(images, lambda i: cache.get(net, images[i])))
 
     def on_fold(source: str) -> None:
         if on_epoch is not None:
