@@ -126,8 +126,14 @@ def test_gif_first_frame_palette_and_transparency(tmp_path: Path, rng: np.random
     with Image.open(tmp_path / "anim.gif") as first:  # the first frame, as Pillow decodes it
         expected = np.asarray(first.convert("RGB"), dtype=np.float32) / 255
     np.testing.assert_allclose(animated.pixels, expected, atol=1e-6)
-    assert animated.info.format == "gif" and animated.info.notes == (
-        "the GIF file holds 3 frames (an animation or pages): the first was read",
+    assert animated.info.format == "gif" and animated.info.notes[0] == (
+        "the GIF file holds 3 frames (an animation or pages): the first was read"
+    )
+    with Image.open(tmp_path / "anim.gif") as first:
+        used = len(first.getcolors(256) or ())
+    assert used and animated.info.notes[1] == (
+        f"indexed colour: the file holds at most 256 colours ({used} used), so any others the picture had "
+        "were reduced when it was saved, often with dithering (a noise pattern)"
     )
     rgba = np.zeros((4, 6, 4), np.uint8)
     rgba[..., 0], rgba[2:, :, 3] = 200, 255  # the top half clear
@@ -137,6 +143,13 @@ def test_gif_first_frame_palette_and_transparency(tmp_path: Path, rng: np.random
     np.testing.assert_allclose(clear.pixels[0, 0], [0, 0, 0])  # over the black background
     np.testing.assert_allclose(clear.pixels[3, 0], [200 / 255, 0, 0], atol=1e-6)
     assert [p.name for p in list_images(tmp_path)] == ["anim.gif", "clear.gif"]
+    # A palette PNG of two colours says so; a full-colour PNG has no such note.
+    two = rgba[..., :3].copy()
+    two[:, :3, 1] = 255
+    Image.fromarray(two).convert("P").save(tmp_path / "two.png")
+    assert "(2 used)" in load_image(tmp_path / "two.png").info.notes[0]
+    Image.fromarray(rgba[..., :3]).save(tmp_path / "full.png")
+    assert load_image(tmp_path / "full.png").info.notes == ()
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))

@@ -449,6 +449,13 @@ def _read_with_pillow(file: Path, fmt: str, max_pixels: int | None) -> tuple[np.
         target = {"1": "L", "L": "L", "LA": "LA", "La": "LA", "RGB": "RGB", "RGBA": "RGBA", "RGBa": "RGBA"}
         if mode in ("P", "PA"):
             target_mode = "RGBA" if "transparency" in image.info or mode == "PA" else "RGB"
+            # A render saved as GIF or a palette PNG lost its colours to at most 256, often dithered: a
+            # comparison with the full-colour original then measures that reduction everywhere.
+            used = len(image.getcolors(256) or ())
+            notes.append(
+                f"indexed colour: the file holds at most 256 colours ({used} used), so any others the "
+                "picture had were reduced when it was saved, often with dithering (a noise pattern)"
+            )
         else:
             target_mode = target.get(mode, "RGB")
         if target_mode != mode:
