@@ -447,3 +447,18 @@ def test_a_16_bit_image_scores_the_same_in_realness_compare_and_the_bench(
     assert scored == pytest.approx(benched, abs=1e-4) and compared["probability_synthetic"] == pytest.approx(
         benched, abs=1e-4
     )
+
+
+def test_json_to_stdout_for_a_pipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `--json -` wrote a file named '-' and printed the lines on stdout, so `| jq` read no JSON.
+    real, _ = fake_sources(tmp_path / "data", count=2)
+    model = str(_tiny_model(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    arguments = ["realness", str(real), "-m", model, "--no-stability", "--json"]
+    piped = CliRunner().invoke(app, [*arguments, "-"])
+    assert piped.exit_code == 0, piped.output
+    assert not (tmp_path / "-").exists()
+    assert "00.png" in piped.stderr  # the lines, for the person watching
+    assert CliRunner().invoke(app, [*arguments, "s.json"]).exit_code == 0
+    from_file = json.loads((tmp_path / "s.json").read_text())
+    assert json.loads(piped.stdout)["images"] == from_file["images"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +23,9 @@ from synthdiff.cli._common import (
     training_progress,
 )
 from synthdiff.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 MODEL_HELP = (
     "Shipped model name (realness-effnet, the default, which reads EfficientNet-Lite2 features; "
@@ -50,7 +54,8 @@ def realness_command(
         typer.Option("--heatmap", help="Write NAME_realness.png overlays (every crop scored) here."),
     ] = None,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the scores as JSON to this file.")
+        Path | None,
+        typer.Option("--json", help="Write the scores as JSON to this file ('-': stdout, lines to stderr)."),
     ] = None,
     stability: Annotated[
         bool,
@@ -60,7 +65,7 @@ def realness_command(
 ) -> None:
     """How likely each image is a render rather than a camera photo (calibrated probability).
 
-    A folder stands for the images under it (recursively, sorted). With --json, an interrupted run
+    A folder stands for the images under it (recursively, sorted). With --json FILE, an interrupted run
     (Ctrl-C) writes the scores it has; the same command then scores only the rest.
     """
     from synthdiff.io import atomic_write_text, json_text, output_folder
@@ -69,6 +74,10 @@ def realness_command(
     images = _expand_folders(images, leave_out=[] if heatmap is None else [heatmap])
     if heatmap is not None:  # before any scoring: a bad place costs no work
         output_folder(heatmap, create=False, option="--heatmap")
+    to_stdout = json_out == Path("-")  # the JSON alone on stdout, for a pipe; the lines go to stderr
+    lines = console if to_stdout else out
+    if to_stdout:
+        json_out = None
     if json_out is not None and json_out.is_dir():
         raise InvalidArgumentError(f"Expected --json to name a file, but '{json_out}' is a folder.")
     model = load_realness_model(model_spec, device=device)
@@ -81,7 +90,7 @@ def realness_command(
             if scored.error is not None:  # one bad file among many: said, the rest scored, exit 2 at the end
                 print_error(scored.error)
             elif scored.result is not None and not scored.resumed:
-                _print_score(scored.path, scored.result)
+                _print_score(scored.path, scored.result, lines)
     except KeyboardInterrupt:
         scores.complete = False
     if scores.resumed:
@@ -91,6 +100,9 @@ def realness_command(
         )
     if json_out is not None:
         atomic_write_text(json_out, json_text(scores.to_dict()), protected=images)
+    elif to_stdout:
+        sys.stdout.write(json_text(scores.to_dict()))
+        sys.stdout.flush()
     if not scores.complete:
         where = (
             f"; the scores so far are in {json_out}, and the same command scores the rest" if json_out else ""
@@ -107,17 +119,17 @@ def realness_command(
         raise typer.Exit(2)
 
 
-def _print_score(path: Path, result: dict[str, Any]) -> None:
+def _print_score(path: Path, result: dict[str, Any], lines: Console) -> None:
     """The probability, verdict and reasons, then what the loader changed (it bears on the score) and
     where the heatmap went."""
     reasons = f"  ({'; '.join(result['reasons'])})" if result["reasons"] else ""
-    out.print(
+    lines.print(
         f"{result['probability_synthetic']:6.3f}  {result['verdict']:9s}  {path}{reasons}", highlight=False
     )
     for note in result["notes"]:
-        out.print(f"       note: {note}", highlight=False)
+        lines.print(f"       note: {note}", highlight=False)
     if "heatmap" in result:
-        out.print(f"       heatmap: {result['heatmap']}", highlight=False)
+        lines.print(f"       heatmap: {result['heatmap']}", highlight=False)
 
 
 def _expand_folders(paths: list[Path], leave_out: list[Path]) -> list[Path]:
