@@ -64,6 +64,20 @@ def test_the_classifier_test_is_near_chance_for_one_distribution_and_separates_s
         classifier_auc(a[:3], same)
 
 
+def test_copies_held_out_together_leave_the_classifier_at_chance() -> None:
+    # A vector in both sets, held out while its twin is trained on under the other label, is scored as
+    # the other set: a set against itself fell far below 0.5.
+    a, shifted = gaussian(40, 10, seed=14), gaussian(40, 10, 1.0, seed=15)
+    assert classifier_auc(a, a)[0] < 0.3
+    twins = np.concatenate([np.arange(40), np.arange(40)])
+    assert classifier_auc(a, a, groups=twins)[0] == 0.5
+    # Groups of single vectors deal the folds the default deals; separable sets stay separable in groups.
+    singles = np.arange(80)
+    assert classifier_auc(a, shifted, groups=singles)[0] == classifier_auc(a, shifted)[0] > 0.95
+    pairs = np.arange(80) // 2  # neighbours within each set grouped
+    assert classifier_auc(a, shifted, groups=pairs)[0] > 0.95
+
+
 def test_euclidean_agrees_with_scipy() -> None:
     from scipy.spatial.distance import cdist
 

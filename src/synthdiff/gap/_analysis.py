@@ -182,9 +182,11 @@ def deep_distances(
     resamples: int = 50,
     k: int = 5,
     seed: int = 0,
+    groups: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """FD, unbiased KID and PRDC between A and B next to a real-vs-real baseline at the same sample
-    size, with intervals; and the classifier two-sample test with a score interval of its AUC.
+    size, with intervals; and the classifier two-sample test with a score interval of its AUC
+    (``groups``: copies of one picture, held out together, see :func:`classifier_auc`).
 
     FD and PRDC depend on the sample size (and the bootstrap's duplicated samples bias them), so the
     comparison is made over ``resamples`` random splits: each splits A at random into halves A1 and
@@ -234,7 +236,7 @@ def deep_distances(
             "baseline": _summary(baselines),
             "gap_above_baseline": float(np.mean(paired)) if paired else None,
         }
-    auc_value, scores, labels = classifier_auc(features_a, features_b, seed=seed)
+    auc_value, scores, labels = classifier_auc(features_a, features_b, seed=seed, groups=groups)
     result["classifier"] = {
         "auc": auc_value,
         # A score interval: a bootstrap collapses to [1, 1] when the sets separate perfectly.

@@ -89,9 +89,9 @@ def _shared_images_note(count: int, names: tuple[str, str]) -> str:
     if not count:
         return ""
     return (
-        f"{_images_of(count, names[1])} also in {names[0]} (the same file content): every measure counts "
-        "them as different images, so the sets look more alike than they are, and the classifier's AUC falls "
-        "below 0.5 when the sets are the same."
+        f"{_images_of(count, names[1])} also in {names[0]} (the same file content): every measure but the "
+        "classifier (which holds copies of a picture out together) counts them as different images, so the "
+        "sets look more alike than they are."
     )
 
 
@@ -110,8 +110,13 @@ def near_identical(
         ``max_rms`` and ``pairs``: up to NEAR_IDENTICAL_LISTED of them, closest first, each
         ``{"a": path, "b": path, "rms": value}``.
     """
-    found = _nearest_partners(b, a, max_rms, block, earlier_only=False)
-    return _listing(found, max_rms, b, a, ("b", "a"))
+    return _listing(_partners_in_a(a, b, max_rms, block), max_rms, b, a, ("b", "a"))
+
+
+def _partners_in_a(
+    a: list[ImageRecord], b: list[ImageRecord], max_rms: float = NEAR_IDENTICAL_RMS, block: int = 512
+) -> list[tuple[float, int, int]]:
+    return _nearest_partners(b, a, max_rms, block, earlier_only=False)
 
 
 def near_identical_within(
@@ -124,8 +129,40 @@ def near_identical_within(
         ``count``, ``max_rms`` and ``pairs``: up to NEAR_IDENTICAL_LISTED, closest first, each
         ``{"earlier": path, "later": path, "rms": value}`` (in the set's listing order).
     """
-    found = _nearest_partners(records, records, max_rms, block, earlier_only=True)
-    return _listing(found, max_rms, records, records, ("later", "earlier"))
+    return _listing(
+        _earlier_partners(records, max_rms, block), max_rms, records, records, ("later", "earlier")
+    )
+
+
+def _earlier_partners(
+    records: list[ImageRecord], max_rms: float = NEAR_IDENTICAL_RMS, block: int = 512
+) -> list[tuple[float, int, int]]:
+    return _nearest_partners(records, records, max_rms, block, earlier_only=True)
+
+
+def copy_groups(
+    n_a: int,
+    n_b: int,
+    across: list[tuple[float, int, int]],
+    within_a: list[tuple[float, int, int]],
+    within_b: list[tuple[float, int, int]],
+) -> np.ndarray:
+    """One group id per image, A's then B's: near-identical images (linked by the partner lists, each
+    ``(rms, query, target)``: B's queries to A's targets, then later to earlier within each set) share
+    one, so that the classifier holds copies of a picture out together."""
+    parent = np.arange(n_a + n_b)
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = int(parent[node])
+        return node
+
+    links = [(n_a + q, t) for _, q, t in across]
+    links += [(q, t) for _, q, t in within_a] + [(n_a + q, n_a + t) for _, q, t in within_b]
+    for first, second in links:
+        parent[root(first)] = root(second)
+    return np.array([root(node) for node in range(n_a + n_b)])
 
 
 def _listing(
@@ -294,8 +331,12 @@ def gap(
         "shared_images": sum(r.content_key in shared for r in b),
         "cache": {"folder": str(cache), "records_reused": hits},
     }
-    results["near_identical"] = near_identical(a, b)
-    results["near_identical_within"] = {"a": near_identical_within(a), "b": near_identical_within(b)}
+    across, within_a, within_b = _partners_in_a(a, b), _earlier_partners(a), _earlier_partners(b)
+    results["near_identical"] = _listing(across, NEAR_IDENTICAL_RMS, b, a, ("b", "a"))
+    results["near_identical_within"] = {
+        key: _listing(found, NEAR_IDENTICAL_RMS, records, records, ("later", "earlier"))
+        for key, found, records in (("a", within_a, a), ("b", within_b, b))
+    }
     notes = (
         _shared_images_note(results["shared_images"], names),
         _near_identical_note(results["near_identical"]["count"], results["shared_images"], names),
@@ -311,7 +352,8 @@ def gap(
     results["frequency"] = frequency_summary(a, b)
     features_a = np.stack([r.features for r in a]).astype(np.float64)
     features_b = np.stack([r.features for r in b]).astype(np.float64)
-    distances = deep_distances(features_a, features_b, resamples=resamples, seed=seed)
+    groups = copy_groups(len(a), len(b), across, within_a, within_b)
+    distances = deep_distances(features_a, features_b, resamples=resamples, seed=seed, groups=groups)
     scores = distances.get("classifier") or {}
     out_of_fold = np.array(scores.pop("scores_b_minus_a", []))
     results["deep_features"] = distances
