@@ -252,6 +252,13 @@ def test_malformed_csv(tmp_path: Path, content: str, message: str) -> None:
         pairs_from_csv(tmp_path / "pairs.csv")
 
 
+def test_a_csv_that_is_not_utf8_names_the_byte_and_line(tmp_path: Path) -> None:
+    # A spreadsheet's CSV in Latin-1 (a student called Zoé): the message says where, as every reader's does.
+    (tmp_path / "pairs.csv").write_bytes("id,reference,test\nzo\xe9,x.png,y.png\n".encode("latin-1"))
+    with pytest.raises(InvalidArgumentError, match=r"UTF-8 pairs CSV .* byte 20 \(line 2\) is not UTF-8"):
+        pairs_from_csv(tmp_path / "pairs.csv")
+
+
 def test_batch_cli(folders: tuple[Path, Path], tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["batch", *map(str, folders), "-o", str(tmp_path / "out"), "--fast"])
     assert result.exit_code == 0, result.output

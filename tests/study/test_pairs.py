@@ -116,11 +116,15 @@ def test_missing_columns_and_malformed_files(tmp_path: Path, images: tuple[Path,
         read_pairs(_csv(tmp_path, ""), "yesno", root)
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"\xff\xfe\x00garbage\x80")
-    with pytest.raises(InvalidArgumentError, match=r"not UTF-8 \(invalid start byte at byte 0\)\. Fix: save"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"byte 0 \(line 1\) is not UTF-8 \(invalid start byte\)\. Fix: save"
+    ):
         read_pairs(binary, "yesno", root)
     latin1 = tmp_path / "latin1.csv"  # a spreadsheet's "CSV" in Latin-1: text, but not UTF-8
     latin1.write_bytes(f"pair_id,image_a,image_b\ncaf\xe9,{names[0]},{names[1]}\n".encode("latin-1"))
-    with pytest.raises(InvalidArgumentError, match=r"not UTF-8 \(invalid continuation byte at byte 27\)"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"byte 27 \(line 2\) is not UTF-8 \(invalid continuation byte\)"
+    ):
         read_pairs(latin1, "yesno", root)
     with pytest.raises(InvalidArgumentError, match="does not exist"):
         read_pairs(tmp_path / "none.csv", "yesno", root)

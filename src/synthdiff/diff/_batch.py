@@ -20,6 +20,7 @@ from synthdiff._journal import file_stamp, folder_lock, prepare_journal, read_jo
 from synthdiff._pool import stop_pool
 from synthdiff.errors import InvalidArgumentError, SynthdiffError
 from synthdiff.io import atomic_write_text, csv_delimiter, json_text, list_images, output_folder
+from synthdiff.io._tables import read_utf8_text
 
 __all__ = [
     "BatchResult",
@@ -236,12 +237,7 @@ def pairs_from_csv(path: str | os.PathLike[str]) -> list[PairSpec]:
     file = Path(path)
     if not file.is_file():
         raise InvalidArgumentError(f"Pairs CSV not found: '{file}'. Fix: check the path.")
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidArgumentError(
-            f"'{file}' is not UTF-8 text: {error}. Fix: save the CSV as UTF-8."
-        ) from error
+    text = read_utf8_text(file, "pairs CSV")
     reader = csv.DictReader(io.StringIO(text), delimiter=csv_delimiter(text))
     columns = {name.strip().lower() for name in (reader.fieldnames or [])}
     if not {"reference", "test"} <= columns:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.io import IMAGE_SUFFIXES, csv_delimiter
+from synthdiff.io._tables import read_utf8_text
 
 __all__ = ["QUESTIONS", "PairRow", "read_pairs", "trap_is_correct", "valid_answers"]
 
@@ -102,8 +104,9 @@ def read_pairs(
     if not source.is_file():
         raise InvalidArgumentError(f"Expected a pairs CSV file, but {str(path)!r} does not exist.")
     last_line = 0
+    text = read_utf8_text(source, "pairs CSV")  # often a spreadsheet's CSV in Latin-1 or UTF-16
     try:
-        with source.open(newline="", encoding="utf-8-sig") as handle:
+        with io.StringIO(text, newline="") as handle:
             delimiter = csv_delimiter(handle.readline())
             handle.seek(0)
             reader = csv.DictReader(handle, delimiter=delimiter, strict=True)
@@ -133,12 +136,6 @@ def read_pairs(
                     )
                 )
                 last_line = reader.line_num
-    except UnicodeDecodeError as error:
-        # Often a spreadsheet's CSV in Latin-1 or UTF-16 rather than no text at all.
-        raise InvalidArgumentError(
-            f"Expected a UTF-8 text CSV, but {str(path)!r} is not UTF-8 ({error.reason} at byte "
-            f"{error.start}). Fix: save it as CSV UTF-8."
-        ) from None
     except csv.Error as error:
         # The record that failed starts on the line after the last one read.
         unclosed = " (a quote opened there is not closed)" if "end of data" in str(error) else ""
