@@ -500,7 +500,7 @@ def test_a_black_render_has_no_brightness_change_in_the_table(tmp_path: Path) ->
     assert len(notes) >= 2 and any("differ almost everywhere" in note for note in notes)
     assert all(note in html.unescape(page) for note in notes)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["schema_version"] == "1.3"
+    assert summary["schema_version"] == "1.4"
     assert {row["id"]: row["notes"] for row in summary["pairs"]}["black"] == notes
 
 
@@ -532,3 +532,30 @@ def test_every_pair_gets_its_own_report_folder_inside_reports(tmp_path: Path) ->
     assert len(folders) == 3 and "a_b" in folders and not (tmp_path / "out" / "report.json").exists()
     page = (tmp_path / "out" / "index.html").read_text()
     assert all(f'href="reports/{name}/index.html"' in page for name in folders)
+
+
+def test_hdr_pairs_get_an_exposure_column(tmp_path: Path) -> None:
+    from synthdiff.io import load_image, save_exr, srgb_to_linear
+
+    reference, test = tmp_path / "ref", tmp_path / "test"
+    reference.mkdir()
+    test.mkdir()
+    linear = srgb_to_linear(load_image(EXAMPLES / "wrong-light" / "reference.png").pixels)
+    save_exr(reference / "dim.exr", linear)
+    save_exr(test / "dim.exr", linear / 2)  # one stop less light
+    shutil.copy(EXAMPLES / "wrong-light" / "reference.png", reference / "ldr.png")
+    shutil.copy(EXAMPLES / "wrong-light" / "test.png", test / "ldr.png")
+    result = run_batch(pairs_from_folders(reference, test)[0], tmp_path / "out", fast=True)
+    exposure = {row["id"]: row["exposure_change_ev"] for row in result.rows}
+    assert exposure["dim"] == pytest.approx(-1.0, abs=0.01) and exposure["ldr"] is None
+    with (tmp_path / "out" / "summary.csv").open(newline="") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert float(rows["dim"]["exposure_change_ev"]) == pytest.approx(-1.0, abs=0.01)
+    assert rows["ldr"]["exposure_change_ev"] == ""
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert ">exposure</th>" in page and "-1.00 EV" in page
+    # LDR pairs alone: no such column.
+    (reference / "dim.exr").unlink()
+    (test / "dim.exr").unlink()
+    run_batch(pairs_from_folders(reference, test)[0], tmp_path / "ldr-only", fast=True)
+    assert "exposure_change_ev" not in (tmp_path / "ldr-only" / "summary.csv").read_text()

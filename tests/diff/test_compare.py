@@ -9,11 +9,14 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
 
 from synthdiff import Comparison, compare
+from synthdiff.cli import app
 from synthdiff.diff import REPORT_SCHEMA_VERSION
+from synthdiff.diff._global import exposure_change_ev
 from synthdiff.errors import InvalidArgumentError, OutputError, SizeMismatchError
-from synthdiff.io import save_exr, save_png
+from synthdiff.io import save_exr, save_png, srgb_to_linear
 from tests.conftest import photo
 
 
@@ -155,6 +158,29 @@ def test_hdr_pair_uses_hdr_flip(tmp_path: Path, rng: np.random.Generator) -> Non
     assert result.options["hdr"] is True
     assert "HDR-FLIP" in result.metric_notes["flip"] and result.metrics["flip"] > 0
     assert result.reference.max() <= 1.0  # display images are tone mapped
+
+
+def test_hdr_pairs_report_their_exposure_change_in_stops(tmp_path: Path) -> None:
+    # Two stops less light read only as "brightness -35.8 %" of the tone-mapped display images.
+    linear = srgb_to_linear(photo("coffee")[:96, :128])
+    darker = linear / 4
+    darker[:30, :40] = linear[:30, :40] * 3  # a local change in a tenth of the picture leaves it alone
+    save_exr(tmp_path / "ref.exr", linear)
+    save_exr(tmp_path / "test.exr", darker)
+    result = compare(tmp_path / "ref.exr", tmp_path / "test.exr", fast=True)
+    report = result.to_dict()["global_change"]
+    assert report["exposure_change_ev"] == pytest.approx(-2.0, abs=0.01)
+    # The tone-mapped images' brightness change (-62 % here, -36 % for another picture) is no exposure.
+    assert -0.7 < report["brightness_change"] < -0.3
+    pair = [str(tmp_path / "ref.exr"), str(tmp_path / "test.exr")]
+    options = ["-o", str(tmp_path / "out"), "--fast", "--realness-model", "none"]
+    cli = CliRunner().invoke(app, ["compare", *pair, *options])
+    assert cli.exit_code == 0 and "exposure -2.00 EV in linear light" in cli.output
+    assert "exposure -2.00 EV in linear light (HDR)" in (tmp_path / "out" / "index.html").read_text()
+    # LDR pairs have no such figure; nor does a pair lit in almost no pixel.
+    assert compare(photo("coffee")[:64, :64], photo("coffee")[:64, :64]).exposure_change_ev is None
+    black = np.zeros((64, 64, 3), np.float32)
+    assert exposure_change_ev(black, black) is None
 
 
 def test_fast_skips_slow_metrics(example_pair: tuple[Path, Path]) -> None:

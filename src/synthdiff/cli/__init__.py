@@ -216,6 +216,8 @@ def _print_summary(result: Any) -> None:
     out.print(table)
     out.print(f"alignment: {result.registration.message}", highlight=False)
     change = result.global_change
+    ev = result.exposure_change_ev
+    exposure = "" if ev is None else f", exposure {ev:+.2f} EV in linear light"
     if change.estimated and not change.is_significant:
         line = "global change: none (gain and offset move no value by more than 0.5 %)"
     elif change.estimated:
@@ -225,7 +227,7 @@ def _print_summary(result: Any) -> None:
         )
     else:
         line = "global change: not estimated (almost every pixel is black or white in one of the images)"
-    out.print(line, highlight=False)
+    out.print(line + exposure, highlight=False)
     out.print(f"regions that differ: {len(result.regions)}", highlight=False)
     if result.feature_maps is not None:
         from synthdiff.diff import feature_sentence

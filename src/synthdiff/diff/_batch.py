@@ -34,8 +34,8 @@ __all__ = [
 
 #: Version of summary.json (1.1 added the change model's columns and index.html beside it; 1.2 each
 #: pair's notes; 1.3 fills ``unmatched``, which was always empty before, and writes an infinite PSNR as
-#: "inf" where 1.2 wrote null).
-BATCH_SCHEMA_VERSION = "1.3"
+#: "inf" where 1.2 wrote null; 1.4 adds ``exposure_change_ev`` for HDR pairs).
+BATCH_SCHEMA_VERSION = "1.4"
 #: How summary.csv joins a pair's notes in one cell (a note itself may hold ";" or ",").
 NOTE_SEPARATOR = " | "
 #: Version of batch-settings.json, which decides whether an earlier run's results are reused.
@@ -360,6 +360,7 @@ def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None
     row["regions"] = len(result.regions)
     change = result.global_change
     row["brightness_change"] = round(change.brightness_change, 5) if change.estimated else None
+    row["exposure_change_ev"] = result.exposure_change_ev  # HDR pairs only
     row["alignment"] = result.registration.applied
     row["boxes"] = [list(region.box) for region in result.regions]
     row["notes"] = list(result.notes)
@@ -523,12 +524,14 @@ def _write_summaries(out: Path, result: BatchResult, reports: bool) -> None:
     from synthdiff.report import render_batch_html
 
     feature_columns = list(dict.fromkeys(k for row in result.rows for k in row if k.startswith("change_")))
+    exposure = any(row.get("exposure_change_ev") is not None for row in result.rows)  # any HDR pair
     columns = [
         "id",
         "status",
         *_SUMMARY_METRICS,
         "regions",
         "brightness_change",
+        *(["exposure_change_ev"] if exposure else []),
         *(["features_changed", *feature_columns] if feature_columns else []),
         "alignment",
         "notes",

@@ -26,6 +26,7 @@ from synthdiff.diff._global import (
     GlobalChange,
     difference_magnitude,
     estimate_global_change,
+    exposure_change_ev,
     local_difference,
 )
 from synthdiff.diff._regions import NoiseModel, Region, find_regions
@@ -54,7 +55,7 @@ from synthdiff.metrics import (
 __all__ = ["REPORT_SCHEMA_VERSION", "Comparison", "compare"]
 
 #: Version of the ``report.json`` layout (see docs/report-schema.md); bump on incompatible changes.
-REPORT_SCHEMA_VERSION = "1.9"
+REPORT_SCHEMA_VERSION = "1.10"
 
 ImageInput = str | os.PathLike[str] | np.ndarray | LoadedImage
 
@@ -81,7 +82,9 @@ class Comparison:
         test_original: HxWx3 float32 display image of the test before alignment.
         valid: HxW boolean mask of reference pixels covered by the aligned test image.
         registration: how the test image was aligned.
-        global_change: the global gain/offset found between the images.
+        global_change: the global gain/offset found between the (display) images.
+        exposure_change_ev: for an HDR pair, the exposure change in stops in linear light
+            (:func:`synthdiff.diff._global.exposure_change_ev`); None for LDR pairs.
         metrics: metric name -> value (None when it could not be computed; see ``metric_notes``).
         metric_notes: metric name -> why it is missing or how it was computed.
         regions: the regions that differ, strongest first.
@@ -122,6 +125,7 @@ class Comparison:
     feature_maps: Any = None  # synthdiff.change.ChangeMaps when a change model was given
     feature_model: dict[str, Any] | None = None
     realness: dict[str, Any] | None = None
+    exposure_change_ev: float | None = None
 
     @property
     def differs(self) -> bool:
@@ -138,7 +142,7 @@ class Comparison:
             "size": {"width": width, "height": height, "compared_pixels": int(self.valid.sum())},
             "options": self.options,
             "alignment": self.registration.to_dict(),
-            "global_change": self.global_change.to_dict(),
+            "global_change": {**self.global_change.to_dict(), "exposure_change_ev": self.exposure_change_ev},
             "metrics": {name: _json_number(value) for name, value in self.metrics.items()},
             "metric_info": {name: METRICS[name].to_dict() for name in self.metrics},
             "metric_notes": self.metric_notes,
@@ -384,6 +388,7 @@ def compare(
     timings["align"] = time.perf_counter() - start
 
     start = time.perf_counter()
+    exposure = exposure_change_ev(ref_native, test_native, mask) if hdr else None
     change = estimate_global_change(ref_display, test_display, mask) if compensate_global else IDENTITY_CHANGE
     compensated = compensate_global and change.explains_pair
     if not change.estimated:
@@ -558,6 +563,7 @@ def compare(
         notes=notes,
         timings=timings,
         feature_maps=feature_maps,
+        exposure_change_ev=exposure,
         feature_model=feature_model,
         realness=realness,
     )

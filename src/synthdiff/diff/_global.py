@@ -8,7 +8,13 @@ import numpy as np
 
 from synthdiff.io import unit_scaled
 
-__all__ = ["GlobalChange", "difference_magnitude", "estimate_global_change", "local_difference"]
+__all__ = [
+    "GlobalChange",
+    "difference_magnitude",
+    "estimate_global_change",
+    "exposure_change_ev",
+    "local_difference",
+]
 
 _MAX_SAMPLES = 60_000
 # Samples this close to black or white may be clipped in either image and would bias the fit.
@@ -97,6 +103,42 @@ class GlobalChange:
 
 
 IDENTITY_CHANGE = GlobalChange((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), 1.0, 0.0)
+
+
+def exposure_change_ev(
+    reference: np.ndarray, test: np.ndarray, mask: np.ndarray | None = None
+) -> float | None:
+    """The exposure change from the reference to the test image, in stops (EV), for HDR pairs.
+
+    HDR values are linear light, where a change of exposure multiplies every value by one factor:
+    the median over the pixels of log2(test / reference) luminance measures it, whatever changed
+    locally in fewer than half of them (a moved light, an object). A display-space brightness change
+    of a tone-mapped pair says less: 2 stops darker read "-36 %".
+
+    Args:
+        reference: HxWx3 float32, linear light (HDR).
+        test: HxWx3 float32, linear light, aligned to the reference.
+        mask: optional HxW boolean array of pixels both images cover.
+
+    Returns:
+        Stops (-2.0: a quarter of the light), or None when fewer than 1 % of the pixels are lit in both
+        images (luminance above a millionth of the reference's brightest).
+
+    Example:
+        >>> reference = np.full((8, 8, 3), 0.5, np.float32)
+        >>> exposure_change_ev(reference, reference / 4)
+        -2.0
+    """
+    weights = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709 luminance of linear RGB
+    lum_ref = reference[..., :3] @ weights
+    lum_test = test[..., :3] @ weights
+    floor = 1e-6 * max(float(lum_ref.max()), 1e-12)
+    lit = (lum_ref > floor) & (lum_test > floor) & np.isfinite(lum_ref) & np.isfinite(lum_test)
+    if mask is not None:
+        lit &= mask
+    if lit.sum() < 0.01 * lit.size:
+        return None
+    return round(float(np.median(np.log2(lum_test[lit] / lum_ref[lit]))), 4)
 
 
 def _sample_indices(valid: np.ndarray, rng: np.random.Generator) -> np.ndarray:

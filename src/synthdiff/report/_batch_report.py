@@ -32,5 +32,6 @@ def render_batch_html(summary: dict[str, Any], feature_columns: list[str], links
             metrics=[(name, METRICS[name]) for name in metrics],
             features=[(column, column.removeprefix("change_")) for column in feature_columns],
             links=links,
+            exposure=any(row.get("exposure_change_ev") is not None for row in pairs),
         )
     )
