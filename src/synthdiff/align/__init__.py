@@ -1,5 +1,6 @@
 """Registration: find and undo misalignment between a reference and a test image."""
 
+from synthdiff.align._panels import PANEL_LAYOUTS, Panels, split_panels
 from synthdiff.align._register import (
     ALIGN_METHODS,
     AlignMethod,
@@ -12,10 +13,13 @@ from synthdiff.align._register import (
 
 __all__ = [
     "ALIGN_METHODS",
+    "PANEL_LAYOUTS",
     "AlignMethod",
+    "Panels",
     "Registration",
     "align_to_reference",
     "register",
     "resize_to_reference",
+    "split_panels",
     "warp_to_reference",
 ]

@@ -115,11 +115,22 @@ MaxPixelsOption = Annotated[
 @app.command("compare")
 @_friendly_errors
 def compare_command(
-    reference: Annotated[Path, typer.Argument(help="The reference image (what the test should look like).")],
-    test: Annotated[Path, typer.Argument(help="The image to judge.")],
+    reference: Annotated[
+        Path,
+        typer.Argument(help="The reference image (what the test should look like); with --panels, both."),
+    ],
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Folder for report.json, index.html and panels.")
     ],
+    test: Annotated[Path | None, typer.Argument(help="The image to judge (none with --panels).")] = None,
+    panels: Annotated[
+        str | None,
+        typer.Option(
+            "--panels",
+            help="Compare the two pictures of one image (a spot-the-difference puzzle): auto, "
+            "left-right or top-bottom.",
+        ),
+    ] = None,
     align: AlignOption = "auto",
     resize: ResizeOption = False,
     fast: FastOption = False,
@@ -162,9 +173,22 @@ def compare_command(
         str, typer.Option("--device", help=f"Where the learned models run: {DEVICE_HELP}")
     ] = "auto",
 ) -> None:
-    """Compare a test image with its reference and write a report (JSON, HTML, PNG panels)."""
+    """Compare a test image with its reference and write a report (JSON, HTML, PNG panels).
+
+    With --panels, REFERENCE is one image holding two pictures side by side or one above the other (a
+    spot-the-difference puzzle): the first picture is the reference, the second the test.
+    """
     from synthdiff.diff import compare
     from synthdiff.io import output_folder
+
+    if (test is None) == (panels is None):
+        raise InvalidArgumentError(
+            "Expected a test image or --panels, got both. Fix: drop the test image to compare the two "
+            "pictures of the first image, or drop --panels."
+            if test is not None
+            else "Expected a test image after the reference. Fix: name it, or pass --panels to compare the "
+            "two pictures of one image (a spot-the-difference puzzle)."
+        )
 
     above = _parse_checks(fail_above or [], "--fail-above")
     below = _parse_checks(fail_below or [], "--fail-below")
@@ -177,9 +201,15 @@ def compare_command(
                 f"drop {skipped[name]} or the check on {name}."
             )
     output_folder(output, create=False, page="index.html")  # before the comparison: a bad place costs no work
+    pair: tuple[Any, Any] = (reference, test)
+    if panels is not None:
+        from synthdiff.align import split_panels
+
+        load_options = {"alpha": alpha, "background": _parse_background(background), "max_pixels": max_pixels}
+        found = split_panels(reference, panels, **load_options)
+        pair = (found.first, found.second)
     result = compare(
-        reference,
-        test,
+        *pair,
         align=align,
         resize=resize,
         fast=fast,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -27,13 +28,25 @@ DIFFERENCE_SCALE = 0.25
 VIEWER_SIDE = 640
 
 
+def signed(value: float, digits: int = 1) -> str:
+    """``value`` with its sign, never a negative zero.
+
+    Example:
+        >>> signed(-0.0004 * 100), signed(2.345, 2)
+        ('+0.0', '+2.35')
+    """
+    return f"{round(value, digits) + 0.0:+.{digits}f}"
+
+
 def _environment() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("synthdiff.report", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["signed"] = signed
+    return environment
 
 
 def _panels(comparison: Comparison) -> dict[str, bytes]:
@@ -129,6 +142,8 @@ def write_compare_report(comparison: Comparison, directory: Path) -> Path:
             synthdiff did not write, or the folder is not writable.
     """
     protected = [comparison.reference_info.path, comparison.test_info.path]
+    # A panel of one image (synthdiff.align.split_panels) is named "FILE [left]": FILE is the input.
+    protected = [re.sub(r" \[(left|right|top|bottom)\]$", "", path) for path in protected]
     protected = [path for path in protected if not path.startswith("<")]
     output_folder(directory, page="index.html")
     panels = _panels(comparison)

@@ -1,0 +1,177 @@
+"""Splitting one image that holds two pictures (a spot-the-difference puzzle) into its two panels."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from synthdiff.errors import InvalidArgumentError
+from synthdiff.io import LoadedImage, hdr_to_display, load_image
+
+__all__ = ["PANEL_LAYOUTS", "Panels", "split_panels"]
+
+#: ``auto`` tries both layouts and keeps the one whose two halves look most alike.
+PANEL_LAYOUTS = ("auto", "left-right", "top-bottom")
+# A gutter line is one whose pixels vary by less than this (grey, sRGB-encoded in [0, 1]): a plain
+# border, JPEG noise included.
+_GUTTER_STD = 0.03
+# The gutter is looked for in this middle part of the image only (as fractions of its length).
+_GUTTER_BAND = (0.3, 0.7)
+# Below this correlation of the two halves they are no picture shown twice.
+_MIN_SIMILARITY = 0.5
+_SIDE = 96  # the halves are compared at this size
+
+
+@dataclass(frozen=True)
+class Panels:
+    """The two pictures of one image, as a reference and a test image for :func:`synthdiff.compare`.
+
+    Attributes:
+        first: the left (or top) panel, with the source's pixels (native values) and a note.
+        second: the right (or bottom) panel, cut to the first's size.
+        layout: ``left-right`` or ``top-bottom``.
+        boxes: each panel's ``(x0, y0, x1, y1)`` in the source image (x1, y1 exclusive): add a
+            panel's ``x0, y0`` to a box found in it to place that box on the source.
+        gutter: the width of the plain band found between the panels (0 when they touch).
+        similarity: the correlation of the two panels' grey thumbnails (1: the same picture).
+    """
+
+    first: LoadedImage
+    second: LoadedImage
+    layout: str
+    boxes: tuple[tuple[int, int, int, int], tuple[int, int, int, int]]
+    gutter: int
+    similarity: float
+
+
+def _gutter(grey: np.ndarray) -> tuple[int, int]:
+    """The longest run of plain columns in the middle band of ``grey`` (HxW), as ``(start, end)``,
+    or the middle column twice when there is none."""
+    width = grey.shape[1]
+    low, high = int(_GUTTER_BAND[0] * width), int(np.ceil(_GUTTER_BAND[1] * width))
+    plain = grey[:, low:high].std(axis=0) < _GUTTER_STD
+    best, start = (width // 2, width // 2), None
+    for index, flag in enumerate([*plain, False]):
+        if flag and start is None:
+            start = index
+        elif not flag and start is not None:
+            if index - start > best[1] - best[0]:
+                best = (low + start, low + index)
+            start = None
+    return best
+
+
+def _content_box(grey: np.ndarray) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)`` of ``grey`` without its plain outer rows and columns (a frame around the
+    two panels), or the whole image when nothing else would be left."""
+    rows = np.flatnonzero(grey.std(axis=1) >= _GUTTER_STD)
+    columns = np.flatnonzero(grey.std(axis=0) >= _GUTTER_STD)
+    if rows.size < 2 or columns.size < 2:
+        return 0, 0, grey.shape[1], grey.shape[0]
+    return int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1
+
+
+def _similarity(first: np.ndarray, second: np.ndarray) -> float:
+    """Correlation of two grey images' small thumbnails (after the best shift of a few pixels)."""
+    size = (_SIDE, max(1, round(_SIDE * first.shape[0] / first.shape[1])))
+    a = cv2.resize(first, size, interpolation=cv2.INTER_AREA)
+    b = cv2.resize(second, size, interpolation=cv2.INTER_AREA)
+    # A panel may sit a few pixels off the other within its frame: the best of small shifts counts.
+    margin = 3
+    if min(a.shape) <= 2 * margin + 2:
+        margin = 0
+    inner = a[margin : a.shape[0] - margin, margin : a.shape[1] - margin]
+    scores = cv2.matchTemplate(b.astype(np.float32), inner.astype(np.float32), cv2.TM_CCOEFF_NORMED)
+    return float(np.nan_to_num(scores.max(), nan=0.0))
+
+
+def _split(grey: np.ndarray) -> tuple[tuple[int, int], float]:
+    """The gutter of a left-right layout of ``grey`` and how alike the two sides are."""
+    start, end = _gutter(grey)
+    width = min(start, grey.shape[1] - end)
+    if width < 2:
+        return (start, end), 0.0
+    return (start, end), _similarity(grey[:, :width], grey[:, end : end + width])
+
+
+def split_panels(
+    image: str | os.PathLike[str] | LoadedImage, layout: str = "auto", **load_options: object
+) -> Panels:
+    """Split an image holding two pictures side by side or one above the other into the two.
+
+    The two panels are taken on either side of the widest plain band (one colour, a gutter) in the
+    middle of the image, or at its middle when there is none; ``auto`` tries both layouts and keeps
+    the one whose panels look most alike. Both panels are cut to the same size (the smaller of the
+    two); a picture placed a few pixels off the other within its panel is left for the comparison's
+    alignment (``align="auto"``), which finds such shifts.
+
+    Args:
+        image: a path or a :class:`~synthdiff.io.LoadedImage`.
+        layout: ``auto``, ``left-right`` or ``top-bottom``.
+        **load_options: passed to :func:`synthdiff.io.load_image` for a path (``alpha``, ...).
+
+    Returns:
+        The two panels, to compare as reference and test.
+
+    Raises:
+        InvalidArgumentError: an unknown layout, or with ``auto`` halves that are no picture shown
+            twice (their thumbnails correlate under 0.5 either way); a layout named is split as told.
+        SynthdiffError: the loading errors.
+
+    Example:
+        >>> panels = split_panels("puzzle.jpg")  # doctest: +SKIP
+        >>> synthdiff.compare(panels.first, panels.second).regions  # doctest: +SKIP
+    """
+    if layout not in PANEL_LAYOUTS:
+        raise InvalidArgumentError(
+            f"Expected a layout from {', '.join(PANEL_LAYOUTS)}, got {layout!r}. Fix: pass auto to have it "
+            "found."
+        )
+    loaded = image if isinstance(image, LoadedImage) else load_image(image, **load_options)  # type: ignore[arg-type]
+    pixels = loaded.pixels
+    display = hdr_to_display(pixels) if loaded.info.is_hdr else np.clip(pixels, 0.0, 1.0)
+    grey = display[..., :3].mean(axis=2).astype(np.float32)
+    # A plain frame around both pictures would put one picture off the other within its panel.
+    left, top, right, bottom = _content_box(grey)
+    grey = grey[top:bottom, left:right]
+    candidates = {}
+    if layout in ("auto", "left-right"):
+        candidates["left-right"] = _split(grey)
+    if layout in ("auto", "top-bottom"):
+        candidates["top-bottom"] = _split(np.ascontiguousarray(grey.T))
+    chosen = max(candidates, key=lambda name: candidates[name][1])
+    (start, end), similarity = candidates[chosen]
+    height, width = grey.shape
+    if layout == "auto" and similarity < _MIN_SIMILARITY:
+        raise InvalidArgumentError(
+            "Expected one image holding the same picture twice (left-right or top-bottom), but its halves "
+            f"do not look alike (correlation {similarity:.2f}, at least {_MIN_SIMILARITY} expected). Fix: "
+            "crop the two pictures into files of their own and compare those, or name the layout "
+            "(left-right or top-bottom) to split it anyway."
+        )
+    if chosen == "left-right":
+        side = min(start, width - end)
+        inner = ((0, 0, side, height), (end, 0, end + side, height))
+    else:
+        side = min(start, height - end)
+        inner = ((0, 0, width, side), (0, end, width, end + side))
+    boxes = tuple((x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in inner)
+    names = ("left", "right") if chosen == "left-right" else ("top", "bottom")
+    parts = []
+    for (x0, y0, x1, y1), name in zip(boxes, names, strict=True):
+        note = (
+            f"the {name} panel of {loaded.info.path} (x {x0}-{x1}, y {y0}-{y1}; {chosen}, gutter "
+            f"{end - start} px): boxes are in the panel's own coordinates"
+        )
+        info = replace(
+            loaded.info,
+            path=f"{loaded.info.path} [{name}]",
+            width=x1 - x0,
+            height=y1 - y0,
+            notes=(*loaded.info.notes, note),
+        )
+        parts.append(LoadedImage(np.ascontiguousarray(pixels[y0:y1, x0:x1]), info))
+    return Panels(parts[0], parts[1], chosen, (boxes[0], boxes[1]), end - start, round(similarity, 4))
