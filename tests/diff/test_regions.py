@@ -230,3 +230,18 @@ def test_a_jpeg_copy_has_no_global_change() -> None:
     reference = photo("coffee")
     result = compare(reference, jpeg_roundtrip(reference, 80), fast=True)
     assert not result.global_change.is_significant and result.regions == []
+
+
+def test_the_structure_of_large_pairs_is_made_on_a_coarser_grid_and_agrees() -> None:
+    # Since 2026-12-07 a pair whose blur is 3 px or more (a short side of 1080 or more) gets its structure
+    # map on a grid twice as coarse: it must stay the map the full grid gives, in full-size units.
+    from synthdiff.diff._regions import _structure
+
+    reference = cv2.resize(photo("astronaut"), (1080, 1080), interpolation=cv2.INTER_CUBIC)
+    noise = np.random.default_rng(0).normal(0, 0.02, reference.shape)
+    test = np.clip(reference + noise, 0, 1).astype(np.float32)
+    full = _structure(reference, test, 2.999)  # under 3: the full grid
+    coarse = _structure(reference, test, 3.0)
+    assert coarse.shape == full.shape == (1080, 1080)
+    assert np.corrcoef(full.ravel(), coarse.ravel())[0, 1] > 0.99  # 0.996 when written
+    assert abs(coarse.mean() / full.mean() - 1) < 0.05  # 3 % lower when written

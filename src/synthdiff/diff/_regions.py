@@ -120,11 +120,21 @@ def _structure(reference: np.ndarray, test: np.ndarray, sigma: float) -> np.ndar
     """Local structure both images share: the smaller of their colour gradient magnitudes.
 
     Gradients are taken per channel (largest of the three), so colour edges with little change in
-    brightness, where chroma subsampling and demosaicing errors gather, count as structure too.
+    brightness, where chroma subsampling and demosaicing errors gather, count as structure too. They
+    are taken after a blur of ``sigma``, which leaves nothing finer than about ``sigma`` pixels: on
+    images whose ``sigma`` is 3 or more (a shorter side of 1080 pixels or more) the map is made on a
+    grid ``sigma // 1.5`` times coarser and brought back, in a fraction of the time, with gradients in
+    full-size pixels as before.
     """
+    height, width = reference.shape[:2]
+    factor = max(1, min(int(sigma // 1.5), min(height, width) // 64))
     magnitudes = []
     for image in (reference, test):
-        blurred = cv2.GaussianBlur(np.ascontiguousarray(image, dtype=np.float32), (0, 0), sigma)
+        image = np.ascontiguousarray(image, dtype=np.float32)
+        if factor > 1:
+            size = (max(1, width // factor), max(1, height // factor))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        blurred = cv2.GaussianBlur(image, (0, 0), sigma / factor)
         gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
         squared = gx * gx
@@ -135,7 +145,12 @@ def _structure(reference: np.ndarray, test: np.ndarray, sigma: float) -> np.ndar
             channels = [squared[..., c] for c in range(squared.shape[2])]
             squared = functools.reduce(np.maximum, channels)
         magnitudes.append(squared)
-    return np.sqrt(np.minimum(magnitudes[0], magnitudes[1]))
+    structure = np.sqrt(np.minimum(magnitudes[0], magnitudes[1]))
+    if factor == 1:
+        return structure
+    # A gradient on the coarse grid is per coarse pixel: `factor` full-size pixels.
+    structure /= factor
+    return cv2.resize(structure, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _fit_noise(smoothed: np.ndarray, structure: np.ndarray, valid: np.ndarray, sigma: float) -> NoiseModel:
