@@ -32,6 +32,8 @@ _FAMILIES = {
     "synthdiff.change": "detect, and compare or batch --change-model",
     "synthdiff.realness": "realness, realness-bench and compare --realness-model",
 }
+# Each family's checkpoint format tag (the registries' CHECKPOINT_FORMAT, which import torch models).
+_FORMATS = {"synthdiff.change": "synthdiff-change-model", "synthdiff.realness": "synthdiff-realness-model"}
 
 
 def write_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
@@ -114,6 +116,13 @@ def read_checkpoint(
             "resuming it). Fix: use best.pt from the same run folder."
         )
     if not isinstance(payload, dict) or payload.get("format") != file_format:
+        found = payload.get("format") if isinstance(payload, dict) else None
+        other = next((uses for package, uses in _FAMILIES.items() if found == _FORMATS[package]), None)
+        if other is not None:  # a realness model given to detect, or a change model to realness
+            raise CheckpointError(
+                f"Expected a {file_format} checkpoint, but {str(path)!r} is a {found} checkpoint, for "
+                f"{other}. Fix: pass it there, or a checkpoint written by '{trainer}'."
+            )
         raise CheckpointError(f"Expected a {file_format} checkpoint, but {str(path)!r} is something else.")
     if payload.get("version") != version:
         raise CheckpointError(

@@ -148,6 +148,23 @@ def test_bad_checkpoints_give_clear_errors(tmp_path: Path) -> None:
     torch.save({"weights": torch.zeros(1)}, other)
     with pytest.raises(CheckpointError, match="something else"):
         load_checkpoint(other)
+    # The shipped realness model's file given where a change model goes: said so, with where it belongs.
+    from importlib import resources
+
+    from synthdiff._checkpoint import _FORMATS
+    from synthdiff.change._registry import CHECKPOINT_FORMAT
+    from synthdiff.realness import load_realness_model
+    from synthdiff.realness._registry import CHECKPOINT_FORMAT as REALNESS_FORMAT
+
+    assert _FORMATS == {"synthdiff.change": CHECKPOINT_FORMAT, "synthdiff.realness": REALNESS_FORMAT}
+    realness_file = Path(str(resources.files("synthdiff.realness") / "weights" / "realness-cnn.pt"))
+    with pytest.raises(
+        CheckpointError, match=r"is a synthdiff-realness-model checkpoint, for realness, realness-bench and"
+    ):
+        load_checkpoint(realness_file)
+    change_file = Path(str(resources.files("synthdiff.change") / "weights" / "fresunet.pt"))
+    with pytest.raises(CheckpointError, match=r"is a synthdiff-change-model checkpoint, for detect"):
+        load_realness_model(change_file)
     truncated = tmp_path / "truncated.pt"
     save_checkpoint(truncated, create_model("fresunet-tiny", FEATURES), "fresunet-tiny", FEATURES)
     truncated.write_bytes(truncated.read_bytes()[:200])
