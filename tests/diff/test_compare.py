@@ -183,6 +183,19 @@ def test_hdr_pairs_report_their_exposure_change_in_stops(tmp_path: Path) -> None
     assert exposure_change_ev(black, black) is None
 
 
+def test_the_report_names_a_colour_cast(tmp_path: Path) -> None:
+    reference = photo("coffee")[:128, :160]
+    save_png(tmp_path / "ref.png", reference)
+    save_png(tmp_path / "warm.png", np.clip(reference * np.array([1.06, 1.0, 0.90], np.float32), 0, 1))
+    options = ["-o", str(tmp_path / "out"), "--fast", "--realness-model", "none"]
+    pair = [str(tmp_path / "ref.png"), str(tmp_path / "warm.png")]
+    cli = CliRunner().invoke(app, ["compare", *pair, *options])
+    assert cli.exit_code == 0 and "colour balance: warmer: red +6." in cli.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())["global_change"]
+    assert report["colour_shift"].startswith("warmer: red +6.") and len(report["channel_changes"]) == 3
+    assert "colour balance warmer: red +6." in (tmp_path / "out" / "index.html").read_text()
+
+
 def test_fast_skips_slow_metrics(example_pair: tuple[Path, Path]) -> None:
     result = compare(*example_pair, fast=True)
     assert "flip" not in result.metrics and result.flip_map is None

@@ -226,6 +226,23 @@ def test_a_global_change_counts_by_how_far_gain_and_offset_together_move_a_value
     assert not change(1.0, 0.0).is_significant and change(1.0, 0.0).largest_shift == 0.0
 
 
+def test_a_colour_cast_is_named_where_the_brightness_hides_it() -> None:
+    # A warmer picture (6 % more red, 10 % less blue) read only "brightness +1.1 % (removed)".
+    reference = photo("coffee")
+    warmer = np.clip(reference * np.array([1.06, 1.0, 0.90], np.float32), 0, 1)
+    change = compare(reference, warmer, fast=True).global_change
+    assert change.brightness_change == pytest.approx(0.011, abs=0.005)
+    assert change.channel_changes == pytest.approx((0.06, 0.0, -0.10), abs=0.005)
+    assert change.colour_shift == "warmer: red +6.0 %, green +0.0 %, blue -10.0 %"
+    cooler = np.clip(reference * np.array([0.95, 1.0, 1.05], np.float32), 0, 1)
+    assert compare(reference, cooler, fast=True).global_change.colour_shift.startswith("cooler: red -5.0 %")
+    # Channels changed alike (a brighter picture) and grey pictures have no colour shift.
+    brighter = compare(reference, np.clip(reference * 1.1, 0, 1), fast=True).global_change
+    assert brighter.is_significant and brighter.colour_shift is None
+    grey = photo("camera")[:256, :256]
+    assert compare(grey, np.clip(grey * 1.1, 0, 1), fast=True).global_change.colour_shift is None
+
+
 def test_a_jpeg_copy_has_no_global_change() -> None:
     reference = photo("coffee")
     result = compare(reference, jpeg_roundtrip(reference, 80), fast=True)

@@ -258,6 +258,8 @@ def _print_summary(result: Any) -> None:
     else:
         line = "global change: not estimated (almost every pixel is black or white in one of the images)"
     out.print(line + exposure, highlight=False)
+    if change.is_significant and change.colour_shift:
+        out.print(f"colour balance: {change.colour_shift}", highlight=False)
     out.print(f"regions that differ: {len(result.regions)}", highlight=False)
     if result.feature_maps is not None:
         from synthdiff.diff import feature_sentence

@@ -70,6 +70,40 @@ class GlobalChange:
         return float(predicted.sum() / mean.sum()) - 1.0
 
     @property
+    def channel_changes(self) -> tuple[float, ...]:
+        """Each channel's relative change at the reference's mean level, as :attr:`brightness_change`
+        is for their sum (0.06 = 6 % more red, say)."""
+        mean = np.maximum(np.asarray(self.reference_mean), 1e-3)
+        predicted = np.asarray(self.gain) * mean + np.asarray(self.offset)
+        return tuple(float(value) for value in predicted / mean - 1.0)
+
+    @property
+    def colour_shift(self) -> str | None:
+        """The change of colour balance in words, when the channels changed unlike one another (more
+        than 2 % of the level apart): a render lit by a warmer light, or a white balance off. None
+        when they changed alike (or the image is grey).
+
+        Example:
+            >>> GlobalChange((1.06, 1.0, 0.90), (0.0, 0.0, 0.0), 1.0, 0.0).colour_shift
+            'warmer: red +6.0 %, green +0.0 %, blue -10.0 %'
+        """
+        changes = self.channel_changes
+        if len(changes) != 3 or not self.estimated or max(changes) - min(changes) <= 0.02:
+            return None
+        red, green, blue = changes
+        if red - blue > 0.02:
+            kind = "warmer"
+        elif blue - red > 0.02:
+            kind = "cooler"
+        else:
+            kind = "greener" if green > (red + blue) / 2 else "more magenta"
+        names = ("red", "green", "blue")
+        words = ", ".join(
+            f"{name} {round(100 * value, 1) + 0.0:+.1f} %" for name, value in zip(names, changes, strict=True)
+        )
+        return f"{kind}: {words}"
+
+    @property
     def largest_shift(self) -> float:
         """The most the change moves any value in [0, 1], over the channels (0.01 = 1 % of the range).
 
@@ -93,6 +127,8 @@ class GlobalChange:
             "gain": [round(g, 5) for g in self.gain],
             "offset": [round(o, 5) for o in self.offset],
             "brightness_change": round(self.brightness_change, 5) if self.estimated else None,
+            "channel_changes": [round(c, 5) for c in self.channel_changes] if self.estimated else None,
+            "colour_shift": self.colour_shift,
             "significant": self.is_significant,
             "inlier_fraction": round(self.inlier_fraction, 4),
             "residual_scale": round(self.residual_scale, 6),
