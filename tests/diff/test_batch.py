@@ -554,6 +554,9 @@ def test_hdr_pairs_get_an_exposure_column(tmp_path: Path) -> None:
     assert rows["ldr"]["exposure_change_ev"] == ""
     page = (tmp_path / "out" / "index.html").read_text()
     assert ">exposure</th>" in page and "-1.00 EV" in page
+    # The warmer light of the wrong-light example is named (the HDR pair only darker is not).
+    assert rows["ldr"]["colour_shift"].startswith("warmer: red") and rows["dim"]["colour_shift"] == ""
+    assert 'title="colour balance: warmer: red' in page
     # LDR pairs alone: no such column.
     (reference / "dim.exr").unlink()
     (test / "dim.exr").unlink()

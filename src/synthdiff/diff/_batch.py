@@ -34,7 +34,7 @@ __all__ = [
 
 #: Version of summary.json (1.1 added the change model's columns and index.html beside it; 1.2 each
 #: pair's notes; 1.3 fills ``unmatched``, which was always empty before, and writes an infinite PSNR as
-#: "inf" where 1.2 wrote null; 1.4 adds ``exposure_change_ev`` for HDR pairs).
+#: "inf" where 1.2 wrote null; 1.4 adds ``colour_shift`` and, for HDR pairs, ``exposure_change_ev``).
 BATCH_SCHEMA_VERSION = "1.4"
 #: How summary.csv joins a pair's notes in one cell (a note itself may hold ";" or ",").
 NOTE_SEPARATOR = " | "
@@ -361,6 +361,7 @@ def _compare_one(pair: PairSpec, options: dict[str, Any], report_dir: str | None
     change = result.global_change
     row["brightness_change"] = round(change.brightness_change, 5) if change.estimated else None
     row["exposure_change_ev"] = result.exposure_change_ev  # HDR pairs only
+    row["colour_shift"] = change.colour_shift if change.is_significant else None
     row["alignment"] = result.registration.applied
     row["boxes"] = [list(region.box) for region in result.regions]
     row["notes"] = list(result.notes)
@@ -532,6 +533,7 @@ def _write_summaries(out: Path, result: BatchResult, reports: bool) -> None:
         "regions",
         "brightness_change",
         *(["exposure_change_ev"] if exposure else []),
+        "colour_shift",
         *(["features_changed", *feature_columns] if feature_columns else []),
         "alignment",
         "notes",
