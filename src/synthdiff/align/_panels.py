@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -98,7 +99,7 @@ def _split(grey: np.ndarray) -> tuple[tuple[int, int], float]:
 
 
 def split_panels(
-    image: str | os.PathLike[str] | LoadedImage, layout: str = "auto", **load_options: object
+    image: str | os.PathLike[str] | LoadedImage, layout: str = "auto", **load_options: Any
 ) -> Panels:
     """Split an image holding two pictures side by side or one above the other into the two.
 
@@ -130,7 +131,7 @@ def split_panels(
             f"Expected a layout from {', '.join(PANEL_LAYOUTS)}, got {layout!r}. Fix: pass auto to have it "
             "found."
         )
-    loaded = image if isinstance(image, LoadedImage) else load_image(image, **load_options)  # type: ignore[arg-type]
+    loaded = image if isinstance(image, LoadedImage) else load_image(image, **load_options)
     pixels = loaded.pixels
     display = hdr_to_display(pixels) if loaded.info.is_hdr else np.clip(pixels, 0.0, 1.0)
     grey = display[..., :3].mean(axis=2).astype(np.float32)
