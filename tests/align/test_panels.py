@@ -84,6 +84,29 @@ def test_the_panels_are_found_and_their_differences_boxed(
     assert len(result.regions) <= len(EDITS) + 2
 
 
+def test_a_title_above_framed_pictures_stays_out_of_the_panels(tmp_path: Path) -> None:
+    # A printed puzzle: a line of text over both pictures (across the gutter), each picture in a thin
+    # black frame, the second placed a pixel lower. Cut at the gutter, each panel held half the title
+    # and the halves correlated at 0.45: refused.
+    from PIL import ImageDraw
+
+    first, second = (np.pad(p, ((2, 2), (2, 2), (0, 0))) for p in pictures())  # 196x196 with the frame
+    page = np.full((290, 460, 3), 250, np.uint8)
+    page[60:256, 20:216] = first
+    page[61:257, 247:443] = second
+    drawn = Image.fromarray(page)
+    ImageDraw.Draw(drawn).text((150, 20), "Find the 3 differences!", fill=(20, 20, 20))
+    path = tmp_path / "titled.jpg"
+    drawn.save(path, quality=88)
+    panels = split_panels(path)
+    assert panels.layout == "left-right" and panels.boxes == ((20, 60, 216, 256), (247, 61, 443, 257))
+    result = compare(panels.first, panels.second, fast=True)
+    assert len(result.regions) == len(EDITS)  # the three edits, nothing of the title
+    for x0, y0, x1, y1 in EDITS:  # in the framed picture, 2 pixels further in
+        assert any(r.box[0] <= x0 + 6 and r.box[1] <= y0 + 6 and r.box[2] >= x1 - 2 and r.box[3] >= y1 - 2
+                   for r in result.regions), (x0, y0, [r.box for r in result.regions])  # fmt: skip
+
+
 def test_an_image_of_one_picture_is_refused_unless_the_layout_is_named(tmp_path: Path) -> None:
     path = _save(tmp_path / "photo.png", pictures()[0])
     with pytest.raises(InvalidArgumentError, match=r"halves do not look alike \(correlation .*Fix: crop"):

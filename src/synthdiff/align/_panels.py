@@ -81,7 +81,7 @@ def _similarity(first: np.ndarray, second: np.ndarray) -> float:
     a = cv2.resize(first, size, interpolation=cv2.INTER_AREA)
     b = cv2.resize(second, size, interpolation=cv2.INTER_AREA)
     # A panel may sit a few pixels off the other within its frame: the best of small shifts counts.
-    margin = 3
+    margin = 6
     if min(a.shape) <= 2 * margin + 2:
         margin = 0
     inner = a[margin : a.shape[0] - margin, margin : a.shape[1] - margin]
@@ -89,13 +89,58 @@ def _similarity(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.nan_to_num(scores.max(), nan=0.0))
 
 
-def _split(grey: np.ndarray) -> tuple[tuple[int, int], float]:
-    """The gutter of a left-right layout of ``grey`` and how alike the two sides are."""
-    start, end = _gutter(grey)
-    width = min(start, grey.shape[1] - end)
-    if width < 2:
-        return (start, end), 0.0
-    return (start, end), _similarity(grey[:, :width], grey[:, end : end + width])
+Box = tuple[int, int, int, int]
+
+
+def _gutter_split(grey: np.ndarray, layout: str) -> tuple[Box, Box, int]:
+    """The two panels of ``grey`` on either side of its gutter (or middle) for ``layout``, cut to one
+    size, as boxes in ``grey``, and the gutter's width."""
+    height, width = grey.shape
+    if layout == "left-right":
+        start, end = _gutter(grey)
+        side = min(start, width - end)
+        return (0, 0, side, height), (end, 0, end + side, height), end - start
+    start, end = _gutter(np.ascontiguousarray(grey.T))
+    side = min(start, height - end)
+    return (0, 0, width, side), (0, end, width, end + side), end - start
+
+
+def _picture_split(grey: np.ndarray) -> tuple[str, Box, Box, int] | None:
+    """The two largest blobs of ``grey`` that are not its background (the colour of its border), when
+    they are two pictures of about one size side by side or one above the other: a title, a caption
+    or a frame line around them then stays out of the panels. Returns the layout, the two boxes cut
+    to one size, and the gap between them; None when the image is not laid out so."""
+    height, width = grey.shape
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    differs = (np.abs(grey - np.median(border)) > 2 * _GUTTER_STD).astype(np.uint8)
+    # Close the small gaps a picture's own background-coloured details leave.
+    radius = max(1, min(height, width) // 200)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    closed = cv2.morphologyEx(differs, cv2.MORPH_CLOSE, kernel)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    if count < 3:
+        return None
+    largest = sorted(range(1, count), key=lambda k: stats[k, cv2.CC_STAT_AREA], reverse=True)[:2]
+    boxes = [
+        (int(x), int(y), int(x + w), int(y + h))
+        for x, y, w, h in (stats[k, :4] for k in sorted(largest, key=lambda k: tuple(stats[k, :2])))
+    ]
+    (ax0, ay0, ax1, ay1), (bx0, by0, _, by1) = boxes
+    sizes = [(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes]
+    if min(w * h for w, h in sizes) < 0.1 * height * width:
+        return None
+    if any(abs(a - b) > 0.15 * max(a, b) for a, b in zip(sizes[0], sizes[1], strict=True)):
+        return None
+    side_w, side_h = min(sizes[0][0], sizes[1][0]), min(sizes[0][1], sizes[1][1])
+    if bx0 >= ax1:
+        layout, gap = "left-right", bx0 - ax1
+    elif by0 >= ay1 or ay0 >= by1:
+        layout, gap = "top-bottom", max(by0 - ay1, ay0 - by1)
+        if ay0 >= by1:  # the upper picture comes first
+            (ax0, ay0), (bx0, by0) = (bx0, by0), (ax0, ay0)
+    else:
+        return None  # overlapping boxes: no two pictures apart
+    return layout, (ax0, ay0, ax0 + side_w, ay0 + side_h), (bx0, by0, bx0 + side_w, by0 + side_h), gap
 
 
 def split_panels(
@@ -103,11 +148,12 @@ def split_panels(
 ) -> Panels:
     """Split an image holding two pictures side by side or one above the other into the two.
 
-    The two panels are taken on either side of the widest plain band (one colour, a gutter) in the
-    middle of the image, or at its middle when there is none; ``auto`` tries both layouts and keeps
-    the one whose panels look most alike. Both panels are cut to the same size (the smaller of the
-    two); a picture placed a few pixels off the other within its panel is left for the comparison's
-    alignment (``align="auto"``), which finds such shifts.
+    The panels are the two largest blobs that differ from the page, when they are two pictures of
+    about one size (a title or frame around them then stays out), or the two sides of the widest
+    plain band (one colour, a gutter) in the middle of the image, or of its middle when there is none;
+    of these, the split whose panels look most alike is kept (``auto``; else the one of the layout
+    named). Both panels are cut to the same size (the smaller of the two); a picture placed a few
+    pixels off the other within its panel is left for the comparison's alignment (``align="auto"``).
 
     Args:
         image: a path or a :class:`~synthdiff.io.LoadedImage`.
@@ -137,15 +183,25 @@ def split_panels(
     grey = display[..., :3].mean(axis=2).astype(np.float32)
     # A plain frame around both pictures would put one picture off the other within its panel.
     left, top, right, bottom = _content_box(grey)
-    grey = grey[top:bottom, left:right]
-    candidates = {}
-    if layout in ("auto", "left-right"):
-        candidates["left-right"] = _split(grey)
-    if layout in ("auto", "top-bottom"):
-        candidates["top-bottom"] = _split(np.ascontiguousarray(grey.T))
-    chosen = max(candidates, key=lambda name: candidates[name][1])
-    (start, end), similarity = candidates[chosen]
-    height, width = grey.shape
+    inner = grey[top:bottom, left:right]
+    candidates: list[tuple[str, Box, Box, int]] = []
+    pictures = _picture_split(grey)
+    if pictures is not None and layout in ("auto", pictures[0]):
+        candidates.append(pictures)
+    for name in ("left-right", "top-bottom"):
+        if layout in ("auto", name):
+            first, second, gutter = _gutter_split(inner, name)
+            shifted = tuple((x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in (first, second))
+            candidates.append((name, shifted[0], shifted[1], gutter))
+
+    def similarity_of(candidate: tuple[str, Box, Box, int]) -> float:
+        (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = candidate[1], candidate[2]
+        if min(ax1 - ax0, ay1 - ay0) < 2:
+            return 0.0
+        return _similarity(grey[ay0:ay1, ax0:ax1], grey[by0:by1, bx0:bx1])
+
+    scored = [(similarity_of(candidate), candidate) for candidate in candidates]
+    similarity, (chosen, *boxes, gutter) = max(scored, key=lambda item: item[0])
     if layout == "auto" and similarity < _MIN_SIMILARITY:
         raise InvalidArgumentError(
             "Expected one image holding the same picture twice (left-right or top-bottom), but its halves "
@@ -153,19 +209,12 @@ def split_panels(
             "crop the two pictures into files of their own and compare those, or name the layout "
             "(left-right or top-bottom) to split it anyway."
         )
-    if chosen == "left-right":
-        side = min(start, width - end)
-        inner = ((0, 0, side, height), (end, 0, end + side, height))
-    else:
-        side = min(start, height - end)
-        inner = ((0, 0, width, side), (0, end, width, end + side))
-    boxes = tuple((x0 + left, y0 + top, x1 + left, y1 + top) for x0, y0, x1, y1 in inner)
     names = ("left", "right") if chosen == "left-right" else ("top", "bottom")
     parts = []
     for (x0, y0, x1, y1), name in zip(boxes, names, strict=True):
         note = (
             f"the {name} panel of {loaded.info.path} (x {x0}-{x1}, y {y0}-{y1}; {chosen}, gutter "
-            f"{end - start} px): boxes are in the panel's own coordinates"
+            f"{gutter} px): boxes are in the panel's own coordinates"
         )
         info = replace(
             loaded.info,
@@ -175,4 +224,4 @@ def split_panels(
             notes=(*loaded.info.notes, note),
         )
         parts.append(LoadedImage(np.ascontiguousarray(pixels[y0:y1, x0:x1]), info))
-    return Panels(parts[0], parts[1], chosen, (boxes[0], boxes[1]), end - start, round(similarity, 4))
+    return Panels(parts[0], parts[1], chosen, (boxes[0], boxes[1]), gutter, round(similarity, 4))
