@@ -32,6 +32,8 @@ def test_compare_writes_the_three_outputs(tmp_path: Path, example_pair: tuple[Pa
         ("--fail-below=ssim=0.5", 0),
         ("--fail-above=regions=0", 1),
         ("--fail-above=flip=0.9", 0),
+        ("--fail-below=psnr_y=60", 1),
+        ("--fail-below=psnr_y=10", 0),
     ],
 )
 def test_threshold_exit_codes(tmp_path: Path, example_pair: tuple[Path, Path], check: str, code: int) -> None:

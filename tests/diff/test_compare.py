@@ -259,4 +259,12 @@ def test_metrics_keep_their_order() -> None:
     reference = photo("camera")[:96, :96]
     result = compare(reference, reference * 0.9, realness_model=None)
     names = list(result.metrics)
-    assert names[: names.index("ssim") + 2] == ["mae", "rmse", "psnr", "local_mae", "ssim", "ms_ssim"]
+    assert names[: names.index("ssim") + 2] == [
+        "mae",
+        "rmse",
+        "psnr",
+        "psnr_y",
+        "local_mae",
+        "ssim",
+        "ms_ssim",
+    ]

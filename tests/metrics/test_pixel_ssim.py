@@ -11,6 +11,7 @@ from skimage.metrics import structural_similarity as sk_ssim
 
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
 from synthdiff.metrics import (
+    luma_psnr,
     mean_absolute_error,
     multiscale_structural_similarity,
     peak_signal_noise_ratio,
@@ -42,6 +43,25 @@ def test_psnr_matches_scikit_image(pair: tuple[np.ndarray, np.ndarray]) -> None:
     assert peak_signal_noise_ratio(reference, test) == pytest.approx(
         sk_psnr(reference, test, data_range=1.0), abs=1e-4
     )
+
+
+def test_luma_psnr_matches_scikit_images_ycbcr(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    # The figure super-resolution papers give: PSNR of Y (16-235) over a peak of 255, a border left out.
+    from skimage.color import rgb2ycbcr
+
+    reference, test = pair
+    luma = [rgb2ycbcr(image)[..., 0] for image in (reference, test)]
+    assert luma_psnr(reference, test) == pytest.approx(sk_psnr(luma[0], luma[1], data_range=255), abs=1e-4)
+    inner = [y[4:-4, 4:-4] for y in luma]
+    expected = sk_psnr(inner[0], inner[1], data_range=255)
+    assert luma_psnr(reference, test, border=4) == pytest.approx(expected, abs=1e-4)
+    # A grey image is its own luma: as the same picture in RGB.
+    grey, grey_test = reference.mean(axis=2), test.mean(axis=2)
+    rgb = np.repeat(grey[..., None], 3, axis=2), np.repeat(grey_test[..., None], 3, axis=2)
+    assert luma_psnr(grey, grey_test) == pytest.approx(luma_psnr(*rgb), abs=1e-6)
+    assert math.isinf(luma_psnr(reference, reference))
+    with pytest.raises(InvalidArgumentError, match="a border that leaves pixels"):
+        luma_psnr(reference, test, border=reference.shape[0] // 2)
 
 
 def test_ssim_matches_scikit_image(pair: tuple[np.ndarray, np.ndarray]) -> None:

@@ -44,6 +44,7 @@ _SUMMARY_METRICS = (
     "mae",
     "rmse",
     "psnr",
+    "psnr_y",
     "ssim",
     "ms_ssim",
     "ciede2000",

@@ -45,6 +45,7 @@ from synthdiff.metrics import (
     METRICS,
     ciede2000_map,
     flip,
+    luma_psnr,
     mean_absolute_error,
     mean_squared_error,
     multiscale_structural_similarity,
@@ -415,8 +416,11 @@ def compare(
     mse = mean_squared_error(ref_native, test_native, mask=mask)
     metrics["rmse"] = math.sqrt(mse)
     metrics["psnr"] = math.inf if mse == 0.0 else 10.0 * math.log10(data_range * data_range / mse)
+    # On the images as compared: for an HDR pair, the tone-mapped display images.
+    metrics["psnr_y"] = luma_psnr(ref_display, test_display, mask=mask)
     if hdr:
         metric_notes["psnr"] = f"HDR: data range taken as the reference's peak value {data_range:.4g}"
+        metric_notes["psnr_y"] = "HDR: computed on the tone-mapped display images"
         metric_notes["ssim"] = "HDR: computed on the tone-mapped display images"
     metrics["local_mae"] = float(difference[valid].mean())
     metrics["ssim"] = None  # keeps its place among the metrics (the report's and the CSV's order)

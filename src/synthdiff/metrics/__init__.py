@@ -7,6 +7,7 @@ sRGB-encoded in [0, 1] unless a function says it takes linear HDR values.
 from synthdiff.metrics._color import ciede2000_map, srgb_to_lab
 from synthdiff.metrics._flip import FlipResult, flip
 from synthdiff.metrics._pixel import (
+    luma_psnr,
     mean_absolute_error,
     mean_squared_error,
     peak_signal_noise_ratio,
@@ -31,6 +32,7 @@ __all__ = [
     "ciede2000_map",
     "flip",
     "get_metric_info",
+    "luma_psnr",
     "mean_absolute_error",
     "mean_squared_error",
     "multiscale_structural_similarity",

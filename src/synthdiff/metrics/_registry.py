@@ -44,6 +44,13 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("mae", "mean absolute error over pixels and channels", False, (0.0, math.inf)),
         MetricInfo("rmse", "root mean squared error", False, (0.0, math.inf)),
         MetricInfo("psnr", "peak signal-to-noise ratio", True, (0.0, math.inf), "dB"),
+        MetricInfo(
+            "psnr_y",
+            "PSNR of the BT.601 luma (Y, 16-235), as super-resolution papers report it",
+            True,
+            (0.0, math.inf),
+            "dB",
+        ),
         MetricInfo("ssim", "structural similarity (Wang et al. 2004)", True, (-1.0, 1.0)),
         MetricInfo("ms_ssim", "multi-scale structural similarity (5 scales)", True, (0.0, 1.0)),
         MetricInfo("ciede2000", "mean CIEDE2000 colour difference", False, (0.0, math.inf), "Delta E"),
