@@ -115,6 +115,10 @@ def test_an_image_of_one_picture_is_refused_unless_the_layout_is_named(tmp_path:
     assert named.layout == "top-bottom" and named.boxes == ((0, 0, 192, 96), (0, 96, 192, 192))
     with pytest.raises(InvalidArgumentError, match="Expected a layout from auto, left-right, top-bottom"):
         split_panels(path, "diagonal")
+    # A sliver split the long way: refused, not two empty panels.
+    sliver = _save(tmp_path / "sliver.png", pictures()[0][:1])
+    with pytest.raises(InvalidArgumentError, match=r"leaves panels of 192x0 pixels"):
+        split_panels(sliver, "top-bottom")
 
 
 def test_compare_takes_the_panels_of_one_image(tmp_path: Path) -> None:

@@ -209,6 +209,13 @@ def split_panels(
             "crop the two pictures into files of their own and compare those, or name the layout "
             "(left-right or top-bottom) to split it anyway."
         )
+    panel_width, panel_height = boxes[0][2] - boxes[0][0], boxes[0][3] - boxes[0][1]
+    if min(panel_width, panel_height) < 2:
+        raise InvalidArgumentError(
+            f"Expected two pictures in the {grey.shape[1]}x{grey.shape[0]} image, but a {chosen} split "
+            f"leaves panels of {panel_width}x{panel_height} pixels. Fix: pass an image that holds both "
+            "pictures, or the other layout."
+        )
     names = ("left", "right") if chosen == "left-right" else ("top", "bottom")
     parts = []
     for (x0, y0, x1, y1), name in zip(boxes, names, strict=True):
