@@ -100,6 +100,8 @@ def test_cli_writes_the_report_and_lists_unreadable_files(tmp_path: Path) -> Non
     assert "data:image/png;base64," in html and "broken.png" in html
     # Counts by kind read "png: 12", not a Python dict; sizes read WxH.
     assert "png: " in html and " bits: " in html and "{&#39;" not in html and "{'" not in html
+    # The status shows only when something was not computed (the paragraph began "computed.").
+    assert report["deep_features"]["status"] == "computed" and ">computed. " not in html
     width, height = inventory["median_size"]
     assert f"<td>{width}x{height}</td>" in html
     for name in ("histograms.png", "spectra.png", "embeddings.png", "distances.png"):
