@@ -141,3 +141,17 @@ def test_compare_takes_the_panels_of_one_image(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "pass --panels to compare the two pictures" in result.output
     result = runner.invoke(app, [*elsewhere[:2], str(path), *elsewhere[2:], "--panels", "auto"])
     assert result.exit_code == 2 and "got both. Fix: drop the test image" in result.output
+
+
+def test_detect_takes_the_panels_of_one_image(tmp_path: Path) -> None:
+    import json
+
+    path = _save(tmp_path / "pair.png", puzzle("top-bottom", 4, 0))
+    out = tmp_path / "detect"
+    result = CliRunner().invoke(app, ["detect", str(path), "--panels", "auto", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "detect.json").read_text())
+    assert (summary["reference"], summary["test"]) == (f"{path} [top]", f"{path} [bottom]")
+    assert "the bottom panel of" in result.output
+    result = CliRunner().invoke(app, ["detect", str(path), "-o", str(out)])
+    assert result.exit_code == 2 and "pass --panels to compare the two pictures" in result.output

@@ -1,6 +1,6 @@
 """Registration: find and undo misalignment between a reference and a test image."""
 
-from synthdiff.align._panels import PANEL_LAYOUTS, Panels, split_panels
+from synthdiff.align._panels import PANEL_LAYOUTS, Panels, panel_source, split_panels
 from synthdiff.align._register import (
     ALIGN_METHODS,
     AlignMethod,
@@ -18,6 +18,7 @@ __all__ = [
     "Panels",
     "Registration",
     "align_to_reference",
+    "panel_source",
     "register",
     "resize_to_reference",
     "split_panels",

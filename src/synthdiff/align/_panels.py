@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -12,7 +13,7 @@ import numpy as np
 from synthdiff.errors import InvalidArgumentError
 from synthdiff.io import LoadedImage, hdr_to_display, load_image
 
-__all__ = ["PANEL_LAYOUTS", "Panels", "split_panels"]
+__all__ = ["PANEL_LAYOUTS", "Panels", "panel_source", "split_panels"]
 
 #: ``auto`` tries both layouts and keeps the one whose two halves look most alike.
 PANEL_LAYOUTS = ("auto", "left-right", "top-bottom")
@@ -24,6 +25,20 @@ _GUTTER_BAND = (0.3, 0.7)
 # Below this correlation of the two halves they are no picture shown twice.
 _MIN_SIMILARITY = 0.5
 _SIDE = 96  # the halves are compared at this size
+
+
+_PANEL_NAME = re.compile(r" \[(left|right|top|bottom)\]$")
+
+
+def panel_source(path: str) -> str:
+    """The file behind an image's name: ``FILE`` for a panel named ``FILE [left]`` (see
+    :func:`split_panels`), else the name itself. Outputs must never replace that file.
+
+    Example:
+        >>> panel_source("puzzle.jpg [right]"), panel_source("render.png")
+        ('puzzle.jpg', 'render.png')
+    """
+    return _PANEL_NAME.sub("", path)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from synthdiff._device import resolve_device
 from synthdiff.change._infer import ChangeMaps, check_thresholds, predict_maps, small_pair_note
 from synthdiff.change._registry import load_checkpoint
 from synthdiff.errors import InvalidArgumentError, SizeMismatchError
+
+if TYPE_CHECKING:
+    from synthdiff.io import LoadedImage
 
 __all__ = ["DETECT_SCHEMA_VERSION", "Detection", "detect"]
 
@@ -67,8 +70,8 @@ class Detection:
 
 
 def detect(
-    reference: str | os.PathLike[str],
-    test: str | os.PathLike[str],
+    reference: str | os.PathLike[str] | LoadedImage,
+    test: str | os.PathLike[str] | LoadedImage,
     checkpoint: str | os.PathLike[str],
     *,
     features: list[str] | None = None,
@@ -86,7 +89,8 @@ def detect(
     """Run a trained change detector on a pair of any size.
 
     Args:
-        reference, test: image paths (any format synthdiff reads; HDR is tone-mapped for the model).
+        reference, test: image paths (any format synthdiff reads; HDR is tone-mapped for the model), or
+            loaded images (the panels of one image, :func:`synthdiff.align.split_panels`).
         checkpoint: a shipped model name (``fresunet``, ``changestar``) or a checkpoint file written by
             ``synthdiff train change``.
         features: report only these (default: all the model knows).
@@ -117,8 +121,15 @@ def detect(
         ``translation`` and no ``resize``), AlignmentError (different sizes and no homography found),
         InvalidArgumentError, and the image loading errors.
     """
-    from synthdiff.align import align_to_reference, resize_to_reference
-    from synthdiff.io import hdr_pair_to_display, load_image, match_dynamic_range, output_folder, pair_notes
+    from synthdiff.align import align_to_reference, panel_source, resize_to_reference
+    from synthdiff.io import (
+        LoadedImage,
+        hdr_pair_to_display,
+        load_image,
+        match_dynamic_range,
+        output_folder,
+        pair_notes,
+    )
 
     check_thresholds(threshold)
     if out is not None:  # before the model runs: a bad place costs no work
@@ -132,7 +143,9 @@ def detect(
         raise InvalidArgumentError(
             f"Expected features this model knows ({', '.join(known)}), got {unknown!r}."
         )
-    first, second = load_image(reference), load_image(test)
+    first, second = (
+        image if isinstance(image, LoadedImage) else load_image(image) for image in (reference, test)
+    )
     notes = pair_notes(first, second)
     reference_pixels, test_pixels, range_note = match_dynamic_range(
         first.pixels, second.pixels, first.info.is_hdr, second.info.is_hdr
@@ -178,13 +191,15 @@ def detect(
     detection = Detection(
         maps,
         {"checkpoint": str(checkpoint), **metadata},
-        str(reference),
-        str(test),
+        first.info.path,
+        second.info.path,
         notes,
         registration.to_dict(),
     )
     if out is not None:
-        _write(Path(out), detection, reference_pixels, test_pixels, protected=[reference, test, checkpoint])
+        # A panel of one image (synthdiff.align.split_panels) is named "FILE [left]": FILE is the input.
+        inputs = [panel_source(image.info.path) for image in (first, second)]
+        _write(Path(out), detection, reference_pixels, test_pixels, protected=[*inputs, checkpoint])
     return detection
 
 

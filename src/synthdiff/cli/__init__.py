@@ -16,10 +16,13 @@ from synthdiff.cli._common import (
     ALIGN_HELP,
     CHANGE_NATIVE_SIZE_HELP,
     DEVICE_HELP,
+    PANELS_HELP,
     SHIPPED_CHANGE_MODELS,
     app,
+    check_pair_arguments,
     console,
     counted,
+    image_pair,
     labelled,
     out,
     resumable_progress,
@@ -123,14 +126,7 @@ def compare_command(
         Path, typer.Option("-o", "--output", help="Folder for report.json, index.html and panels.")
     ],
     test: Annotated[Path | None, typer.Argument(help="The image to judge (none with --panels).")] = None,
-    panels: Annotated[
-        str | None,
-        typer.Option(
-            "--panels",
-            help="Compare the two pictures of one image (a spot-the-difference puzzle): auto, "
-            "left-right or top-bottom.",
-        ),
-    ] = None,
+    panels: Annotated[str | None, typer.Option("--panels", help=PANELS_HELP)] = None,
     align: AlignOption = "auto",
     resize: ResizeOption = False,
     fast: FastOption = False,
@@ -181,14 +177,7 @@ def compare_command(
     from synthdiff.diff import compare
     from synthdiff.io import output_folder
 
-    if (test is None) == (panels is None):
-        raise InvalidArgumentError(
-            "Expected a test image or --panels, got both. Fix: drop the test image to compare the two "
-            "pictures of the first image, or drop --panels."
-            if test is not None
-            else "Expected a test image after the reference. Fix: name it, or pass --panels to compare the "
-            "two pictures of one image (a spot-the-difference puzzle)."
-        )
+    check_pair_arguments(test, panels)
 
     above = _parse_checks(fail_above or [], "--fail-above")
     below = _parse_checks(fail_below or [], "--fail-below")
@@ -201,13 +190,8 @@ def compare_command(
                 f"drop {skipped[name]} or the check on {name}."
             )
     output_folder(output, create=False, page="index.html")  # before the comparison: a bad place costs no work
-    pair: tuple[Any, Any] = (reference, test)
-    if panels is not None:
-        from synthdiff.align import split_panels
-
-        load_options = {"alpha": alpha, "background": _parse_background(background), "max_pixels": max_pixels}
-        found = split_panels(reference, panels, **load_options)
-        pair = (found.first, found.second)
+    load_options = {"alpha": alpha, "background": _parse_background(background), "max_pixels": max_pixels}
+    pair = image_pair(reference, test, panels, **load_options)
     result = compare(
         *pair,
         align=align,

@@ -11,12 +11,15 @@ from synthdiff.cli._common import (
     ALIGN_CHOICES,
     CHANGE_NATIVE_SIZE_HELP,
     DEVICE_HELP,
+    PANELS_HELP,
     SHIPPED_CHANGE_MODELS,
     SynthdiffTyper,
     app,
+    check_pair_arguments,
     console,
     count_progress,
     friendly_errors,
+    image_pair,
     out,
     resumable_progress,
     training_progress,
@@ -342,13 +345,17 @@ def tune_change_command(
 @app.command("detect")
 @friendly_errors
 def detect_command(
-    reference: Annotated[Path, typer.Argument(help="Reference image.")],
-    test: Annotated[
-        Path, typer.Argument(help="Test image (registered onto the reference first, see --align).")
-    ],
+    reference: Annotated[Path, typer.Argument(help="Reference image; with --panels, the image of both.")],
     output: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for index.html, detect.json, maps and overlays.")
     ],
+    test: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Test image (registered onto the reference first, see --align; none with --panels)."
+        ),
+    ] = None,
+    panels: Annotated[str | None, typer.Option("--panels", help=PANELS_HELP)] = None,
     # Default: synthdiff.change.DEFAULT_MODEL (not imported here: it would load torch for every command).
     checkpoint: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)] = "fresunet-wide",
     features: Annotated[
@@ -374,12 +381,17 @@ def detect_command(
     native_size: Annotated[bool, typer.Option("--native-size", help=CHANGE_NATIVE_SIZE_HELP)] = False,
     device: Annotated[str, typer.Option("--device", help=DEVICE_HELP)] = "auto",
 ) -> None:
-    """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary."""
-    from synthdiff.change import detect
+    """Which rendering feature changed where: per-feature change maps, boxes and a JSON summary.
 
+    With --panels, REFERENCE is one image holding both renders side by side or one above the other.
+    """
+    from synthdiff.change import detect
+    from synthdiff.io import output_folder
+
+    check_pair_arguments(test, panels)
+    output_folder(output, create=False, page="index.html")  # before the work: a bad place costs none
     result = detect(
-        reference,
-        test,
+        *image_pair(reference, test, panels),
         checkpoint,
         features=_split_features(features),
         threshold=threshold,

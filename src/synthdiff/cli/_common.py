@@ -359,6 +359,51 @@ def training_progress(
             _say_resume(output)
 
 
+PANELS_HELP = (
+    "Compare the two pictures of one image (a spot-the-difference puzzle; no TEST): auto, left-right or "
+    "top-bottom."
+)
+
+
+def check_pair_arguments(test: Path | None, panels: str | None) -> None:
+    """Refuse a pair command given neither a test image nor ``--panels``, or both (before any work).
+
+    Raises:
+        InvalidArgumentError: with the fix.
+    """
+    from synthdiff.errors import InvalidArgumentError
+
+    if test is not None and panels is not None:
+        raise InvalidArgumentError(
+            "Expected a test image or --panels, got both. Fix: drop the test image to compare the two "
+            "pictures of the first image, or drop --panels."
+        )
+    if test is None and panels is None:
+        raise InvalidArgumentError(
+            "Expected a test image after the reference. Fix: name it, or pass --panels to compare the two "
+            "pictures of one image (a spot-the-difference puzzle)."
+        )
+
+
+def image_pair(
+    reference: Path, test: Path | None, panels: str | None, **load_options: Any
+) -> tuple[Any, Any]:
+    """What a pair command compares: ``(reference, test)`` as given, or with ``panels`` the two
+    pictures of the one image ``reference`` (:func:`synthdiff.align.split_panels`, with
+    ``load_options``).
+
+    Raises:
+        InvalidArgumentError: see :func:`check_pair_arguments`; SynthdiffError: the splitting's errors.
+    """
+    check_pair_arguments(test, panels)
+    if panels is None:
+        return reference, test
+    from synthdiff.align import split_panels
+
+    found = split_panels(reference, panels, **load_options)
+    return found.first, found.second
+
+
 def counted(count: int, noun: str) -> str:
     """``1 image``, ``2 images``: a count with its noun (regular plurals only)."""
     return f"{count} {noun}{'' if count == 1 else 's'}"

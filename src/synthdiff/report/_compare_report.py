@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from synthdiff.align._panels import panel_source
 from synthdiff.io import atomic_write_text
 from synthdiff.io._write import atomic_write_bytes, output_folder
 from synthdiff.metrics import METRICS
@@ -143,7 +143,7 @@ def write_compare_report(comparison: Comparison, directory: Path) -> Path:
     """
     protected = [comparison.reference_info.path, comparison.test_info.path]
     # A panel of one image (synthdiff.align.split_panels) is named "FILE [left]": FILE is the input.
-    protected = [re.sub(r" \[(left|right|top|bottom)\]$", "", path) for path in protected]
+    protected = [panel_source(path) for path in protected]
     protected = [path for path in protected if not path.startswith("<")]
     output_folder(directory, page="index.html")
     panels = _panels(comparison)
