@@ -65,16 +65,19 @@ class GlobalChange:
         Gain and offset trade off against each other over a limited range of values, so the change
         is measured at the reference's mean level rather than read from the gain alone.
         """
-        mean = np.maximum(np.asarray(self.reference_mean), 1e-3)
-        predicted = np.asarray(self.gain) * mean + np.asarray(self.offset)
+        mean, predicted = self._at_mean_level()
         return float(predicted.sum() / mean.sum()) - 1.0
+
+    def _at_mean_level(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each channel's reference mean (at least 1e-3) and what the change makes of it."""
+        mean = np.maximum(np.asarray(self.reference_mean), 1e-3)
+        return mean, np.asarray(self.gain) * mean + np.asarray(self.offset)
 
     @property
     def channel_changes(self) -> tuple[float, ...]:
         """Each channel's relative change at the reference's mean level, as :attr:`brightness_change`
         is for their sum (0.06 = 6 % more red, say)."""
-        mean = np.maximum(np.asarray(self.reference_mean), 1e-3)
-        predicted = np.asarray(self.gain) * mean + np.asarray(self.offset)
+        mean, predicted = self._at_mean_level()
         return tuple(float(value) for value in predicted / mean - 1.0)
 
     @property

@@ -108,7 +108,8 @@ def luma_psnr(
     height, width = ref.shape[:2]
     if border < 0 or 2 * border >= min(height, width):
         raise InvalidArgumentError(
-            f"Expected a border that leaves pixels of the {width}x{height} images, got {border}."
+            f"Expected a border that leaves pixels of the {width}x{height} images, got {border}. Fix: "
+            f"pass 0 to {(min(height, width) - 1) // 2} (super-resolution papers use the upscaling factor)."
         )
     lumas = []
     for image in (ref, tst):
@@ -121,7 +122,8 @@ def luma_psnr(
         inner = inner[border : height - border, border : width - border]
         if not inner.any():
             raise InvalidArgumentError(
-                "The mask leaves no pixel inside the border: there is nothing to compare."
+                "The mask leaves no pixel inside the border: there is nothing to compare. Fix: pass a "
+                "smaller border."
             )
     mse = masked_mean(np.square(lumas[0] - lumas[1]), inner)
     return math.inf if mse == 0.0 else 10.0 * math.log10(255.0**2 / mse)
