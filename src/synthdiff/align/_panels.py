@@ -25,6 +25,7 @@ _GUTTER_BAND = (0.3, 0.7)
 # Below this correlation of the two halves they are no picture shown twice.
 _MIN_SIMILARITY = 0.5
 _SIDE = 96  # the halves are compared at this size
+Box = tuple[int, int, int, int]  # (x0, y0, x1, y1), x1 and y1 exclusive
 
 
 _PANEL_NAME = re.compile(r" \[(left|right|top|bottom)\]$")
@@ -58,7 +59,7 @@ class Panels:
     first: LoadedImage
     second: LoadedImage
     layout: str
-    boxes: tuple[tuple[int, int, int, int], tuple[int, int, int, int]]
+    boxes: tuple[Box, Box]
     gutter: int
     similarity: float
 
@@ -102,9 +103,6 @@ def _similarity(first: np.ndarray, second: np.ndarray) -> float:
     inner = a[margin : a.shape[0] - margin, margin : a.shape[1] - margin]
     scores = cv2.matchTemplate(b.astype(np.float32), inner.astype(np.float32), cv2.TM_CCOEFF_NORMED)
     return float(np.nan_to_num(scores.max(), nan=0.0))
-
-
-Box = tuple[int, int, int, int]
 
 
 def _gutter_split(grey: np.ndarray, layout: str) -> tuple[Box, Box, int]:
