@@ -223,3 +223,21 @@ def test_version() -> None:
     assert module.returncode == 0 and module.stdout == f"synthdiff {version('synthdiff')}\n"
     usage = subprocess.run([sys.executable, "-m", "synthdiff", "compare"], capture_output=True, text=True)
     assert usage.returncode == 2 and "Usage: synthdiff compare" in usage.stderr
+
+
+def test_luma_border_leaves_the_edges_out_of_psnr_y(tmp_path: Path, example_pair: tuple[Path, Path]) -> None:
+    import json
+
+    from synthdiff.io import load_image
+    from synthdiff.metrics import luma_psnr
+
+    arguments = ["compare", *map(str, example_pair), "--fast", "--realness-model", "none", "-q"]
+    result = runner.invoke(app, [*arguments, "-o", str(tmp_path / "a"), "--luma-border", "4"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "a" / "report.json").read_text())
+    reference, test = (load_image(path).pixels for path in example_pair)  # the examples need no alignment
+    assert report["options"]["luma_border"] == 4
+    assert report["metrics"]["psnr_y"] == pytest.approx(luma_psnr(reference, test, border=4), abs=1e-5)
+    assert report["metrics"]["psnr_y"] != pytest.approx(luma_psnr(reference, test), abs=1e-3)
+    result = runner.invoke(app, [*arguments, "-o", str(tmp_path / "b"), "--luma-border", "500"])
+    assert result.exit_code == 2 and "Expected a border that leaves pixels" in result.output

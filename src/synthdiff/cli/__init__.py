@@ -168,6 +168,15 @@ def compare_command(
     device: Annotated[
         str, typer.Option("--device", help=f"Where the learned models run: {DEVICE_HELP}")
     ] = "auto",
+    luma_border: Annotated[
+        int,
+        typer.Option(
+            "--luma-border",
+            min=0,
+            help="psnr_y leaves this many pixels out at each edge (super-resolution papers: the upscaling "
+            "factor).",
+        ),
+    ] = 0,
 ) -> None:
     """Compare a test image with its reference and write a report (JSON, HTML, PNG panels).
 
@@ -207,6 +216,7 @@ def compare_command(
         realness_model=None if realness_model.lower() == "none" else realness_model,
         device=device,
         change_native_size=change_native_size,
+        luma_border=luma_border,
     )
     page = result.save_report(output)
     if not quiet:

@@ -276,6 +276,7 @@ def compare(
     realness_model: str | os.PathLike[str] | None = None,
     device: str = "auto",
     change_native_size: bool = False,
+    luma_border: int = 0,
 ) -> Comparison:
     """Compare a test image against its reference.
 
@@ -310,6 +311,8 @@ def compare(
         change_native_size: run ``change_model`` on the pair at its own size even when it is larger
             than the model's training images (by default it is scaled down to them for the model, and
             the maps brought back: :func:`synthdiff.change.working_shape`).
+        luma_border: pixels left out at each edge for ``psnr_y`` (super-resolution papers leave out
+            the upscaling factor; :func:`synthdiff.metrics.luma_psnr`).
 
     Returns:
         A :class:`Comparison` with metrics, maps, regions and ``save_report``.
@@ -417,7 +420,7 @@ def compare(
     metrics["rmse"] = math.sqrt(mse)
     metrics["psnr"] = math.inf if mse == 0.0 else 10.0 * math.log10(data_range * data_range / mse)
     # On the images as compared: for an HDR pair, the tone-mapped display images.
-    metrics["psnr_y"] = luma_psnr(ref_display, test_display, mask=mask)
+    metrics["psnr_y"] = luma_psnr(ref_display, test_display, mask=mask, border=luma_border)
     if hdr:
         metric_notes["psnr"] = f"HDR: data range taken as the reference's peak value {data_range:.4g}"
         metric_notes["psnr_y"] = "HDR: computed on the tone-mapped display images"
@@ -542,6 +545,7 @@ def compare(
         "flip": flip_metric and not fast,
         "sensitivity": sensitivity,
         "pixels_per_degree": pixels_per_degree,
+        "luma_border": luma_border,
         "alpha": alpha,
         "background": list(background),
         "hdr": hdr,
