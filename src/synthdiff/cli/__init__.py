@@ -239,9 +239,11 @@ def _print_summary(result: Any) -> None:
         table.add_row(name, "n/a" if value is None else f"{value:.6g}")
     out.print(table)
     out.print(f"alignment: {result.registration.message}", highlight=False)
+    from synthdiff._text import signed
+
     change = result.global_change
     ev = result.exposure_change_ev
-    exposure = "" if ev is None else f", exposure {round(ev, 2) + 0.0:+.2f} EV in linear light"
+    exposure = "" if ev is None else f", exposure {signed(ev, 2)} EV in linear light"
     if change.estimated and not change.is_significant:
         line = "global change: none (gain and offset move no value by more than 0.5 %)"
     elif change.estimated:

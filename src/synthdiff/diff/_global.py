@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthdiff._text import signed
 from synthdiff.io import unit_scaled
 
 __all__ = [
@@ -102,7 +103,7 @@ class GlobalChange:
             kind = "greener" if green > (red + blue) / 2 else "more magenta"
         names = ("red", "green", "blue")
         words = ", ".join(
-            f"{name} {round(100 * value, 1) + 0.0:+.1f} %" for name, value in zip(names, changes, strict=True)
+            f"{name} {signed(100 * value)} %" for name, value in zip(names, changes, strict=True)
         )
         return f"{kind}: {words}"
 

@@ -125,5 +125,4 @@ def luma_psnr(
                 "The mask leaves no pixel inside the border: there is nothing to compare. Fix: pass a "
                 "smaller border."
             )
-    mse = masked_mean(np.square(lumas[0] - lumas[1]), inner)
-    return math.inf if mse == 0.0 else 10.0 * math.log10(255.0**2 / mse)
+    return peak_signal_noise_ratio(lumas[0], lumas[1], data_range=255.0, mask=inner)

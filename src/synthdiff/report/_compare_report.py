@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from synthdiff._text import signed
 from synthdiff.align._panels import panel_source
 from synthdiff.io import atomic_write_text
 from synthdiff.io._write import atomic_write_bytes, output_folder
@@ -26,16 +27,6 @@ __all__ = ["render_compare_html", "write_compare_report"]
 DIFFERENCE_SCALE = 0.25
 #: Small images are enlarged in the slider/flicker viewer until their longer side nears this (pixels).
 VIEWER_SIDE = 640
-
-
-def signed(value: float, digits: int = 1) -> str:
-    """``value`` with its sign, never a negative zero.
-
-    Example:
-        >>> signed(-0.0004 * 100), signed(2.345, 2)
-        ('+0.0', '+2.35')
-    """
-    return f"{round(value, digits) + 0.0:+.{digits}f}"
 
 
 def _environment() -> Environment:
